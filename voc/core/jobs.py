@@ -1,0 +1,128 @@
+"""Periodic jobs: a registry, a run record for every run, and the beat schedule kept in the
+database (django-celery-beat) in step with the registry.
+
+An app declares a job next to its tasks::
+
+    @periodic_job("loops.escalate_overdue", every=timedelta(minutes=1))
+    def escalate_overdue() -> int:
+        return issue_escalate_overdue()  # rows touched
+
+and ``manage.py sync_periodic_jobs`` (also run after every ``migrate``) writes the schedule.
+"""
+
+import functools
+import logging
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
+
+from voc.core.models import JobRun
+
+logger = logging.getLogger(__name__)
+
+# Beat rows this module manages carry this marker, so jobs removed from the code are removed
+# from the schedule while rows an admin added by hand are left alone.
+MANAGED_MARKER = "[managed by VoC]"
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    every: timedelta | None
+    crontab: dict[str, str] | None
+    description: str
+
+
+_registry: dict[str, PeriodicJob] = {}
+
+
+def periodic_job(
+    name: str,
+    *,
+    every: timedelta | None = None,
+    crontab: dict[str, str] | None = None,
+    description: str = "",
+) -> Callable[[Callable[[], int]], object]:
+    """Register ``fn`` (returning the number of rows it touched) as a Celery task named ``name``
+    that beat runs on the given schedule, recording each run as a JobRun."""
+    if (every is None) == (crontab is None):
+        raise ValueError("a periodic job needs exactly one of every= or crontab=")
+
+    def decorate(fn: Callable[[], int]):
+        @shared_task(name=name, acks_late=True, ignore_result=True)
+        @functools.wraps(fn)
+        def task() -> int:
+            return run_recorded(name, fn)
+
+        _registry[name] = PeriodicJob(
+            name=name, every=every, crontab=crontab, description=description or (fn.__doc__ or "")
+        )
+        return task
+
+    return decorate
+
+
+def run_recorded(name: str, fn: Callable[[], int]) -> int:
+    run = JobRun.objects.create(job=name, started_at=timezone.now(), worker=socket.gethostname())
+    try:
+        touched = fn() or 0
+    except Exception as exc:
+        run.status = JobRun.Status.FAILED
+        run.error = f"{type(exc).__name__}: {exc}"[:4000]
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        logger.exception("periodic job %s failed", name)
+        raise
+    run.status = JobRun.Status.SUCCEEDED
+    run.rows_touched = touched
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "rows_touched", "finished_at"])
+    return touched
+
+
+def registered_jobs() -> dict[str, PeriodicJob]:
+    autodiscover_modules("tasks")
+    return dict(sorted(_registry.items()))
+
+
+@transaction.atomic
+def periodic_jobs_sync() -> list[str]:
+    """Write the registry into django-celery-beat's tables. Returns the names it wrote.
+
+    An admin's choice to disable a job in the admin survives a sync; its schedule does not."""
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+    jobs = registered_jobs()
+    for job in jobs.values():
+        schedule: dict = {"interval": None, "crontab": None}
+        if job.every is not None:
+            seconds = int(job.every.total_seconds())
+            schedule["interval"], _ = IntervalSchedule.objects.get_or_create(
+                every=seconds, period=IntervalSchedule.SECONDS
+            )
+        else:
+            schedule["crontab"], _ = CrontabSchedule.objects.get_or_create(
+                timezone="UTC", **{"minute": "0", "hour": "*", **(job.crontab or {})}
+            )
+        PeriodicTask.objects.update_or_create(
+            name=job.name,
+            defaults={
+                "task": job.name,
+                "description": f"{MANAGED_MARKER} {job.description}".strip(),
+                **schedule,
+            },
+        )
+    PeriodicTask.objects.filter(description__startswith=MANAGED_MARKER).exclude(
+        name__in=list(jobs)
+    ).delete()
+    return list(jobs)
+
+
+def sync_periodic_jobs_after_migrate(**kwargs) -> None:
+    periodic_jobs_sync()

@@ -1,0 +1,101 @@
+"""Email: one helper that renders the subject / text / HTML trio, and the outbox backend.
+
+All mail goes through Django's email API. Production uses django-anymail (or SMTP); the embedded
+default stores messages in the database so they can be read on the /outbox/ page.
+"""
+
+import smtplib
+import socket
+from collections.abc import Sequence
+
+from anymail.exceptions import AnymailAPIError
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+from django.template.loader import render_to_string
+
+
+class TransientEmailError(Exception):
+    """The email service failed in a way worth retrying (timeouts, 5xx, rate limits)."""
+
+
+TRANSIENT_EMAIL_ERRORS: tuple[type[BaseException], ...] = (
+    TransientEmailError,
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    socket.timeout,
+    ConnectionError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, AnymailAPIError):
+        status = getattr(exc, "status_code", None)
+        return status is None or status >= 500 or status == 429
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, TRANSIENT_EMAIL_ERRORS)
+
+
+def email_render(template: str, context: dict) -> dict:
+    """Render ``emails/<template>-subject.txt``, ``-body-text.txt`` and ``-body-html.html``.
+
+    Returns a plain dict (JSON-safe) so it can travel as a task argument."""
+    subject = render_to_string(f"emails/{template}-subject.txt", context)
+    return {
+        "subject": " ".join(subject.split()),  # one line: headers may not contain newlines
+        "body_text": render_to_string(f"emails/{template}-body-text.txt", context),
+        "body_html": render_to_string(f"emails/{template}-body-html.html", context),
+    }
+
+
+def email_build(message: dict) -> EmailMultiAlternatives:
+    email = EmailMultiAlternatives(
+        subject=message["subject"],
+        body=message["body_text"],
+        from_email=message.get("from_email") or settings.DEFAULT_FROM_EMAIL,
+        to=message.get("to", []),
+        cc=message.get("cc", []),
+        bcc=message.get("bcc", []),
+        reply_to=message.get("reply_to", []),
+        headers=message.get("headers", {}),
+    )
+    if message.get("body_html"):
+        email.attach_alternative(message["body_html"], "text/html")
+    return email
+
+
+def email_queue(*, template: str, context: dict, to: Sequence[str], **extra) -> None:
+    """Render now, send from a worker once the surrounding transaction commits."""
+    from voc.core.tasks import email_send_task
+
+    message = {**email_render(template, context), "to": list(to), **extra}
+    transaction.on_commit(lambda: email_send_task.delay(message))
+
+
+class OutboxBackend(BaseEmailBackend):
+    """Stores each message as an OutboxMessage instead of sending it."""
+
+    def send_messages(self, email_messages) -> int:
+        from voc.core.models import OutboxMessage
+
+        sent = 0
+        for email in email_messages:
+            html = ""
+            for content, mimetype in getattr(email, "alternatives", []):
+                if mimetype == "text/html":
+                    html = content
+            OutboxMessage.objects.create(
+                subject=email.subject,
+                from_email=email.from_email,
+                to=list(email.to),
+                cc=list(email.cc),
+                bcc=list(email.bcc),
+                reply_to=list(email.reply_to),
+                headers={str(k): str(v) for k, v in email.extra_headers.items()},
+                body_text=email.body,
+                body_html=html,
+            )
+            sent += 1
+        return sent

@@ -1,0 +1,53 @@
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+
+from voc.core import selectors
+from voc.core.models import OutboxMessage
+from voc.people.access import Capability
+from voc.people.decorators import capability_required
+
+
+@never_cache
+def healthz_view(request):
+    """For load balancers and docker-compose: is the process up and the database reachable."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+@capability_required(Capability.VIEW_JOB_RUNS)
+def jobs_view(request):
+    job = request.GET.get("job") or None
+    context = {
+        "jobs": selectors.job_status_list(),
+        "runs": selectors.job_run_list_recent(job=job, limit=100),
+        "selected_job": job,
+        "heartbeat": selectors.last_heartbeat(),
+    }
+    return render(request, "core/jobs.html", context)
+
+
+def _require_outbox() -> None:
+    if not settings.OUTBOX_ENABLED:
+        raise Http404
+
+
+@capability_required(Capability.VIEW_OUTBOX)
+def outbox_view(request):
+    _require_outbox()
+    page = Paginator(OutboxMessage.objects.all(), 50).get_page(request.GET.get("page"))
+    return render(request, "core/outbox.html", {"page": page})
+
+
+@capability_required(Capability.VIEW_OUTBOX)
+def outbox_message_view(request, message_id: int):
+    _require_outbox()
+    message = get_object_or_404(OutboxMessage, id=message_id)
+    return render(request, "core/outbox_message.html", {"message": message})

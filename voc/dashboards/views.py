@@ -1,0 +1,15 @@
+from django.shortcuts import render
+
+from voc.core.selectors import last_heartbeat
+from voc.people.access import Capability, has_capability
+from voc.people.decorators import capability_required
+
+
+@capability_required(Capability.VIEW_HOME)
+def home_view(request):
+    show_platform = has_capability(request.user, Capability.VIEW_JOB_RUNS)
+    context = {
+        "show_platform": show_platform,
+        "heartbeat": last_heartbeat() if show_platform else None,
+    }
+    return render(request, "dashboards/home.html", context)

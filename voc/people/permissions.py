@@ -1,0 +1,21 @@
+from rest_framework.permissions import BasePermission
+
+from voc.people.access import effective_role, has_capability
+
+
+class IsActiveUser(BasePermission):
+    """The API's default: a signed-in, active user of any role."""
+
+    def has_permission(self, request, view) -> bool:
+        return effective_role(request.user) is not None
+
+
+def HasCapability(capability: str) -> type[BasePermission]:
+    """A DRF permission class for one capability, built on the same rules as the pages."""
+
+    class _HasCapability(BasePermission):
+        def has_permission(self, request, view) -> bool:
+            return has_capability(request.user, capability)
+
+    _HasCapability.__name__ = f"HasCapability[{capability}]"
+    return _HasCapability

@@ -1,0 +1,57 @@
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from voc.core.mail import email_queue
+from voc.people.models import ApiToken, User
+
+MAX_ACTIVE_TOKENS = 20
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a token and return it with its key, which is never stored nor shown again."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the token a name, e.g. the script that uses it."})
+    active = ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True)
+    if active.count() >= MAX_ACTIVE_TOKENS:
+        raise ValidationError(
+            {"name": f"You have {MAX_ACTIVE_TOKENS} active tokens; revoke one first."}
+        )
+    key = ApiToken.PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name[:100], key_hash=ApiToken.hash_key(key), key_hint=key[:10]
+    )
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, with the mail rendered here and sent by a worker."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ) -> None:
+        # Only plain values travel to the worker; the site name is ours, not the domain.
+        context = {key: value for key, value in context.items() if key != "user"} | {
+            "username": context["user"].get_username(),
+            "site_name": settings.SITE_NAME,
+        }
+        email_queue(template="password-reset", context=context, to=[to_email])
