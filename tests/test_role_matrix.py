@@ -1,0 +1,190 @@
+"""Every URL route × every role (and anonymous): allowed, refused or scoped.
+
+A route added without an entry here fails ``test_every_route_has_an_entry``; the Django admin
+and webhooks have their own tests. Expectations:
+
+- ``OK``: 2xx; ``REDIRECT``: 3xx somewhere other than the login page;
+- ``LOGIN``: anonymous pages redirect to the login page;
+- ``DENIED``: 403 for a signed-in user without the capability;
+- ``UNAUTH``: the API's 401 for a request without credentials;
+- ``HIDDEN``: 404, a row outside the user's scope (indistinguishable from a missing one);
+- ``NOT_ALLOWED``: 405, the route exists but not for this method (e.g. GET on a POST action).
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from voc.people.services import api_token_create
+
+OK, REDIRECT, LOGIN, DENIED, UNAUTH, HIDDEN, NOT_ALLOWED = (
+    "ok",
+    "redirect",
+    "login",
+    "denied",
+    "unauth",
+    "hidden",
+    "not-allowed",
+)
+ROLES = ("anonymous", "rep", "manager", "executive", "admin")
+
+
+@dataclass
+class Route:
+    expect: dict[str, str]
+    method: str = "get"
+    kwargs: object = field(default=None)  # callable(cast, user) -> dict of URL kwargs
+    data: dict | None = None
+
+
+def everyone(signed_in: str, anonymous: str = LOGIN) -> dict[str, str]:
+    return {"anonymous": anonymous} | dict.fromkeys(ROLES[1:], signed_in)
+
+
+def admins_only(anonymous: str = LOGIN) -> dict[str, str]:
+    return {"anonymous": anonymous, "rep": DENIED, "manager": DENIED, "executive": DENIED} | {
+        "admin": OK
+    }
+
+
+def own_token(cast, user):
+    token, _ = api_token_create(user=user or cast.rep, name="matrix")
+    return {"token_id": token.id}
+
+
+def outsider_user(cast, user):
+    """A user in team B / department B: outside a rep's and a manager's scope."""
+    return {"pk": cast.outsider.pk}
+
+
+def outbox_message(cast, user):
+    from voc.core.models import OutboxMessage
+
+    message = OutboxMessage.objects.create(subject="Hi", from_email="a@example.com", to=["b@x"])
+    return {"message_id": message.id}
+
+
+ROUTES: dict[str, Route] = {
+    # pages
+    "home": Route(everyone(OK)),
+    "login": Route(everyone(REDIRECT, anonymous=OK)),  # signed-in users go home
+    "logout": Route(everyone(LOGIN, anonymous=LOGIN), method="post"),
+    "password_reset": Route(everyone(OK, anonymous=OK)),
+    "password_reset_done": Route(everyone(OK, anonymous=OK)),
+    "password_reset_confirm": Route(
+        everyone(OK, anonymous=OK), kwargs=lambda cast, user: {"uidb64": "MQ", "token": "bad"}
+    ),
+    "password_reset_complete": Route(everyone(OK, anonymous=OK)),
+    "password_change": Route(everyone(OK)),
+    "password_change_done": Route(everyone(OK)),
+    "people:directory": Route(everyone(OK)),
+    "people:tokens": Route(everyone(OK)),
+    "people:token-revoke": Route(everyone(REDIRECT), method="post", kwargs=own_token),
+    "core:jobs": Route(admins_only()),
+    "core:outbox": Route(admins_only()),
+    "core:outbox-message": Route(admins_only(), kwargs=outbox_message),
+    "healthz": Route(everyone(OK, anonymous=OK)),
+    # API
+    "api-me": Route(everyone(OK, anonymous=UNAUTH)),
+    "api-user-list": Route(everyone(OK, anonymous=UNAUTH)),
+    "api-user-detail": Route(
+        {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
+        kwargs=outsider_user,
+    ),
+    "api-team-list": Route(everyone(OK, anonymous=UNAUTH)),
+    "api-department-list": Route(everyone(OK, anonymous=UNAUTH)),
+    "api-token-list": Route(everyone(OK, anonymous=UNAUTH)),
+    "api-token-create": Route(
+        everyone(OK, anonymous=UNAUTH), method="post", data={"name": "from the matrix"}
+    ),
+    "api-token-revoke": Route(everyone(OK, anonymous=UNAUTH), method="post", kwargs=own_token),
+    "api-schema": Route(everyone(OK, anonymous=UNAUTH)),
+    "api-docs": Route(everyone(OK, anonymous=UNAUTH)),
+}
+
+# Routes with their own tests: the Django admin (tests/test_admin_access.py).
+OWN_TESTS = {"admin"}
+
+
+def route_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns, namespace=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace in OWN_TESTS:
+                    continue
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.add(f"{namespace}{pattern.name}")
+            elif isinstance(pattern, URLPattern):
+                names.add(f"{namespace}<unnamed {pattern.pattern}>")
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_route_has_an_entry():
+    assert route_names() - set(ROUTES) == set(), "add the new routes to ROUTES"
+    assert set(ROUTES) - route_names() == set(), "remove routes that no longer exist"
+
+
+def classify(response, login_url: str) -> str:
+    status = response.status_code
+    if 200 <= status < 300:
+        return OK
+    if status in (301, 302, 303):
+        return LOGIN if response["Location"].startswith(login_url) else REDIRECT
+    return {401: UNAUTH, 403: DENIED, 404: HIDDEN, 405: NOT_ALLOWED}.get(status, str(status))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_route_access(name, role, cast):
+    route = ROUTES[name]
+    user = None if role == "anonymous" else getattr(cast, role)
+    client = APIClient()
+    if user is not None:
+        client.force_login(user)
+    kwargs = route.kwargs(cast, user) if route.kwargs else {}
+    url = reverse(name, kwargs=kwargs)
+    response = getattr(client, route.method)(url, data=route.data, format="json")
+    got = classify(response, reverse("login"))
+    assert got == route.expect[role], (
+        f"{route.method.upper()} {url} as {role}: {response.status_code}"
+    )
+
+
+@pytest.mark.django_db
+def test_api_user_detail_is_visible_inside_the_scope(cast):
+    client = APIClient()
+    client.force_login(cast.rep)
+    assert (
+        client.get(reverse("api-user-detail", kwargs={"pk": cast.teammate.pk})).status_code == 200
+    )
+    client.force_login(cast.manager)
+    assert client.get(reverse("api-user-detail", kwargs={"pk": cast.rep.pk})).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_users_token_cannot_be_revoked_by_another(cast):
+    token, _ = api_token_create(user=cast.teammate, name="theirs")
+    client = APIClient()
+    client.force_login(cast.rep)
+    assert client.post(reverse("people:token-revoke", args=[token.id])).status_code == 404
+    assert client.post(reverse("api-token-revoke", args=[token.id])).status_code == 404
+    token.refresh_from_db()
+    assert token.is_active
+
+
+@pytest.mark.django_db
+def test_inactive_users_are_refused_everywhere(cast):
+    client = APIClient()
+    client.force_login(cast.inactive)
+    # Django logs an inactive user out on the next request: pages send them to the login page.
+    assert client.get(reverse("home")).status_code == 302
+    assert client.get(reverse("api-me")).status_code in (401, 403)

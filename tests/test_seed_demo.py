@@ -1,0 +1,63 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from contacts.models import Customer
+from voc.people.models import Department, Team, User
+from voc.people.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot() -> dict:
+    return {
+        "users": list(
+            User.objects.order_by("username").values_list(
+                "username", "first_name", "last_name", "role", "team__name", "reports_to__username"
+            )
+        ),
+        "customers": list(
+            Customer.objects.order_by("external_ref").values_list(
+                "external_ref", "name", "email", "segment"
+            )[:50]
+        ),
+    }
+
+
+def test_demo_data_covers_every_role_and_logs_in(client, settings):
+    call_command("seed_demo", customers=300)
+    counts = {role: User.objects.filter(role=role).count() for role in Role.values}
+    assert sum(counts.values()) >= 30
+    assert all(count >= 2 for count in counts.values()), counts
+    assert Department.objects.filter(head__role=Role.MANAGER).count() == Department.objects.count()
+    assert not Team.objects.filter(lead__isnull=True).exists()
+    assert not User.objects.filter(role=Role.REP, team__isnull=True).exists()
+    assert Customer.objects.count() == 300
+    assert client.login(username="rep01", password=settings.DEMO_PASSWORD)
+    assert client.login(username="ceo", password=settings.DEMO_PASSWORD)
+
+
+def test_the_same_seed_gives_the_same_data():
+    call_command("seed_demo", customers=100, seed=7)
+    first = snapshot()
+    User.objects.all().delete()
+    Customer.objects.all().delete()
+    Department.objects.all().delete()
+    Team.objects.all().delete()
+    call_command("seed_demo", customers=100, seed=7)
+    assert snapshot() == first
+
+
+def test_it_refuses_a_database_with_users_unless_asked_to_skip():
+    User.objects.create_user("someone")
+    with pytest.raises(CommandError):
+        call_command("seed_demo", customers=10)
+    call_command("seed_demo", customers=10, if_empty=True)
+    assert Customer.objects.count() == 0
+
+
+def test_customers_are_inserted_in_bulk(django_assert_max_num_queries):
+    # Users are saved one by one (36), customers in batches of 5,000: 12,000 customers must
+    # not cost 12,000 inserts.
+    with django_assert_max_num_queries(150):
+        call_command("seed_demo", customers=12000)
+    assert Customer.objects.count() == 12000

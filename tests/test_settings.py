@@ -1,0 +1,148 @@
+"""voc/settings.py read in fresh processes with controlled environments."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE = """
+import json
+from django.conf import settings
+import django
+django.setup()
+print(json.dumps({
+    "DEBUG": settings.DEBUG,
+    "ENGINE": settings.DATABASES["default"]["ENGINE"],
+    "OPTIONS": settings.DATABASES["default"].get("OPTIONS", {}),
+    "BROKER": settings.CELERY_BROKER_URL,
+    "CACHE": settings.CACHES["default"]["BACKEND"],
+    "EMAIL_BACKEND": settings.EMAIL_BACKEND,
+    "OUTBOX_ENABLED": settings.OUTBOX_ENABLED,
+    "SSL_REDIRECT": getattr(settings, "SECURE_SSL_REDIRECT", False),
+    "HSTS": getattr(settings, "SECURE_HSTS_SECONDS", 0),
+    "ACKS_LATE": settings.CELERY_TASK_ACKS_LATE,
+    "REJECT_ON_LOST": settings.CELERY_TASK_REJECT_ON_WORKER_LOST,
+    "PREFETCH": settings.CELERY_WORKER_PREFETCH_MULTIPLIER,
+}))
+"""
+
+
+def run_settings(tmp_path, **env) -> subprocess.CompletedProcess:
+    base = {
+        key: value
+        for key, value in os.environ.items()
+        if key in {"PATH", "HOME", "LANG", "SYSTEMROOT"} or key.startswith("PYTHON")
+    }
+    base |= {"DJANGO_SETTINGS_MODULE": "voc.settings", "VOC_VAR_DIR": str(tmp_path)}
+    return subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def read_settings(tmp_path, **env) -> dict:
+    result = run_settings(tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_embedded_defaults_need_no_services(tmp_path):
+    settings = read_settings(tmp_path)
+    assert settings["ENGINE"] == "django.db.backends.sqlite3"
+    assert settings["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in settings["OPTIONS"]["init_command"]
+    assert settings["BROKER"] == "filesystem://"
+    assert (tmp_path / "broker" / "queue").is_dir()
+    assert settings["EMAIL_BACKEND"] == "voc.core.mail.OutboxBackend"
+    assert settings["OUTBOX_ENABLED"] is True
+    assert settings["DEBUG"] is True
+
+
+def test_celery_is_configured_for_at_least_once_delivery(tmp_path):
+    settings = read_settings(tmp_path)
+    assert settings["ACKS_LATE"] and settings["REJECT_ON_LOST"]
+    assert settings["PREFETCH"] == 1
+
+
+def test_redis_url_serves_broker_and_cache_and_an_explicit_broker_wins(tmp_path):
+    settings = read_settings(tmp_path, REDIS_URL="redis://cache.internal:6379/0")
+    assert settings["BROKER"] == "redis://cache.internal:6379/0"
+    assert settings["CACHE"].endswith("RedisCache")
+    settings = read_settings(
+        tmp_path, REDIS_URL="redis://cache.internal:6379/0", CELERY_BROKER_URL="amqp://mq//"
+    )
+    assert settings["BROKER"] == "amqp://mq//"
+
+
+def test_database_url_selects_postgresql(tmp_path):
+    settings = read_settings(tmp_path, DATABASE_URL="postgres://voc:secret@db:5432/voc")
+    assert settings["ENGINE"] == "django.db.backends.postgresql"
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without_its_required_settings(tmp_path, missing):
+    env = {"VOC_ENV": "production", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "voc.example.com"}
+    del env[missing]
+    result = run_settings(tmp_path, **env)
+    assert result.returncode != 0
+    assert f"{missing} is required" in result.stderr
+
+
+def test_production_mode_is_secure_and_has_no_outbox(tmp_path):
+    settings = read_settings(
+        tmp_path, VOC_ENV="production", SECRET_KEY="x" * 60, ALLOWED_HOSTS="voc.example.com"
+    )
+    assert settings["DEBUG"] is False
+    assert settings["SSL_REDIRECT"] is True
+    assert settings["HSTS"] >= 31536000
+    assert settings["OUTBOX_ENABLED"] is False
+    assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+def test_production_sends_through_the_named_anymail_esp(tmp_path):
+    settings = read_settings(
+        tmp_path,
+        VOC_ENV="production",
+        SECRET_KEY="x" * 60,
+        ALLOWED_HOSTS="voc.example.com",
+        VOC_EMAIL_ESP="mailgun",
+        ANYMAIL_MAILGUN_API_KEY="key",
+    )
+    assert settings["EMAIL_BACKEND"] == "anymail.backends.mailgun.EmailBackend"
+
+
+def test_secrets_can_come_from_files(tmp_path):
+    secret = tmp_path / "secret_key"
+    secret.write_text("s" * 60 + "\n")
+    result = run_settings(
+        tmp_path, VOC_ENV="production", SECRET_KEY_FILE=str(secret), ALLOWED_HOSTS="voc.example.com"
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_deploy_checks_pass_in_production_mode(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG"}} | {
+        "VOC_ENV": "production",
+        "SECRET_KEY": "k9$Lr2!vQz8#Wm4@Xp7&Ts1*Nb6^Hd3%Jf5(Gc0)Ya-Ue_Io+Pl=Ok~Ij" * 2,
+        "ALLOWED_HOSTS": "voc.example.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        "VOC_VAR_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
