@@ -8,7 +8,16 @@ class ContactsConfig(AppConfig):
     verbose_name = "Contacts"
 
     def ready(self) -> None:
+        from contacts import selectors  # noqa: F401  (registers the contacts timeline provider)
         from contacts.demo import seed_customers
         from voc.core.demo import register_demo_seeder
 
         register_demo_seeder("contacts", seed_customers)
+
+        from contacts.access import VIEW_CONTACTS, register_contact_capabilities
+        from voc.people.navigation import NavItem, register_nav_item
+
+        register_contact_capabilities()
+        register_nav_item(
+            NavItem("contacts", "Contacts", "contacts:contact-list", VIEW_CONTACTS, order=10)
+        )

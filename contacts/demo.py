@@ -1,6 +1,16 @@
-"""Demo customers, in volume: bulk inserts, so benchmarks can seed hundreds of thousands."""
+"""Demo customers and contacts for a telecom, in volume.
 
-from contacts.models import Customer
+Contacts go through the real ingest service (redaction, matching, repeats, rollups), spread
+over the last weeks with a weekly rhythm, an outage spike, a rising checkout problem, repeat
+callers, and a few customers lost and gained."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from contacts.ingest.service import contacts_ingest, parse_options
+from contacts.models import Contact, ContactReason, Customer, CustomerEvent
+from contacts.services import contact_sentiment_update
 from voc.core.demo import DemoContext
 
 FIRST = [
@@ -18,6 +28,56 @@ SEGMENTS = [
 ]
 BATCH = 5000
 
+# department, parent reason, child reason, avoidable, weight, customer's words, rep's reply
+REASONS = [
+    ("Billing", "Billing", "Double charge", True, 8,
+     ["I was charged twice this month, again. This is the third time.",
+      "Why is there a second payment of the same amount on my card 4111 1111 1111 1111?"],
+     ["I'm sorry, I have refunded the second charge; it shows in 3-5 days."]),
+    ("Billing", "Billing", "Bill higher than expected", True, 10,
+     ["My bill went up and nobody told me why.", "The new bill is much higher than my plan."],
+     ["The promotional discount ended last month; I have applied a loyalty discount."]),
+    ("Billing", "Billing", "Payment failed", False, 5,
+     ["My payment keeps failing on the website.", "Card declined but my bank says it is fine."],
+     ["I have updated the payment method and retried the payment, it went through."]),
+    ("Technical Support", "Internet", "No connection", False, 9,
+     ["My internet has been down since this morning and I work from home!",
+      "No connection at all, the router light is red."],
+     ["I have reset the line from our side; please restart the router."]),
+    ("Technical Support", "Internet", "Slow speed", False, 7,
+     ["The speed is terrible in the evenings.", "I pay for 500 Mb and get 40."],
+     ["I've opened a ticket with the network team and sent a speed test link."]),
+    ("Technical Support", "Internet", "Router setup", True, 6,
+     ["How do I set up the new router? The manual makes no sense.",
+      "I can't get the Wi-Fi password to work on the new box."],
+     ["I walked you through the setup; here is the guide for next time."]),
+    ("Delivery & Installation", "Installation", "Missed appointment", False, 4,
+     ["The technician never showed up. I took a day off for this.",
+      "I waited all day for the installation and nobody came."],
+     ["I'm very sorry. I have booked a new slot and added a credit to your account."]),
+    ("Digital (Web & App)", "Website", "Checkout error", True, 6,
+     ["The website gives an error when I try to order the upgrade.",
+      "Checkout fails at the last step, error 500."],
+     ["I placed the order for you by phone; our web team knows about the error."]),
+    ("Digital (Web & App)", "App", "Login problem", True, 5,
+     ["I can't log into the app since the update.", "The app says my password is wrong."],
+     ["I sent you a password reset link."]),
+    ("Sales & Retention", "Account", "Cancel service", False, 4,
+     ["I want to cancel. Your competitor is cheaper and actually works.",
+      "Please cancel my contract, I am moving."],
+     ["I have processed the cancellation; your final bill comes next month."]),
+    ("Sales & Retention", "Account", "Plan change", False, 5,
+     ["I'd like a bigger data plan please.", "Can I switch to the family plan?"],
+     ["Done, the new plan starts on your next billing date. Thanks for staying with us!"]),
+    ("Network Operations", "Network", "Outage in area", False, 3,
+     ["Is there an outage in my area? Everything is down.", "Whole street has no service."],
+     ["Yes, there is a known outage; engineers are on site."]),
+]  # fmt: skip
+CHANNELS = [("phone", 45), ("email", 20), ("chat", 25), ("social", 5), ("web_form", 5)]
+OUTCOMES = [("resolved", 60), ("unresolved", 10), ("escalated", 8), ("link_sent", 12),
+            ("callback", 5), ("transferred", 5)]  # fmt: skip
+DAYS = 120
+
 
 def seed_customers(ctx: DemoContext) -> None:
     rng = ctx.rng
@@ -31,7 +91,7 @@ def seed_customers(ctx: DemoContext) -> None:
                 external_ref=f"CRM-{number:07d}",
                 name=f"{first} {last}",
                 email=f"{first}.{last}.{number}@mail.example".lower(),
-                phone=f"+1555{rng.randrange(10**7):07d}",
+                phone=f"+1202555{number % 10000:04d}",
                 segment=rng.choices(segments, weights)[0],
             )
         )
@@ -40,3 +100,146 @@ def seed_customers(ctx: DemoContext) -> None:
             batch.clear()
     Customer.objects.bulk_create(batch)
     ctx.stdout(f"  contacts: {ctx.customers} customers")
+    if ctx.contacts:
+        seed_contacts(ctx)
+
+
+def _reasons(ctx: DemoContext) -> list[tuple[ContactReason, tuple]]:
+    departments = {department.name: department for department in ctx.data.get("departments", [])}
+    parents: dict[str, ContactReason] = {}
+    reasons = []
+    for spec in REASONS:
+        department_name, parent_name, name, avoidable = spec[:4]
+        department = departments.get(department_name)
+        if parent_name not in parents:
+            parents[parent_name] = ContactReason.objects.create(
+                name=parent_name, department=department
+            )
+        reason = ContactReason.objects.create(
+            name=name, parent=parents[parent_name], department=department, avoidable=avoidable
+        )
+        reasons.append((reason, spec))
+    return reasons
+
+
+def _day_weight(day: date) -> float:
+    """Fewer contacts at weekends, more on Mondays."""
+    weekday = day.weekday()
+    return 0.45 if weekday >= 5 else 1.15 if weekday == 0 else 1.0
+
+
+def seed_contacts(ctx: DemoContext) -> None:
+    rng = ctx.rng
+    reasons = _reasons(ctx)
+    reps = ctx.data.get("reps", [])
+    today = timezone.localdate()
+    start = today - timedelta(days=DAYS)
+    days = [start + timedelta(days=offset) for offset in range(DAYS)]
+    day_weights = [_day_weight(day) for day in days]
+    outage_week = start + timedelta(days=DAYS - 40)
+    channels, channel_weights = zip(*CHANNELS, strict=True)
+    outcomes, outcome_weights = zip(*OUTCOMES, strict=True)
+    customer_count = ctx.customers
+    rows = []
+    for number in range(ctx.contacts):
+        day = rng.choices(days, day_weights)[0]
+        weights = []
+        for _, spec in reasons:
+            weight = spec[4]
+            if spec[2] == "Outage in area" and outage_week <= day < outage_week + timedelta(days=5):
+                weight *= 12  # an outage spike
+            if spec[2] == "Checkout error":
+                weight *= 0.3 + 2.5 * ((day - start).days / DAYS) ** 2  # a rising driver
+            weights.append(weight)
+        reason, spec = rng.choices(reasons, weights)[0]
+        # Repeat callers: a third of contacts come from a small pool of frequent customers.
+        if rng.random() < 0.33:
+            customer_number = rng.randint(1, max(1, customer_count // 20))
+        else:
+            customer_number = rng.randint(1, customer_count)
+        rep = rng.choice(reps) if reps else None
+        at = datetime.combine(day, time(8, 0), tzinfo=timezone.get_current_timezone())
+        at += timedelta(minutes=rng.randint(0, 11 * 60))
+        outcome = rng.choices(outcomes, outcome_weights)[0]
+        channel = rng.choices(channels, channel_weights)[0]
+        words = rng.choice(spec[5])
+        messages = [{"direction": "incoming", "text": words}]
+        if rng.random() < 0.8:
+            messages.append({"direction": "outgoing", "text": rng.choice(spec[6])})
+        rows.append(
+            {
+                "source": "demo",
+                "external_id": f"demo-{number:07d}",
+                "subject": words.split(".")[0].split("?")[0][:80],
+                "channel": channel,
+                "occurred_at": at,
+                "customer_ref": f"CRM-{customer_number:07d}" if customer_count else None,
+                "rep": rep.username if rep else None,
+                "reason": [reason.parent.name, reason.name],
+                "handle_seconds": rng.randint(60, 1200)
+                if channel == "phone"
+                else rng.randint(120, 900),
+                "outcome": outcome,
+                "first_contact_resolution": outcome == "resolved" and rng.random() < 0.8,
+                "road": rng.choice([None, None, 1, 2, 3, 4]),
+                "tags": rng.sample(
+                    ["vip", "second-time", "complaint", "callback", "mobile"], k=rng.randint(0, 2)
+                ),
+                "messages": messages,
+            }
+        )
+    options = parse_options()
+    created = 0
+    for batch_start in range(0, len(rows), BATCH):
+        result = contacts_ingest(rows=rows[batch_start : batch_start + BATCH], options=options)
+        created += result.created
+        if result.rejected:
+            raise RuntimeError(f"demo rows rejected: {result.rejected[:3]}")
+    scored = 0
+    ids = list(Contact.objects.filter(source="demo").values_list("id", flat=True))
+    for batch_start in range(0, len(ids), 1000):
+        scored += contact_sentiment_update(contact_ids=ids[batch_start : batch_start + 1000])
+    _seed_lifecycle(ctx, reasons, today)
+    ctx.stdout(f"  contacts: {created} contacts over {DAYS} days, {scored} scored for sentiment")
+
+
+def _seed_lifecycle(ctx: DemoContext, reasons, today: date) -> None:
+    rng = ctx.rng
+    by_name = {reason.name: reason for reason, _ in reasons}
+    events = []
+    customers = list(Customer.objects.order_by("id").values_list("id", flat=True))
+    rng.shuffle(customers)
+    gained = max(1, len(customers) * 8 // 100)
+    lost = gained + max(1, len(customers) * 5 // 100)
+    won_back = lost + max(1, len(customers) // 100)
+    for customer_id in customers[:gained]:
+        events.append(
+            CustomerEvent(
+                customer_id=customer_id,
+                kind=CustomerEvent.Kind.GAINED,
+                occurred_on=today - timedelta(days=rng.randint(0, DAYS)),
+                reason_text=rng.choice(["Referral", "Price promotion", "Moved into coverage"]),
+            )
+        )
+    for customer_id in customers[gained:lost]:
+        reason = by_name[
+            rng.choice(["Cancel service", "Checkout error", "Missed appointment", "Slow speed"])
+        ]
+        events.append(
+            CustomerEvent(
+                customer_id=customer_id,
+                kind=CustomerEvent.Kind.LOST,
+                occurred_on=today - timedelta(days=rng.randint(0, DAYS)),
+                reason=reason,
+            )
+        )
+    for customer_id in customers[lost:won_back]:
+        events.append(
+            CustomerEvent(
+                customer_id=customer_id,
+                kind=CustomerEvent.Kind.WON_BACK,
+                occurred_on=today - timedelta(days=rng.randint(0, 30)),
+                reason_text="Retention offer",
+            )
+        )
+    CustomerEvent.objects.bulk_create(events)

@@ -1,8 +1,65 @@
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from voc.people.models import HashedKeyToken
+
+
+class ContactReason(models.Model):
+    """A node of the contact-reason taxonomy ("Billing › Double charge").
+
+    Reasons are never deleted once used: they are retired (hidden from pickers) or merged into
+    another reason (contacts move, the old row stays so history and imports keep resolving)."""
+
+    name = models.CharField(max_length=120)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    department = models.ForeignKey(
+        "people.Department",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reasons",
+        help_text="The department that owns contacts for this reason and the issues behind them.",
+    )
+    avoidable = models.BooleanField(
+        default=False,
+        help_text="Customers should not have to contact us for this (the best service is no service).",
+    )
+    retired_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_reasons"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["parent__name", "name"]
+        constraints = [
+            models.UniqueConstraint("parent", Lower("name"), name="reason_unique_name_per_parent"),
+            models.UniqueConstraint(
+                Lower("name"),
+                condition=Q(parent__isnull=True),
+                name="reason_unique_top_level_name",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.path
+
+    @property
+    def path(self) -> str:
+        return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.retired_at is None and self.merged_into_id is None
 
 
 class Customer(models.Model):
-    """A customer of the company, as known to its systems (matched by reference, email, phone)."""
+    """A customer of the company, as known to its systems. Ingestion matches a customer by
+    external reference, then email (case-insensitive), then phone (E.164)."""
 
     class Segment(models.TextChoices):
         CONSUMER = "consumer", "Consumer"
@@ -13,15 +70,310 @@ class Customer(models.Model):
         max_length=100, null=True, blank=True, unique=True, help_text="The id in the CRM."
     )
     name = models.CharField(max_length=200, blank=True)
-    email = models.EmailField(max_length=254, blank=True, db_index=True)
-    phone = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=32, blank=True, help_text="E.164, e.g. +15551234567")
     segment = models.CharField(
         max_length=20, choices=Segment.choices, default=Segment.CONSUMER, db_index=True
     )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_customers",
+        help_text="Set when an admin merged this record into another; its history moved there.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "id"]
+        indexes = [
+            models.Index(Lower("email"), name="customer_email_ci"),
+            models.Index(fields=["phone"], name="customer_phone"),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.external_ref or f"Customer {self.pk}"
+
+
+class CustomerEvent(models.Model):
+    """A lifecycle event for customer math: gained, lost, won back, with its reason."""
+
+    class Kind(models.TextChoices):
+        GAINED = "gained", "Gained"
+        LOST = "lost", "Lost"
+        WON_BACK = "won_back", "Won back"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    occurred_on = models.DateField()
+    reason = models.ForeignKey(
+        ContactReason, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason_text = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_on", "-id"]
+        indexes = [models.Index(fields=["kind", "occurred_on"], name="customer_event_kind_day")]
+
+    def __str__(self) -> str:
+        return f"{self.customer} {self.get_kind_display().lower()} on {self.occurred_on}"
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "Email"
+    CHAT = "chat", "Chat"
+    SOCIAL = "social", "Social"
+    WEB_FORM = "web_form", "Web form"
+    LETTER = "letter", "Letter"
+    WALK_IN = "walk_in", "Walk-in"
+    OTHER = "other", "Other"
+
+
+class Contact(models.Model):
+    """One conversation with a customer on one channel. Unique on (source, external_id), so a
+    re-sent batch updates instead of duplicating."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    class Outcome(models.TextChoices):
+        RESOLVED = "resolved", "Resolved"
+        UNRESOLVED = "unresolved", "Unresolved"
+        ESCALATED = "escalated", "Escalated"
+        TRANSFERRED = "transferred", "Transferred"
+        CALLBACK = "callback", "Callback promised"
+        LINK_SENT = "link_sent", "Sent a link"
+        ABANDONED = "abandoned", "Abandoned"
+        OPEN = "open", "Still open"
+
+    class Road(models.IntegerChoices):
+        """Seth Godin's four roads: what the company should do with this kind of contact."""
+
+        LEARN = 1, "1 · Learn"
+        EMPATHY = 2, "2 · Empathy"
+        TEACH = 3, "3 · Teach"
+        GO_AWAY = 4, "4 · Go away"
+
+    source = models.CharField(max_length=50)
+    external_id = models.CharField(max_length=200)
+    # customer and team are indexed by the composite indexes below, which lead with them.
+    customer = models.ForeignKey(
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+        db_index=False,
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.INBOUND)
+    occurred_at = models.DateTimeField()
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+    )
+    team = models.ForeignKey(
+        "people.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+        db_index=False,
+    )
+    reason = models.ForeignKey(
+        ContactReason, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts"
+    )
+    tags = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    notes = models.TextField(blank=True)
+    handle_seconds = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    first_contact_resolution = models.BooleanField(null=True, blank=True)
+    road = models.PositiveSmallIntegerField(choices=Road.choices, null=True, blank=True)
+    sentiment = models.FloatField(
+        null=True, blank=True, help_text="-1 (negative) to 1 (positive); computed after ingest."
+    )
+    repeat_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="repeats",
+        help_text="The same customer's previous contact within the repeat window.",
+    )
+    # A digest of everything ingestion wrote, so a re-sent row that changed nothing is
+    # recognised without comparing every field and message.
+    content_hash = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="contact_source_ref"),
+            models.CheckConstraint(
+                condition=Q(road__isnull=True) | Q(road__gte=1, road__lte=4),
+                name="contact_road_1_4",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "occurred_at"], name="contact_customer_time"),
+            models.Index(fields=["team", "occurred_at"], name="contact_team_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} contact {self.source}:{self.external_id}"
+
+
+class Message(models.Model):
+    """One incoming or outgoing text of a contact, in order. Text is stored redacted."""
+
+    class Direction(models.TextChoices):
+        INCOMING = "incoming", "Incoming"
+        OUTGOING = "outgoing", "Outgoing"
+
+    # Indexed by the (contact, external_id) unique constraint, which leads with it.
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
+    external_id = models.CharField(max_length=200)
+    position = models.PositiveIntegerField()
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    author = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["contact", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "external_id"], name="message_contact_ref")
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_direction_display()} message {self.position} of contact {self.contact_id}"
+        )
+
+
+class RedactionPattern(models.Model):
+    """An extra pattern an admin wants removed from customer text before it is stored."""
+
+    name = models.CharField(
+        max_length=60, unique=True, help_text="Shown in the text: [name redacted]"
+    )
+    regex = models.CharField(max_length=500)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContactRollup(models.Model):
+    """Pre-aggregated counts per day (reporting time zone) × reason × channel × team, kept
+    current by every ingestion path in the same transaction. Dashboards read only these.
+
+    reason_id and team_id are plain integers (0 = none) rather than foreign keys, so the key is
+    never NULL and one unique index covers it on every database."""
+
+    day = models.DateField()
+    reason_id = models.BigIntegerField(default=0)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    team_id = models.BigIntegerField(default=0)
+    contacts = models.IntegerField(default=0)
+    handle_seconds = models.BigIntegerField(default=0)
+    repeat_contacts = models.IntegerField(default=0)
+    negative_contacts = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "reason_id", "channel", "team_id"], name="rollup_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} reason={self.reason_id} {self.channel} team={self.team_id}"
+
+
+class IngestToken(HashedKeyToken):
+    """An API token for a system that sends contacts: bound to one source, revocable.
+
+    Rows sent with it are stored under its source whatever they say, so one integration can
+    never overwrite another's contacts. Only a hash of the key is stored."""
+
+    PREFIX = "vocingest_"
+    HINT_CHARS = 4
+
+    name = models.CharField(max_length=100)
+    source = models.CharField(max_length=50, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta(HashedKeyToken.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.source}"
+
+
+class ImportMapping(models.Model):
+    """A saved mapping from another system's export columns to VoC's fields (see
+    docs/ingest.md), reusable by name: ``import_contacts FILE --mapping NAME``."""
+
+    name = models.CharField(max_length=100, unique=True)
+    config = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportRun(models.Model):
+    """One run of a file import: who, which file, what came of it."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+        INTERRUPTED = "interrupted", "Interrupted"
+
+    file_name = models.CharField(max_length=500)
+    mapping_name = models.CharField(max_length=100, blank=True)
+    started_by = models.CharField(max_length=150, blank=True, help_text="User or OS account.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    error_report = models.CharField(max_length=500, blank=True, help_text="Path of the report.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+    @property
+    def duration(self):
+        return self.finished_at - self.started_at if self.finished_at else None

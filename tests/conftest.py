@@ -52,3 +52,20 @@ def cast(db):
     from tests.factories import make_cast
 
     return make_cast()
+
+
+@pytest.fixture(autouse=True)
+def throttle_cache(monkeypatch):
+    """A private, empty cache for DRF's throttles in each test.
+
+    The shared test cache (Redis) outlives the run, and ids start again in every fresh test
+    database: a rate limit counted in one test, run or parallel run would leak into the next.
+    The throttles still count and refuse exactly as configured.
+    """
+    from django.core.cache.backends.locmem import LocMemCache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    cache = LocMemCache("throttles", {})
+    monkeypatch.setattr(SimpleRateThrottle, "cache", cache)
+    yield cache
+    cache.clear()

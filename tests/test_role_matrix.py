@@ -66,6 +66,29 @@ def outbox_message(cast, user):
     return {"message_id": message.id}
 
 
+def team_b_contact(cast, user):
+    """A contact of team B about a department B reason: outside a rep's and a manager's scope."""
+    from contacts.ingest.service import contacts_ingest
+    from contacts.models import Contact, ContactReason
+
+    ContactReason.objects.get_or_create(name="Outage", defaults={"department": cast.dept_b})
+    contacts_ingest(
+        rows=[
+            {"source": "matrix", "external_id": "b-1", "channel": "phone", "team": cast.team_b.name,
+             "reason": "Outage", "customer_ref": "MATRIX-B", "occurred_at": "2026-11-02T09:30:00Z"}
+        ]
+    )  # fmt: skip
+    return Contact.objects.get(source="matrix", external_id="b-1")
+
+
+def contact_b(cast, user):
+    return {"contact_id": team_b_contact(cast, user).id}
+
+
+def customer_b(cast, user):
+    return {"customer_id": team_b_contact(cast, user).customer_id}
+
+
 ROUTES: dict[str, Route] = {
     # pages
     "home": Route(everyone(OK)),
@@ -86,6 +109,46 @@ ROUTES: dict[str, Route] = {
     "core:outbox": Route(admins_only()),
     "core:outbox-message": Route(admins_only(), kwargs=outbox_message),
     "healthz": Route(everyone(OK, anonymous=OK)),
+    # contacts pages: executives browse, reps, managers and admins also log and edit
+    "contacts:contact-list": Route(everyone(OK)),
+    "contacts:contact-log": Route(
+        {"anonymous": LOGIN, "rep": OK, "manager": OK, "executive": DENIED, "admin": OK}
+    ),
+    "contacts:contact-detail": Route(
+        {"anonymous": LOGIN, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
+        kwargs=contact_b,
+    ),
+    "contacts:contact-edit": Route(
+        {
+            "anonymous": LOGIN,
+            "rep": HIDDEN,
+            "manager": HIDDEN,
+            "executive": DENIED,
+            "admin": REDIRECT,
+        },
+        method="post",
+        kwargs=contact_b,
+    ),
+    "contacts:contact-tags": Route(
+        {
+            "anonymous": LOGIN,
+            "rep": HIDDEN,
+            "manager": HIDDEN,
+            "executive": DENIED,
+            "admin": REDIRECT,
+        },
+        method="post",
+        kwargs=contact_b,
+    ),
+    "contacts:road-suggestion": Route(
+        {"anonymous": LOGIN, "rep": OK, "manager": OK, "executive": DENIED, "admin": OK},
+        method="post",
+    ),
+    "contacts:customer-search": Route(everyone(OK)),
+    "contacts:customer-detail": Route(
+        {"anonymous": LOGIN, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
+        kwargs=customer_b,
+    ),
     # API
     "api-me": Route(everyone(OK, anonymous=UNAUTH)),
     "api-user-list": Route(everyone(OK, anonymous=UNAUTH)),
@@ -100,6 +163,77 @@ ROUTES: dict[str, Route] = {
         everyone(OK, anonymous=UNAUTH), method="post", data={"name": "from the matrix"}
     ),
     "api-token-revoke": Route(everyone(OK, anonymous=UNAUTH), method="post", kwargs=own_token),
+    # contacts API: everyone reads within their scope; executives never write; the taxonomy and
+    # bulk ingest (without an ingest token) are for admins
+    "api-customer-list": Route(everyone(OK, anonymous=UNAUTH)),
+    "api-customer-detail": Route(
+        {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
+        kwargs=customer_b,
+    ),
+    "api-customer-create": Route(
+        {"anonymous": UNAUTH, "rep": OK, "manager": OK, "executive": DENIED, "admin": OK},
+        method="post",
+        data={"name": "Matrix Customer", "external_ref": "MATRIX-NEW"},
+    ),
+    "api-customer-update": Route(
+        {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": DENIED, "admin": OK},
+        method="post",
+        kwargs=customer_b,
+        data={"segment": "enterprise"},
+    ),
+    "api-contact-list": Route(everyone(OK, anonymous=UNAUTH)),
+    "api-contact-detail": Route(
+        {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
+        kwargs=contact_b,
+    ),
+    "api-contact-create": Route(
+        {"anonymous": UNAUTH, "rep": OK, "manager": OK, "executive": DENIED, "admin": OK},
+        method="post",
+        data={"external_id": "matrix-new", "channel": "chat", "text": "Logged from the matrix"},
+    ),
+    "api-contact-update": Route(
+        {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": DENIED, "admin": OK},
+        method="post",
+        kwargs=contact_b,
+        data={"road": 2},
+    ),
+    "api-contact-bulk": Route(
+        admins_only(anonymous=UNAUTH),
+        method="post",
+        data=[
+            {
+                "source": "matrix",
+                "external_id": "bulk-1",
+                "channel": "email",
+                "occurred_at": "2026-11-02T09:30:00Z",
+            }
+        ],
+    ),
+    "api-message-list": Route(
+        {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
+        kwargs=contact_b,
+    ),
+    "api-message-create": Route(
+        {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": DENIED, "admin": OK},
+        method="post",
+        kwargs=contact_b,
+        data={"text": "A follow-up from the matrix"},
+    ),
+    "api-reason-list": Route(everyone(OK, anonymous=UNAUTH)),
+    "api-reason-detail": Route(
+        everyone(OK, anonymous=UNAUTH),
+        kwargs=lambda cast, user: {"reason_id": team_b_contact(cast, user).reason_id},
+    ),
+    "api-reason-create": Route(
+        admins_only(anonymous=UNAUTH), method="post", data={"name": "Matrix reason"}
+    ),
+    "api-reason-update": Route(
+        admins_only(anonymous=UNAUTH),
+        method="post",
+        kwargs=lambda cast, user: {"reason_id": team_b_contact(cast, user).reason_id},
+        data={"avoidable": True},
+    ),
+    "api-not-found": Route(everyone(HIDDEN, anonymous=HIDDEN)),
     "api-schema": Route(everyone(OK, anonymous=UNAUTH)),
     "api-docs": Route(everyone(OK, anonymous=UNAUTH)),
 }

@@ -1,7 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from contacts.models import Customer
+from contacts.models import Contact, ContactReason, ContactRollup, Customer
 from voc.people.models import Department, Team, User
 from voc.people.roles import Role
 
@@ -15,6 +15,16 @@ def snapshot() -> dict:
                 "username", "first_name", "last_name", "role", "team__name", "reports_to__username"
             )
         ),
+        "contacts": list(
+            Contact.objects.order_by("external_id").values_list(
+                "external_id",
+                "customer__external_ref",
+                "reason__name",
+                "rep__username",
+                "occurred_at",
+                "repeat_of__external_id",
+            )
+        ),
         "customers": list(
             Customer.objects.order_by("external_ref").values_list(
                 "external_ref", "name", "email", "segment"
@@ -24,7 +34,7 @@ def snapshot() -> dict:
 
 
 def test_demo_data_covers_every_role_and_logs_in(client, settings):
-    call_command("seed_demo", customers=300)
+    call_command("seed_demo", customers=300, contacts=0)
     counts = {role: User.objects.filter(role=role).count() for role in Role.values}
     assert sum(counts.values()) >= 30
     assert all(count >= 2 for count in counts.values()), counts
@@ -37,13 +47,17 @@ def test_demo_data_covers_every_role_and_logs_in(client, settings):
 
 
 def test_the_same_seed_gives_the_same_data():
-    call_command("seed_demo", customers=100, seed=7)
+    call_command("seed_demo", customers=100, contacts=300, seed=7)
     first = snapshot()
+    Contact.objects.all().delete()
+    Customer.objects.all().delete()  # and their lifecycle events
+    ContactReason.objects.filter(parent__isnull=False).delete()
+    ContactReason.objects.all().delete()
+    ContactRollup.objects.all().delete()
     User.objects.all().delete()
-    Customer.objects.all().delete()
     Department.objects.all().delete()
     Team.objects.all().delete()
-    call_command("seed_demo", customers=100, seed=7)
+    call_command("seed_demo", customers=100, contacts=300, seed=7)
     assert snapshot() == first
 
 
@@ -51,13 +65,35 @@ def test_it_refuses_a_database_with_users_unless_asked_to_skip():
     User.objects.create_user("someone")
     with pytest.raises(CommandError):
         call_command("seed_demo", customers=10)
-    call_command("seed_demo", customers=10, if_empty=True)
+    call_command("seed_demo", customers=10, contacts=10, if_empty=True)
     assert Customer.objects.count() == 0
 
 
 def test_customers_are_inserted_in_bulk(django_assert_max_num_queries):
-    # Users are saved one by one (36), customers in batches of 5,000: 12,000 customers must
-    # not cost 12,000 inserts.
-    with django_assert_max_num_queries(150):
-        call_command("seed_demo", customers=12000)
+    # Users are saved one by one (36), customers in batches (of 5,000; SQLite's parameter
+    # limit cuts them smaller): 12,000 customers must not cost 12,000 inserts.
+    with django_assert_max_num_queries(300):
+        call_command("seed_demo", customers=12000, contacts=0)
     assert Customer.objects.count() == 12000
+
+
+def test_demo_contacts_go_through_ingestion_with_repeats_rollups_and_sentiment():
+    from contacts.ingest.rollups import rollup_snapshot, rollups_rebuild
+    from contacts.models import Contact, CustomerEvent, Message
+
+    call_command("seed_demo", customers=200, contacts=1500)
+    assert Contact.objects.count() == 1500
+    assert Message.objects.filter(text__contains="4111").count() == 0  # redacted on the way in
+    assert Message.objects.filter(text__contains="[card number redacted]").exists()
+    assert Contact.objects.filter(repeat_of__isnull=False).count() > 100
+    assert not Contact.objects.filter(sentiment__isnull=True).exists()
+    assert Contact.objects.values("reason").distinct().count() == 12
+    assert Contact.objects.values("team").distinct().count() == Team.objects.count()
+    assert set(CustomerEvent.objects.values_list("kind", flat=True)) == {
+        "gained",
+        "lost",
+        "won_back",
+    }
+    kept = rollup_snapshot()
+    rollups_rebuild()
+    assert rollup_snapshot() == kept

@@ -59,7 +59,7 @@ def test_embedded_defaults_need_no_services(tmp_path):
     assert settings["ENGINE"] == "django.db.backends.sqlite3"
     assert settings["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in settings["OPTIONS"]["init_command"]
-    assert settings["BROKER"] == "filesystem://"
+    assert settings["BROKER"] == "filesystem://localhost//"
     assert (tmp_path / "broker" / "queue").is_dir()
     assert settings["EMAIL_BACKEND"] == "voc.core.mail.OutboxBackend"
     assert settings["OUTBOX_ENABLED"] is True

@@ -67,7 +67,6 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 SITE_NAME = env("VOC_SITE_NAME", "VoC")
 COMPANY_NAME = env("VOC_COMPANY_NAME", "Northwind Telecom")
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -153,7 +152,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = env("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+CELERY_BROKER_URL = env("CELERY_BROKER_URL") or REDIS_URL or "filesystem://localhost//"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The embedded broker: messages are files in one folder that web, worker and beat share.
@@ -187,11 +186,17 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # --- Email ----------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", f"VoC <voc@{env('VOC_MAIL_DOMAIN', 'example.com')}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_ESP = env("VOC_EMAIL_ESP", "" if not PRODUCTION else "smtp").lower()
+EMAIL_ESP = (env("VOC_EMAIL_ESP") or ("smtp" if PRODUCTION else "")).lower()
+
+
+def _anymail_value(value: str):
+    return {"true": True, "false": False}.get(value.strip().lower(), value)
+
+
+# ANYMAIL_<SETTING> (or ANYMAIL_<SETTING>_FILE) variables become django-anymail's settings.
 ANYMAIL = {
-    key.removeprefix("ANYMAIL_"): env_secret(key)
-    for key in os.environ
-    if key.startswith("ANYMAIL_") and not key.endswith("_FILE")
+    name.removeprefix("ANYMAIL_"): _anymail_value(env_secret(name))
+    for name in {key.removesuffix("_FILE") for key in os.environ if key.startswith("ANYMAIL_")}
 }
 if EMAIL_ESP == "smtp":
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -251,7 +256,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["voc.people.permissions.IsActiveUser"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "voc.core.api.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -295,6 +300,17 @@ if PRODUCTION:
 # How long run records of periodic jobs are kept.
 JOB_RUN_RETENTION = timedelta(days=env_int("VOC_JOB_RUN_RETENTION_DAYS", 30))
 OUTBOX_RETENTION = timedelta(days=env_int("VOC_OUTBOX_RETENTION_DAYS", 30))
+# Contacts: a contact within this many days of the customer's previous one is a repeat.
+VOC_REPEAT_WINDOW_DAYS = env_int("VOC_REPEAT_WINDOW_DAYS", 7)
+# Rollup days are calendar days in this time zone.
+VOC_REPORTING_TIME_ZONE = env("VOC_REPORTING_TIME_ZONE", TIME_ZONE)
+# Phone numbers without a country code are read as numbers of this region.
+VOC_PHONE_REGION = env("VOC_PHONE_REGION", "US")
+# A contact whose sentiment (VADER compound, -1..1) is at or below this counts as negative.
+VOC_NEGATIVE_SENTIMENT = float(env("VOC_NEGATIVE_SENTIMENT", "-0.05"))
+# Bulk ingest API: requests per ingest token, and the largest request body.
+VOC_INGEST_RATE = env("VOC_INGEST_RATE", "120/minute")
+VOC_BULK_MAX_BYTES = env_int("VOC_BULK_MAX_BYTES", 100 * 1024 * 1024)
 DEMO_PASSWORD = "voc-demo-2026"  # noqa: S105  (documented in the README; demo data only)
 
 LOGGING = {

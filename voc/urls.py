@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from voc.core.api import api_not_found_view
 from voc.core.views import healthz_view
 from voc.dashboards.views import home_view
 from voc.people.services import QueuedPasswordResetForm
@@ -41,12 +42,15 @@ auth_patterns = [
 
 api_patterns = [
     path("", include("voc.people.api_urls")),
+    path("", include("contacts.api_urls")),
+    re_path(r"^.*$", api_not_found_view, name="api-not-found"),  # last: JSON 404s
 ]
 
 urlpatterns = [
     path("", home_view, name="home"),
     path("accounts/", include(auth_patterns)),
     path("people/", include("voc.people.urls")),
+    path("contacts/", include("contacts.urls")),
     path("", include("voc.core.urls")),
     path("healthz/", healthz_view, name="healthz"),
     path("api/v1/", include(api_patterns)),

@@ -86,10 +86,10 @@ def test_token_names_are_escaped(client, cast):
 
 def test_the_navigation_shows_each_role_what_it_may_use(client, cast):
     expected = {
-        "rep": {"home", "people", "tokens", "api-docs"},
-        "manager": {"home", "people", "tokens", "api-docs"},
-        "executive": {"home", "people", "tokens", "api-docs"},
-        "admin": {"home", "people", "tokens", "api-docs", "jobs", "outbox", "admin"},
+        "rep": {"home", "contacts", "people", "tokens", "api-docs"},
+        "manager": {"home", "contacts", "people", "tokens", "api-docs"},
+        "executive": {"home", "contacts", "people", "tokens", "api-docs"},
+        "admin": {"home", "contacts", "people", "tokens", "api-docs", "jobs", "outbox", "admin"},
     }
     for role, keys in expected.items():
         client.force_login(getattr(cast, role))

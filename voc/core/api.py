@@ -1,7 +1,14 @@
+import re
+
+import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
-from rest_framework import exceptions
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -16,3 +23,130 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     return drf_exception_handler(exc, context)
+
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+class StrictLimitOffsetPagination(LimitOffsetPagination):
+    """Limit/offset paging that answers 400 to a malformed ``limit`` or ``offset`` instead of
+    quietly ignoring it, and never returns more than ``max_limit`` rows in one page."""
+
+    max_limit = 200
+
+    def get_limit(self, request):
+        value = self._query_int(request, self.limit_query_param, minimum=1)
+        return self.default_limit if value is None else min(value, self.max_limit)
+
+    def get_offset(self, request):
+        value = self._query_int(request, self.offset_query_param, minimum=0)
+        return value or 0
+
+    @staticmethod
+    def _query_int(request, name: str, *, minimum: int) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return None
+        invalid = exceptions.ValidationError(
+            {name: [f"Enter a whole number of at least {minimum}."]}
+        )
+        if not _DIGITS.fullmatch(raw):
+            raise invalid
+        digits = raw.lstrip("0") or "0"
+        # Python won't parse thousands of digits; 18 are more than any table has rows.
+        value = int(digits) if len(digits) <= 18 else 10**18
+        if value < minimum:
+            raise invalid
+        return value
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.limit_query_param:
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] += f" At most {self.max_limit}; larger values are capped."
+            elif parameter["name"] == self.offset_query_param:
+                parameter["schema"]["minimum"] = 0
+        return parameters
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """A FilterSet that answers 400 to a filter given without a value (``?role=``) instead of
+    quietly not filtering: the schema says what a value must be, and blank isn't one."""
+
+    def get_form_class(self):
+        names = list(self.filters)
+
+        class Form(super().get_form_class()):
+            def clean(self):
+                cleaned_data = super().clean()
+                for name in names:
+                    if any(not value.strip() for value in self.data.getlist(name)):
+                        self.add_error(name, "Give a value, or leave the parameter out.")
+                return cleaned_data
+
+        return Form
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that takes only strings: DRF's turns ``{"name": 0}`` into ``"0"``, which
+    the schema (``type: string``) says is invalid."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+# --- Error documents, for the OpenAPI schema -------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """An error: `{"detail": "..."}`."""
+
+    detail = serializers.CharField()
+
+
+class ValidationErrorSerializer(serializers.Serializer):
+    """A 400: messages by field name (``detail`` for the request as a whole). Documented by
+    :class:`ValidationErrorSchema`; it has no fields of its own."""
+
+
+class ValidationErrorSchema(OpenApiSerializerExtension):
+    target_class = "voc.core.api.ValidationErrorSerializer"
+
+    def map_serializer(self, auto_schema, direction):
+        message = {"type": "string"}
+        return {
+            "type": "object",
+            "description": "Messages by field name; `detail` for the request as a whole.",
+            "additionalProperties": {
+                "anyOf": [message, {"type": "array", "items": message}],
+            },
+        }
+
+
+_ERRORS = {
+    400: (ValidationErrorSerializer, "The request is not valid; messages by field."),
+    401: (ErrorSerializer, "No valid credentials (missing, malformed, revoked or inactive)."),
+    403: (ErrorSerializer, "The caller may not use this operation (or a CSRF check failed)."),
+    404: (ErrorSerializer, "No such object, or not one the caller may see."),
+    429: (ErrorSerializer, "Too many requests; try again later (see Retry-After)."),
+}
+
+
+def error_responses(*codes: int) -> dict:
+    """Documented error responses for ``extend_schema(responses=...)``; 401 and 403 always.
+
+    An id in the URL that is not a whole number matches no route and reaches
+    ``api_not_found_view``: a JSON 404 like any other, so list 404 for such operations."""
+    return {
+        code: OpenApiResponse(response=_ERRORS[code][0], description=_ERRORS[code][1])
+        for code in sorted({401, 403, *codes})
+    }
+
+
+@csrf_exempt  # it changes nothing; a CSRF failure would answer in HTML instead
+def api_not_found_view(request, *args, **kwargs):
+    """Unknown URLs under /api/ answer in JSON, like the rest of the API."""
+    return JsonResponse({"detail": "Not found."}, status=404)

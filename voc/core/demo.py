@@ -15,6 +15,7 @@ class DemoContext:
 
     rng: random.Random
     customers: int
+    contacts: int = 0
     stdout: Callable[[str], None] = print
     data: dict = field(default_factory=dict)
 

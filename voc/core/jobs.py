@@ -98,22 +98,41 @@ def periodic_jobs_sync() -> list[str]:
     An admin's choice to disable a job in the admin survives a sync; its schedule does not."""
     from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+    def schedule_row(model, **fields):
+        # Schedules have no unique constraint and the admin can add duplicates, so take the
+        # first match rather than get_or_create (MultipleObjectsReturned would break migrate).
+        return model.objects.filter(**fields).order_by("id").first() or model.objects.create(
+            **fields
+        )
+
     jobs = registered_jobs()
     for job in jobs.values():
-        schedule: dict = {"interval": None, "crontab": None}
+        # A managed job's schedule is the code's: clear any solar or clocked one set by hand
+        # (PeriodicTask.save() refuses a task with two schedules).
+        schedule: dict = {"interval": None, "crontab": None, "solar": None, "clocked": None}
         if job.every is not None:
             seconds = int(job.every.total_seconds())
-            schedule["interval"], _ = IntervalSchedule.objects.get_or_create(
-                every=seconds, period=IntervalSchedule.SECONDS
+            schedule["interval"] = schedule_row(
+                IntervalSchedule, every=seconds, period=IntervalSchedule.SECONDS
             )
         else:
-            schedule["crontab"], _ = CrontabSchedule.objects.get_or_create(
-                timezone="UTC", **{"minute": "0", "hour": "*", **(job.crontab or {})}
-            )
+            # Every field in the lookup: "17 3 * * *" must not match a hand-made "17 3 * * 1".
+            fields = {
+                "minute": "0",
+                "hour": "*",
+                "day_of_week": "*",
+                "day_of_month": "*",
+                "month_of_year": "*",
+                **(job.crontab or {}),
+            }
+            schedule["crontab"] = schedule_row(CrontabSchedule, timezone="UTC", **fields)
         PeriodicTask.objects.update_or_create(
             name=job.name,
             defaults={
                 "task": job.name,
+                # A run beat queued while no worker was up is dropped once the next one is due,
+                # instead of piling up and all running when the worker returns.
+                "expire_seconds": int(job.every.total_seconds()) if job.every else 3600,
                 "description": f"{MANAGED_MARKER} {job.description}".strip(),
                 **schedule,
             },

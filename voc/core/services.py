@@ -23,6 +23,18 @@ def session_delete_expired() -> int:
     return deleted
 
 
+def job_runs_mark_lost(*, started_before) -> int:
+    """Runs still "running" long after any task could have finished: their worker died or hit
+    the hard time limit, so nothing else will ever close them."""
+    return JobRun.objects.filter(
+        status=JobRun.Status.RUNNING, started_at__lt=started_before
+    ).update(
+        status=JobRun.Status.FAILED,
+        finished_at=timezone.now(),
+        error="The run never finished: its worker stopped or hit the time limit.",
+    )
+
+
 def records_prune(*, job_runs_older_than: timedelta, outbox_older_than: timedelta) -> int:
     now = timezone.now()
     runs, _ = JobRun.objects.filter(started_at__lt=now - job_runs_older_than).delete()

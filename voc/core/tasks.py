@@ -2,16 +2,19 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
 from voc.core import services
 from voc.core.jobs import periodic_job
-from voc.core.mail import TRANSIENT_EMAIL_ERRORS
+from voc.core.mail import TransientEmailError
 
 
 @shared_task(
     name="core.email_send",
     acks_late=True,
-    autoretry_for=TRANSIENT_EMAIL_ERRORS,
+    # The service raises every transient failure as TransientEmailError; anything else it
+    # re-raises is permanent (a 554 greeting is an SMTPConnectError too) and must not retry.
+    autoretry_for=(TransientEmailError,),
     retry_backoff=True,
     retry_backoff_max=600,
     retry_jitter=True,
@@ -43,9 +46,12 @@ def clear_expired_sessions() -> int:
 @periodic_job(
     "core.prune_records",
     crontab={"minute": "27", "hour": "3"},
-    description="Deletes job-run records and outbox mail past their retention.",
+    description="Closes runs whose worker died; deletes job runs and outbox mail past retention.",
 )
 def prune_records() -> int:
-    return services.records_prune(
+    lost = services.job_runs_mark_lost(
+        started_before=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
+    )
+    return lost + services.records_prune(
         job_runs_older_than=settings.JOB_RUN_RETENTION, outbox_older_than=settings.OUTBOX_RETENTION
     )

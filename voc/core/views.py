@@ -50,4 +50,11 @@ def outbox_view(request):
 def outbox_message_view(request, message_id: int):
     _require_outbox()
     message = get_object_or_404(OutboxMessage, id=message_id)
-    return render(request, "core/outbox_message.html", {"message": message})
+    response = render(request, "core/outbox_message.html", {"message": message})
+    # The HTML part is shown in a srcdoc iframe, which inherits this policy: no remote images,
+    # styles or scripts, so a tracking pixel in a message does not load when an admin reads it.
+    response["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; frame-ancestors 'none'"
+    )
+    return response

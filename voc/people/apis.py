@@ -1,15 +1,46 @@
+import django_filters
+from django import forms
+from django.conf import settings
+from django.core.validators import RegexValidator
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from voc.core.api import (
+    StrictCharField,
+    StrictFilterSet,
+    StrictLimitOffsetPagination,
+    error_responses,
+)
 from voc.people import selectors, services
 from voc.people.access import ROLE_CAPABILITIES, Capability, effective_role
 from voc.people.models import ApiToken, Department, Team, User
 from voc.people.permissions import HasCapability
+from voc.people.roles import Role
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """Rows whose foreign key holds this id. Any whole number is a valid filter; an unknown or
+    unseen id matches nothing rather than failing, so ids outside the caller's scope can't be
+    probed for existence."""
+
+    field_class = forms.IntegerField
+
+
+class UserFilter(StrictFilterSet):
+    role = django_filters.ChoiceFilter(choices=Role.choices)
+    team = IdFilter(field_name="team_id")
+    department = IdFilter(field_name="department_id")
+
+
+class TeamFilter(StrictFilterSet):
+    department = IdFilter(field_name="department_id")
 
 
 class UserOutputSerializer(serializers.ModelSerializer):
@@ -37,48 +68,80 @@ class DepartmentOutputSerializer(serializers.ModelSerializer):
 
 
 class MeOutputSerializer(UserOutputSerializer):
+    role = serializers.SerializerMethodField(
+        help_text="The role the user acts in: `admin` for a superuser, whatever is stored."
+    )
     capabilities = serializers.SerializerMethodField()
 
     class Meta(UserOutputSerializer.Meta):
         fields = [*UserOutputSerializer.Meta.fields, "capabilities"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=Role.choices))
+    def get_role(self, user) -> str:
+        # The same rule as the capabilities and the row scope, so the three always agree.
+        return effective_role(user)
 
     def get_capabilities(self, user) -> list[str]:
         return sorted(ROLE_CAPABILITIES.get(effective_role(user) or "", frozenset()))
 
 
 class MeApi(APIView):
-    @extend_schema(responses=MeOutputSerializer, summary="The signed-in user and what they may use")
+    @extend_schema(
+        responses={200: MeOutputSerializer, **error_responses()},
+        summary="The signed-in user and what they may use",
+    )
     def get(self, request):
         return Response(MeOutputSerializer(request.user).data)
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: UserOutputSerializer, **error_responses(400)})
+)
 class UserListApi(ListAPIView):
     """People the caller may see (row scope applied)."""
 
     serializer_class = UserOutputSerializer
-    filterset_fields = ["role", "team", "department"]
+    pagination_class = StrictLimitOffsetPagination
+    filterset_class = UserFilter
 
     def get_queryset(self):
         return selectors.user_list_visible(viewer=self.request.user).order_by("id")
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: UserOutputSerializer, **error_responses(404)})
+)
 class UserDetailApi(RetrieveAPIView):
+    """One person the caller may see; anyone else is a 404."""
+
     serializer_class = UserOutputSerializer
 
     def get_queryset(self):
         return selectors.user_list_visible(viewer=self.request.user)
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: TeamOutputSerializer, **error_responses(400)})
+)
 class TeamListApi(ListAPIView):
+    """Teams the caller may see."""
+
     serializer_class = TeamOutputSerializer
-    filterset_fields = ["department"]
+    pagination_class = StrictLimitOffsetPagination
+    filterset_class = TeamFilter
 
     def get_queryset(self):
         return selectors.team_list_visible(viewer=self.request.user).order_by("id")
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: DepartmentOutputSerializer, **error_responses(400)})
+)
 class DepartmentListApi(ListAPIView):
+    """Departments the caller may see: their own and those of the teams they see."""
+
     serializer_class = DepartmentOutputSerializer
+    pagination_class = StrictLimitOffsetPagination
 
     def get_queryset(self):
         return selectors.department_list_visible(viewer=self.request.user).order_by("id")
@@ -99,10 +162,14 @@ class ApiTokenCreatedSerializer(ApiTokenOutputSerializer):
         fields = [*ApiTokenOutputSerializer.Meta.fields, "key"]
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: ApiTokenOutputSerializer, **error_responses(400)})
+)
 class ApiTokenListApi(ListAPIView):
     """The caller's own API tokens (keys are never shown again)."""
 
     serializer_class = ApiTokenOutputSerializer
+    pagination_class = StrictLimitOffsetPagination
     permission_classes = [HasCapability(Capability.MANAGE_OWN_TOKENS)]
 
     def get_queryset(self):
@@ -117,12 +184,29 @@ class ApiTokenCreateApi(APIView):
     throttle_scope = "token_create"
 
     class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=100, allow_blank=False, trim_whitespace=True)
+        # Checked as sent (not trimmed first), so the documented limits are the enforced ones:
+        # at most 100 characters, something besides white space, and no NUL characters.
+        name = StrictCharField(
+            max_length=100,
+            trim_whitespace=False,
+            validators=[
+                RegexValidator(
+                    r"^[^\x00]*[^\x00\s][^\x00]*$",
+                    message="Give the token a name, e.g. the script that uses it.",
+                )
+            ],
+        )
+
+        class Meta:
+            ref_name = "ApiTokenCreate"
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: ApiTokenCreatedSerializer},
+        responses={201: ApiTokenCreatedSerializer, **error_responses(400, 429)},
         summary="Create a personal API token",
+        description=f"At most {services.MAX_ACTIVE_TOKENS} active tokens per user (a 400 beyond "
+        f"that), and at most {settings.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['token_create']} "
+        "created (a 429 beyond that).",
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -135,7 +219,12 @@ class ApiTokenCreateApi(APIView):
 class ApiTokenRevokeApi(APIView):
     permission_classes = [HasCapability(Capability.MANAGE_OWN_TOKENS)]
 
-    @extend_schema(request=None, responses=ApiTokenOutputSerializer, summary="Revoke a token")
+    @extend_schema(
+        request=None,
+        responses={200: ApiTokenOutputSerializer, **error_responses(404)},
+        summary="Revoke a token",
+        description="Revoke one of the caller's own tokens; revoking it again changes nothing.",
+    )
     def post(self, request, token_id: int):
         token = get_object_or_404(selectors.api_token_list(user=request.user), id=token_id)
         token = services.api_token_revoke(token=token)

@@ -1,4 +1,5 @@
 import hashlib
+import secrets
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -81,38 +82,73 @@ class User(AbstractUser):
         super().save(*args, **kwargs)
 
 
-class ApiToken(models.Model):
-    """A personal API token. Only a hash of the key is stored; the key is shown once."""
+class HashedKeyToken(models.Model):
+    """A revocable API key of which only a SHA-256 hash is stored; the key is shown once.
 
-    PREFIX = "voc_"
+    Personal API tokens and the contacts app's ingest tokens are both this, with their own
+    fields and PREFIX."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100)
+    PREFIX = ""
+    HINT_CHARS = 6  # random characters after the prefix kept to tell keys apart
+
     key_hash = models.CharField(max_length=64, unique=True)
     key_hint = models.CharField(
-        max_length=12, help_text="The first characters, to tell keys apart."
+        max_length=16, help_text="The first characters, to tell keys apart."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.key_hint}…)"
 
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
 
+    @classmethod
+    def new_key(cls) -> tuple[str, dict]:
+        """A fresh key, and the fields that store it (hash and hint, never the key)."""
+        key = cls.PREFIX + secrets.token_urlsafe(32)
+        return key, {"key_hash": cls.hash_key(key), "key_hint": key[: len(cls.PREFIX) + cls.HINT_CHARS]}
+
+    @classmethod
+    def get_active(cls, key: str, *, select_related: tuple[str, ...] = ()):
+        """The active token with this key, or None (unknown and revoked keys alike)."""
+        if not key.startswith(cls.PREFIX):
+            return None
+        tokens = cls.objects.select_related(*select_related) if select_related else cls.objects
+        return tokens.filter(key_hash=cls.hash_key(key), revoked_at__isnull=True).first()
+
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
 
+    def revoke(self) -> None:
+        """Revoking again changes nothing."""
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
     def touch(self) -> None:
         """Record use at most once a minute, so busy tokens don't write on every request."""
         now = timezone.now()
-        if self.last_used_at is None or (now - self.last_used_at).total_seconds() > 60:
-            ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
+        if self.last_used_at is None or (now - self.last_used_at).total_seconds() >= 60:
+            type(self).objects.filter(pk=self.pk).update(last_used_at=now)
             self.last_used_at = now
+
+
+class ApiToken(HashedKeyToken):
+    """A personal API token: it acts as its user, with their role and scope."""
+
+    PREFIX = "voc_"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+
+    class Meta(HashedKeyToken.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_hint}…)"

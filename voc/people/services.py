@@ -1,10 +1,7 @@
-import secrets
-
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from voc.core.mail import email_queue
 from voc.people.models import ApiToken, User
@@ -23,17 +20,13 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
         raise ValidationError(
             {"name": f"You have {MAX_ACTIVE_TOKENS} active tokens; revoke one first."}
         )
-    key = ApiToken.PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        user=user, name=name[:100], key_hash=ApiToken.hash_key(key), key_hint=key[:10]
-    )
+    key, stored = ApiToken.new_key()
+    token = ApiToken.objects.create(user=user, name=name[:100], **stored)
     return token, key
 
 
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+    token.revoke()
     return token
 
 

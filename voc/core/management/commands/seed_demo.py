@@ -11,7 +11,7 @@ from voc.people.models import User
 class Command(BaseCommand):
     help = (
         "Load deterministic demo data: departments, teams, users of every role (password in the "
-        "README) and customers. The same seed always gives the same data."
+        "README), customers and their contacts. The same seed always gives the same data."
     )
 
     def add_arguments(self, parser):
@@ -20,18 +20,28 @@ class Command(BaseCommand):
             "--customers", type=int, default=2000, help="how many customers (default 2000)"
         )
         parser.add_argument(
+            "--contacts", type=int, default=5000, help="how many contacts (default 5000)"
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="do nothing if the database already has users (for start-up scripts)",
         )
 
-    def handle(self, *args, seed: int, customers: int, if_empty: bool, **options):
+    def handle(self, *args, seed: int, customers: int, contacts: int, if_empty: bool, **options):
         if User.objects.exists():
             if if_empty:
                 self.stdout.write("Demo data: the database already has users; left as it is.")
                 return
             raise CommandError("The database already has users; seed_demo loads into an empty one.")
-        ctx = DemoContext(rng=random.Random(seed), customers=customers, stdout=self.stdout.write)
+        if contacts and not customers:
+            raise CommandError("Contacts need customers: give --customers too.")
+        ctx = DemoContext(
+            rng=random.Random(seed),
+            customers=customers,
+            contacts=contacts,
+            stdout=self.stdout.write,
+        )
         started = time.monotonic()
         with transaction.atomic():
             for label, seeder in demo_seeders():

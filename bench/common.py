@@ -1,0 +1,99 @@
+"""Shared set-up for the benchmarks: a dedicated PostgreSQL database, Django, and
+deterministic contact rows of realistic size (~300 characters of message each)."""
+
+import os
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BENCH_DATABASE_URL = os.environ.get(
+    "VOC_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/voc_bench"
+)
+
+WORDS = (
+    "bill charged twice again router internet down slow evening speed app login password "
+    "order checkout error refund card payment technician appointment missed cancel contract "
+    "price plan upgrade family data roaming outage street coverage signal please help today "
+    "thanks waiting hours nobody called back third time this month really frustrated"
+).split()
+
+
+def setup_django(fresh: bool = True) -> None:
+    """Point Django at the benchmark database, recreate it if asked, migrate."""
+    import psycopg2
+
+    os.environ["DATABASE_URL"] = BENCH_DATABASE_URL
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voc.settings")
+    os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    name = BENCH_DATABASE_URL.rsplit("/", 1)[1]
+    if fresh:
+        admin = psycopg2.connect(BENCH_DATABASE_URL.rsplit("/", 1)[0] + "/postgres")
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        admin.close()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    if fresh:
+        call_command("seed_demo", customers=0, contacts=0, verbosity=0)
+
+
+def make_rows(
+    count: int,
+    *,
+    seed: int = 1,
+    start: datetime | None = None,
+    days: int = 365,
+    customers: int | None = None,
+    prefix: str = "bench",
+) -> list[dict]:
+    """Contact rows in VoC's field names, spread over ``days`` days before ``start``."""
+    from contacts.demo import REASONS
+    from voc.people.models import User
+
+    rng = random.Random(seed)
+    start = start or datetime.now(UTC)
+    reps = list(User.objects.filter(role="rep").values_list("username", flat=True))
+    reasons = [[spec[1], spec[2]] for spec in REASONS]
+    channels = ["phone", "email", "chat", "social", "web_form"]
+    customers = customers or max(1, count // 3)
+    rows = []
+    for number in range(count):
+        words = rng.choices(WORDS, k=55)
+        text = " ".join(words)[:300]
+        rows.append(
+            {
+                "source": "bench",
+                "external_id": f"{prefix}-{number:08d}",
+                "channel": channels[number % 5],
+                "occurred_at": (
+                    start - timedelta(seconds=rng.randint(0, days * 86400))
+                ).isoformat(),
+                "customer_ref": f"BC-{rng.randint(1, customers):08d}",
+                "rep": reps[number % len(reps)],
+                "reason": reasons[number % len(reasons)],
+                "handle_seconds": rng.randint(30, 1800),
+                "text": text,
+            }
+        )
+    return rows
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started

@@ -1,0 +1,365 @@
+"""Parsing one incoming contact row into a clean, redacted record.
+
+Every ingestion path (REST API, bulk API, file import, admin, rep pages) turns its input into
+rows of VoC's own field names (documented in docs/ingest.md) and parses them here, so the
+rules are the same everywhere. A problem is reported as (field, reason) and never includes the
+rejected value: it may be a card number.
+"""
+
+import functools
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from contacts.models import Channel, Contact, Customer, Message
+from contacts.redaction import redact_text
+
+MAX_TEXT = 100_000  # characters in one message, notes or subject before a row is refused
+MAX_MESSAGES = 500
+MIN_YEAR, MAX_YEAR = 1900, 2199
+MAX_TAGS = 30
+REASON_SEPARATOR = re.compile(r"\s*(?:›|>|/)\s*")
+
+FIELDS = {
+    "source", "external_id", "channel", "direction", "occurred_at",
+    "customer_ref", "customer_name", "customer_email", "customer_phone", "customer_segment",
+    "rep", "team", "reason", "tags", "subject", "notes", "handle_seconds", "outcome",
+    "first_contact_resolution", "road", "messages", "text",
+}  # fmt: skip
+REQUIRED = ("external_id", "channel")
+MESSAGE_FIELDS = {"external_id", "direction", "author", "sent_at", "text"}
+
+
+class RowError(Exception):
+    def __init__(self, field: str, reason: str):
+        # A field name can come from the input (an unknown field): keep it printable text.
+        field = field.encode("utf-8", "replace").decode("utf-8")[:100]
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass
+class MessageRecord:
+    external_id: str
+    position: int
+    direction: str
+    author: str
+    sent_at: datetime | None
+    text: str
+
+
+@dataclass
+class ContactRecord:
+    source: str
+    external_id: str
+    channel: str
+    direction: str
+    occurred_at: datetime
+    customer_ref: str = ""
+    customer_name: str = ""
+    customer_email: str = ""
+    customer_phone: str = ""
+    customer_segment: str = ""
+    rep: str = ""
+    team: str = ""
+    reason_path: tuple[str, ...] = ()
+    tags: list[str] = field(default_factory=list)
+    subject: str = ""
+    notes: str = ""
+    handle_seconds: int | None = None
+    outcome: str = ""
+    first_contact_resolution: bool | None = None
+    road: int | None = None
+    messages: list[MessageRecord] = field(default_factory=list)
+
+    @property
+    def has_customer(self) -> bool:
+        return bool(self.customer_ref or self.customer_email or self.customer_phone)
+
+    def content_hash(self) -> str:
+        """Changes when anything ingestion would write changes."""
+        payload = [
+            self.channel, self.direction, self.occurred_at.isoformat(), self.customer_ref,
+            self.customer_name, self.customer_email, self.customer_phone, self.customer_segment,
+            self.rep, self.team, list(self.reason_path), self.tags, self.subject, self.notes,
+            self.handle_seconds, self.outcome, self.first_contact_resolution, self.road,
+            [[m.external_id, m.direction, m.author, m.sent_at.isoformat() if m.sent_at else None,
+              m.text] for m in self.messages],
+        ]  # fmt: skip
+        digest = hashlib.blake2b(json.dumps(payload).encode(), digest_size=16)
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    source: str | None = None  # wins over a row's own source when set (ingest tokens, imports)
+    default_occurred_at: datetime | None = None
+    naive_tz: tzinfo | None = None  # the time zone of dates without one
+    phone_region: str = "US"
+    strict_fields: bool = True  # unknown fields are an error (the API); imports map columns
+    extra_patterns: Sequence = ()
+
+
+def _text(row: Mapping, name: str, *, max_length: int, options: ParseOptions) -> str:
+    value = row.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        else:
+            raise RowError(name, "must be text")
+    value = value.strip()
+    if "\x00" in value:
+        raise RowError(name, "contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates, e.g. from a JSON "\udc00" escape
+        raise RowError(name, "contains characters that are not valid text") from None
+    if len(value) > max_length:
+        raise RowError(name, f"is longer than {max_length} characters")
+    if not value:
+        return ""
+    value = redact_text(value, options.extra_patterns)
+    if len(value) > max_length:  # a placeholder is longer than most card numbers
+        raise RowError(name, f"is longer than {max_length} characters once redacted")
+    return value
+
+
+@functools.cache
+def _choice_values(choices) -> frozenset[str]:
+    """The values of a choices class, computed once (``.values`` rebuilds a list each time)."""
+    return frozenset(choices.values)
+
+
+def _choice(row: Mapping, name: str, choices, *, default: str = "") -> str:
+    value = row.get(name)
+    if value in (None, ""):
+        if not default:
+            raise RowError(name, "is required")
+        return default
+    normalised = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+    if normalised not in _choice_values(choices):
+        raise RowError(name, f"must be one of {', '.join(choices.values)}")
+    return normalised
+
+
+def parse_datetime_value(value, name: str, options: ParseOptions) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = parse_datetime(value.strip())
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise RowError(name, "is not a date and time in ISO 8601 (2026-11-23T14:05:00Z)")
+    else:
+        raise RowError(name, "must be a date and time in ISO 8601")
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        # Dates near either end of the calendar overflow day arithmetic (rollups, repeat
+        # windows), and none of them is a real contact's.
+        raise RowError(name, f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, options.naive_tz or timezone.get_default_timezone())
+    return parsed
+
+
+def _int(row: Mapping, name: str, *, low: int, high: int) -> int | None:
+    value = row.get(name)
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        raise RowError(name, "must be a whole number")
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except ValueError:
+        try:
+            as_float = float(str(value).strip())
+        except ValueError:
+            raise RowError(name, "must be a whole number") from None
+        if not as_float.is_integer():
+            raise RowError(name, "must be a whole number") from None
+        number = int(as_float)
+    if not low <= number <= high:
+        raise RowError(name, f"must be between {low} and {high}")
+    return number
+
+
+def _bool(row: Mapping, name: str) -> bool | None:
+    value = row.get(name)
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "y", "t"}:
+        return True
+    if text in {"0", "false", "no", "n", "f"}:
+        return False
+    raise RowError(name, "must be true or false")
+
+
+def _email(row: Mapping, options: ParseOptions) -> str:
+    value = _text(row, "customer_email", max_length=254, options=options)
+    if not value:
+        return ""
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise RowError("customer_email", "is not an email address") from None
+    return value
+
+
+def normalise_phone(value: str, region: str) -> str:
+    """E.164 or a RowError. Raises for numbers that cannot be dialled."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        raise RowError("customer_phone", "is not a phone number") from None
+    if not phonenumbers.is_possible_number(number):
+        raise RowError("customer_phone", "is not a possible phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _tags(row: Mapping, options: ParseOptions) -> list[str]:
+    value = row.get("tags")
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        items = value.split(",")
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        items = value
+    else:
+        raise RowError("tags", "must be a list of text or comma-separated text")
+    tags = sorted(
+        {
+            redact_text(item.strip().lower(), options.extra_patterns)[:50]
+            for item in items
+            if item.strip()
+        }
+    )
+    if len(tags) > MAX_TAGS:
+        raise RowError("tags", f"has more than {MAX_TAGS} tags")
+    return tags
+
+
+def _reason_path(row: Mapping, options: ParseOptions) -> tuple[str, ...]:
+    value = row.get("reason")
+    if value in (None, ""):
+        return ()
+    if isinstance(value, list):
+        parts = value
+    elif isinstance(value, str):
+        parts = REASON_SEPARATOR.split(value.strip())
+    else:
+        raise RowError("reason", "must be text such as “Billing › Double charge”")
+    parts = tuple(str(part).strip()[:120] for part in parts if str(part).strip())
+    if not parts or len(parts) > 2:
+        raise RowError("reason", "must be a reason or “Parent › Reason”")
+    return parts
+
+
+def _messages(row: Mapping, contact_direction: str, options: ParseOptions) -> list[MessageRecord]:
+    raw = row.get("messages")
+    if raw in (None, ""):
+        raw = []
+    if not isinstance(raw, list):
+        raise RowError("messages", "must be a list")
+    if raw and row.get("text") not in (None, ""):
+        raise RowError("text", "give either text or messages, not both")
+    if row.get("text") not in (None, ""):
+        raw = [{"text": row["text"]}]
+    if len(raw) > MAX_MESSAGES:
+        raise RowError("messages", f"has more than {MAX_MESSAGES} messages")
+    default_direction = (
+        Message.Direction.INCOMING
+        if contact_direction == Contact.Direction.INBOUND
+        else Message.Direction.OUTGOING
+    )
+    messages = []
+    seen: set[str] = set()
+    for position, item in enumerate(raw):
+        where = f"messages[{position}]"
+        if not isinstance(item, Mapping):
+            raise RowError(where, "must be an object with text")
+        unknown = set(item) - MESSAGE_FIELDS
+        if unknown and options.strict_fields:
+            raise RowError(where, f"unknown field {sorted(unknown)[0]}")
+        try:
+            text = _text(item, "text", max_length=MAX_TEXT, options=options)
+            if not text:
+                raise RowError("text", "is required")
+            external_id = _text(item, "external_id", max_length=200, options=options) or str(
+                position
+            )
+            if external_id in seen:
+                raise RowError("external_id", "is used twice in this contact")
+            seen.add(external_id)
+            direction = _choice(item, "direction", Message.Direction, default=default_direction)
+            author = _text(item, "author", max_length=200, options=options)
+            sent_at = parse_datetime_value(item.get("sent_at"), "sent_at", options)
+        except RowError as error:
+            raise RowError(f"{where}.{error.field}", error.reason) from None
+        messages.append(MessageRecord(external_id, position, direction, author, sent_at, text))
+    return messages
+
+
+def parse_row(row: Mapping, options: ParseOptions) -> ContactRecord:
+    """A ContactRecord, or RowError(field, reason) for the first problem found."""
+    if not isinstance(row, Mapping):
+        raise RowError("row", "must be an object of field names and values")
+    if options.strict_fields:
+        unknown = set(row) - FIELDS
+        if unknown:
+            raise RowError(sorted(unknown)[0], "is not a field VoC knows (see docs/ingest.md)")
+    for name in REQUIRED:
+        if row.get(name) in (None, ""):
+            raise RowError(name, "is required")
+    source = options.source or _text(row, "source", max_length=50, options=options)
+    if not source:
+        raise RowError("source", "is required")
+    external_id = _text(row, "external_id", max_length=200, options=options)
+    direction = _choice(row, "direction", Contact.Direction, default=Contact.Direction.INBOUND)
+    occurred_at = parse_datetime_value(row.get("occurred_at"), "occurred_at", options)
+    occurred_at = occurred_at or options.default_occurred_at
+    if occurred_at is None:
+        raise RowError("occurred_at", "is required")
+    phone = _text(row, "customer_phone", max_length=40, options=options)
+    segment = row.get("customer_segment")
+    record = ContactRecord(
+        source=source,
+        external_id=external_id,
+        channel=_choice(row, "channel", Channel),
+        direction=direction,
+        occurred_at=occurred_at,
+        customer_ref=_text(row, "customer_ref", max_length=100, options=options),
+        customer_name=_text(row, "customer_name", max_length=200, options=options),
+        customer_email=_email(row, options),
+        customer_phone=normalise_phone(phone, options.phone_region) if phone else "",
+        customer_segment=_choice(row, "customer_segment", Customer.Segment) if segment else "",
+        rep=_text(row, "rep", max_length=150, options=options),
+        team=_text(row, "team", max_length=100, options=options),
+        reason_path=_reason_path(row, options),
+        tags=_tags(row, options),
+        subject=_text(row, "subject", max_length=300, options=options),
+        notes=_text(row, "notes", max_length=MAX_TEXT, options=options),
+        handle_seconds=_int(row, "handle_seconds", low=0, high=7 * 24 * 3600),
+        outcome=_choice(row, "outcome", Contact.Outcome) if row.get("outcome") else "",
+        first_contact_resolution=_bool(row, "first_contact_resolution"),
+        road=_int(row, "road", low=1, high=4),
+    )
+    record.messages = _messages(row, direction, options)
+    return record

@@ -1,0 +1,170 @@
+"""Contact rollups: per day (reporting time zone) × reason × channel × team.
+
+Every write path computes each touched contact's contribution before and after, and applies
+the difference with one upsert that adds to the stored counts (the same SQL on PostgreSQL and
+SQLite; on PostgreSQL a large delta is first copied into a temporary table). ``rollups_rebuild`` recomputes everything from the contacts; the two must agree.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from contacts.models import Contact, ContactRollup
+
+Key = tuple[date, int, str, int]  # day, reason_id (0 = none), channel, team_id (0 = none)
+STAGED_APPLY = 500  # keys above which PostgreSQL applies a delta through COPY
+COLUMNS = ("contacts", "handle_seconds", "repeat_contacts", "negative_contacts")
+CONTRIBUTION_FIELDS = (
+    "id", "occurred_at", "reason_id", "channel", "team_id", "handle_seconds", "repeat_of_id",
+    "sentiment",
+)  # fmt: skip
+
+
+def reporting_tz() -> ZoneInfo:
+    return ZoneInfo(settings.VOC_REPORTING_TIME_ZONE)
+
+
+def is_negative(sentiment: float | None) -> bool:
+    return sentiment is not None and sentiment <= settings.VOC_NEGATIVE_SENTIMENT
+
+
+@dataclass(frozen=True)
+class Contribution:
+    key: Key
+    values: tuple[int, int, int, int]
+
+
+def contribution(row: dict, tz: ZoneInfo | None = None) -> Contribution:
+    """What one contact (a dict of CONTRIBUTION_FIELDS) adds to the rollups."""
+    occurred: datetime = row["occurred_at"]
+    day = occurred.astimezone(tz or reporting_tz()).date()
+    key = (day, row["reason_id"] or 0, row["channel"], row["team_id"] or 0)
+    values = (
+        1,
+        row["handle_seconds"] or 0,
+        1 if row["repeat_of_id"] else 0,
+        1 if is_negative(row["sentiment"]) else 0,
+    )
+    return Contribution(key, values)
+
+
+class RollupDelta:
+    """Accumulates +/- contributions and writes them in one statement."""
+
+    def __init__(self) -> None:
+        self.changes: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+
+    def add(self, item: Contribution, sign: int = 1) -> None:
+        totals = self.changes[item.key]
+        for position, value in enumerate(item.values):
+            totals[position] += sign * value
+
+    def add_rows(self, rows: Iterable[dict], sign: int = 1) -> None:
+        tz = reporting_tz()
+        for row in rows:
+            self.add(contribution(row, tz), sign)
+
+    def apply(self) -> int:
+        """Upsert the non-zero changes; returns how many keys changed."""
+        changed = sorted(
+            (key, totals) for key, totals in self.changes.items() if any(totals)
+        )  # sorted: concurrent batches lock keys in the same order, so they cannot deadlock
+        if not changed:
+            return 0
+        table = ContactRollup._meta.db_table
+        updates = ", ".join(
+            f"{column} = {table}.{column} + excluded.{column}" for column in COLUMNS
+        )
+        upsert = (
+            f"INSERT INTO {table} (day, reason_id, channel, team_id, {', '.join(COLUMNS)}) "
+            f"%s ON CONFLICT (day, reason_id, channel, team_id) DO UPDATE SET {updates}"
+        )
+        if connection.vendor == "postgresql" and len(changed) > STAGED_APPLY:
+            _apply_staged(upsert, changed)
+        else:
+            placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(changed))
+            params: list = []
+            for key, totals in changed:
+                params.extend([*key, *totals])
+            with connection.cursor() as cursor:
+                cursor.execute(upsert.replace("%s", f"VALUES {placeholders}", 1), params)
+        days = sorted({key[0] for key, _ in changed})
+        ContactRollup.objects.filter(day__in=days, contacts=0).delete()
+        self.changes.clear()
+        return len(changed)
+
+
+def _apply_staged(upsert: str, changed: list[tuple[Key, list[int]]]) -> None:
+    """PostgreSQL, many keys (a backfill): COPY the changes into a temporary table and upsert
+    from it in the same (sorted) order, instead of one VALUES list of 8 parameters a key."""
+    from contacts.ingest.pgcopy import copy_rows
+
+    staging = "voc_rollup_delta"
+    select = (
+        f"SELECT day, reason_id, channel, team_id, {', '.join(COLUMNS)} "  # noqa: S608
+        f"FROM {staging} ORDER BY ord"
+    )
+    with transaction.atomic():  # the temporary rows live until commit
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "  # noqa: S608
+                f"SELECT 0 AS ord, day, reason_id, channel, team_id, {', '.join(COLUMNS)} "
+                f"FROM {ContactRollup._meta.db_table} WITH NO DATA"
+            )
+            cursor.execute(f"TRUNCATE {staging}")
+        copy_rows(
+            staging,
+            ["ord", "day", "reason_id", "channel", "team_id", *COLUMNS],
+            ([position, *key, *totals] for position, (key, totals) in enumerate(changed)),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(upsert.replace("%s", select, 1))
+            cursor.execute(f"TRUNCATE {staging}")
+
+
+def contribution_rows(contact_ids: Iterable[int]) -> list[dict]:
+    ids = list(contact_ids)
+    rows: list[dict] = []
+    for start in range(0, len(ids), 5000):
+        rows.extend(
+            Contact.objects.filter(id__in=ids[start : start + 5000]).values(*CONTRIBUTION_FIELDS)
+        )
+    return rows
+
+
+@transaction.atomic
+def rollups_rebuild(*, batch_size: int = 20_000) -> int:
+    """Recompute every rollup from the contacts. Returns the number of rollup rows."""
+    ContactRollup.objects.all().delete()
+    delta = RollupDelta()
+    last_id = 0
+    while True:
+        rows = list(
+            Contact.objects.filter(id__gt=last_id)
+            .order_by("id")
+            .values(*CONTRIBUTION_FIELDS)[:batch_size]
+        )
+        if not rows:
+            break
+        delta.add_rows(rows)
+        last_id = rows[-1]["id"]
+    delta.apply()
+    return ContactRollup.objects.count()
+
+
+def rollup_snapshot() -> dict[Key, tuple[int, int, int, int]]:
+    """All rollups as a dict, to compare a kept-current state with a rebuild."""
+    return {
+        (row.day, row.reason_id, row.channel, row.team_id): (
+            row.contacts,
+            row.handle_seconds,
+            row.repeat_contacts,
+            row.negative_contacts,
+        )
+        for row in ContactRollup.objects.all()
+    }

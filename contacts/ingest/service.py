@@ -1,0 +1,510 @@
+"""The one ingest service behind every path that brings contacts in.
+
+``contacts_ingest`` takes rows of VoC's field names, parses and redacts each one, and in one
+transaction per batch: matches or creates customers, creates, updates or leaves unchanged each
+contact by (source, external_id), replaces the messages of changed contacts, relinks repeat
+contacts and applies the rollup deltas. A bad row is rejected with its index, field and reason;
+the good rows of the batch are kept.
+"""
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from contacts.ingest.records import (
+    ContactRecord,
+    MessageRecord,
+    ParseOptions,
+    RowError,
+    parse_row,
+)
+from contacts.ingest.repeats import repeats_relink
+from contacts.ingest.rollups import CONTRIBUTION_FIELDS, RollupDelta, contribution_rows
+from contacts.models import Contact, ContactReason, Customer, Message, RedactionPattern
+from contacts.redaction import compile_extra_pattern
+from voc.people.models import Team, User
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 10_000
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    index: int
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"index": self.index, "field": self.field, "reason": self.reason}
+
+
+@dataclass
+class IngestResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[RejectedRow] = field(default_factory=list)
+    written_contact_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: "IngestResult") -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.rejected.extend(other.rejected)
+        self.written_contact_ids.extend(other.written_contact_ids)
+
+    def counts(self) -> dict:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": len(self.rejected),
+        }
+
+
+def extra_redaction_patterns() -> list:
+    patterns = []
+    for pattern in RedactionPattern.objects.filter(enabled=True):
+        try:
+            patterns.append((pattern.name, compile_extra_pattern(pattern.regex)))
+        except ValueError:
+            logger.warning("redaction pattern %s is invalid and was skipped", pattern.name)
+    return patterns
+
+
+def parse_options(**kwargs) -> ParseOptions:
+    """ParseOptions with the admin's redaction patterns and the platform's phone region."""
+    kwargs.setdefault("extra_patterns", tuple(extra_redaction_patterns()))
+    kwargs.setdefault("phone_region", settings.VOC_PHONE_REGION)
+    return ParseOptions(**kwargs)
+
+
+class _Lookups:
+    """Reasons, teams, reps and customers for one batch, resolved with a few set queries."""
+
+    def __init__(self, records: list[ContactRecord], *, create_reasons: bool) -> None:
+        self.create_reasons = create_reasons
+        self.reasons = {}
+        for reason in ContactReason.objects.select_related("parent"):
+            parent = reason.parent.name.lower() if reason.parent_id else ""
+            self.reasons[(parent, reason.name.lower())] = reason
+        team_names = {r.team.lower() for r in records if r.team}
+        self.teams = {
+            name: team_id
+            for team_id, name in Team.objects.annotate(lname=Lower("name"))
+            .filter(lname__in=team_names)
+            .values_list("id", "lname")
+        }
+        rep_keys = {r.rep.lower() for r in records if r.rep}
+        self.reps: dict[str, tuple[int, int | None]] = {}
+        for user_id, username, email, team_id in (
+            User.objects.annotate(lu=Lower("username"), le=Lower("email"))
+            .filter(Q(lu__in=rep_keys) | Q(le__in=rep_keys))
+            .values_list("id", "lu", "le", "team_id")
+        ):
+            self.reps[username] = (user_id, team_id)
+            if email:
+                self.reps.setdefault(email, (user_id, team_id))
+
+    def reason_id(self, path: tuple[str, ...]) -> int | None:
+        if not path:
+            return None
+        parent_name, name = ("", path[0]) if len(path) == 1 else path
+        key = (parent_name.lower(), name.lower())
+        reason = self.reasons.get(key)
+        if reason is None:
+            if not self.create_reasons:
+                raise RowError("reason", "is not in the contact-reason taxonomy")
+            parent = None
+            if parent_name:
+                parent = self.reasons.get(("", parent_name.lower()))
+                if parent is None:
+                    parent = ContactReason.objects.create(name=parent_name)
+                    self.reasons[("", parent_name.lower())] = parent
+            reason = ContactReason.objects.create(name=name, parent=parent)
+            self.reasons[key] = reason
+        while reason.merged_into_id:  # merged reasons resolve to the reason that survived
+            reason = ContactReason.objects.get(id=reason.merged_into_id)
+        return reason.id
+
+    def team_id(self, record: ContactRecord) -> int | None:
+        if record.team:
+            if record.team.lower() not in self.teams:
+                raise RowError("team", "is not a VoC team")
+            return self.teams[record.team.lower()]
+        if record.rep:
+            return self.reps[record.rep.lower()][1]
+        return None
+
+    def rep_id(self, record: ContactRecord) -> int | None:
+        if not record.rep:
+            return None
+        if record.rep.lower() not in self.reps:
+            raise RowError("rep", "is not a VoC user (give a username or email)")
+        return self.reps[record.rep.lower()][0]
+
+
+CONTACT_UPDATE_FIELDS = (
+    "customer_id", "channel", "direction", "occurred_at", "rep_id", "team_id", "reason_id",
+    "tags", "subject", "notes", "handle_seconds", "outcome", "first_contact_resolution", "road",
+    "sentiment", "content_hash",
+)  # fmt: skip
+
+
+class Writer(Protocol):
+    """The writes of one batch; ``contacts_ingest`` decides what they are."""
+
+    def create_customers(self, customers: list[Customer]) -> None:
+        """Insert new customers and set their pk."""
+
+    def create_contacts(self, rows: list[dict]) -> None:
+        """Insert contacts (dicts of column values) and set each one's "id"."""
+
+    def update_contacts(self, rows: list[dict]) -> None:
+        """Set CONTACT_UPDATE_FIELDS of existing contacts (dicts with "id")."""
+
+    def delete_messages(self, contact_ids: list[int]) -> None: ...
+
+    def create_messages(self, items: Iterable[tuple[int, MessageRecord]]) -> None: ...
+
+
+class OrmWriter:
+    """Django's bulk operations: the writer for SQLite, and the reference for the others."""
+
+    def create_customers(self, customers: list[Customer]) -> None:
+        # PostgreSQL and SQLite >= 3.35 return the new ids from a bulk insert.
+        Customer.objects.bulk_create(customers, batch_size=2000)
+
+    def create_contacts(self, rows: list[dict]) -> None:
+        contacts = [Contact(**values) for values in rows]
+        Contact.objects.bulk_create(contacts, batch_size=2000)
+        for values, contact in zip(rows, contacts, strict=True):
+            values["id"] = contact.id
+
+    def update_contacts(self, rows: list[dict]) -> None:
+        fields = [name.removesuffix("_id") for name in CONTACT_UPDATE_FIELDS]
+        contacts = [
+            Contact(id=values["id"], **{name: values[name] for name in CONTACT_UPDATE_FIELDS})
+            for values in rows
+        ]
+        Contact.objects.bulk_update(contacts, fields, batch_size=1000)
+
+    def delete_messages(self, contact_ids: list[int]) -> None:
+        Message.objects.filter(contact_id__in=contact_ids).delete()
+
+    def create_messages(self, items: Iterable[tuple[int, MessageRecord]]) -> None:
+        messages = [
+            Message(
+                contact_id=contact_id,
+                external_id=message.external_id,
+                position=message.position,
+                direction=message.direction,
+                author=message.author,
+                sent_at=message.sent_at,
+                text=message.text,
+            )
+            for contact_id, message in items
+        ]
+        Message.objects.bulk_create(messages, batch_size=5000)
+
+
+def default_writer() -> Writer:
+    if connection.vendor == "postgresql":
+        from contacts.ingest.pgcopy import CopyWriter
+
+        return CopyWriter()
+    return OrmWriter()
+
+
+class _KnownCustomer:
+    """The matching fields of a stored customer, without building a model instance."""
+
+    __slots__ = ("email", "external_ref", "name", "phone", "pk")
+    FIELDS = ("id", "external_ref", "name", "email", "phone")  # in __init__'s order
+
+    def __init__(self, pk, external_ref, name, email, phone) -> None:
+        self.pk = pk
+        self.external_ref = external_ref
+        self.name = name
+        self.email = email
+        self.phone = phone
+
+
+def _match_customers(records: list[ContactRecord], writer: Writer) -> dict[int, int]:
+    """Customer id for each record position that names a customer; creates the missing ones.
+
+    Matching order: external ref, then email (case-insensitive), then phone."""
+    refs = {r.customer_ref for r in records if r.customer_ref}
+    emails = {r.customer_email.lower() for r in records if r.customer_email}
+    phones = {r.customer_phone for r in records if r.customer_phone}
+    by_ref: dict[str, Customer | _KnownCustomer] = {}
+    by_email: dict[str, Customer | _KnownCustomer] = {}
+    by_phone: dict[str, Customer | _KnownCustomer] = {}
+    found = Customer.objects.annotate(lemail=Lower("email")).filter(
+        Q(external_ref__in=refs) | Q(lemail__in=emails) | Q(phone__in=phones)
+    )
+    survivors: dict[int, list[_KnownCustomer]] = {}
+    for *values, merged_into_id in found.order_by("id").values_list(
+        *_KnownCustomer.FIELDS, "merged_into_id"
+    ):
+        customer = _KnownCustomer(*values)
+        if merged_into_id:
+            survivors.setdefault(merged_into_id, []).append(customer)
+        else:
+            _index_customer(customer, by_ref, by_email, by_phone)
+    if survivors:  # a merged-away record still matches, as the customer it was merged into
+        for values in Customer.objects.filter(id__in=list(survivors)).values_list(
+            *_KnownCustomer.FIELDS
+        ):
+            survivor = _KnownCustomer(*values)
+            for merged in survivors[survivor.pk]:
+                for index, value in (
+                    (by_ref, merged.external_ref),
+                    (by_email, merged.email.lower()),
+                    (by_phone, merged.phone),
+                ):
+                    if value:
+                        index.setdefault(value, survivor)
+
+    result: dict[int, int] = {}
+    to_create: list[Customer] = []
+    to_fill: dict[int, _KnownCustomer] = {}
+    for position, record in enumerate(records):
+        if not record.has_customer:
+            continue
+        customer = (
+            by_ref.get(record.customer_ref or None)
+            or by_email.get(record.customer_email.lower() or None)
+            or by_phone.get(record.customer_phone or None)
+        )
+        if customer is None:
+            customer = Customer(
+                external_ref=record.customer_ref or None,
+                name=record.customer_name,
+                email=record.customer_email,
+                phone=record.customer_phone,
+                segment=record.customer_segment or Customer.Segment.CONSUMER,
+            )
+            to_create.append(customer)
+            _index_customer(customer, by_ref, by_email, by_phone)
+        elif customer.pk and _fill_blanks(customer, record):
+            to_fill[customer.pk] = customer
+        result[position] = customer
+    if to_create:
+        writer.create_customers(to_create)
+    if to_fill:
+        Customer.objects.bulk_update(
+            [
+                Customer(
+                    id=c.pk, external_ref=c.external_ref, name=c.name, email=c.email, phone=c.phone
+                )
+                for c in to_fill.values()
+            ],
+            ["external_ref", "name", "email", "phone"],
+            batch_size=1000,
+        )
+    return {position: customer.pk for position, customer in result.items()}
+
+
+def _index_customer(customer: Customer, by_ref: dict, by_email: dict, by_phone: dict) -> None:
+    if customer.external_ref:
+        by_ref.setdefault(customer.external_ref, customer)
+    if customer.email:
+        by_email.setdefault(customer.email.lower(), customer)
+    if customer.phone:
+        by_phone.setdefault(customer.phone, customer)
+
+
+def _fill_blanks(customer: Customer, record: ContactRecord) -> bool:
+    """What the CRM left empty, a contact may fill; it never overwrites."""
+    changed = False
+    for attribute, value in (
+        ("external_ref", record.customer_ref),
+        ("name", record.customer_name),
+        ("email", record.customer_email),
+        ("phone", record.customer_phone),
+    ):
+        if value and not getattr(customer, attribute):
+            setattr(customer, attribute, value)
+            changed = True
+    return changed
+
+
+def contacts_ingest(
+    *,
+    rows: Iterable[Mapping],
+    options: ParseOptions | None = None,
+    create_reasons: bool = False,
+    first_index: int = 0,
+    writer: "Writer | None" = None,
+) -> IngestResult:
+    """Ingest one batch (at most MAX_BATCH rows) atomically. Row indexes in the result count
+    from ``first_index`` (the line or position the caller reports). ``writer`` defaults to the
+    one for the database (COPY on PostgreSQL, the ORM elsewhere); both give the same result."""
+    options = options or parse_options()
+    result = IngestResult()
+    parsed: list[tuple[int, ContactRecord]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, row in enumerate(rows, start=first_index):
+        try:
+            record = parse_row(row, options)
+        except RowError as error:
+            result.rejected.append(RejectedRow(index, error.field, error.reason))
+            continue
+        identity = (record.source, record.external_id)
+        if identity in seen:
+            result.rejected.append(
+                RejectedRow(index, "external_id", f"repeats the contact of row {seen[identity]}")
+            )
+            continue
+        seen[identity] = index
+        parsed.append((index, record))
+    if len(parsed) + len(result.rejected) > MAX_BATCH:
+        raise ValueError(f"a batch holds at most {MAX_BATCH} rows")
+    if parsed:
+        with transaction.atomic():
+            _write(parsed, result, create_reasons=create_reasons, writer=writer)
+    result.rejected.sort(key=lambda rejected: rejected.index)
+    if result.written_contact_ids:
+        from contacts.tasks import enqueue_sentiment
+
+        ids = list(result.written_contact_ids)
+        transaction.on_commit(lambda: enqueue_sentiment(ids))
+    return result
+
+
+def _write(
+    parsed: list[tuple[int, ContactRecord]],
+    result: IngestResult,
+    *,
+    create_reasons: bool,
+    writer: "Writer | None" = None,
+):
+    records = [record for _, record in parsed]
+    lookups = _Lookups(records, create_reasons=create_reasons)
+
+    # Resolve references; a row that names an unknown reason, team or rep is rejected.
+    resolved: list[tuple[int, ContactRecord, dict]] = []
+    for index, record in parsed:
+        try:
+            # Rep and team first: a row rejected for them must not leave a new reason behind.
+            rep_id, team_id = lookups.rep_id(record), lookups.team_id(record)
+            refs = {
+                "rep_id": rep_id,
+                "team_id": team_id,
+                "reason_id": lookups.reason_id(record.reason_path),
+            }
+        except RowError as error:
+            result.rejected.append(RejectedRow(index, error.field, error.reason))
+            continue
+        resolved.append((index, record, refs))
+    if not resolved:
+        return
+
+    existing: dict[tuple[str, str], dict] = {}
+    by_source: dict[str, list[str]] = {}
+    for _, record, _ in resolved:
+        by_source.setdefault(record.source, []).append(record.external_id)
+    for source, external_ids in by_source.items():
+        for row in Contact.objects.filter(source=source, external_id__in=external_ids).values(
+            "source", "external_id", "content_hash", "customer_id", *CONTRIBUTION_FIELDS
+        ):
+            existing[(row["source"], row["external_id"])] = row
+
+    changed = []
+    for index, record, refs in resolved:
+        current = existing.get((record.source, record.external_id))
+        digest = record.content_hash()
+        if current is not None and current["content_hash"] == digest:
+            result.unchanged += 1
+            continue
+        changed.append((index, record, refs, digest, current))
+    if not changed:
+        return
+
+    writer = writer or default_writer()
+    customer_ids = _match_customers([record for _, record, _, _, _ in changed], writer)
+    delta = RollupDelta()
+    to_create: list[dict] = []
+    to_update: list[dict] = []
+    relink_customers: set[int] = set()
+    times: list[datetime] = []
+    for position, (_, record, refs, digest, current) in enumerate(changed):
+        values = {
+            "customer_id": customer_ids.get(position),
+            "channel": record.channel,
+            "direction": record.direction,
+            "occurred_at": record.occurred_at,
+            "rep_id": refs["rep_id"],
+            "team_id": refs["team_id"],
+            "reason_id": refs["reason_id"],
+            "tags": record.tags,
+            "subject": record.subject,
+            "notes": record.notes,
+            "handle_seconds": record.handle_seconds,
+            "outcome": record.outcome,
+            "first_contact_resolution": record.first_contact_resolution,
+            "road": record.road,
+            "content_hash": digest,
+        }
+        times.append(record.occurred_at)
+        if values["customer_id"]:
+            relink_customers.add(values["customer_id"])
+        if current is None:
+            values["source"] = record.source
+            values["external_id"] = record.external_id
+            to_create.append(values)
+        else:
+            values["id"] = current["id"]
+            values["sentiment"] = None  # the text may have changed: computed again after commit
+            delta.add_rows([current], sign=-1)
+            times.append(current["occurred_at"])
+            if current["customer_id"]:
+                relink_customers.add(current["customer_id"])
+            to_update.append(values)
+
+    writer.create_contacts(to_create)  # sets each one's "id"
+    if to_update:
+        writer.update_contacts(to_update)
+        writer.delete_messages([values["id"] for values in to_update])
+    writer.create_messages(
+        (values["id"], message)
+        for values, (_, record, _, _, _) in zip(
+            to_create + to_update, _in_write_order(changed), strict=True
+        )
+        for message in record.messages
+    )
+
+    written_ids = [values["id"] for values in to_create + to_update]
+    relinked = repeats_relink(customer_ids=relink_customers, since=min(times), until=max(times))
+    written = set(written_ids)
+    after = contribution_rows(written | {change.contact_id for change in relinked})
+    delta.add_rows(after)
+    old_flags = {change.contact_id: change.old_repeat_of for change in relinked}
+    delta.add_rows(
+        (
+            {**row, "repeat_of_id": old_flags[row["id"]]}
+            for row in after
+            if row["id"] not in written and row["id"] in old_flags
+        ),
+        sign=-1,
+    )
+    delta.apply()
+    result.created += len(to_create)
+    result.updated += len(to_update)
+    result.written_contact_ids.extend(written_ids)
+
+
+def _in_write_order(changed):
+    """The changed rows in the order of to_create + to_update."""
+    new = [item for item in changed if item[4] is None]
+    old = [item for item in changed if item[4] is not None]
+    return new + old

@@ -1,0 +1,72 @@
+"""``manage.py rebuild_rollups [--check]``: recompute the contact rollups from the contacts."""
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, transaction
+
+from contacts.ingest.rollups import rollup_snapshot, rollups_rebuild
+from contacts.models import ContactRollup
+
+SHOWN_DIFFERENCES = 50
+
+
+def _lock_rollups() -> None:
+    """Keep ingestion from changing rollups while they are rebuilt or compared. Every write
+    path updates the rollups in the transaction that writes the contacts, so while this lock
+    is held no contact change can commit either. (SQLite has one writer at a time anyway.)"""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {ContactRollup._meta.db_table} IN EXCLUSIVE MODE")
+
+
+class Command(BaseCommand):
+    help = (
+        "Recompute every contact rollup from the contacts. With --check, compare the rollups "
+        "kept current by ingestion with a rebuild, change nothing, and exit 1 if they differ."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="compare with a rebuild (rolled back) instead of replacing the rollups",
+        )
+
+    def handle(self, *args, **options) -> None:
+        if not options["check"]:
+            with transaction.atomic():
+                _lock_rollups()
+                rows = rollups_rebuild()
+            self.stdout.write(f"Rebuilt the contact rollups: {rows:,} rows.")
+            return
+
+        with transaction.atomic():
+            _lock_rollups()
+            kept = rollup_snapshot()
+            rollups_rebuild()
+            rebuilt = rollup_snapshot()
+            transaction.set_rollback(True)  # a check changes nothing
+
+        differing = sorted(
+            key for key in kept.keys() | rebuilt.keys() if kept.get(key) != rebuilt.get(key)
+        )
+        if not differing:
+            self.stdout.write(f"The rollups match a rebuild ({len(kept):,} rows).")
+            return
+        self.stdout.write(
+            f"{len(differing):,} rollup keys differ from a rebuild "
+            "(day, reason id, channel, team id: kept → rebuilt as "
+            "contacts, handle seconds, repeat contacts, negative contacts):"
+        )
+        for key in differing[:SHOWN_DIFFERENCES]:
+            day, reason_id, channel, team_id = key
+            self.stdout.write(
+                f"  {day.isoformat()} reason={reason_id} {channel} team={team_id}: "
+                f"{_values(kept.get(key))} → {_values(rebuilt.get(key))}"
+            )
+        if len(differing) > SHOWN_DIFFERENCES:
+            self.stdout.write(f"  ... and {len(differing) - SHOWN_DIFFERENCES:,} more")
+        raise CommandError("the rollups differ from a rebuild; run rebuild_rollups to fix them")
+
+
+def _values(values: tuple | None) -> str:
+    return "missing" if values is None else "(" + ", ".join(str(v) for v in values) + ")"

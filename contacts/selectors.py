@@ -1,0 +1,113 @@
+"""Reads of the contacts app, with the viewer's row scope applied (voc.people.access)."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+
+from contacts.models import Contact, ContactReason, Customer
+from contacts.registry import TimelineEntry, register_timeline_provider, timeline_providers
+from voc.people.access import scope_for
+from voc.people.models import User
+
+# A contact is in a manager's department when its reason is owned by the department.
+CONTACT_SCOPE = {"team_field": "team_id", "department_field": "reason__department_id"}
+
+
+def contact_list_visible(*, viewer: User) -> QuerySet[Contact]:
+    return Contact.objects.filter(scope_for(viewer).q(**CONTACT_SCOPE))
+
+
+def contact_get_visible(*, viewer: User, contact_id: int) -> Contact | None:
+    return (
+        contact_list_visible(viewer=viewer)
+        .select_related("customer", "reason__parent", "reason__department", "team", "rep")
+        .filter(id=contact_id)
+        .first()
+    )
+
+
+def customer_list_visible(*, viewer: User) -> QuerySet[Customer]:
+    """Customers the viewer may see: those with a contact the viewer may see (everyone for
+    executives and admins). Whoever may see a contact may see its customer's details."""
+    scope = scope_for(viewer)
+    customers = Customer.objects.filter(merged_into__isnull=True)
+    if scope.everything:
+        return customers
+    return customers.filter(
+        id__in=Contact.objects.filter(scope.q(**CONTACT_SCOPE)).values("customer_id")
+    )
+
+
+def customer_get_visible(*, viewer: User, customer_id: int) -> Customer | None:
+    return customer_list_visible(viewer=viewer).filter(id=customer_id).first()
+
+
+def reason_list_active() -> QuerySet[ContactReason]:
+    """Reasons a rep may pick: not retired, not merged away."""
+    return ContactReason.objects.filter(
+        retired_at__isnull=True, merged_into__isnull=True
+    ).select_related("parent", "department")
+
+
+def repeat_contacts(*, contact: Contact, viewer: User) -> list[Contact]:
+    """The customer's other contacts within the repeat window before this one, newest first,
+    for "spoke to us 3 times in the last 7 days about …"."""
+    if contact.customer_id is None:
+        return []
+    window = timedelta(days=settings.VOC_REPEAT_WINDOW_DAYS)
+    return list(
+        Contact.objects.filter(
+            customer_id=contact.customer_id,
+            occurred_at__gte=contact.occurred_at - window,
+            occurred_at__lte=contact.occurred_at,
+        )
+        .exclude(id=contact.id)
+        .select_related("reason__parent")
+        .order_by("-occurred_at")[:20]
+    )
+
+
+def customer_timeline(*, customer: Customer, viewer: User, limit: int = 100) -> list[TimelineEntry]:
+    """Everything that happened with one customer, newest first, from every registered app."""
+    entries: list[TimelineEntry] = []
+    for provider in timeline_providers().values():
+        entries.extend(provider(customer=customer, viewer=viewer, limit=limit))
+    return sorted(entries, key=lambda entry: entry.when, reverse=True)[:limit]
+
+
+def _contact_timeline(*, customer: Customer, viewer: User, limit: int) -> list[TimelineEntry]:
+    # Contacts outside the viewer's scope still show when and why the customer called (the
+    # rep needs to know), but not what was said, and without a link.
+    contacts = list(
+        Contact.objects.filter(customer=customer)
+        .select_related("reason__parent")
+        .order_by("-occurred_at")[:limit]
+    )
+    visible = set(
+        contact_list_visible(viewer=viewer)
+        .filter(id__in=[contact.id for contact in contacts])
+        .values_list("id", flat=True)
+    )
+    return [
+        TimelineEntry(
+            when=contact.occurred_at,
+            kind="contact",
+            title=f"{contact.get_channel_display()} · {contact.reason or 'no reason yet'}",
+            summary=contact.subject if contact.id in visible else "",
+            url=reverse("contacts:contact-detail", args=[contact.id])
+            if contact.id in visible
+            else "",
+        )
+        for contact in contacts
+    ]
+
+
+register_timeline_provider("contacts", _contact_timeline)
+
+
+def contacts_in_period(*, viewer: User, since: datetime, until: datetime) -> QuerySet[Contact]:
+    return contact_list_visible(viewer=viewer).filter(
+        Q(occurred_at__gte=since) & Q(occurred_at__lt=until)
+    )

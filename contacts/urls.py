@@ -1,0 +1,15 @@
+from django.urls import path
+
+from contacts import views
+
+app_name = "contacts"
+urlpatterns = [
+    path("", views.contact_list_view, name="contact-list"),
+    path("new/", views.contact_log_view, name="contact-log"),
+    path("road-suggestion/", views.road_suggestion_view, name="road-suggestion"),
+    path("<int:contact_id>/", views.contact_detail_view, name="contact-detail"),
+    path("<int:contact_id>/edit/", views.contact_edit_view, name="contact-edit"),
+    path("<int:contact_id>/tags/", views.contact_tags_view, name="contact-tags"),
+    path("customers/", views.customer_search_view, name="customer-search"),
+    path("customers/<int:customer_id>/", views.customer_detail_view, name="customer-detail"),
+]

@@ -1,0 +1,316 @@
+"""The rep pages: browse, log and edit contacts, see a customer.
+
+Every view checks the capability (contacts.access) and reads through the scoped selectors, so a
+row outside the viewer's scope is a 404, indistinguishable from a missing one. Tag edits and
+the customer search follow NetBox's pattern: a fragment for an htmx request, the full page
+otherwise.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from contacts import selectors
+from contacts.access import LOG_CONTACTS, VIEW_CONTACTS
+from contacts.forms import (
+    ContactEditForm,
+    ContactFilterForm,
+    ContactLogForm,
+    ContactTagsForm,
+    CustomerSearchForm,
+    RoadSuggestionForm,
+)
+from contacts.models import Contact, Message
+from contacts.page_services import contact_log, contact_update
+from contacts.roads import RoadFacts, RoadSuggestion, suggest_road
+from contacts.sentiment import sentiment_score
+from voc.people.access import has_capability
+from voc.people.decorators import capability_required
+from voc.people.models import User
+
+PAGE_SIZE = 50
+LIST_RELATED = ("customer", "reason__parent", "team", "rep")
+
+
+def _contact_for(user: User, contact_id: int) -> Contact:
+    """The contact if the user may see it, else 404."""
+    contact = selectors.contact_get_visible(viewer=user, contact_id=contact_id)
+    if contact is None:
+        raise Http404("No such contact.")
+    return contact
+
+
+@capability_required(VIEW_CONTACTS)
+def contact_list_view(request):
+    form = ContactFilterForm(request.GET or None, viewer=request.user)
+    contacts = form.apply(
+        selectors.contact_list_visible(viewer=request.user)
+        .select_related(*LIST_RELATED)
+        .order_by("-occurred_at", "-id")
+    )
+    page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "can_log": has_capability(request.user, LOG_CONTACTS),
+    }
+    return render(request, "contacts/contact_list.html", context)
+
+
+@capability_required(LOG_CONTACTS)
+def contact_log_view(request):
+    if request.method == "POST":
+        form = ContactLogForm(request.POST, viewer=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                contact = contact_log(
+                    by=request.user,
+                    team=form.logged_team(),
+                    customer=data["customer"],
+                    customer_name=data["customer_name"],
+                    customer_email=data["customer_email"],
+                    customer_phone=data["customer_phone"],
+                    channel=data["channel"],
+                    direction=data["direction"],
+                    occurred_at=data["occurred_at"],
+                    reason=data["reason"],
+                    tags=data["tags"],
+                    subject=data["subject"],
+                    notes=data["notes"],
+                    customer_words=data["customer_words"],
+                    reply=data["reply"],
+                    handle_seconds=data["handle_time"],
+                    outcome=data["outcome"],
+                    first_contact_resolution=data["first_contact_resolution"],
+                    road=data["road"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Contact logged.")
+                return redirect("contacts:contact-detail", contact.id)
+        suggestion = _road_suggestion(request.user, request.POST)
+        status = 400
+    else:
+        form = ContactLogForm(
+            viewer=request.user, initial={"customer": request.GET.get("customer")}
+        )
+        suggestion = None
+        status = 200
+    context = {
+        "form": form,
+        "chosen_customer": _chosen_customer(request.user, form["customer"].value()),
+        "suggestion": suggestion,
+        "search_form": CustomerSearchForm(),
+    }
+    return render(request, "contacts/contact_log.html", context, status=status)
+
+
+def _chosen_customer(user: User, value):
+    try:
+        customer_id = int(value)
+    except (TypeError, ValueError):
+        return None
+    return selectors.customer_get_visible(viewer=user, customer_id=customer_id)
+
+
+@capability_required(VIEW_CONTACTS)
+def contact_detail_view(request, contact_id: int):
+    return _render_detail(request, _contact_for(request.user, contact_id))
+
+
+@dataclass(frozen=True)
+class RepeatSummary:
+    """ "Spoke to us 3 times in the last 7 days about Billing › Double charge, Outage"."""
+
+    times: int
+    days: int
+    reasons: list[str]
+    capped: bool  # the selector returns at most 20 earlier contacts: "at least" then
+
+
+def repeat_summary(contact: Contact, repeats: list[Contact]) -> RepeatSummary | None:
+    if not repeats:
+        return None
+    reasons: list[str] = []
+    for item in [contact, *repeats]:
+        if item.reason is not None and item.reason.path not in reasons:
+            reasons.append(item.reason.path)
+    return RepeatSummary(
+        times=len(repeats) + 1,
+        days=settings.VOC_REPEAT_WINDOW_DAYS,
+        reasons=reasons,
+        capped=len(repeats) >= 20,
+    )
+
+
+def _render_detail(request, contact: Contact, *, edit_form=None, tags_form=None, status=200):
+    viewer = request.user
+    contact_messages = list(contact.messages.all())
+    can_edit = has_capability(viewer, LOG_CONTACTS)
+    repeats = selectors.repeat_contacts(contact=contact, viewer=viewer)
+    context = {
+        "contact": contact,
+        "contact_messages": contact_messages,
+        "repeat": repeat_summary(contact, repeats),
+        "timeline": (
+            selectors.customer_timeline(customer=contact.customer, viewer=viewer)
+            if contact.customer_id
+            else []
+        ),
+        "can_edit": can_edit,
+        "edit_form": (edit_form or ContactEditForm(contact=contact)) if can_edit else None,
+        "tags_form": tags_form or ContactTagsForm(initial={"tags": contact.tags}),
+        "suggestion": _contact_suggestion(contact, contact_messages),
+        "handle_time": format_handle_time(contact.handle_seconds),
+    }
+    return render(request, "contacts/contact_detail.html", context, status=status)
+
+
+def format_handle_time(seconds: int | None) -> str:
+    """ "7:05" (minutes:seconds) or "1:07:05" past an hour; "" for none."""
+    if seconds is None:
+        return ""
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def _words_sentiment(contact_messages: list[Message]) -> float | None:
+    incoming = [m.text for m in contact_messages if m.direction == Message.Direction.INCOMING]
+    return sentiment_score("\n".join(incoming)) if incoming else None
+
+
+def _contact_suggestion(contact: Contact, contact_messages: list[Message]) -> RoadSuggestion | None:
+    sentiment = None if contact.sentiment is not None else _words_sentiment(contact_messages)
+    return suggest_road(RoadFacts.for_contact(contact, sentiment=sentiment))
+
+
+@require_POST
+@capability_required(LOG_CONTACTS)
+def contact_edit_view(request, contact_id: int):
+    contact = _contact_for(request.user, contact_id)
+    form = ContactEditForm(request.POST, contact=contact)
+    if form.is_valid():
+        try:
+            contact = contact_update(contact=contact, changes=form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Contact updated.")
+            return _back_to(request, contact)
+    return _render_detail(request, contact, edit_form=form, status=400)
+
+
+@require_POST
+@capability_required(LOG_CONTACTS)
+def contact_tags_view(request, contact_id: int):
+    contact = _contact_for(request.user, contact_id)
+    form = ContactTagsForm(request.POST)
+    if form.is_valid():
+        try:
+            contact = contact_update(contact=contact, changes={"tags": form.cleaned_data["tags"]})
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    if request.htmx:
+        if form.is_valid() and not form.errors:
+            form = ContactTagsForm(initial={"tags": contact.tags})
+            status = 200
+        else:
+            status = 422  # _tags.html swaps a 422 in (hx-on), so the errors show next to the input
+        context = {"contact": contact, "tags_form": form, "can_edit": True}
+        return render(request, "contacts/_tags.html", context, status=status)
+    if form.errors:
+        return _render_detail(request, contact, tags_form=form, status=400)
+    messages.success(request, "Tags saved.")
+    return _back_to(request, contact)
+
+
+def _back_to(request, contact: Contact):
+    """To the contact again, or to the list if the edit moved it out of the user's scope (a
+    manager who gave it another department's reason)."""
+    if selectors.contact_get_visible(viewer=request.user, contact_id=contact.id) is None:
+        messages.info(request, "The contact is now outside the contacts you can see.")
+        return redirect("contacts:contact-list")
+    return redirect("contacts:contact-detail", contact.id)
+
+
+@require_POST
+@capability_required(LOG_CONTACTS)
+def road_suggestion_view(request):
+    """The suggested road for what the log or edit form holds so far (an htmx fragment)."""
+    context = {"suggestion": _road_suggestion(request.user, request.POST)}
+    return render(request, "contacts/_road_suggestion.html", context)
+
+
+def _road_suggestion(user: User, data) -> RoadSuggestion | None:
+    values = RoadSuggestionForm(data, viewer=user).valid_data()
+    contact = None
+    if values.get("contact"):
+        contact = selectors.contact_get_visible(viewer=user, contact_id=values["contact"])
+    sentiment = sentiment_score(values.get("customer_words") or "")
+    if contact is not None:
+        is_repeat = contact.repeat_of_id is not None
+        if sentiment is None:
+            sentiment = contact.sentiment
+            if sentiment is None:
+                sentiment = _words_sentiment(list(contact.messages.all()))
+    elif values.get("customer") is not None:
+        probe = Contact(
+            customer=values["customer"], occurred_at=values.get("occurred_at") or timezone.now()
+        )
+        is_repeat = bool(selectors.repeat_contacts(contact=probe, viewer=user))
+    else:
+        is_repeat = False
+    reason = values.get("reason")
+    facts = RoadFacts(
+        outcome=values.get("outcome") or "",
+        first_contact_resolution=values.get("first_contact_resolution"),
+        reason_path=reason.path if reason else "",
+        reason_avoidable=bool(reason and reason.avoidable),
+        tags=tuple(values.get("tags") or ()),
+        is_repeat=is_repeat,
+        sentiment=sentiment,
+    )
+    return suggest_road(facts)
+
+
+@capability_required(VIEW_CONTACTS)
+def customer_detail_view(request, customer_id: int):
+    customer = selectors.customer_get_visible(viewer=request.user, customer_id=customer_id)
+    if customer is None:
+        raise Http404("No such customer.")
+    context = {
+        "customer": customer,
+        "events": list(customer.events.select_related("reason__parent")),
+        "timeline": selectors.customer_timeline(customer=customer, viewer=request.user),
+        "can_log": has_capability(request.user, LOG_CONTACTS),
+    }
+    return render(request, "contacts/customer_detail.html", context)
+
+
+@capability_required(VIEW_CONTACTS)
+def customer_search_view(request):
+    """Customers the user may see, by name, email, phone or ref. The log form asks for the
+    fragment with pick=1 (radio buttons that choose the contact's customer)."""
+    form = CustomerSearchForm(request.GET or None)
+    results = form.search(selectors.customer_list_visible(viewer=request.user))
+    context = {
+        "search_form": form,
+        "results": results,
+        "searched": form.is_bound,
+        "pick": request.GET.get("pick") == "1" and has_capability(request.user, LOG_CONTACTS),
+        "can_log": has_capability(request.user, LOG_CONTACTS),
+    }
+    template = (
+        "contacts/_customer_results.html" if request.htmx else "contacts/customer_search.html"
+    )
+    return render(request, template, context)

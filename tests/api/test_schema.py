@@ -1,0 +1,191 @@
+"""Schemathesis against the OpenAPI schema of every API operation.
+
+Requests go in-process through VoC's own WSGI application (``voc.wsgi.application``, the one
+gunicorn serves), authenticated with personal API tokens, inside the pytest-django test
+transaction. Schemathesis runs all its checks, among them: no 5xx, every status code and
+content type documented, bodies that match the schema, schema-valid input accepted, invalid
+input refused, and authentication enforced (it replays each request without and with a bogus
+``Authorization`` header).
+"""
+
+import json
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection, transaction
+from django.test import Client
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from werkzeug.test import Client as WsgiClient
+
+from tests.factories import make_cast
+from voc.people import services
+from voc.people.models import ApiToken
+from voc.wsgi import application
+
+
+def _openapi() -> dict:
+    """The schema exactly as /api/schema/?format=json renders it (checked below)."""
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    return json.loads(OpenApiJsonRenderer().render(document))
+
+
+# An explicit, empty configuration: no schemathesis.toml found on disk changes what runs.
+# Phone fields are checked for being diallable, which no schema pattern can say: generate
+# valid North American numbers (and the API's own tests cover invalid ones).
+schemathesis.openapi.format("phone", st.from_regex(r"\A\+1[2-9][0-9]{2}[2-9][0-9]{6}\Z"))
+schema = schemathesis.openapi.from_dict(_openapi(), config=schemathesis.Config())
+schema.app = application
+
+OPERATIONS = {
+    "GET /api/v1/me/",
+    "GET /api/v1/users/",
+    "GET /api/v1/users/{id}/",
+    "GET /api/v1/teams/",
+    "GET /api/v1/departments/",
+    "GET /api/v1/tokens/",
+    "POST /api/v1/tokens/create/",
+    "POST /api/v1/tokens/{token_id}/revoke/",
+}
+
+FUZZ = settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    # `world` is function-scoped on purpose: one cast per operation, shared by its examples,
+    # each of which runs in a savepoint that is rolled back (see `_call`).
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+@pytest.fixture
+def in_process_wsgi():
+    """Let WSGI requests run on the test's own database connection.
+
+    Django's handler fires ``close_old_connections`` when a request starts and ends; in a test
+    transaction that closes the test's connection ("connection already closed" on the next
+    query). Django's test client disconnects it around each request for the same reason.
+    """
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(db, in_process_wsgi):
+    cast = make_cast()
+    cast.keys = {
+        role: services.api_token_create(user=getattr(cast, role), name="schemathesis")[1]
+        for role in ("admin", "rep")
+    }
+    return cast
+
+
+def _call(case, key, throttle_cache):
+    """One example, in a savepoint rolled back afterwards: what one example creates or revokes
+    (the caller's own token included) doesn't leak into the next. The throttle's count starts
+    afresh too, so token creation is tested rather than answered with 429s after 20 examples
+    (``test_throttled_token_creation_conforms`` covers the 429)."""
+    throttle_cache.clear()
+    with transaction.atomic():
+        response = case.call_and_validate(headers={"Authorization": f"Token {key}"})
+        transaction.set_rollback(True)
+    return response
+
+
+@schema.parametrize()
+@FUZZ
+def test_api_as_admin(case, world, throttle_cache):
+    """Every operation, as an admin: every row is in scope."""
+    _call(case, world.keys["admin"], throttle_cache)
+
+
+@schema.parametrize()
+@FUZZ
+def test_api_as_rep(case, world, throttle_cache):
+    """Every operation, as a rep: only their own team is in scope."""
+    _call(case, world.keys["rep"], throttle_cache)
+
+
+def test_every_people_operation_is_covered():
+    assert OPERATIONS.issubset(operation.label for operation in _operations())
+
+
+def _operations():
+    return [result.ok() for result in schema.get_all_operations()]
+
+
+def test_the_served_schema_is_the_one_under_test(cast):
+    client = Client()
+    assert client.get("/api/schema/", {"format": "json"}).status_code == 401
+    client.force_login(cast.rep)
+    response = client.get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    assert json.loads(response.content) == _openapi()
+
+
+INGEST_OPERATIONS = {"/api/v1/contacts/create/", "/api/v1/contacts/bulk/"}
+
+
+def test_every_operation_documents_its_errors():
+    raw = _openapi()
+    for path, methods in raw["paths"].items():
+        for method, operation in methods.items():
+            documented = set(operation["responses"])
+            assert {"401", "403"} <= documented, (method, path)
+            assert any(code.startswith("2") for code in documented), (method, path)
+            expected = [{"tokenAuth": []}, {"cookieAuth": []}]
+            if path in INGEST_OPERATIONS:  # systems that send contacts use ingest tokens
+                expected = [{"ingestAuth": []}, *expected]
+            assert sorted(operation["security"], key=str) == sorted(expected, key=str), path
+    create = raw["paths"]["/api/v1/tokens/create/"]["post"]["responses"]
+    assert {"201", "400", "429"} <= set(create)
+
+
+def test_wsgi_calls_share_the_test_transaction(world):
+    """What a test creates, uncommitted, is what the application serves, and the test's
+    connection and transaction survive the request."""
+    assert connection.in_atomic_block
+    client = WsgiClient(application)
+    response = client.get("/api/v1/me/", headers={"Authorization": f"Token {world.keys['rep']}"})
+    assert response.status_code == 200
+    assert response.json["username"] == "rep"
+    assert connection.in_atomic_block
+    assert connection.connection is not None and not connection.connection.closed
+
+
+def _create_case(key: str, name: str):
+    return schema["/api/v1/tokens/create/"]["POST"].Case(
+        body={"name": name},
+        media_type="application/json",
+        headers={"Authorization": f"Token {key}"},
+    )
+
+
+def test_throttled_token_creation_conforms(world):
+    """Past the hourly limit the API answers 429, as documented, with an error document."""
+    for number in range(20):
+        response = _create_case(world.keys["admin"], f"script {number}").call_and_validate()
+        assert response.status_code == 201
+        # Revoked at once, so the 20-active-tokens limit (a 400) never gets in the way.
+        services.api_token_revoke(token=ApiToken.objects.get(id=response.json()["id"]))
+    response = _create_case(world.keys["admin"], "one too many").call_and_validate()
+    assert response.status_code == 429
+    assert "throttled" in response.json()["detail"]
+    assert int(response.headers["retry-after"][0]) > 0
+    assert ApiToken.objects.filter(user=world.admin).count() == 21  # 20 made, plus the key
+
+
+def test_token_limit_refusal_conforms(world):
+    """A user with 20 active tokens gets a documented 400 with a message for `name`."""
+    for number in range(services.MAX_ACTIVE_TOKENS - 1):  # the fixture made one already
+        services.api_token_create(user=world.rep, name=f"script {number}")
+    response = _create_case(world.keys["rep"], "one too many").call_and_validate()
+    assert response.status_code == 400
+    assert "revoke one first" in response.json()["name"][0]
