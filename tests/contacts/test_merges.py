@@ -53,9 +53,7 @@ def test_merging_customers_moves_history_and_relinks_repeats(cast):
     assert sum(ContactRollup.objects.values_list("repeat_contacts", flat=True)) == 1
     assert_rollups_match_rebuild()
     # Rows naming the merged-away customer still land on the survivor.
-    contacts_ingest(
-        rows=[row(3, 96, customer_phone="+15551230000"), row(4, 97, customer_ref="B")]
-    )
+    contacts_ingest(rows=[row(3, 96, customer_phone="+15551230000"), row(4, 97, customer_ref="B")])
     assert Contact.objects.get(external_id="c-3").customer == a
     assert Contact.objects.get(external_id="c-4").customer == a
 

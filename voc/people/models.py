@@ -111,7 +111,10 @@ class HashedKeyToken(models.Model):
     def new_key(cls) -> tuple[str, dict]:
         """A fresh key, and the fields that store it (hash and hint, never the key)."""
         key = cls.PREFIX + secrets.token_urlsafe(32)
-        return key, {"key_hash": cls.hash_key(key), "key_hint": key[: len(cls.PREFIX) + cls.HINT_CHARS]}
+        return key, {
+            "key_hash": cls.hash_key(key),
+            "key_hint": key[: len(cls.PREFIX) + cls.HINT_CHARS],
+        }
 
     @classmethod
     def get_active(cls, key: str, *, select_related: tuple[str, ...] = ()):
