@@ -257,6 +257,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["voc.people.permissions.IsActiveUser"],
     "DEFAULT_PAGINATION_CLASS": "voc.core.api.StrictLimitOffsetPagination",
+    # The API speaks JSON (the bulk endpoint adds NDJSON): no form or multipart bodies.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -14,7 +14,7 @@ so no raw card number reaches a table, temporary ones included.
 import io
 import json
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
@@ -39,6 +39,9 @@ def _field(value) -> str:
         return "t" if value else "f"
     if isinstance(value, int | float):
         return str(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # In UTC: an offset PostgreSQL can't read (beyond ±15:59) is still a valid instant.
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, list | dict):
@@ -58,7 +61,7 @@ _BY_TYPE = {
     float: str,
     type(None): lambda _value: "\\N",
     bool: lambda value: "t" if value else "f",
-    datetime: datetime.isoformat,
+    datetime: lambda value: _field(value),  # aware ones in UTC: see _field
     date: date.isoformat,
     list: lambda value: json.dumps(value).translate(_ESCAPES),
 }

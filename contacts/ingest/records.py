@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -174,7 +174,8 @@ def parse_datetime_value(value, name: str, options: ParseOptions) -> datetime | 
         raise RowError(name, f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, options.naive_tz or timezone.get_default_timezone())
-    return parsed
+    # Stored and compared in UTC; PostgreSQL refuses offsets beyond ±15:59 that Python reads.
+    return parsed.astimezone(UTC)
 
 
 def _int(row: Mapping, name: str, *, low: int, high: int) -> int | None:

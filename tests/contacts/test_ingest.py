@@ -294,3 +294,9 @@ def test_extreme_dates_and_overlong_redacted_ids_are_row_errors(cast):
         3: "external_id",
     }
     assert Message.objects.get().external_id == "card [card number redacted]"
+
+
+def test_any_utc_offset_python_reads_is_stored(cast):
+    result = contacts_ingest(rows=[row(1, occurred_at="2030-11-23T20:56:28+17:44")])
+    assert result.created == 1
+    assert Contact.objects.get().occurred_at == datetime(2030, 11, 23, 3, 12, 28, tzinfo=UTC)
