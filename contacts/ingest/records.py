@@ -41,8 +41,9 @@ MESSAGE_FIELDS = {"external_id", "direction", "author", "sent_at", "text"}
 
 class RowError(Exception):
     def __init__(self, field: str, reason: str):
-        # A field name can come from the input (an unknown field): keep it printable text.
+        # Both can name a field from the input (an unknown one): keep them storable text.
         field = field.encode("utf-8", "replace").decode("utf-8")[:100]
+        reason = reason.encode("utf-8", "replace").decode("utf-8")[:300]
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason

@@ -300,3 +300,18 @@ def test_any_utc_offset_python_reads_is_stored(cast):
     result = contacts_ingest(rows=[row(1, occurred_at="2030-11-23T20:56:28+17:44")])
     assert result.created == 1
     assert Contact.objects.get().occurred_at == datetime(2030, 11, 23, 3, 12, 28, tzinfo=UTC)
+
+
+def test_unknown_field_names_that_are_not_text_are_reported_safely(cast):
+    result = contacts_ingest(
+        rows=[
+            {**row(1), "\udb8f\ude66": "x"},
+            row(2, messages=[{"text": "hi", "\ud800": 1}], text=None),
+        ]
+    )
+    assert result.created == 0
+    assert len(result.rejected) == 2
+    for rejected in result.rejected:
+        text = rejected.field + rejected.reason
+        assert text.encode("utf-8", "strict")  # raises for lone surrogates: JSON can't carry them
+        assert not any(0xD800 <= ord(character) <= 0xDFFF for character in text)
