@@ -1,0 +1,156 @@
+"""The contacts REST API: customers, contacts, messages, reasons, and bulk ingest.
+
+One API class per operation (HackSoft style): input and output serializers with a service or
+selector call between them. Reads apply the caller's row scope through contacts.selectors;
+writes go through contacts.api_services (or the ingest service itself). Customer text is
+returned as JSON, never HTML, and was redacted before it was stored.
+
+The operations live in modules by group (customers, contacts, messages, reasons, bulk), with
+shared permissions, errors and fields in common, list filters in filters and output
+serializers in serializers; every public name is re-exported here.
+"""
+
+from contacts.apis.bulk import (
+    BULK_EXAMPLE_ROWS,
+    DEFAULT_MAX_BYTES,
+    NDJSON,
+    NDJSON_TYPES,
+    BulkResultSerializer,
+    BulkRowSchema,
+    BulkRowSerializer,
+    BulkSchema,
+    ContactBulkApi,
+    NDJSONParser,
+    bulk_max_bytes,
+)
+from contacts.apis.common import (
+    ANY_TEXT,
+    INGEST_AUTHENTICATION,
+    SOME_TEXT,
+    WHEN,
+    CanEditContacts,
+    ConflictError,
+    ContactDirectionField,
+    EmailInputField,
+    IsAdminRole,
+    MessageDirectionField,
+    PayloadTooLarge,
+    PhoneField,
+    RoleIn,
+    SegmentField,
+    StrictBooleanField,
+    StrictIntegerField,
+    TextField,
+    WhenField,
+    id_field,
+)
+from contacts.apis.contacts import (
+    ContactCreateApi,
+    ContactDetailApi,
+    ContactListApi,
+    ContactRowSchema,
+    ContactRowSerializer,
+    ContactUpdateApi,
+    ContactUpdateInputSerializer,
+    MessageInputSerializer,
+)
+from contacts.apis.customers import (
+    CustomerCreateApi,
+    CustomerDetailApi,
+    CustomerInputSerializer,
+    CustomerListApi,
+    CustomerUpdateApi,
+)
+from contacts.apis.filters import (
+    BooleanFilter,
+    ContactFilter,
+    CustomerFilter,
+    IdFilter,
+    MessageFilter,
+    ReasonFilter,
+    TextFilter,
+    TimeFilter,
+)
+from contacts.apis.messages import MessageCreateApi, MessageListApi
+from contacts.apis.reasons import (
+    REASON_NAME,
+    ReasonCreateApi,
+    ReasonDetailApi,
+    ReasonInputSerializer,
+    ReasonListApi,
+    ReasonUpdateApi,
+)
+from contacts.apis.serializers import (
+    ContactDetailOutputSerializer,
+    ContactOutputSerializer,
+    CustomerOutputSerializer,
+    MessageOutputSerializer,
+    ReasonOutputSerializer,
+)
+
+__all__ = [
+    "ANY_TEXT",
+    "BULK_EXAMPLE_ROWS",
+    "DEFAULT_MAX_BYTES",
+    "INGEST_AUTHENTICATION",
+    "NDJSON",
+    "NDJSON_TYPES",
+    "REASON_NAME",
+    "SOME_TEXT",
+    "WHEN",
+    "BooleanFilter",
+    "BulkResultSerializer",
+    "BulkRowSchema",
+    "BulkRowSerializer",
+    "BulkSchema",
+    "CanEditContacts",
+    "ConflictError",
+    "ContactBulkApi",
+    "ContactCreateApi",
+    "ContactDetailApi",
+    "ContactDetailOutputSerializer",
+    "ContactDirectionField",
+    "ContactFilter",
+    "ContactListApi",
+    "ContactOutputSerializer",
+    "ContactRowSchema",
+    "ContactRowSerializer",
+    "ContactUpdateApi",
+    "ContactUpdateInputSerializer",
+    "CustomerCreateApi",
+    "CustomerDetailApi",
+    "CustomerFilter",
+    "CustomerInputSerializer",
+    "CustomerListApi",
+    "CustomerOutputSerializer",
+    "CustomerUpdateApi",
+    "EmailInputField",
+    "IdFilter",
+    "IsAdminRole",
+    "MessageCreateApi",
+    "MessageDirectionField",
+    "MessageFilter",
+    "MessageInputSerializer",
+    "MessageListApi",
+    "MessageOutputSerializer",
+    "NDJSONParser",
+    "PayloadTooLarge",
+    "PhoneField",
+    "ReasonCreateApi",
+    "ReasonDetailApi",
+    "ReasonFilter",
+    "ReasonInputSerializer",
+    "ReasonListApi",
+    "ReasonOutputSerializer",
+    "ReasonUpdateApi",
+    "RoleIn",
+    "SegmentField",
+    "StrictBooleanField",
+    "StrictIntegerField",
+    "TextField",
+    "TextFilter",
+    "TimeFilter",
+    "WhenField",
+    "bulk_max_bytes",
+    "id_field",
+]

@@ -1,0 +1,347 @@
+"""Bulk ingest of contacts through the contacts REST API (JSON or NDJSON)."""
+
+import json
+import re
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from contacts import api_services
+from contacts.apis.common import INGEST_AUTHENTICATION, IsAdminRole, PayloadTooLarge, _errors
+from contacts.authentication import HasIngestToken, IngestTokenRateThrottle, ingest_token_of
+from contacts.ingest.records import MAX_YEAR, MIN_YEAR
+from contacts.ingest.service import MAX_BATCH, RejectedRow, contacts_ingest, parse_options
+from voc.core.api import ErrorSerializer
+
+# --- bulk ingest --------------------------------------------------------------------------
+
+NDJSON = "application/x-ndjson"
+NDJSON_TYPES = {NDJSON, "application/jsonl", "application/jsonlines"}
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def bulk_max_bytes() -> int:
+    return getattr(settings, "VOC_BULK_MAX_BYTES", DEFAULT_MAX_BYTES)
+
+
+class NDJSONParser(BaseParser):
+    """Declares NDJSON for the schema and content negotiation; the bulk view reads the body
+    line by line itself."""
+
+    media_type = NDJSON
+
+    def parse(self, stream, media_type=None, parser_context=None):  # pragma: no cover
+        raise exceptions.ParseError("Read NDJSON bodies line by line.")
+
+
+class _Unreadable:
+    """Stands in for a row that could not be read, so later rows keep their index. Ingestion
+    rejects it as "not an object"; the view reports the real reason."""
+
+    __slots__ = ("field", "reason")
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+
+
+class _TooManyRows(Exception):
+    pass
+
+
+def _unstorable(row) -> tuple[str, str] | None:
+    """(field, reason) for a time outside 1900-2199: one near either end of the calendar
+    can't be counted in the rollups, and none of them is a real contact's."""
+    if not isinstance(row, dict):
+        return None
+    for name in ("occurred_at",):
+        problem = _time_problem(row.get(name))
+        if problem:
+            return name, problem
+    messages = row.get("messages")
+    if isinstance(messages, list):
+        for position, message in enumerate(messages):
+            if isinstance(message, dict):
+                problem = _time_problem(message.get("sent_at"))
+                if problem:
+                    return f"messages[{position}].sent_at", problem
+    return None
+
+
+def _time_problem(value) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = parse_datetime(value.strip())
+    except ValueError:
+        return None  # ingestion reports it
+    if parsed is not None and not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        return f"must be between {MIN_YEAR} and {MAX_YEAR}"
+    return None
+
+
+def _bad_text(value, where: str = "row") -> str | None:
+    """The field holding a string that isn't valid Unicode (an unpaired surrogate), if any."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _bad_text(key, where) or _bad_text(
+                item, key if where == "row" else f"{where}.{key}"
+            )
+            if found:
+                return found
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            found = _bad_text(item, f"{where}[{position}]")
+            if found:
+                return found
+    return None
+
+
+def _checked(row, *, maybe_surrogates: bool, extra_patterns):
+    """The row as ingestion should get it, or an _Unreadable for what can't be stored at all:
+    text with unpaired surrogates (which only \\ud800-style escapes produce), a time out of
+    range. Checks ingestion makes itself are left to it."""
+    if maybe_surrogates:
+        where = _bad_text(row)
+        if where:
+            return _Unreadable(where, "contains an unpaired \\ud800-\\udfff escape, not text")
+    problem = _unstorable(row)
+    if problem:
+        return _Unreadable(*problem)
+    return api_services.row_redact_unparsed(row, extra_patterns)
+
+
+def _read_body(stream, limit: int) -> bytes:
+    body = stream.read(limit + 1)
+    if len(body) > limit:
+        raise PayloadTooLarge(f"The body is larger than {limit // (1024 * 1024)} MB.")
+    return body
+
+
+def _json_rows(stream, limit: int, extra_patterns) -> list:
+    body = _read_body(stream, limit)
+    if body.startswith(b"\xef\xbb\xbf"):
+        body = body[3:]
+    try:
+        rows = json.loads(body)
+    except (ValueError, RecursionError):
+        raise exceptions.ParseError(
+            "The body is not valid JSON; send an array of contact objects."
+        ) from None
+    if not isinstance(rows, list):
+        raise exceptions.ParseError("Send a JSON array of contact objects.")
+    if len(rows) > MAX_BATCH:
+        raise PayloadTooLarge(f"Send at most {MAX_BATCH:,} rows a request ({len(rows):,} sent).")
+    if not rows:
+        raise exceptions.ParseError("The array is empty; send at least one row.")
+    maybe_surrogates = _SURROGATE_ESCAPE.search(body) is not None
+    return [
+        _checked(row, maybe_surrogates=maybe_surrogates, extra_patterns=extra_patterns)
+        for row in rows
+    ]
+
+
+def _ndjson_rows(stream, limit: int, lines: list[int], extra_patterns) -> Iterator:
+    """Rows of an NDJSON body as they are read; blank lines are skipped. Fills ``lines`` with
+    the line number of each row. A line that isn't JSON becomes an _Unreadable row."""
+    read = 0
+    for number, raw in enumerate(stream, start=1):
+        read += len(raw)
+        if read > limit:
+            raise PayloadTooLarge(f"The body is larger than {limit // (1024 * 1024)} MB.")
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if not raw.strip():
+            continue
+        if len(lines) >= MAX_BATCH:
+            raise _TooManyRows
+        lines.append(number)
+        try:
+            row = json.loads(raw)
+        except UnicodeDecodeError:
+            yield _Unreadable("row", "is not UTF-8 text")
+            continue
+        except (ValueError, RecursionError):
+            yield _Unreadable("row", "is not valid JSON")
+            continue
+        maybe_surrogates = _SURROGATE_ESCAPE.search(raw) is not None
+        yield _checked(row, maybe_surrogates=maybe_surrogates, extra_patterns=extra_patterns)
+
+
+class BulkResultSerializer(serializers.Serializer):
+    class RowErrorSerializer(serializers.Serializer):
+        index = serializers.IntegerField(help_text="The row's position, from 0.")
+        line = serializers.IntegerField(
+            required=False, help_text="NDJSON only: the row's line number, from 1."
+        )
+        field = serializers.CharField()
+        reason = serializers.CharField()
+
+        class Meta:
+            ref_name = "BulkRowError"
+
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    errors = RowErrorSerializer(many=True)
+
+    class Meta:
+        ref_name = "BulkResult"
+
+
+class BulkRowSerializer(serializers.Serializer):
+    """Documents one bulk row; rows are checked one by one by ingestion, not here."""
+
+    class Meta:
+        ref_name = "BulkRow"
+
+
+class BulkRowSchema(OpenApiSerializerExtension):
+    target_class = "contacts.apis.bulk.BulkRowSerializer"
+
+    def map_serializer(self, auto_schema, direction):
+        # Any JSON value is accepted as a row: one that isn't a valid contact is reported in
+        # `errors` with its index, while the other rows are stored.
+        return {
+            "description": "A contact in the fields of ContactRow, plus `source` when an admin "
+            "sends it (ignored with an ingest token, whose source is used). Rows are checked "
+            "one by one: a row that isn't a valid contact is reported in `errors`."
+        }
+
+
+class BulkSchema(AutoSchema):
+    def _get_request_body(self, direction="request"):
+        body = super()._get_request_body(direction)
+        if body:
+            body["required"] = True
+            content = body["content"]["application/json"]
+            content["schema"]["minItems"] = 1
+            content["examples"] = {
+                "TwoRows": {
+                    "summary": "Two rows, the second not a contact",
+                    "value": BULK_EXAMPLE_ROWS,
+                }
+            }
+        return body
+
+
+BULK_EXAMPLE_ROWS = [
+    {
+        "external_id": "call-1001",
+        "channel": "phone",
+        "occurred_at": "2026-11-23T14:05:00Z",
+        "customer_ref": "CRM-42",
+        "reason": "Billing › Double charge",
+        "text": "I was charged twice this month.",
+    },
+    {"external_id": "call-1002", "channel": "fax"},
+]
+
+
+class ContactBulkApi(APIView):
+    authentication_classes = INGEST_AUTHENTICATION
+    permission_classes = [HasIngestToken | IsAdminRole]
+    throttle_classes = [IngestTokenRateThrottle]
+    parser_classes = [JSONParser, NDJSONParser]
+    schema = BulkSchema()
+
+    @extend_schema(
+        request={
+            "application/json": BulkRowSerializer(many=True),
+            NDJSON: OpenApiTypes.STR,
+        },
+        responses={
+            200: BulkResultSerializer,
+            **_errors(400, 429),
+            413: OpenApiResponse(
+                ErrorSerializer, description=f"More than {MAX_BATCH:,} rows, or too large a body."
+            ),
+            415: OpenApiResponse(ErrorSerializer, description="Neither JSON nor NDJSON."),
+        },
+        examples=[
+            OpenApiExample(
+                "One stored, one rejected",
+                value={
+                    "created": 1,
+                    "updated": 0,
+                    "unchanged": 0,
+                    "rejected": 1,
+                    "errors": [
+                        {"index": 1, "field": "channel", "reason": "must be one of phone, …"}
+                    ],
+                },
+                response_only=True,
+            ),
+        ],
+        summary="Send up to 10,000 contacts",
+        description=(
+            "A system with an ingest token (`Authorization: Ingest <key>`; rows are stored "
+            "under the token's source) or an admin (rows carry `source`). The body is a JSON "
+            f"array (`application/json`) or one JSON object a line (`{NDJSON}`; blank lines "
+            f"are skipped), with at most {MAX_BATCH:,} rows. Rows are idempotent on (source, "
+            "external_id): sending a batch again creates nothing twice and updates what "
+            "changed. Each bad row is reported with its index (and line, for NDJSON), field "
+            "and reason, never its value; the good rows are stored, all in one transaction."
+        ),
+    )
+    def post(self, request):
+        token = ingest_token_of(request)
+        limit = bulk_max_bytes()
+        if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+            raise PayloadTooLarge(f"The body is larger than {limit // (1024 * 1024)} MB.")
+        media_type = (request.content_type or "").split(";")[0].strip().lower()
+        if media_type not in {"application/json", *NDJSON_TYPES}:
+            raise exceptions.UnsupportedMediaType(media_type or "no content type")
+        stream = request.stream
+        if stream is None:
+            raise exceptions.ParseError("The body is empty; send at least one row.")
+        options = parse_options(source=token.source) if token else parse_options()
+        lines: list[int] = []
+        if media_type == "application/json":
+            rows = _json_rows(stream, limit, options.extra_patterns)
+        else:
+            rows = _ndjson_rows(stream, limit, lines, options.extra_patterns)
+        unreadable: dict[int, _Unreadable] = {}
+
+        def noting_unreadable():
+            for index, row in enumerate(rows):
+                if isinstance(row, _Unreadable):
+                    unreadable[index] = row
+                yield row
+
+        try:
+            result = contacts_ingest(rows=noting_unreadable(), options=options)
+        except _TooManyRows:
+            raise PayloadTooLarge(f"Send at most {MAX_BATCH:,} rows a request.") from None
+        total = len(lines) if media_type in NDJSON_TYPES else len(rows)
+        if total == 0:
+            raise exceptions.ParseError("The body holds no rows; send at least one.")
+        errors = [_row_error(rejected, unreadable, lines) for rejected in result.rejected]
+        return Response({**result.counts(), "errors": errors})
+
+
+def _row_error(rejected: RejectedRow, unreadable: dict, lines: list[int]) -> dict:
+    error = rejected.as_dict()
+    if rejected.index in unreadable:
+        error["field"] = unreadable[rejected.index].field
+        error["reason"] = unreadable[rejected.index].reason
+    if lines:
+        error["line"] = lines[rejected.index]
+    return error
