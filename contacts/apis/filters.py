@@ -6,22 +6,13 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django_filters.fields import IsoDateTimeField
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from contacts.apis.common import SOME_TEXT
 from contacts.models import Channel, Contact, Customer, Message
-from voc.core.api import StrictFilterSet
+from voc.core.api import IdFilter, StrictFilterSet
 
 # --- filters ------------------------------------------------------------------------------
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(django_filters.NumberFilter):
-    """Rows whose foreign key holds this id. An unknown or unseen id matches nothing rather
-    than failing, so ids outside the caller's scope can't be probed for existence."""
-
-    field_class = forms.IntegerField
 
 
 class _UtcDateTimeField(IsoDateTimeField):

@@ -157,7 +157,7 @@ def test_wsgi_calls_share_the_test_transaction(world):
     assert response.status_code == 200
     assert response.json["username"] == "rep"
     assert connection.in_atomic_block
-    assert connection.connection is not None and not connection.connection.closed
+    assert connection.connection is not None and connection.is_usable()
 
 
 def _create_case(key: str, name: str):

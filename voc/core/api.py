@@ -1,12 +1,14 @@
 import re
 
 import django_filters
+from django import forms
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.extensions import OpenApiSerializerExtension
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -150,3 +152,21 @@ def error_responses(*codes: int) -> dict:
 def api_not_found_view(request, *args, **kwargs):
     """Unknown URLs under /api/ answer in JSON, like the rest of the API."""
     return JsonResponse({"detail": "Not found."}, status=404)
+
+
+# The range of the BIGINT keys every table uses.
+_ID_MIN, _ID_MAX = -(2**63), 2**63 - 1
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """Rows whose foreign key holds this id. An unknown or unseen id matches nothing rather
+    than failing, so ids outside the caller's scope can't be probed for existence; so does
+    one no key can hold (SQLite would overflow on it)."""
+
+    field_class = forms.IntegerField
+
+    def filter(self, qs, value):
+        if value is not None and not _ID_MIN <= value <= _ID_MAX:
+            return qs.none()
+        return super().filter(qs, value)

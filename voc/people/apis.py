@@ -1,9 +1,7 @@
 import django_filters
-from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView, RetrieveAPIView
@@ -12,6 +10,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from voc.core.api import (
+    IdFilter,
     StrictCharField,
     StrictFilterSet,
     StrictLimitOffsetPagination,
@@ -22,15 +21,6 @@ from voc.people.access import ROLE_CAPABILITIES, Capability, effective_role
 from voc.people.models import ApiToken, Department, Team, User
 from voc.people.permissions import HasCapability
 from voc.people.roles import Role
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class IdFilter(django_filters.NumberFilter):
-    """Rows whose foreign key holds this id. Any whole number is a valid filter; an unknown or
-    unseen id matches nothing rather than failing, so ids outside the caller's scope can't be
-    probed for existence."""
-
-    field_class = forms.IntegerField
 
 
 class UserFilter(StrictFilterSet):
