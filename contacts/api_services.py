@@ -154,50 +154,6 @@ class ContactWrite:
     outcome: str  # "created", "updated" or "unchanged"
 
 
-# Row fields stored in columns of limited length, and the fields of its messages. Ingestion
-# checks a value's length before it redacts it, and a placeholder is longer than most card
-# numbers: redacted here first, a value that grows past its column is refused by that check
-# instead of failing the batch. (Redaction is idempotent, so ingestion's own pass changes
-# nothing.) Tags and message ids are redacted here because ingestion doesn't yet.
-_SHORT_ROW_FIELDS = ("external_id", "customer_ref", "customer_name", "subject")
-_SHORT_MESSAGE_FIELDS = ("external_id", "author")
-
-
-def row_redact_unparsed(row, extra_patterns=()):
-    """The row with its short fields, tags and message ids redacted (see above): a copy if
-    anything changed. Anything that isn't a contact object is returned as it is."""
-    if not isinstance(row, Mapping):
-        return row
-    changes = _redacted_fields(row, _SHORT_ROW_FIELDS, extra_patterns)
-    tags = row.get("tags")
-    if isinstance(tags, str):
-        changes["tags"] = redact_text(tags, extra_patterns)
-    elif isinstance(tags, list):
-        changes["tags"] = [
-            redact_text(tag, extra_patterns) if isinstance(tag, str) else tag for tag in tags
-        ]
-    messages = row.get("messages")
-    if isinstance(messages, list):
-        changes["messages"] = [
-            {**message, **_redacted_fields(message, _SHORT_MESSAGE_FIELDS, extra_patterns)}
-            if isinstance(message, Mapping)
-            else message
-            for message in messages
-        ]
-    return {**row, **changes} if changes else row
-
-
-def _redacted_fields(values: Mapping, names, extra_patterns) -> dict:
-    redacted = {}
-    for name in names:
-        value = values.get(name)
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**12:
-            value = str(value)  # ingestion takes numbers as text; this one could be a card
-        if isinstance(value, str) and any(character.isdigit() for character in value):
-            redacted[name] = redact_text(value, extra_patterns)
-    return redacted
-
-
 # Ingestion reports these fields when a row names a reason, team or rep VoC doesn't have.
 _REFERENCE_FIELDS = {"reason", "team", "rep"}
 
@@ -210,7 +166,7 @@ def contact_create(
     may log contacts for the teams in their scope only, and may not overwrite a contact with
     the same external id that they cannot see."""
     options = parse_options(source=source, default_occurred_at=now or timezone.now())
-    row = dict(row_redact_unparsed(row, options.extra_patterns))
+    row = dict(row)
     external_id = redact_text(str(row.get("external_id", "")).strip(), options.extra_patterns)
     with transaction.atomic():
         if by is not None:

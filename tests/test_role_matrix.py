@@ -89,6 +89,15 @@ def customer_b(cast, user):
     return {"customer_id": team_b_contact(cast, user).customer_id}
 
 
+# Editing a team-B contact: outside a team-A rep's and manager's scope, and executives browse.
+EDIT_TEAM_B_CONTACT = {
+    "anonymous": LOGIN,
+    "rep": HIDDEN,
+    "manager": HIDDEN,
+    "executive": DENIED,
+    "admin": REDIRECT,
+}
+
 ROUTES: dict[str, Route] = {
     # pages
     "home": Route(everyone(OK)),
@@ -119,24 +128,12 @@ ROUTES: dict[str, Route] = {
         kwargs=contact_b,
     ),
     "contacts:contact-edit": Route(
-        {
-            "anonymous": LOGIN,
-            "rep": HIDDEN,
-            "manager": HIDDEN,
-            "executive": DENIED,
-            "admin": REDIRECT,
-        },
+        EDIT_TEAM_B_CONTACT,
         method="post",
         kwargs=contact_b,
     ),
     "contacts:contact-tags": Route(
-        {
-            "anonymous": LOGIN,
-            "rep": HIDDEN,
-            "manager": HIDDEN,
-            "executive": DENIED,
-            "admin": REDIRECT,
-        },
+        EDIT_TEAM_B_CONTACT,
         method="post",
         kwargs=contact_b,
     ),

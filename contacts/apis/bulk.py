@@ -15,7 +15,6 @@ from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contacts import api_services
 from contacts.apis.common import INGEST_AUTHENTICATION, IsAdminRole, PayloadTooLarge, _errors
 from contacts.authentication import HasIngestToken, IngestTokenRateThrottle, ingest_token_of
 from contacts.ingest.records import MAX_YEAR, MIN_YEAR
@@ -113,7 +112,7 @@ def _bad_text(value, where: str = "row") -> str | None:
     return None
 
 
-def _checked(row, *, maybe_surrogates: bool, extra_patterns):
+def _checked(row, *, maybe_surrogates: bool):
     """The row as ingestion should get it, or an _Unreadable for what can't be stored at all:
     text with unpaired surrogates (which only \\ud800-style escapes produce), a time out of
     range. Checks ingestion makes itself are left to it."""
@@ -124,7 +123,7 @@ def _checked(row, *, maybe_surrogates: bool, extra_patterns):
     problem = _unstorable(row)
     if problem:
         return _Unreadable(*problem)
-    return api_services.row_redact_unparsed(row, extra_patterns)
+    return row  # ingestion redacts, and measures what it would store
 
 
 def _read_body(stream, limit: int) -> bytes:
@@ -134,7 +133,7 @@ def _read_body(stream, limit: int) -> bytes:
     return body
 
 
-def _json_rows(stream, limit: int, extra_patterns) -> list:
+def _json_rows(stream, limit: int) -> list:
     body = _read_body(stream, limit)
     if body.startswith(b"\xef\xbb\xbf"):
         body = body[3:]
@@ -151,13 +150,10 @@ def _json_rows(stream, limit: int, extra_patterns) -> list:
     if not rows:
         raise exceptions.ParseError("The array is empty; send at least one row.")
     maybe_surrogates = _SURROGATE_ESCAPE.search(body) is not None
-    return [
-        _checked(row, maybe_surrogates=maybe_surrogates, extra_patterns=extra_patterns)
-        for row in rows
-    ]
+    return [_checked(row, maybe_surrogates=maybe_surrogates) for row in rows]
 
 
-def _ndjson_rows(stream, limit: int, lines: list[int], extra_patterns) -> Iterator:
+def _ndjson_rows(stream, limit: int, lines: list[int]) -> Iterator:
     """Rows of an NDJSON body as they are read; blank lines are skipped. Fills ``lines`` with
     the line number of each row. A line that isn't JSON becomes an _Unreadable row."""
     read = 0
@@ -181,7 +177,7 @@ def _ndjson_rows(stream, limit: int, lines: list[int], extra_patterns) -> Iterat
             yield _Unreadable("row", "is not valid JSON")
             continue
         maybe_surrogates = _SURROGATE_ESCAPE.search(raw) is not None
-        yield _checked(row, maybe_surrogates=maybe_surrogates, extra_patterns=extra_patterns)
+        yield _checked(row, maybe_surrogates=maybe_surrogates)
 
 
 class BulkResultSerializer(serializers.Serializer):
@@ -315,9 +311,9 @@ class ContactBulkApi(APIView):
         options = parse_options(source=token.source) if token else parse_options()
         lines: list[int] = []
         if media_type == "application/json":
-            rows = _json_rows(stream, limit, options.extra_patterns)
+            rows = _json_rows(stream, limit)
         else:
-            rows = _ndjson_rows(stream, limit, lines, options.extra_patterns)
+            rows = _ndjson_rows(stream, limit, lines)
         unreadable: dict[int, _Unreadable] = {}
 
         def noting_unreadable():
