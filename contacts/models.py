@@ -83,6 +83,11 @@ class Customer(models.Model):
         related_name="merged_customers",
         help_text="Set when an admin merged this record into another; its history moved there.",
     )
+    erased_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when the customer was erased: identity and texts are gone, counts stay.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -227,6 +232,8 @@ class Contact(models.Model):
         indexes = [
             models.Index(fields=["customer", "occurred_at"], name="contact_customer_time"),
             models.Index(fields=["team", "occurred_at"], name="contact_team_time"),
+            # Newest-first lists and searches over every team (executives, admins).
+            models.Index(fields=["occurred_at"], name="contact_time"),
         ]
 
     def __str__(self) -> str:
@@ -377,3 +384,150 @@ class ImportRun(models.Model):
     @property
     def duration(self):
         return self.finished_at - self.started_at if self.finished_at else None
+
+
+class SupportMailbox(models.Model):
+    """A support address VoC receives mail for. Mail to it is an incoming customer message;
+    mail from it (the mailbox's bcc of its own replies) is an outgoing one. Each address belongs
+    to a team, so every email contact lands in someone's scope."""
+
+    address = models.EmailField(
+        max_length=254, unique=True, help_text="Stored in lower case, e.g. help@example.com"
+    )
+    team = models.ForeignKey("people.Team", on_delete=models.PROTECT, related_name="mailboxes")
+    default_reason = models.ForeignKey(
+        ContactReason,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Given to new email contacts until a rep classifies them.",
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["address"]
+        verbose_name_plural = "support mailboxes"
+
+    def __str__(self) -> str:
+        return self.address
+
+    def save(self, *args, **kwargs):
+        self.address = self.address.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class InboundEmail(models.Model):
+    """One email as an ESP's inbound webhook delivered it, stored (redacted) before anything
+    else happens so the webhook can answer at once; a task then threads it into a contact.
+    Unique on Message-ID, so a redelivered email is stored once."""
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", "Message"
+        SPAM = "spam", "Spam"
+        AUTO_REPLY = "auto_reply", "Auto-reply"
+        BOUNCE = "bounce", "Bounce"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be threaded"
+        THREADED = "threaded", "Added to a contact"
+        SKIPPED = "skipped", "Not a customer message"
+        ERASED = "erased", "From an erased customer"
+        FAILED = "failed", "Failed"
+
+    class Direction(models.TextChoices):
+        INCOMING = "incoming", "Incoming"
+        OUTGOING = "outgoing", "Outgoing"
+
+    message_id = models.CharField(max_length=500, unique=True)
+    esp = models.CharField(max_length=30, help_text="The provider that delivered it.")
+    received_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="The Date header.")
+    from_address = models.CharField(max_length=254, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    to_addresses = models.JSONField(default=list, blank=True)
+    cc_addresses = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    in_reply_to = models.CharField(max_length=500, blank=True)
+    references = models.JSONField(default=list, blank=True, help_text="Message-IDs, oldest first.")
+    text = models.TextField(blank=True, help_text="The body as text, redacted, quotes included.")
+    headers = models.JSONField(
+        default=dict, blank=True, help_text="Only the headers that classify the mail."
+    )
+    spam_detected = models.BooleanField(null=True, blank=True)
+    spam_score = models.FloatField(null=True, blank=True)
+    attachments = models.JSONField(
+        default=list, blank=True, help_text="Name, type and size of each; never the content."
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MESSAGE)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    direction = models.CharField(max_length=8, choices=Direction.choices, blank=True)
+    mailbox = models.ForeignKey(
+        SupportMailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["kind", "received_at"], name="inbound_kind_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} <{self.message_id}>"
+
+
+class CustomerErasure(models.Model):
+    """The record that a customer was erased: who did it, when and how much was removed, and
+    never what was removed."""
+
+    erased_at = models.DateTimeField(auto_now_add=True)
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customer_id_erased = models.BigIntegerField(
+        help_text="The id the anonymised customer row keeps; nothing else identifies them."
+    )
+    counts = models.JSONField(default=dict, help_text="Rows removed or anonymised, per kind.")
+    note = models.CharField(
+        max_length=200, blank=True, help_text="A ticket reference; never personal data."
+    )
+
+    class Meta:
+        ordering = ["-erased_at"]
+
+    def __str__(self) -> str:
+        return f"Erasure of customer {self.customer_id_erased} on {self.erased_at:%Y-%m-%d}"
+
+
+class ErasureTombstone(models.Model):
+    """Stops an erased customer from coming back through a re-import or an email. Holds only
+    keyed hashes (HMAC) of the normalised identifiers, never the values."""
+
+    class Kind(models.TextChoices):
+        CONTACT = "contact", "Contact (source and external id)"
+        CUSTOMER_REF = "customer_ref", "Customer reference"
+        EMAIL = "email", "Email address"
+        PHONE = "phone", "Phone number"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    digest = models.CharField(max_length=64)
+    erasure = models.ForeignKey(
+        CustomerErasure, on_delete=models.CASCADE, related_name="tombstones"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "digest"], name="tombstone_kind_digest")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} tombstone"
