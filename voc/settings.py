@@ -313,6 +313,10 @@ VOC_NEGATIVE_SENTIMENT = float(env("VOC_NEGATIVE_SENTIMENT", "-0.05"))
 # Bulk ingest API: requests per ingest token, and the largest request body.
 VOC_INGEST_RATE = env("VOC_INGEST_RATE", "120/minute")
 VOC_BULK_MAX_BYTES = env_int("VOC_BULK_MAX_BYTES", 100 * 1024 * 1024)
+# Customer erasure: tombstones hold HMACs made with this key, so they stop an erased person's
+# email, phone or contacts from coming back without storing them. Set it once and keep it: a new
+# key makes old tombstones unrecognisable. Falls back to SECRET_KEY.
+VOC_ERASURE_KEY = env_secret("VOC_ERASURE_KEY") or SECRET_KEY
 DEMO_PASSWORD = "voc-demo-2026"  # noqa: S105  (documented in the README; demo data only)
 
 LOGGING = {
