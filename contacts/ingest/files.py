@@ -246,6 +246,9 @@ class NdjsonReader:
     def __init__(self, stream: BinaryIO, *, encoding: str = "utf-8") -> None:
         self.encoding = encoding
         self.lines = Lines(stream, encoding)
+        # False: rows are counted, not decoded (FileRow without values or error), for a
+        # process that parses only some of the batches (contacts/ingest/parsing.py).
+        self.decode = True
 
     def __iter__(self) -> Iterator[FileRow]:
         for line in self.lines:
@@ -258,11 +261,14 @@ class NdjsonReader:
                 continue
             if not line.strip():
                 continue
+            if not self.decode:
+                yield FileRow(number)
+                continue
             if INVALID in line:
                 yield FileRow(number, error=RowError("row", _invalid_reason(self.encoding)))
                 continue
             try:
-                values = json.loads(line, parse_constant=_refuse_constant)
+                values = _json_loads(line)
             except json.JSONDecodeError as error:
                 # Its message gives the position of the problem, not the text.
                 yield FileRow(number, error=RowError("row", f"is not valid JSON: {error.msg}"))
@@ -282,6 +288,17 @@ class NdjsonReader:
 
 def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a number VoC accepts")
+
+
+# One decoder for every line: json.loads with an option builds a new one each call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
+def _json_loads(line: str):
+    """json.loads(line, parse_constant=_refuse_constant), with the decoder made once."""
+    if line.startswith("\ufeff"):  # as json.loads says it
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", line, 0)
+    return _DECODER.decode(line)
 
 
 def _json_problem(values: dict) -> tuple[str, str] | None:

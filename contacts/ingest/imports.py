@@ -4,7 +4,9 @@ The file is streamed: a reader (contacts/ingest/files.py) yields one row at a ti
 ``RowMapper`` (contacts/ingest/mapping.py) turns it into VoC's field names, and every
 ``batch_size`` rows go to ``contacts_ingest``, which commits each batch on its own. An
 interrupted import therefore keeps the batches it committed, and running it again creates
-nothing twice (contacts are unique on source and external id).
+nothing twice (contacts are unique on source and external id). From ``PARALLEL_MIN_BYTES``
+on, the reading, mapping and parsing happen in ``PARSE_PROCESSES`` further processes while
+this one writes (contacts/ingest/parsing.py).
 
 Rows that cannot be imported are written to an error report (CSV: line, field, reason; never
 the rejected value) and counted; only a problem with the whole file (it cannot be opened, the
@@ -32,14 +34,18 @@ from contacts.ingest.mapping import (
     import_mapping_save,
     mapping_load,
 )
-from contacts.ingest.records import RowError
-from contacts.ingest.service import MAX_BATCH, contacts_ingest, parse_options
+from contacts.ingest.parsing import ForkedBatches, fork_available, parsed_batches
+from contacts.ingest.service import MAX_BATCH, contacts_ingest, fewer_gc_passes, parse_options
 from contacts.models import ImportRun
 from contacts.redaction import redact_text
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BATCH = 5000
+DEFAULT_BATCH = 10_000
+# Files from this size on are read and parsed in a second process while this one writes
+# (contacts/ingest/parsing.py); for smaller ones starting it would cost more than it saves.
+PARALLEL_MIN_BYTES = 1_000_000
+PARSE_PROCESSES = 2  # each reads the whole file and parses every second batch
 _REPEATED_ROW = re.compile(r"^repeats the contact of row (\d+)$")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -192,23 +198,25 @@ def import_file(
         else:
             report = _default_report(path, run.id)
         summary.error_report = report.path
-        _ingest_rows(
-            reader,
-            mapper,
-            summary=summary,
-            report=report,
-            batch_size=batch_size,
-            options=parse_options(
-                source=source or (mapping.source if mapping else "") or None,
-                default_occurred_at=timezone.now(),
-                naive_tz=mapping.time_zone if mapping else None,
-                strict_fields=False,
-            ),
-            create_reasons=bool(mapping and mapping.reason and mapping.reason.create_missing),
-            position=stream.tell,
-            progress=progress,
-        )
-        summary.warnings = mapper.warnings
+        with fewer_gc_passes():
+            _ingest_rows(
+                reader,
+                mapper,
+                summary=summary,
+                report=report,
+                batch_size=batch_size,
+                options=parse_options(
+                    source=source or (mapping.source if mapping else "") or None,
+                    default_occurred_at=timezone.now(),
+                    naive_tz=mapping.time_zone if mapping else None,
+                    strict_fields=False,
+                ),
+                create_reasons=bool(mapping and mapping.reason and mapping.reason.create_missing),
+                position=stream.tell,
+                progress=progress,
+                size=os.fstat(stream.fileno()).st_size,
+                reopen=lambda: _reopen(path, file_format, encoding),
+            )
         _finish(summary, ImportRun.Status.FINISHED, started, report)
         return summary
     except KeyboardInterrupt:
@@ -245,15 +253,34 @@ def _ingest_rows(
     create_reasons: bool,
     position: Callable[[], int],
     progress: Callable[[int], None] | None,
+    size: int,
+    reopen: Callable[[], tuple],
 ) -> None:
-    batch: list[dict] = []
-    lines: list[int] = []
-    errors: list[tuple[int, str, str]] = []
+    arguments = {"options": options, "batch_size": batch_size}
+    if size >= PARALLEL_MIN_BYTES and PARSE_PROCESSES and fork_available():
+        with ForkedBatches(reopen, mapper, processes=PARSE_PROCESSES, **arguments) as batches:
+            _write_batches(batches, mapper, summary, report, options, create_reasons, progress)
+            summary.warnings = batches.warnings
+    else:
+        batches = parsed_batches(reader, mapper, position=position, **arguments)
+        _write_batches(batches, mapper, summary, report, options, create_reasons, progress)
+        summary.warnings = mapper.warnings
 
-    def flush() -> None:
-        if batch:
+
+def _reopen(path: Path, file_format: str, encoding: str) -> tuple:
+    """A reader of its own for a parsing process, and its position in the file."""
+    stream = path.open("rb")
+    return read_rows(stream, file_format=file_format, encoding=encoding), stream.tell
+
+
+def _write_batches(batches, mapper, summary, report, options, create_reasons, progress) -> None:
+    for batch in batches:
+        summary.rows_read += batch.rows_read
+        errors = batch.errors
+        if batch.records:
+            lines = batch.lines
             result = contacts_ingest(
-                rows=batch, options=options, create_reasons=create_reasons, first_index=0
+                rows=batch.records, options=options, create_reasons=create_reasons, first_index=0
             )
             for rejected in result.rejected:
                 reason = rejected.reason
@@ -264,8 +291,6 @@ def _ingest_rows(
             summary.created += result.created
             summary.updated += result.updated
             summary.unchanged += result.unchanged
-            batch.clear()
-            lines.clear()
         summary.rejected += len(errors)
         report.write(errors)
         ImportRun.objects.filter(pk=summary.run.pk).update(
@@ -276,23 +301,7 @@ def _ingest_rows(
             rejected=summary.rejected,
         )
         if progress is not None:
-            progress(position())
-
-    for item in reader:
-        summary.rows_read += 1
-        if item.error is not None:
-            errors.append((item.line, item.error.field, item.error.reason))
-        else:
-            try:
-                row = mapper.to_row(item.values, suspect=item.suspect)
-            except RowError as error:
-                errors.append((item.line, error.field, error.reason))
-            else:
-                batch.append(row)
-                lines.append(item.line)
-        if len(batch) >= batch_size or len(errors) >= MAX_BATCH:
-            flush()
-    flush()
+            progress(batch.position)
 
 
 def _finish(

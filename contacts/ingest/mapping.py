@@ -483,6 +483,14 @@ class RowMapper:
                 return  # keys of a malformed NDJSON file may all differ: memory stays bounded
             self._unknown.setdefault(name)
 
+    def unknown_fields(self) -> list[str]:
+        """The names ignored so far as not VoC fields, in the order first seen."""
+        return list(self._unknown)
+
+    def note_unknown_fields(self, names: Iterable[str]) -> None:
+        """Add names another reader of the same file ignored (see contacts/ingest/parsing.py)."""
+        self._warn_unknown(names)
+
     @property
     def warnings(self) -> list[str]:
         """What the person running the import should know, each said once."""
@@ -510,10 +518,10 @@ class RowMapper:
         if self.mapping is None:
             if self._header_fields is not None:  # CSV: the header said which columns count
                 row = {key: values[key] for key in self._header_fields}
+            elif values.keys() <= FIELDS:  # the common case: nothing to leave out
+                row = dict(values)
             else:
-                unknown = values.keys() - FIELDS
-                if unknown:
-                    self._warn_unknown(sorted(unknown))
+                self._warn_unknown(sorted(values.keys() - FIELDS))
                 row = {key: value for key, value in values.items() if key in FIELDS}
             if suspect:
                 for key, value in row.items():

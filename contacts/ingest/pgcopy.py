@@ -67,6 +67,22 @@ _BY_TYPE = {
 }
 
 
+def _int_or_null(value: int | None) -> str:
+    return "\\N" if value is None else str(value)
+
+
+def _text_or_null(value: str | None) -> str:
+    return "\\N" if value is None else value.translate(_ESCAPES)
+
+
+def _bool_or_null(value: bool | None) -> str:
+    return "\\N" if value is None else ("t" if value else "f")
+
+
+def _datetime(value: datetime) -> str:
+    return value.isoformat() if value.tzinfo is UTC else _field(value)
+
+
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
     """COPY rows (sequences in the order of ``columns``) into ``table``."""
     buffer = io.StringIO()
@@ -75,6 +91,16 @@ def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> N
     for row in rows:
         write("\t".join([(by_type(type(value)) or _field)(value) for value in row]))
         write("\n")
+    _copy_buffer(table, columns, buffer)
+
+
+def copy_lines(table: str, columns: Sequence[str], lines: list[str]) -> None:
+    """COPY lines already in COPY's text format (each ending in a newline) into ``table``."""
+    _copy_buffer(table, columns, io.StringIO("".join(lines)))
+
+
+def _copy_buffer(table: str, columns: Sequence[str], buffer: io.StringIO) -> None:
+    """COPY the text-format lines written to ``buffer`` into ``table``."""
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
@@ -85,9 +111,11 @@ def next_ids(table: str, count: int) -> list[int]:
     if not count:
         return []
     with connection.cursor() as cursor:
+        # The sequence's name first: looked up inside the SELECT it would cost once a row.
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        (sequence,) = cursor.fetchone()
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, count],
+            "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count]
         )
         return [row[0] for row in cursor.fetchall()]
 
@@ -149,33 +177,52 @@ class CopyWriter:
     )  # fmt: skip
     CUSTOMER_COLUMNS = ("id", "external_ref", "name", "email", "phone", "segment")
 
-    def create_customers(self, customers: list[Customer]) -> None:
-        now = timezone.now()
+    def create_customers(self, customers: list) -> None:
+        now = _field(timezone.now())
         for customer, new_id in zip(
             customers, next_ids(Customer._meta.db_table, len(customers)), strict=True
         ):
-            customer.id = new_id
-            customer.created_at = customer.updated_at = now
-        copy_rows(
+            customer.pk = new_id
+        escapes = _ESCAPES
+        copy_lines(
             Customer._meta.db_table,
             [*self.CUSTOMER_COLUMNS, "merged_into_id", "created_at", "updated_at"],
-            (
-                [*(getattr(customer, name) for name in self.CUSTOMER_COLUMNS), None, now, now]
-                for customer in customers
-            ),
+            [
+                f"{c.pk}\t{_text_or_null(c.external_ref)}\t{c.name.translate(escapes)}\t"
+                f"{c.email.translate(escapes)}\t{c.phone.translate(escapes)}\t{c.segment}\t"
+                f"\\N\t{now}\t{now}\n"
+                for c in customers
+            ],  # segment is a choice: nothing to escape
         )
 
     def create_contacts(self, rows: list[dict]) -> None:
         if not rows:
             return
-        now = timezone.now()
+        now = _field(timezone.now())
         for values, new_id in zip(rows, next_ids(Contact._meta.db_table, len(rows)), strict=True):
             values["id"] = new_id
-        columns = self.CONTACT_COLUMNS
-        copy_rows(
-            Contact._meta.db_table,
-            [*columns, "created_at", "updated_at"],
-            ([*(values[name] for name in columns), now, now] for values in rows),
+        # Formatted by hand, column by column: the rows are many and their types known.
+        # channel, direction and outcome are choices parse_row checked and content_hash is
+        # hex: none of them can hold a character COPY escapes.
+        buffer = io.StringIO()
+        write = buffer.write
+        escapes = _ESCAPES
+        for v in rows:
+            tags = v["tags"]
+            write(
+                f"{v['id']}\t{v['source'].translate(escapes)}\t"
+                f"{v['external_id'].translate(escapes)}\t{_int_or_null(v['customer_id'])}\t"
+                f"{v['channel']}\t{v['direction']}\t{_datetime(v['occurred_at'])}\t"
+                f"{_int_or_null(v['rep_id'])}\t{_int_or_null(v['team_id'])}\t"
+                f"{_int_or_null(v['reason_id'])}\t"
+                f"{json.dumps(tags).translate(escapes) if tags else '[]'}\t"
+                f"{v['subject'].translate(escapes)}\t{v['notes'].translate(escapes)}\t"
+                f"{_int_or_null(v['handle_seconds'])}\t{v['outcome']}\t"
+                f"{_bool_or_null(v['first_contact_resolution'])}\t{_int_or_null(v['road'])}\t"
+                f"{v['content_hash']}\t{now}\t{now}\n"
+            )
+        _copy_buffer(
+            Contact._meta.db_table, [*self.CONTACT_COLUMNS, "created_at", "updated_at"], buffer
         )
 
     def update_contacts(self, rows: list[dict]) -> None:
@@ -196,11 +243,14 @@ class CopyWriter:
             )
 
     def create_messages(self, items: Iterable[tuple[int, "MessageRecord"]]) -> None:
-        copy_rows(
-            Message._meta.db_table,
-            self.MESSAGE_COLUMNS,
-            (
-                (contact_id, m.external_id, m.position, m.direction, m.author, m.sent_at, m.text)
-                for contact_id, m in items
-            ),
-        )
+        buffer = io.StringIO()
+        write = buffer.write
+        escapes = _ESCAPES
+        for contact_id, m in items:  # direction is a choice: nothing to escape
+            sent_at = "\\N" if m.sent_at is None else _datetime(m.sent_at)
+            write(
+                f"{contact_id}\t{m.external_id.translate(escapes)}\t{m.position}\t"
+                f"{m.direction}\t{m.author.translate(escapes)}\t{sent_at}\t"
+                f"{m.text.translate(escapes)}\n"
+            )
+        _copy_buffer(Message._meta.db_table, self.MESSAGE_COLUMNS, buffer)

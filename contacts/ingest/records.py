@@ -82,6 +82,8 @@ class ContactRecord:
     first_contact_resolution: bool | None = None
     road: int | None = None
     messages: list[MessageRecord] = field(default_factory=list)
+    # content_hash(), once computed (a record is not changed after parse_row made it).
+    digest: str = field(default="", compare=False, repr=False)
 
     @property
     def has_customer(self) -> bool:
@@ -89,6 +91,8 @@ class ContactRecord:
 
     def content_hash(self) -> str:
         """Changes when anything ingestion would write changes."""
+        if self.digest:
+            return self.digest
         payload = [
             self.channel, self.direction, self.occurred_at.isoformat(), self.customer_ref,
             self.customer_name, self.customer_email, self.customer_phone, self.customer_segment,
@@ -97,8 +101,8 @@ class ContactRecord:
             [[m.external_id, m.direction, m.author, m.sent_at.isoformat() if m.sent_at else None,
               m.text] for m in self.messages],
         ]  # fmt: skip
-        digest = hashlib.blake2b(json.dumps(payload).encode(), digest_size=16)
-        return digest.hexdigest()
+        self.digest = hashlib.blake2b(json.dumps(payload).encode(), digest_size=16).hexdigest()
+        return self.digest
 
 
 @dataclass(frozen=True)
@@ -123,10 +127,11 @@ def _text(row: Mapping, name: str, *, max_length: int, options: ParseOptions) ->
     value = value.strip()
     if "\x00" in value:
         raise RowError(name, "contains a NUL character")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates, e.g. from a JSON "\udc00" escape
-        raise RowError(name, "contains characters that are not valid text") from None
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates, e.g. from a JSON "\udc00" escape
+            raise RowError(name, "contains characters that are not valid text") from None
     if len(value) > 2 * max_length + 100:  # too long whatever redaction does: spare the work
         raise RowError(name, f"is longer than {max_length} characters")
     if not value:

@@ -26,6 +26,49 @@ class Relink:
     contact_id: int
     old_repeat_of: int | None
     new_repeat_of: int | None
+    # On PostgreSQL: the contact's CONTRIBUTION_FIELDS after the change (read in the same
+    # statement), so callers can adjust rollups without reading it back. None elsewhere.
+    row: dict | None = None
+
+
+# PostgreSQL: the window function pairs each contact with the same customer's previous one in
+# (occurred_at, id) order, exactly as the loop in repeats_relink does, and only the links that
+# change come back, with what the rollups need of those contacts. Each customer's contacts are
+# read with a LATERAL subquery, i.e. one walk of the (customer, occurred_at) index per
+# customer, whatever the planner believes: in the middle of a large import the statistics are
+# stale, and a plan that scans every contact in the time span costs a whole-table read.
+_CHANGED_LINKS_SQL = """
+WITH ordered AS (
+    SELECT t.*, lag(t.id) OVER w AS previous_id, lag(t.occurred_at) OVER w AS previous_at
+    FROM unnest(%(customers)s::bigint[]) AS u (customer_id)
+    CROSS JOIN LATERAL (
+        SELECT id, customer_id, occurred_at, repeat_of_id, reason_id, channel, team_id,
+               handle_seconds, sentiment
+        FROM {table}
+        WHERE customer_id = u.customer_id
+            AND occurred_at >= %(low)s AND occurred_at <= %(high)s
+        OFFSET 0  -- kept a subquery: the planner would otherwise flatten it into a join
+    ) AS t
+    WINDOW w AS (PARTITION BY t.customer_id ORDER BY t.occurred_at, t.id)
+), expected AS (
+    SELECT *,
+           CASE WHEN occurred_at - previous_at <= %(window)s THEN previous_id END AS new_repeat_of
+    FROM ordered
+    WHERE occurred_at >= %(since)s
+)
+SELECT id, repeat_of_id, new_repeat_of, occurred_at, reason_id, channel, team_id,
+       handle_seconds, sentiment
+FROM expected
+WHERE new_repeat_of IS DISTINCT FROM repeat_of_id
+"""
+# Saved in a second statement: from arrays, whose length the planner knows, so it looks the
+# contacts up by id (one statement with the query above misjudges how many links change and
+# may scan the whole table to join them).
+_SAVE_LINKS_SQL = """
+UPDATE {table} AS c SET repeat_of_id = v.new_repeat_of
+FROM unnest(%s::bigint[], %s::bigint[]) AS v (id, new_repeat_of)
+WHERE c.id = v.id
+"""
 
 
 def repeats_relink(
@@ -37,6 +80,8 @@ def repeats_relink(
     if not customer_ids:
         return []
     window = repeat_window()
+    if connection.vendor == "postgresql":
+        return _relink_in_sql(customer_ids, since, until, window)
     rows = (
         Contact.objects.filter(
             customer_id__in=customer_ids,
@@ -59,16 +104,7 @@ def repeats_relink(
         if occurred_at >= since and expected != repeat_of_id:
             changes.append(Relink(contact_id, repeat_of_id, expected))
         previous = (customer_id, contact_id, occurred_at)
-    if changes and connection.vendor == "postgresql":
-        from contacts.ingest.pgcopy import update_from_values
-
-        update_from_values(
-            Contact._meta.db_table,
-            ["repeat_of_id"],
-            ["bigint"],
-            [(change.contact_id, change.new_repeat_of) for change in changes],
-        )
-    elif changes:
+    if changes:
         Contact.objects.bulk_update(
             [
                 Contact(id=change.contact_id, repeat_of_id=change.new_repeat_of)
@@ -77,4 +113,49 @@ def repeats_relink(
             ["repeat_of"],
             batch_size=1000,
         )
+    return changes
+
+
+def _relink_in_sql(
+    customer_ids: list[int], since: datetime, until: datetime, window: timedelta
+) -> list[Relink]:
+    params = {
+        "customers": customer_ids,
+        "low": since - window,
+        "high": until + window,
+        "since": since,
+        "window": window,
+    }
+    table = Contact._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(_CHANGED_LINKS_SQL.format(table=table), params)
+        returned = cursor.fetchall()
+        if returned:
+            cursor.execute(
+                _SAVE_LINKS_SQL.format(table=table),
+                [[values[0] for values in returned], [values[2] for values in returned]],
+            )
+    changes = []
+    for (
+        contact_id,
+        old,
+        new,
+        occurred_at,
+        reason_id,
+        channel,
+        team_id,
+        seconds,
+        sentiment,
+    ) in returned:
+        row = {
+            "id": contact_id,
+            "occurred_at": occurred_at,
+            "reason_id": reason_id,
+            "channel": channel,
+            "team_id": team_id,
+            "handle_seconds": seconds,
+            "repeat_of_id": new,
+            "sentiment": sentiment,
+        }
+        changes.append(Relink(contact_id, old, new, row))
     return changes

@@ -65,9 +65,20 @@ class RollupDelta:
             totals[position] += sign * value
 
     def add_rows(self, rows: Iterable[dict], sign: int = 1) -> None:
+        """``add(contribution(row), sign)`` for each row, inlined: a backfill adds every row."""
         tz = reporting_tz()
+        negative = settings.VOC_NEGATIVE_SENTIMENT
+        changes = self.changes
         for row in rows:
-            self.add(contribution(row, tz), sign)
+            day = row["occurred_at"].astimezone(tz).date()
+            totals = changes[(day, row["reason_id"] or 0, row["channel"], row["team_id"] or 0)]
+            sentiment = row["sentiment"]
+            totals[0] += sign
+            totals[1] += sign * (row["handle_seconds"] or 0)
+            if row["repeat_of_id"]:
+                totals[2] += sign
+            if sentiment is not None and sentiment <= negative:
+                totals[3] += sign
 
     def apply(self) -> int:
         """Upsert the non-zero changes; returns how many keys changed."""
@@ -93,16 +104,30 @@ class RollupDelta:
                 params.extend([*key, *totals])
             with connection.cursor() as cursor:
                 cursor.execute(upsert.replace("%s", f"VALUES {placeholders}", 1), params)
-        days = sorted({key[0] for key, _ in changed})
-        ContactRollup.objects.filter(day__in=days, contacts=0).delete()
+        # Only a key whose count went down can have reached zero: look at those alone (a
+        # backfill that only adds touches thousands of keys and need not look at any).
+        emptied = [key for key, totals in changed if totals[0] < 0]
+        for start in range(0, len(emptied), 200):
+            _delete_empty(emptied[start : start + 200])
         self.changes.clear()
         return len(changed)
+
+
+def _delete_empty(keys: list[Key]) -> None:
+    table = ContactRollup._meta.db_table
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(keys))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE contacts = 0 "  # noqa: S608
+            f"AND (day, reason_id, channel, team_id) IN (VALUES {rows})",
+            [value for key in keys for value in key],
+        )
 
 
 def _apply_staged(upsert: str, changed: list[tuple[Key, list[int]]]) -> None:
     """PostgreSQL, many keys (a backfill): COPY the changes into a temporary table and upsert
     from it in the same (sorted) order, instead of one VALUES list of 8 parameters a key."""
-    from contacts.ingest.pgcopy import copy_rows
+    from contacts.ingest.pgcopy import copy_lines
 
     staging = "voc_rollup_delta"
     select = (
@@ -117,10 +142,14 @@ def _apply_staged(upsert: str, changed: list[tuple[Key, list[int]]]) -> None:
                 f"FROM {ContactRollup._meta.db_table} WITH NO DATA"
             )
             cursor.execute(f"TRUNCATE {staging}")
-        copy_rows(
+        # Keys and totals are dates, integers and channel choices: written without escaping.
+        copy_lines(
             staging,
             ["ord", "day", "reason_id", "channel", "team_id", *COLUMNS],
-            ([position, *key, *totals] for position, (key, totals) in enumerate(changed)),
+            [
+                f"{position}\t{day.isoformat()}\t{reason}\t{channel}\t{team}\t{a}\t{b}\t{c}\t{d}\n"
+                for position, ((day, reason, channel, team), (a, b, c, d)) in enumerate(changed)
+            ],
         )
         with connection.cursor() as cursor:
             cursor.execute(upsert.replace("%s", select, 1))

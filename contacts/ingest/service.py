@@ -7,6 +7,8 @@ contacts and applies the rollup deltas. A bad row is rejected with its index, fi
 the good rows of the batch are kept.
 """
 
+import contextlib
+import gc
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from contacts.erasure.tombstones import ERASED_REASON, erased_rows, hold_erasure_lock_shared
 from contacts.ingest.records import (
     ContactRecord,
     MessageRecord,
@@ -162,8 +165,9 @@ CONTACT_UPDATE_FIELDS = (
 class Writer(Protocol):
     """The writes of one batch; ``contacts_ingest`` decides what they are."""
 
-    def create_customers(self, customers: list[Customer]) -> None:
-        """Insert new customers and set their pk."""
+    def create_customers(self, customers: list) -> None:
+        """Insert new customers (objects with pk None, external_ref, name, email, phone and
+        segment) and set their pk."""
 
     def create_contacts(self, rows: list[dict]) -> None:
         """Insert contacts (dicts of column values) and set each one's "id"."""
@@ -179,9 +183,18 @@ class Writer(Protocol):
 class OrmWriter:
     """Django's bulk operations: the writer for SQLite, and the reference for the others."""
 
-    def create_customers(self, customers: list[Customer]) -> None:
+    def create_customers(self, customers: list) -> None:
+        models = [
+            Customer(
+                external_ref=c.external_ref, name=c.name, email=c.email, phone=c.phone,
+                segment=c.segment,
+            )
+            for c in customers
+        ]  # fmt: skip
         # PostgreSQL and SQLite >= 3.35 return the new ids from a bulk insert.
-        Customer.objects.bulk_create(customers, batch_size=2000)
+        Customer.objects.bulk_create(models, batch_size=2000)
+        for customer, model in zip(customers, models, strict=True):
+            customer.pk = model.pk
 
     def create_contacts(self, rows: list[dict]) -> None:
         contacts = [Contact(**values) for values in rows]
@@ -238,6 +251,16 @@ class _KnownCustomer:
         self.phone = phone
 
 
+class _NewCustomer(_KnownCustomer):
+    """A customer to create; the writer sets its pk."""
+
+    __slots__ = ("segment",)
+
+    def __init__(self, pk, external_ref, name, email, phone, segment) -> None:
+        super().__init__(pk, external_ref, name, email, phone)
+        self.segment = segment
+
+
 def _match_customers(records: list[ContactRecord], writer: Writer) -> dict[int, int]:
     """Customer id for each record position that names a customer; creates the missing ones.
 
@@ -245,16 +268,11 @@ def _match_customers(records: list[ContactRecord], writer: Writer) -> dict[int, 
     refs = {r.customer_ref for r in records if r.customer_ref}
     emails = {r.customer_email.lower() for r in records if r.customer_email}
     phones = {r.customer_phone for r in records if r.customer_phone}
-    by_ref: dict[str, Customer | _KnownCustomer] = {}
-    by_email: dict[str, Customer | _KnownCustomer] = {}
-    by_phone: dict[str, Customer | _KnownCustomer] = {}
-    found = Customer.objects.annotate(lemail=Lower("email")).filter(
-        Q(external_ref__in=refs) | Q(lemail__in=emails) | Q(phone__in=phones)
-    )
+    by_ref: dict[str, _KnownCustomer] = {}
+    by_email: dict[str, _KnownCustomer] = {}
+    by_phone: dict[str, _KnownCustomer] = {}
     survivors: dict[int, list[_KnownCustomer]] = {}
-    for *values, merged_into_id in found.order_by("id").values_list(
-        *_KnownCustomer.FIELDS, "merged_into_id"
-    ):
+    for *values, merged_into_id in _find_customers(refs, emails, phones):
         customer = _KnownCustomer(*values)
         if merged_into_id:
             survivors.setdefault(merged_into_id, []).append(customer)
@@ -286,12 +304,13 @@ def _match_customers(records: list[ContactRecord], writer: Writer) -> dict[int, 
             or by_phone.get(record.customer_phone or None)
         )
         if customer is None:
-            customer = Customer(
-                external_ref=record.customer_ref or None,
-                name=record.customer_name,
-                email=record.customer_email,
-                phone=record.customer_phone,
-                segment=record.customer_segment or Customer.Segment.CONSUMER,
+            customer = _NewCustomer(
+                None,
+                record.customer_ref or None,
+                record.customer_name,
+                record.customer_email,
+                record.customer_phone,
+                record.customer_segment or Customer.Segment.CONSUMER,
             )
             to_create.append(customer)
             _index_customer(customer, by_ref, by_email, by_phone)
@@ -314,7 +333,30 @@ def _match_customers(records: list[ContactRecord], writer: Writer) -> dict[int, 
     return {position: customer.pk for position, customer in result.items()}
 
 
-def _index_customer(customer: Customer, by_ref: dict, by_email: dict, by_phone: dict) -> None:
+def _find_customers(refs: set[str], emails: set[str], phones: set[str]) -> list[tuple]:
+    """(*_KnownCustomer.FIELDS, merged_into_id) of the customers with one of these external
+    refs, lower-cased emails or phones, by id."""
+    if not (refs or emails or phones):
+        return []
+    columns = (*_KnownCustomer.FIELDS, "merged_into_id")
+    if connection.vendor == "postgresql":  # array parameters instead of three IN lists
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {', '.join(columns)} FROM {Customer._meta.db_table} "  # noqa: S608
+                "WHERE external_ref = ANY(%s) OR lower(email) = ANY(%s) OR phone = ANY(%s) "
+                "ORDER BY id",
+                [list(refs), list(emails), list(phones)],
+            )
+            return cursor.fetchall()
+    return list(
+        Customer.objects.annotate(lemail=Lower("email"))
+        .filter(Q(external_ref__in=refs) | Q(lemail__in=emails) | Q(phone__in=phones))
+        .order_by("id")
+        .values_list(*columns)
+    )
+
+
+def _index_customer(customer: _KnownCustomer, by_ref: dict, by_email: dict, by_phone: dict) -> None:
     if customer.external_ref:
         by_ref.setdefault(customer.external_ref, customer)
     if customer.email:
@@ -323,7 +365,7 @@ def _index_customer(customer: Customer, by_ref: dict, by_email: dict, by_phone: 
         by_phone.setdefault(customer.phone, customer)
 
 
-def _fill_blanks(customer: Customer, record: ContactRecord) -> bool:
+def _fill_blanks(customer: _KnownCustomer, record: ContactRecord) -> bool:
     """What the CRM left empty, a contact may fill; it never overwrites."""
     changed = False
     for attribute, value in (
@@ -346,16 +388,37 @@ def contacts_ingest(
     first_index: int = 0,
     writer: "Writer | None" = None,
 ) -> IngestResult:
-    """Ingest one batch (at most MAX_BATCH rows) atomically. Row indexes in the result count
-    from ``first_index`` (the line or position the caller reports). ``writer`` defaults to the
-    one for the database (COPY on PostgreSQL, the ORM elsewhere); both give the same result."""
+    """Ingest one batch (at most MAX_BATCH rows) atomically. ``rows`` are mappings of VoC's
+    field names, or ContactRecords that ``parse_row`` made with the same options. Row indexes
+    in the result count from ``first_index`` (the line or position the caller reports).
+    ``writer`` defaults to the one for the database (COPY on PostgreSQL, the ORM elsewhere);
+    both give the same result."""
+    with fewer_gc_passes():
+        return _ingest(rows, options, create_reasons, first_index, writer)
+
+
+@contextlib.contextmanager
+def fewer_gc_passes(threshold: int = 50_000):
+    """Python's cycle collector runs every 700 new containers and, now and then, walks every
+    live object: with a batch of thousands of records alive that is a good part of the time,
+    and records make no cycles for it to find. Run it less often for a while."""
+    old = gc.get_threshold()
+    gc.set_threshold(max(threshold, old[0]), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
+def _ingest(rows, options, create_reasons, first_index, writer) -> IngestResult:
     options = options or parse_options()
     result = IngestResult()
     parsed: list[tuple[int, ContactRecord]] = []
     seen: dict[tuple[str, str], int] = {}
     for index, row in enumerate(rows, start=first_index):
         try:
-            record = parse_row(row, options)
+            # A record comes from a parse done already (the file import parses while it writes).
+            record = row if isinstance(row, ContactRecord) else parse_row(row, options)
         except RowError as error:
             result.rejected.append(RejectedRow(index, error.field, error.reason))
             continue
@@ -371,7 +434,17 @@ def contacts_ingest(
         raise ValueError(f"a batch holds at most {MAX_BATCH} rows")
     if parsed:
         with transaction.atomic():
-            _write(parsed, result, create_reasons=create_reasons, writer=writer)
+            # Erasure (docs/erasure.md): rows whose contact or customer identifiers are
+            # tombstoned belong to an erased customer and are refused, so a re-import cannot
+            # bring them back. One query for the batch, under the lock an erasure takes
+            # exclusively, so no erasure can commit between this check and the writes.
+            hold_erasure_lock_shared()
+            erased = erased_rows(parsed)
+            if erased:
+                result.rejected.extend(RejectedRow(i, f, ERASED_REASON) for i, f in erased.items())
+                parsed = [item for item in parsed if item[0] not in erased]
+            if parsed:
+                _write(parsed, result, create_reasons=create_reasons, writer=writer)
     result.rejected.sort(key=lambda rejected: rejected.index)
     if result.written_contact_ids:
         from contacts.tasks import enqueue_sentiment
@@ -393,31 +466,30 @@ def _write(
 
     # Resolve references; a row that names an unknown reason, team or rep is rejected.
     resolved: list[tuple[int, ContactRecord, dict]] = []
+    known: dict[tuple, dict | RowError] = {}  # a batch has few distinct (rep, team, reason)
     for index, record in parsed:
-        try:
-            # Rep and team first: a row rejected for them must not leave a new reason behind.
-            rep_id, team_id = lookups.rep_id(record), lookups.team_id(record)
-            refs = {
-                "rep_id": rep_id,
-                "team_id": team_id,
-                "reason_id": lookups.reason_id(record.reason_path),
-            }
-        except RowError as error:
-            result.rejected.append(RejectedRow(index, error.field, error.reason))
+        key = (record.rep, record.team, record.reason_path)
+        refs = known.get(key)
+        if refs is None:
+            try:
+                # Rep and team first: a row rejected for them must not leave a new reason.
+                rep_id, team_id = lookups.rep_id(record), lookups.team_id(record)
+                refs = {
+                    "rep_id": rep_id,
+                    "team_id": team_id,
+                    "reason_id": lookups.reason_id(record.reason_path),
+                }
+            except RowError as error:
+                refs = error
+            known[key] = refs
+        if isinstance(refs, RowError):
+            result.rejected.append(RejectedRow(index, refs.field, refs.reason))
             continue
         resolved.append((index, record, refs))
     if not resolved:
         return
 
-    existing: dict[tuple[str, str], dict] = {}
-    by_source: dict[str, list[str]] = {}
-    for _, record, _ in resolved:
-        by_source.setdefault(record.source, []).append(record.external_id)
-    for source, external_ids in by_source.items():
-        for row in Contact.objects.filter(source=source, external_id__in=external_ids).values(
-            "source", "external_id", "content_hash", "customer_id", *CONTRIBUTION_FIELDS
-        ):
-            existing[(row["source"], row["external_id"])] = row
+    existing = _existing_contacts([record for _, record, _ in resolved])
 
     changed = []
     for index, record, refs in resolved:
@@ -465,6 +537,7 @@ def _write(
         else:
             values["id"] = current["id"]
             values["sentiment"] = None  # the text may have changed: computed again after commit
+            values["repeat_of_id"] = current["repeat_of_id"]  # kept unless relinking moves it
             delta.add_rows([current], sign=-1)
             times.append(current["occurred_at"])
             if current["customer_id"]:
@@ -485,22 +558,63 @@ def _write(
 
     written_ids = [values["id"] for values in to_create + to_update]
     relinked = repeats_relink(customer_ids=relink_customers, since=min(times), until=max(times))
-    written = set(written_ids)
-    after = contribution_rows(written | {change.contact_id for change in relinked})
-    delta.add_rows(after)
-    old_flags = {change.contact_id: change.old_repeat_of for change in relinked}
+    new_links = {change.contact_id: change.new_repeat_of for change in relinked}
+    # What the written contacts now contribute, from the values just written (sentiment is
+    # empty until it is computed again, repeat links are what the relinking left).
     delta.add_rows(
-        (
-            {**row, "repeat_of_id": old_flags[row["id"]]}
-            for row in after
-            if row["id"] not in written and row["id"] in old_flags
-        ),
-        sign=-1,
+        {
+            "occurred_at": values["occurred_at"],
+            "reason_id": values["reason_id"],
+            "channel": values["channel"],
+            "team_id": values["team_id"],
+            "handle_seconds": values["handle_seconds"],
+            "repeat_of_id": new_links.get(values["id"], values.get("repeat_of_id")),
+            "sentiment": None,
+        }
+        for values in to_create + to_update
     )
+    written = set(written_ids)
+    others = [change for change in relinked if change.contact_id not in written]
+    if others and all(change.row is not None for change in others):
+        after = [change.row for change in others]
+    else:
+        after = contribution_rows(change.contact_id for change in others)
+    delta.add_rows(after)
+    old_flags = {change.contact_id: change.old_repeat_of for change in others}
+    delta.add_rows(({**row, "repeat_of_id": old_flags[row["id"]]} for row in after), sign=-1)
     delta.apply()
     result.created += len(to_create)
     result.updated += len(to_update)
     result.written_contact_ids.extend(written_ids)
+
+
+_EXISTING_FIELDS = ("source", "external_id", "content_hash", "customer_id", *CONTRIBUTION_FIELDS)
+
+
+def _existing_contacts(records: list[ContactRecord]) -> dict[tuple[str, str], dict]:
+    """The stored contacts of these records, by (source, external_id)."""
+    by_source: dict[str, list[str]] = {}
+    for record in records:
+        by_source.setdefault(record.source, []).append(record.external_id)
+    existing: dict[tuple[str, str], dict] = {}
+    if connection.vendor == "postgresql":  # one array parameter instead of an IN list
+        sql = (
+            f"SELECT {', '.join(_EXISTING_FIELDS)} FROM {Contact._meta.db_table} "  # noqa: S608
+            "WHERE source = %s AND external_id = ANY(%s)"
+        )
+        with connection.cursor() as cursor:
+            for source, external_ids in by_source.items():
+                cursor.execute(sql, [source, external_ids])
+                for values in cursor.fetchall():
+                    row = dict(zip(_EXISTING_FIELDS, values, strict=True))
+                    existing[(row["source"], row["external_id"])] = row
+        return existing
+    for source, external_ids in by_source.items():
+        for row in Contact.objects.filter(source=source, external_id__in=external_ids).values(
+            *_EXISTING_FIELDS
+        ):
+            existing[(row["source"], row["external_id"])] = row
+    return existing
 
 
 def _in_write_order(changed):

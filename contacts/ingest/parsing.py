@@ -1,0 +1,248 @@
+"""The reading half of a file import: rows of the file become batches of parsed records.
+
+``parsed_batches`` reads a file's rows (a reader from contacts/ingest/files.py), maps them
+(``RowMapper``) and parses and redacts them (``parse_row``), and yields one ``ParsedBatch``
+every ``batch_size`` rows: the records, the file line of each, and the rows rejected on the
+way (line, field, reason). The import writes each batch with ``contacts_ingest`` in its own
+transaction.
+
+Parsing and redaction cost about as much as writing, so ``ForkedBatches`` runs the same
+generator in further processes while the importing process writes. They are forked, so they
+start with the mapper and options the import already built and checked; each opens the file
+again, reads all of it (that is what tells where each batch ends) and parses every n-th batch,
+so batch n + 1 is parsed while batch n is written. Each stays at most one batch ahead (the
+pipes are small), so memory stays bounded, and the import keeps its guarantees: each batch
+commits on its own, in file order, and line numbers are those of the file. Records cross the
+pipes as plain tuples (``pack``/``unpack``): pickling the dataclasses themselves, with their
+time zones, costs more than parsing them again.
+"""
+
+import contextlib
+import gc
+import multiprocessing
+import os
+import pickle
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from multiprocessing.connection import Connection
+
+from contacts.ingest.records import ContactRecord, MessageRecord, ParseOptions, RowError, parse_row
+
+
+@dataclass
+class ParsedBatch:
+    rows_read: int  # rows of the file read for this batch (accepted or not)
+    records: list[ContactRecord] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)  # the file line of each record
+    errors: list[tuple[int, str, str]] = field(default_factory=list)  # (line, field, reason)
+    position: int = 0  # bytes of the file read so far
+
+
+def parsed_batches(
+    reader,
+    mapper,
+    *,
+    options: ParseOptions,
+    batch_size: int,
+    position: Callable[[], int],
+    share: tuple[int, int] = (0, 1),
+) -> Iterator[ParsedBatch]:
+    """Batches of ``batch_size`` rows of the file (fewer records when some are rejected); the
+    last one may be empty.
+
+    ``share`` (i, n): only batches i, i + n, i + 2n… are parsed and yielded; the rows of the
+    others are only counted (an NDJSON reader does not even decode them)."""
+    mine, every = share
+    number = 0
+    batch = ParsedBatch(0)
+    counting_only = hasattr(reader, "decode")
+    if counting_only:
+        reader.decode = mine == 0
+    for item in reader:
+        batch.rows_read += 1
+        if number % every == mine:
+            if item.error is not None:
+                batch.errors.append((item.line, item.error.field, item.error.reason))
+            else:
+                _parse(item, mapper, options, batch)
+        if batch.rows_read >= batch_size:
+            if number % every == mine:
+                batch.position = position()
+                yield batch
+            number += 1
+            batch = ParsedBatch(0)
+            if counting_only:
+                reader.decode = number % every == mine
+    if number % every == mine:
+        batch.position = position()
+        yield batch
+
+
+def _parse(item, mapper, options: ParseOptions, batch: ParsedBatch) -> None:
+    try:
+        row = mapper.to_row(item.values, suspect=item.suspect)
+    except RowError as error:  # its field already names the column
+        batch.errors.append((item.line, error.field, error.reason))
+        return
+    try:
+        record = parse_row(row, options)
+    except RowError as error:
+        batch.errors.append((item.line, mapper.label(error.field), error.reason))
+        return
+    record.content_hash()  # computed here, where the time is cheap (see above)
+    batch.records.append(record)
+    batch.lines.append(item.line)
+
+
+# --- records as plain tuples ------------------------------------------------------------------
+
+_from_iso = datetime.fromisoformat
+
+
+def pack(record: ContactRecord) -> tuple:
+    return (
+        record.source, record.external_id, str(record.channel), str(record.direction),
+        record.occurred_at.isoformat(), record.customer_ref, record.customer_name,
+        record.customer_email, record.customer_phone, record.customer_segment, record.rep,
+        record.team, record.reason_path, record.tags, record.subject, record.notes,
+        record.handle_seconds, record.outcome, record.first_contact_resolution, record.road,
+        [
+            (m.external_id, m.position, str(m.direction), m.author,
+             m.sent_at.isoformat() if m.sent_at is not None else None, m.text)
+            for m in record.messages
+        ],
+        record.content_hash(),
+    )  # fmt: skip
+
+
+def unpack(values: tuple) -> ContactRecord:
+    messages = [
+        MessageRecord(external_id, position, direction, author, _from_iso(sent) if sent else None, text)
+        for external_id, position, direction, author, sent, text in values[20]
+    ]  # fmt: skip
+    record = ContactRecord(values[0], values[1], values[2], values[3], _from_iso(values[4]),
+                           *values[5:20], messages)  # fmt: skip
+    record.digest = values[21]
+    return record
+
+
+# --- the second process -------------------------------------------------------------------
+
+
+def fork_available() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+class ForkedBatches:
+    """``parsed_batches`` run in ``processes`` forked processes, each parsing every n-th
+    batch of its own reader (``open_reader()`` gives one: a reader and its position); iterate
+    for the batches, in file order. A problem in a second process (the file cannot be read to
+    the end, a bug) is raised here, after the batches before it. ``warnings`` holds the
+    mapper's warnings once all is read. Use as a context manager: leaving it stops the
+    processes."""
+
+    def __init__(self, open_reader, mapper, *, processes: int, **kwargs) -> None:
+        self.warnings: list[str] = []
+        self._mapper = mapper
+        context = multiprocessing.get_context("fork")
+        self._pipes = []
+        self._processes = []
+        for mine in range(processes):
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(
+                target=_produce,
+                args=(send, open_reader, mapper, {**kwargs, "share": (mine, processes)}),
+                daemon=True,
+            )
+            process.start()
+            send.close()  # this process only reads
+            self._pipes.append(receive)
+            self._processes.append(process)
+
+    def __enter__(self) -> "ForkedBatches":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+        for pipe in self._pipes:
+            pipe.close()
+
+    def __iter__(self) -> Iterator[ParsedBatch]:
+        number = 0
+        while True:
+            pipe = self._pipes[number % len(self._pipes)]
+            try:
+                kind, payload = pickle.loads(pipe.recv_bytes())  # noqa: S301 (our child)
+            except EOFError:
+                raise RuntimeError("a process reading the file stopped unexpectedly") from None
+            if kind == "batch":
+                rows_read, packed, lines, errors, position = payload
+                yield ParsedBatch(rows_read, [unpack(v) for v in packed], lines, errors, position)
+            elif kind == "done":  # no batch with this number: the file is read
+                self._finish(pipe, payload)
+                return
+            else:
+                raise payload
+            number += 1
+
+    def _finish(self, last: Connection, unknown: dict[str, int]) -> None:
+        """The mapper's warnings. Each process saw the unknown field names of its own batches
+        only: the others' come with their "done" (the next message, as the file is read)."""
+        everything = dict(unknown)
+        for pipe in self._pipes:
+            if pipe is last:
+                continue
+            try:
+                kind, payload = pickle.loads(pipe.recv_bytes())  # noqa: S301 (our child)
+            except EOFError:
+                continue
+            if kind == "done":
+                for name, number in payload.items():
+                    everything[name] = min(number, everything.get(name, number))
+        self._mapper.note_unknown_fields(sorted(everything, key=everything.__getitem__))
+        self.warnings = self._mapper.warnings
+
+
+def _produce(send, open_reader, mapper, kwargs) -> None:
+    # Ctrl-C reaches the whole process group: the importing process handles it and stops this
+    # one. The database connection inherited from it is never used (nor closed) here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.set_threshold(50_000)  # see fewer_gc_passes in contacts/ingest/service.py
+    try:
+        reader, position = open_reader()
+        mine, every = kwargs["share"]
+        unknown: dict[str, int] = {}  # field names ignored → the batch that first had them
+        for count, batch in enumerate(parsed_batches(reader, mapper, position=position, **kwargs)):
+            payload = (
+                batch.rows_read,
+                [pack(record) for record in batch.records],
+                batch.lines,
+                batch.errors,
+                batch.position,
+            )
+            send.send_bytes(pickle.dumps(("batch", payload), pickle.HIGHEST_PROTOCOL))
+            for name in mapper.unknown_fields():
+                unknown.setdefault(name, mine + count * every)
+        send.send_bytes(pickle.dumps(("done", unknown), pickle.HIGHEST_PROTOCOL))
+    except BaseException as error:  # handed to the importing process
+        try:
+            message = pickle.dumps(("failed", error), pickle.HIGHEST_PROTOCOL)
+            pickle.loads(message)  # noqa: S301 (an exception that can't be rebuilt is described)
+        except Exception:
+            message = pickle.dumps(
+                ("failed", RuntimeError(f"{type(error).__name__} while reading the file")),
+                pickle.HIGHEST_PROTOCOL,
+            )
+        with contextlib.suppress(OSError):
+            send.send_bytes(message)
+    finally:
+        send.close()
+        os._exit(0)  # no clean-up of what was inherited (the database connection above all)
