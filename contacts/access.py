@@ -9,12 +9,14 @@ from voc.people.roles import Role
 
 VIEW_CONTACTS = "contacts.view"
 LOG_CONTACTS = "contacts.log"
+# Erasing a customer (docs/erasure.md) is irreversible: admins only.
+ERASE_CUSTOMERS = "contacts.erase_customers"
 
 ROLE_GRANTS: dict[str, tuple[str, ...]] = {
     Role.REP: (VIEW_CONTACTS, LOG_CONTACTS),
     Role.MANAGER: (VIEW_CONTACTS, LOG_CONTACTS),
     Role.EXECUTIVE: (VIEW_CONTACTS,),
-    Role.ADMIN: (VIEW_CONTACTS, LOG_CONTACTS),
+    Role.ADMIN: (VIEW_CONTACTS, LOG_CONTACTS, ERASE_CUSTOMERS),
 }
 
 

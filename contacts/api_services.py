@@ -21,6 +21,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from contacts import services
+from contacts.erasure.tombstones import identity_erased
 from contacts.ingest.records import MAX_TEXT, REASON_SEPARATOR, RowError, normalise_phone
 from contacts.ingest.rollups import CONTRIBUTION_FIELDS, RollupDelta
 from contacts.ingest.service import contacts_ingest, extra_redaction_patterns, parse_options
@@ -88,6 +89,13 @@ def _customer_identity(*, external_ref: str | None, email: str, phone: str) -> d
 def _refuse_duplicate_customer(cleaned: dict, *, exclude_id: int | None = None) -> None:
     """Customers are matched by external ref, then email (case-insensitively): a second
     customer with the same ref or email would split one customer's history."""
+    erased = identity_erased(
+        external_ref=cleaned.get("external_ref") or "",
+        email=cleaned.get("email") or "",
+        phone=cleaned.get("phone") or "",
+    )
+    if erased:  # an erased person is not brought back by hand either
+        raise Conflict({erased: "This belongs to an erased customer."})
     others = Customer.objects.exclude(id=exclude_id) if exclude_id else Customer.objects.all()
     if cleaned.get("external_ref") and others.filter(external_ref=cleaned["external_ref"]).exists():
         raise Conflict({"external_ref": "A customer with this external ref already exists."})
@@ -121,6 +129,8 @@ def customer_create(
 
 def customer_update(*, customer: Customer, changes: Mapping) -> Customer:
     """Change some of external_ref, name, email, phone and segment."""
+    if customer.erased_at:
+        raise Conflict({"detail": "This customer was erased; their record cannot change."})
     cleaned = _customer_identity(
         external_ref=changes.get("external_ref"),
         email=(changes["email"] or "") if "email" in changes else None,

@@ -218,7 +218,9 @@ class ContactLogForm(forms.Form):
     def __init__(self, *args, viewer: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.viewer = viewer
-        self.fields["customer"].queryset = selectors.customer_list_visible(viewer=viewer)
+        self.fields["customer"].queryset = selectors.customer_list_visible(viewer=viewer).filter(
+            erased_at__isnull=True
+        )
         self.fields["reason"] = ReasonField(reasons=selectors.reason_list_active(), label="Reason")
         self.order_fields(
             ["customer", "customer_name", "customer_email", "customer_phone", "team", "reason"]
@@ -362,7 +364,9 @@ class RoadSuggestionForm(forms.Form):
 
     def __init__(self, *args, viewer: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = selectors.customer_list_visible(viewer=viewer)
+        self.fields["customer"].queryset = selectors.customer_list_visible(viewer=viewer).filter(
+            erased_at__isnull=True
+        )
         self.fields["reason"] = ReasonField(reasons=selectors.reason_list_active())
 
     def valid_data(self) -> dict:

@@ -99,6 +99,8 @@ class Customer(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.erased_at:
+            return "Erased customer"
         return self.name or self.external_ref or f"Customer {self.pk}"
 
 

@@ -1,5 +1,6 @@
-"""Registries that let later apps add to a customer's timeline (and, later, to erasure)
-without contacts importing them: feedback and loops register from their AppConfig.ready()."""
+"""Registries that let later apps add to a customer's timeline and reach what they keep about a
+customer when it is erased, without contacts importing them: feedback and loops register from
+their AppConfig.ready()."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,3 +27,19 @@ def register_timeline_provider(name: str, provider: TimelineProvider) -> None:
 
 def timeline_providers() -> dict[str, TimelineProvider]:
     return dict(_timeline_providers)
+
+
+# handler(*, customer_ids, erasure) -> {kind: rows removed or anonymised}. Called inside the
+# erasure's transaction, before the customer rows are anonymised (so a handler may still read
+# their email and phone); ``customer_ids`` holds the erased customer and every record merged
+# into it. A handler that raises rolls the whole erasure back. See docs/erasure.md.
+ErasureHandler = Callable[..., dict[str, int]]
+_erasure_handlers: dict[str, ErasureHandler] = {}
+
+
+def register_erasure_handler(name: str, handler: ErasureHandler) -> None:
+    _erasure_handlers[name] = handler
+
+
+def erasure_handlers() -> dict[str, ErasureHandler]:
+    return dict(_erasure_handlers)

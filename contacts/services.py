@@ -2,9 +2,11 @@
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from contacts.ingest.records import MAX_TAGS, MAX_TEXT
@@ -73,6 +75,66 @@ def contact_sentiment_update(*, contact_ids: Iterable[int]) -> int:
     return len(scored)
 
 
+def contact_message_append(
+    *,
+    contact_id: int,
+    external_id: str,
+    direction: str,
+    author: str,
+    sent_at: datetime | None,
+    text: str,
+) -> Message | None:
+    """Add one message at the end of an existing contact (an email reply joining its thread),
+    leaving everything a person classified (reason, tags, notes, road) as it is. Returns the
+    message, or None if the contact already has one with this external_id.
+
+    The contact row is locked, so two replies at once get distinct positions. Its sentiment is
+    reset (and its rollup contribution moved accordingly) so the sentiment task scores it again
+    with the new text, and its ingest fingerprint is cleared: the contact no longer matches what
+    its source last sent."""
+    from contacts.ingest.service import extra_redaction_patterns
+    from contacts.tasks import enqueue_sentiment
+
+    text = redact_text(str(text or "").strip(), extra_redaction_patterns())
+    if not text:
+        raise ValidationError({"text": "A message needs text."})
+    if len(text) > MAX_TEXT:
+        raise ValidationError({"text": f"Use at most {MAX_TEXT} characters."})
+    if direction not in Message.Direction.values:
+        raise ValidationError({"direction": "Choose incoming or outgoing."})
+    with transaction.atomic():
+        row = (
+            Contact.objects.select_for_update()
+            .filter(pk=contact_id)
+            .values(*CONTRIBUTION_FIELDS)
+            .first()
+        )
+        if row is None:
+            raise Contact.DoesNotExist(f"Contact {contact_id} does not exist.")
+        if Message.objects.filter(contact_id=contact_id, external_id=external_id).exists():
+            return None
+        last = Message.objects.filter(contact_id=contact_id).aggregate(last=Max("position"))
+        message = Message.objects.create(
+            contact_id=contact_id,
+            external_id=external_id[:200],
+            position=0 if last["last"] is None else last["last"] + 1,
+            direction=direction,
+            author=redact_text(str(author or ""))[:200],
+            sent_at=sent_at,
+            text=text,
+        )
+        Contact.objects.filter(pk=contact_id).update(
+            sentiment=None, content_hash="", updated_at=timezone.now()
+        )
+        if row["sentiment"] is not None:
+            delta = RollupDelta()
+            delta.add_rows([row], sign=-1)
+            delta.add_rows([{**row, "sentiment": None}])
+            delta.apply()
+        transaction.on_commit(lambda: enqueue_sentiment([contact_id]))
+    return message
+
+
 def contacts_without_sentiment(*, limit: int) -> list[int]:
     return list(
         Contact.objects.filter(sentiment__isnull=True, messages__isnull=False)
@@ -130,10 +192,16 @@ def customer_merge(*, source: Customer, target: Customer) -> int:
         raise ValidationError("A customer cannot be merged into itself.")
     if target.merged_into_id:
         raise ValidationError("Merge into a customer that has not itself been merged.")
-    times = list(
-        Contact.objects.filter(customer__in=[source, target]).values_list("occurred_at", flat=True)
+    # Lock both customers' contacts in id order before changing any: the sentiment task locks
+    # contacts in id order too, so the two cannot deadlock.
+    locked = list(
+        Contact.objects.select_for_update()
+        .filter(customer__in=[source, target])
+        .order_by("id")
+        .values_list("id", "customer_id", "occurred_at")
     )
-    contact_ids = list(Contact.objects.filter(customer=source).values_list("id", flat=True))
+    times = [occurred_at for _, _, occurred_at in locked]
+    contact_ids = [contact_id for contact_id, customer_id, _ in locked if customer_id == source.pk]
     Contact.objects.filter(id__in=contact_ids).update(customer=target)
     CustomerEvent.objects.filter(customer=source).update(customer=target)
     Customer.objects.filter(merged_into=source).update(merged_into=target)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from contacts import selectors
-from contacts.access import LOG_CONTACTS, VIEW_CONTACTS
+from contacts.access import ERASE_CUSTOMERS, LOG_CONTACTS, VIEW_CONTACTS
 from contacts.forms import (
     ContactEditForm,
     ContactFilterForm,
@@ -293,6 +293,7 @@ def customer_detail_view(request, customer_id: int):
         "events": list(customer.events.select_related("reason__parent")),
         "timeline": selectors.customer_timeline(customer=customer, viewer=request.user),
         "can_log": has_capability(request.user, LOG_CONTACTS),
+        "can_erase": has_capability(request.user, ERASE_CUSTOMERS),
     }
     return render(request, "contacts/customer_detail.html", context)
 

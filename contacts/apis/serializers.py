@@ -14,9 +14,12 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
-        fields = ["id", "external_ref", "name", "email", "phone", "segment", "created_at",
-                  "updated_at"]  # fmt: skip
+        fields = ["id", "external_ref", "name", "email", "phone", "segment", "erased_at",
+                  "created_at", "updated_at"]  # fmt: skip
+        read_only_fields = ["erased_at"]
         ref_name = "Customer"
+        extra_kwargs = {"erased_at": {"help_text": "Set when the customer was erased; identity "
+                                      "fields are then blank."}}  # fmt: skip
 
 
 class ReasonOutputSerializer(serializers.ModelSerializer):
