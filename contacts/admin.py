@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from contacts import services
+from contacts.erasure import admin as erasure_admin
 from contacts.ingest.records import RowError, normalise_phone
 from contacts.ingest.rollups import CONTRIBUTION_FIELDS, RollupDelta
 from contacts.models import (
@@ -88,13 +89,22 @@ class CustomerEventInline(admin.TabularInline):
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ["__str__", "external_ref", "email", "phone", "segment", "merged_into"]
-    list_filter = ["segment"]
+    list_filter = ["segment", ("erased_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "external_ref", "email", "phone"]
-    readonly_fields = ["merged_into", "created_at", "updated_at"]
+    readonly_fields = ["merged_into", "erased_at", "created_at", "updated_at"]
     inlines = [CustomerEventInline]
-    actions = ["merge"]
+    actions = ["merge", "erase"]
     action_form = MergeActionForm
     merge = _merge_action(Customer, services.customer_merge, "customers")
+    erase = erasure_admin.erase_action
+
+    def has_erase_permission(self, request) -> bool:
+        return erasure_admin.may_erase(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.erased_at:  # an erased customer is not filled in again
+            return [field.name for field in Customer._meta.fields]
+        return super().get_readonly_fields(request, obj)
 
     def save_model(self, request, obj, form, change):
         obj.name = redact_text(obj.name)
@@ -281,3 +291,6 @@ class IngestTokenAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoked tokens stay, so who sent what remains known
+
+
+from contacts.inbound import admin as inbound_admin  # noqa: E402, F401  (mailboxes, emails)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from contacts import apis
+from contacts.erasure.apis import CustomerEraseApi
 
 urlpatterns = [
     path("customers/", apis.CustomerListApi.as_view(), name="api-customer-list"),
@@ -12,6 +13,11 @@ urlpatterns = [
         "customers/<int:customer_id>/update/",
         apis.CustomerUpdateApi.as_view(),
         name="api-customer-update",
+    ),
+    path(
+        "customers/<int:customer_id>/erase/",
+        CustomerEraseApi.as_view(),
+        name="api-customer-erase",
     ),
     path("contacts/", apis.ContactListApi.as_view(), name="api-contact-list"),
     path("contacts/create/", apis.ContactCreateApi.as_view(), name="api-contact-create"),

@@ -21,3 +21,9 @@ class ContactsConfig(AppConfig):
         register_nav_item(
             NavItem("contacts", "Contacts", "contacts:contact-list", VIEW_CONTACTS, order=10)
         )
+
+        from contacts.inbound import receivers  # noqa: F401  (anymail's inbound signal)
+        from contacts.inbound.access import VIEW_INBOUND, register_inbound_capabilities
+
+        register_inbound_capabilities()
+        register_nav_item(NavItem("inbound", "Inbound email", "inbound:ops", VIEW_INBOUND, 202))

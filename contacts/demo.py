@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from contacts.ingest.service import contacts_ingest, parse_options
-from contacts.models import Contact, ContactReason, Customer, CustomerEvent
+from contacts.models import Contact, ContactReason, Customer, CustomerEvent, SupportMailbox
 from contacts.services import contact_sentiment_update
 from voc.core.demo import DemoContext
 
@@ -102,6 +102,32 @@ def seed_customers(ctx: DemoContext) -> None:
     ctx.stdout(f"  contacts: {ctx.customers} customers")
     if ctx.contacts:
         seed_contacts(ctx)
+    _seed_mailboxes(ctx)
+
+
+# support address, team, default reason (top-level) until a rep classifies the contact
+MAILBOXES = [
+    ("billing@northwind.example", "Billing Care", "Billing"),
+    ("support@northwind.example", "Tech Support Tier 1", "Internet"),
+    ("help@northwind.example", "Digital Help", None),
+]
+
+
+def _seed_mailboxes(ctx: DemoContext) -> None:
+    """The support addresses inbound email arrives at (docs/inbound-email.md)."""
+    teams = {team.name: team for team in ctx.data.get("teams", [])}
+    created = 0
+    for address, team_name, reason_name in MAILBOXES:
+        if team_name not in teams:
+            continue
+        reason = (
+            ContactReason.objects.filter(name=reason_name, parent=None).first()
+            if reason_name
+            else None
+        )
+        SupportMailbox.objects.create(address=address, team=teams[team_name], default_reason=reason)
+        created += 1
+    ctx.stdout(f"  contacts: {created} support mailboxes")
 
 
 def _reasons(ctx: DemoContext) -> list[tuple[ContactReason, tuple]]:

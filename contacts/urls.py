@@ -1,6 +1,7 @@
 from django.urls import path
 
 from contacts import views
+from contacts.erasure import views as erasure_views
 
 app_name = "contacts"
 urlpatterns = [
@@ -12,4 +13,9 @@ urlpatterns = [
     path("<int:contact_id>/tags/", views.contact_tags_view, name="contact-tags"),
     path("customers/", views.customer_search_view, name="customer-search"),
     path("customers/<int:customer_id>/", views.customer_detail_view, name="customer-detail"),
+    path(
+        "customers/<int:customer_id>/erase/",
+        erasure_views.customer_erase_view,
+        name="customer-erase",
+    ),
 ]

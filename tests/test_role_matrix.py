@@ -117,6 +117,15 @@ ROUTES: dict[str, Route] = {
     "core:jobs": Route(admins_only()),
     "core:outbox": Route(admins_only()),
     "core:outbox-message": Route(admins_only(), kwargs=outbox_message),
+    "inbound:ops": Route(admins_only()),
+    # Inbound-email webhooks answer to the provider's credentials (the webhook secret, its
+    # signature), never to a VoC login: without them every caller is refused alike.
+    "inbound:webhook": Route(
+        everyone(UNAUTH, anonymous=UNAUTH),
+        method="post",
+        kwargs=lambda cast, user: {"esp": "postmark"},
+        data={"Subject": "matrix"},
+    ),
     "healthz": Route(everyone(OK, anonymous=OK)),
     # contacts pages: executives browse, reps, managers and admins also log and edit
     "contacts:contact-list": Route(everyone(OK)),
@@ -146,6 +155,8 @@ ROUTES: dict[str, Route] = {
         {"anonymous": LOGIN, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
         kwargs=customer_b,
     ),
+    # erasing a customer is irreversible: admins only (GET is the confirmation page)
+    "contacts:customer-erase": Route(admins_only(), kwargs=customer_b),
     # API
     "api-me": Route(everyone(OK, anonymous=UNAUTH)),
     "api-user-list": Route(everyone(OK, anonymous=UNAUTH)),
@@ -177,6 +188,9 @@ ROUTES: dict[str, Route] = {
         method="post",
         kwargs=customer_b,
         data={"segment": "enterprise"},
+    ),
+    "api-customer-erase": Route(
+        admins_only(anonymous=UNAUTH), method="post", kwargs=customer_b, data={"note": "matrix"}
     ),
     "api-contact-list": Route(everyone(OK, anonymous=UNAUTH)),
     "api-contact-detail": Route(

@@ -317,6 +317,18 @@ VOC_BULK_MAX_BYTES = env_int("VOC_BULK_MAX_BYTES", 100 * 1024 * 1024)
 # email, phone or contacts from coming back without storing them. Set it once and keep it: a new
 # key makes old tombstones unrecognisable. Falls back to SECRET_KEY.
 VOC_ERASURE_KEY = env_secret("VOC_ERASURE_KEY") or SECRET_KEY
+# Inbound email (docs/inbound-email.md). The webhooks also need ANYMAIL_WEBHOOK_SECRET
+# ("user:password", the basic auth every provider sends) and the provider's own key where it
+# signs (ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY, ...). Amazon SES: the SNS topics accepted.
+VOC_SES_TOPIC_ARNS = env_list("VOC_SES_TOPIC_ARNS")
+VOC_INBOUND_MAX_REQUEST_BYTES = env_int("VOC_INBOUND_MAX_REQUEST_BYTES", 25 * 1024 * 1024)
+VOC_INBOUND_MAX_HEADER_BYTES = env_int("VOC_INBOUND_MAX_HEADER_BYTES", 256 * 1024)
+VOC_INBOUND_MAX_BODY_CHARS = env_int("VOC_INBOUND_MAX_BODY_CHARS", 500_000)
+# A provider's spam score at or above this marks the email as spam (when it gives a score).
+VOC_INBOUND_SPAM_SCORE = float(env("VOC_INBOUND_SPAM_SCORE", "5.0"))
+# A reply whose references VoC never saw joins the customer's contact with the same subject
+# from at most this many days before.
+VOC_INBOUND_THREAD_WINDOW_DAYS = env_int("VOC_INBOUND_THREAD_WINDOW_DAYS", 14)
 DEMO_PASSWORD = "voc-demo-2026"  # noqa: S105  (documented in the README; demo data only)
 
 LOGGING = {
