@@ -21,3 +21,6 @@ class ContactsConfig(AppConfig):
         register_nav_item(
             NavItem("contacts", "Contacts", "contacts:contact-list", VIEW_CONTACTS, order=10)
         )
+        register_nav_item(
+            NavItem("search", "Search", "contacts:message-search", VIEW_CONTACTS, order=11)
+        )
