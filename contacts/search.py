@@ -148,6 +148,8 @@ def message_search(
     """Messages the user may see whose text matches ``query``, newest contact first (then
     in the order of the conversation), ``limit`` of them from ``offset``."""
     query = check_query(query)
+    if not query:
+        return SearchResult(notice=EMPTY_QUERY_NOTICE)
     filters = filters or SearchFilters()
     if not 0 <= offset <= MAX_OFFSET:
         raise SearchQueryError(f"Start at most {MAX_OFFSET} results in; narrow the search.")

@@ -96,7 +96,7 @@ def total_text(result: SearchResult) -> str:
 def message_search_view(request):
     form = MessageSearchForm(request.GET or None, viewer=request.user)
     result, page = None, 1
-    if form.is_bound and form.is_valid() and form.cleaned_data["q"]:
+    if form.is_bound and form.is_valid():
         page = form.cleaned_data["page"] or 1
         result = message_search(
             user=request.user,
