@@ -13,9 +13,11 @@ estimates them for the whole table:
 - rarer words: every match is gathered through the GIN index, then sorted and counted; the
   total is exact (see _gathered_page for why the planner is not left to choose).
 
-The search runs in one transaction with its own settings (SET LOCAL): work_mem SEARCH_WORK_MEM
-and no parallel workers (starting them costs more than these short queries take, and a walk
-split over workers reads far more rows than the page needs). Highlights come from
+The search runs in one transaction with its own settings (SET LOCAL): work_mem SEARCH_WORK_MEM,
+no parallel workers (starting them costs more than these short queries take, and a walk split
+over workers reads far more rows than the page needs) and no JIT compilation (the planner's
+cost for an unlimited plan switches it on; compiling took longer than the capped count it
+was for). Highlights come from
 ``ts_headline`` on the page's rows only.
 
 Elsewhere (SQLite, the embedded default) search is simpler: every word or quoted phrase must
@@ -235,12 +237,13 @@ def _postgres_search(user, query, filters, limit, offset) -> SearchResult:
             cursor.execute(
                 "SELECT set_config('work_mem', %s, true), "
                 "set_config('max_parallel_workers_per_gather', '0', true), "
+                "set_config('jit', 'off', true), "
                 "query::text, querytree(query), "
                 "(SELECT reltuples FROM pg_class WHERE oid = 'contacts_message'::regclass) "
                 "FROM websearch_to_tsquery('english', %s) AS query",
                 [SEARCH_WORK_MEM, query],
             )
-            _, _, tsquery, indexable, table_rows = cursor.fetchone()
+            *_, tsquery, indexable, table_rows = cursor.fetchone()
         if indexable in ("", "T"):
             return SearchResult(notice=EMPTY_QUERY_NOTICE)
         matches = RawSQL(
