@@ -1,6 +1,7 @@
 from django.urls import path
 
 from contacts import apis
+from contacts.apis import search as apis_search
 from contacts.erasure.apis import CustomerEraseApi
 
 urlpatterns = [
@@ -33,6 +34,7 @@ urlpatterns = [
         apis.MessageListApi.as_view(),
         name="api-message-list",
     ),
+    path("messages/search/", apis_search.MessageSearchApi.as_view(), name="api-message-search"),
     path(
         "contacts/<int:contact_id>/messages/create/",
         apis.MessageCreateApi.as_view(),

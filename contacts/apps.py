@@ -21,6 +21,9 @@ class ContactsConfig(AppConfig):
         register_nav_item(
             NavItem("contacts", "Contacts", "contacts:contact-list", VIEW_CONTACTS, order=10)
         )
+        register_nav_item(
+            NavItem("search", "Search", "contacts:message-search", VIEW_CONTACTS, order=11)
+        )
 
         from contacts.inbound import receivers  # noqa: F401  (anymail's inbound signal)
         from contacts.inbound.access import VIEW_INBOUND, register_inbound_capabilities

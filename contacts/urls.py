@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contacts import views
+from contacts import search_views, views
 from contacts.erasure import views as erasure_views
 
 app_name = "contacts"
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.contact_list_view, name="contact-list"),
     path("new/", views.contact_log_view, name="contact-log"),
     path("road-suggestion/", views.road_suggestion_view, name="road-suggestion"),
+    path("search/", search_views.message_search_view, name="message-search"),
     path("<int:contact_id>/", views.contact_detail_view, name="contact-detail"),
     path("<int:contact_id>/edit/", views.contact_edit_view, name="contact-edit"),
     path("<int:contact_id>/tags/", views.contact_tags_view, name="contact-tags"),

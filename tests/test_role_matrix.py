@@ -151,6 +151,7 @@ ROUTES: dict[str, Route] = {
         method="post",
     ),
     "contacts:customer-search": Route(everyone(OK)),
+    "contacts:message-search": Route(everyone(OK), data={"q": "internet"}),
     "contacts:customer-detail": Route(
         {"anonymous": LOGIN, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
         kwargs=customer_b,
@@ -224,6 +225,7 @@ ROUTES: dict[str, Route] = {
         {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
         kwargs=contact_b,
     ),
+    "api-message-search": Route(everyone(OK, anonymous=UNAUTH), data={"q": "internet"}),
     "api-message-create": Route(
         {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": DENIED, "admin": OK},
         method="post",

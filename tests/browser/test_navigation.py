@@ -15,7 +15,7 @@ from voc.people.access import has_capability
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-EVERYONE = ["home", "contacts", "people", "tokens", "api-docs"]
+EVERYONE = ["home", "contacts", "search", "people", "tokens", "api-docs"]
 EXPECTED_NAV = {
     "rep": EVERYONE,
     "manager": EVERYONE,

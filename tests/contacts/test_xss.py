@@ -83,7 +83,7 @@ ALLOWED_TAGS = {
     "html", "head", "meta", "title", "link", "script", "body", "header", "nav", "main", "div",
     "span", "a", "form", "input", "button", "ul", "ol", "li", "h1", "h2", "p", "section",
     "table", "thead", "tbody", "tr", "th", "td", "time", "dl", "dt", "dd", "label", "select",
-    "option", "optgroup", "textarea", "fieldset", "legend", "strong",
+    "option", "optgroup", "textarea", "fieldset", "legend", "strong", "mark",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "lang", "charset", "name", "content", "rel", "href", "src", "defer", "class", "id",
@@ -321,3 +321,25 @@ def test_a_contact_logged_on_the_page_with_vectors_is_inert(client, cast, hostil
     html = client.get(response["Location"]).content.decode()
     raw_absent(html, [vector, VECTORS[6], VECTORS[7]], "logged contact")
     assert_inert(html, shown=[vector, VECTORS[6]], where="logged contact")
+
+
+def test_message_search_and_its_highlights_are_inert(client, cast, hostile):
+    """Each vector's own marker is searched for, so the vector is the highlighted text."""
+    for role in ("rep", "executive"):
+        client.force_login(getattr(cast, role))
+        for n, vector in enumerate(VECTORS):
+            marker = f"X{n}"
+            where = f"search for {marker} as {role}"
+            response = client.get(reverse("contacts:message-search"), {"q": marker})
+            assert response.status_code == 200, where
+            html = response.content.decode()
+            raw_absent(html, [vector], where)
+            assert_inert(html, where=where)
+            assert f"<mark>{marker}</mark>" in html, where
+            body = client.get("/api/v1/messages/search/", {"q": marker}).json()
+            assert body["results"], where
+            for hit in body["results"]:
+                raw_absent(hit["highlight"], [vector], where)
+                highlight = Page(hit["highlight"])
+                assert {tag for tag, _ in highlight.elements} == {"mark"}, where
+                assert all(attrs == [] for _, attrs in highlight.elements), where

@@ -86,10 +86,20 @@ def test_token_names_are_escaped(client, cast):
 
 def test_the_navigation_shows_each_role_what_it_may_use(client, cast):
     expected = {
-        "rep": {"home", "contacts", "people", "tokens", "api-docs"},
-        "manager": {"home", "contacts", "people", "tokens", "api-docs"},
-        "executive": {"home", "contacts", "people", "tokens", "api-docs"},
-        "admin": {"home", "contacts", "people", "tokens", "api-docs", "jobs", "outbox", "admin"},
+        "rep": {"home", "contacts", "search", "people", "tokens", "api-docs"},
+        "manager": {"home", "contacts", "search", "people", "tokens", "api-docs"},
+        "executive": {"home", "contacts", "search", "people", "tokens", "api-docs"},
+        "admin": {
+            "home",
+            "contacts",
+            "search",
+            "people",
+            "tokens",
+            "api-docs",
+            "jobs",
+            "outbox",
+            "admin",
+        },
     }
     for role, keys in expected.items():
         client.force_login(getattr(cast, role))
