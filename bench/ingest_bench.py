@@ -209,9 +209,26 @@ def main() -> None:
     parser.add_argument(
         "--live-rows", type=int, default=20_000, help="recent-day rows ingested after the import"
     )
+    parser.add_argument(
+        "--without-search-index",
+        action="store_true",
+        help="drop the messages' full-text column and GIN index first (the contacts-only schema)",
+    )
     args = parser.parse_args()
     setup_django()
     from contacts.models import ContactReason  # noqa: F401  (apps are ready)
+
+    if args.without_search_index:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("DROP INDEX IF EXISTS message_search")
+            cursor.execute("ALTER TABLE contacts_message DROP COLUMN IF EXISTS search_vector")
+    print(
+        "schema: "
+        + ("without the full-text index" if args.without_search_index else "full-text index on"),
+        file=sys.stderr,
+    )
 
     n = args.rows
     rows = make_rows(n)

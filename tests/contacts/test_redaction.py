@@ -530,7 +530,9 @@ def runs_without_valid_windows(draw) -> str:
 
 # letters between runs end with ";" so that two runs never join into one
 LETTERS = st.text(alphabet=SAFE_LETTERS, max_size=8).map(lambda s: s + ";")
-SSN_LIKE = re.compile(r"(?<!\d)\d{3}([\s\-\u2010-\u2014\u2212\uff0d.\uff0e]?)\d{2}\1\d{4}(?!\d)")
+# Any dash counts as any other (redaction reads "–" and "-" alike), so no backreference.
+SSN_SEPARATOR = r"[\s\-\u2010-\u2014\u2212\uff0d.\uff0e]?"
+SSN_LIKE = re.compile(rf"(?<!\d)\d{{3}}{SSN_SEPARATOR}\d{{2}}{SSN_SEPARATOR}\d{{4}}(?!\d)")
 
 
 @PROPERTY_SETTINGS

@@ -98,6 +98,7 @@ def test_the_navigation_shows_each_role_what_it_may_use(client, cast):
             "api-docs",
             "jobs",
             "outbox",
+            "inbound",
             "admin",
         },
     }
