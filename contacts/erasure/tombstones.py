@@ -85,29 +85,37 @@ def email_is_erased(address: str) -> bool:
     ).exists()
 
 
+def record_erasure_keys(record) -> tuple[tuple[str, str, str], ...]:
+    """(field, kind, HMAC) of what an erasure tombstones, for one parsed ContactRecord: its
+    contact's (source, external_id) ("external_id") and its customer's ref, email and phone
+    ("customer"). The file import computes these in its parsing processes."""
+    hash_of = _digester()
+    # Plain strings, not the choices enum: enum members hash in Python, a batch does it
+    # tens of thousands of times.
+    contact, ref, email, phone = _PLAIN_KINDS
+    keys = [("external_id", contact, hash_of(contact, f"{record.source}\n{record.external_id}"))]
+    if record.customer_ref:
+        keys.append(("customer", ref, hash_of(ref, record.customer_ref)))
+    if record.customer_email:
+        keys.append(("customer", email, hash_of(email, record.customer_email)))
+    if record.customer_phone:
+        keys.append(("customer", phone, hash_of(phone, record.customer_phone)))
+    return tuple(keys)
+
+
+_PLAIN_KINDS = tuple(
+    str(kind.value) for kind in (Kind.CONTACT, Kind.CUSTOMER_REF, Kind.EMAIL, Kind.PHONE)
+)
+
+
 def erased_rows(records: Sequence[tuple[int, object]]) -> dict[int, str]:
     """For ingestion: {row index: field} of the (index, ContactRecord) pairs that belong to an
     erased customer, by their contact's (source, external_id) ("external_id") or by the
     customer's ref, email or phone ("customer"). One query for the whole batch."""
-    hash_of = _digester()
-    # Plain strings, not the choices enum: enum members hash in Python, a batch does it
-    # tens of thousands of times.
-    contact, ref, email, phone = (
-        str(Kind.CONTACT.value),
-        str(Kind.CUSTOMER_REF.value),
-        str(Kind.EMAIL.value),
-        str(Kind.PHONE.value),
-    )
     wanted: list[tuple[int, str, str, str]] = []  # index, field, kind, digest
     for index, record in records:
-        key = f"{record.source}\n{record.external_id}"
-        wanted.append((index, "external_id", contact, hash_of(contact, key)))
-        if record.customer_ref:
-            wanted.append((index, "customer", ref, hash_of(ref, record.customer_ref)))
-        if record.customer_email:
-            wanted.append((index, "customer", email, hash_of(email, record.customer_email)))
-        if record.customer_phone:
-            wanted.append((index, "customer", phone, hash_of(phone, record.customer_phone)))
+        keys = record.erasure_keys or record_erasure_keys(record)
+        wanted.extend((index, field, kind, value) for field, kind, value in keys)
     by_kind: dict[str, list[str]] = {}
     for _, _, kind, value in wanted:
         by_kind.setdefault(kind, []).append(value)

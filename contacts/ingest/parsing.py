@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
 
+from contacts.erasure.tombstones import record_erasure_keys
 from contacts.ingest.records import ContactRecord, MessageRecord, ParseOptions, RowError, parse_row
 
 
@@ -92,6 +93,7 @@ def _parse(item, mapper, options: ParseOptions, batch: ParsedBatch) -> None:
         batch.errors.append((item.line, mapper.label(error.field), error.reason))
         return
     record.content_hash()  # computed here, where the time is cheap (see above)
+    record.erasure_keys = record_erasure_keys(record)  # likewise the HMACs (four a row)
     batch.records.append(record)
     batch.lines.append(item.line)
 
@@ -114,6 +116,7 @@ def pack(record: ContactRecord) -> tuple:
             for m in record.messages
         ],
         record.content_hash(),
+        record.erasure_keys,
     )  # fmt: skip
 
 
@@ -125,6 +128,7 @@ def unpack(values: tuple) -> ContactRecord:
     record = ContactRecord(values[0], values[1], values[2], values[3], _from_iso(values[4]),
                            *values[5:20], messages)  # fmt: skip
     record.digest = values[21]
+    record.erasure_keys = values[22]
     return record
 
 

@@ -84,6 +84,9 @@ class ContactRecord:
     messages: list[MessageRecord] = field(default_factory=list)
     # content_hash(), once computed (a record is not changed after parse_row made it).
     digest: str = field(default="", compare=False, repr=False)
+    # (field, tombstone kind, HMAC) of the identifiers an erasure would tombstone, once
+    # computed (contacts.erasure.tombstones.record_erasure_keys).
+    erasure_keys: tuple = field(default=(), compare=False, repr=False)
 
     @property
     def has_customer(self) -> bool:

@@ -440,6 +440,24 @@ def test_import_contacts_refuses_an_erased_customers_rows(ann, cast, tmp_path):
     assert not Customer.objects.filter(erased_at__isnull=True, email__iexact=ANN["email"]).exists()
 
 
+def test_a_file_parsed_in_a_second_process_is_checked_the_same(ann, cast, tmp_path, monkeypatch):
+    """Large files are parsed (and their erasure keys hashed) in forked processes."""
+    from contacts.ingest import imports, parsing
+
+    if not parsing.fork_available():
+        pytest.skip("needs the fork start method")
+    monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
+    started, real = [], parsing.ForkedBatches.__init__
+
+    def counting(self, *args, **kwargs):
+        started.append(1)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(parsing.ForkedBatches, "__init__", counting)
+    test_import_contacts_refuses_an_erased_customers_rows(ann, cast, tmp_path)
+    assert started
+
+
 def test_the_bulk_api_refuses_an_erased_customers_rows(ann, cast):
     erase(ann, cast)
     client = APIClient()
