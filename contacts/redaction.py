@@ -9,8 +9,9 @@ Rules, applied in this order (a later rule never looks inside an earlier rule's 
 
 1. Payment card numbers -> ``[card number redacted]``.
    A *digit run* is a maximal sequence of digits in which neighbouring digits are separated by
-   nothing or by ONE separator character (space, no-break/thin/ideographic space, ``-`` and the
-   Unicode hyphens/dashes, ``.``). Every window of 13-19 consecutive digits of a run (separators
+   nothing or by at most THREE separator characters (space, tab, no-break/thin/ideographic
+   space, ``-`` and the Unicode hyphens/dashes, ``.``), so "4111 1111", "4111  1111",
+   "4111 - 1111" and "4111.-1111" all continue a run. Every window of 13-19 consecutive digits of a run (separators
    are transparent) that passes the Luhn check is redacted, wherever it sits in the run: a card
    typed next to its expiry or CVV ("41111111111111111225123") or in the middle of a longer
    number. Overlapping or touching windows are merged, so there is one placeholder per maximal
@@ -85,8 +86,10 @@ _UNICODE_SEPARATORS = "".join(ch for ch in SEPARATORS if not ch.isascii())
 _CARD_MIN, _CARD_MAX = 13, 19
 
 # Every digit run with at least 3 digits, in the ASCII view. Each repetition consumes exactly
-# one digit, so the scan is linear and each match is a whole (maximal) run.
-_RUN = re.compile(r"[0-9](?:[ .\-]?[0-9]){2,}")
+# one digit (after at most three separators), so the scan is linear and each match is a whole
+# (maximal) run.
+MAX_SEPARATORS = 3
+_RUN = re.compile(rf"[0-9](?:[ \t.\-]{{0,{MAX_SEPARATORS}}}[0-9]){{2,}}")
 # Nine digits shaped like an SSN, inside a run; which shapes count is decided in _ssn_edits.
 _SSN_SHAPE = re.compile(r"(?<![0-9])([0-9]{3})([ .\-]?)([0-9]{2})\2([0-9]{4})(?![0-9])")
 _UNICODE_DIGIT = re.compile(r"[^\x00-\x7f\D]")
@@ -398,13 +401,13 @@ def _digit_edits(text: str, scan: str, runs: list[str], counts: dict[str, int]) 
         # next occurrence of the string is the run itself.
         start = scan.find(run, end)
         end = start + len(run)
-        if len(run) >= 9:  # 9+ characters: maybe 9+ digits (cards, SSNs)
-            digits = _digit_count(run)
+        digits = len(run) if len(run) <= 4 or run.isdigit() else _digit_count(run)
+        if digits >= 9:  # cards, SSNs
             if digits >= _CARD_MIN and (spans := _card_edits(run, start, edits)):
                 counts["card"] = counts.get("card", 0) + spans
-            elif digits >= 9:
+            else:
                 _ssn_edits(text, run, start, edits, counts)
-        elif len(run) <= 7 and (len(run) <= 4 or _digit_count(run) <= 4):  # 3-4 digits
+        elif digits <= 4:  # 3-4 digits: maybe a security code
             if security_hint is None:
                 security_hint = _security_hint(text.casefold())
             if security_hint and _near(
@@ -444,12 +447,12 @@ def _ascii_char(m: re.Match) -> str:
 def _digit_count(run: str) -> int:
     if run.isdigit():
         return len(run)
-    return len(run) - run.count(" ") - run.count("-") - run.count(".")
+    return len(run) - run.count(" ") - run.count("-") - run.count(".") - run.count("\t")
 
 
 def _digit_bytes(run: str) -> bytes:
     if not run.isdigit():
-        run = run.replace(" ", "").replace("-", "").replace(".", "")
+        run = run.replace(" ", "").replace("-", "").replace(".", "").replace("\t", "")
     return run.encode("ascii")
 
 

@@ -25,11 +25,14 @@ SSN = "[SSN redacted]"
 
 # --- the independent checker ---------------------------------------------------------------
 # Written from the spec, character by character: a digit run is digits joined by nothing or by
-# one separator; every window of 13-19 digits is checked with the textbook Luhn algorithm.
+# up to three separators ("any spacing or dash pattern"); every window of 13-19 digits is
+# checked with the textbook Luhn algorithm.
 
 SEPARATORS = set(
     " \u00a0\u2007\u2009\u202f\u3000-\u2010\u2011\u2012\u2013\u2014\u2212\uff0d.\uff0e"
 )
+RUN_SEPARATORS = SEPARATORS | {"\t"}
+MAX_SEPARATORS = 3
 
 
 def digit_runs(text: str) -> list[list[int]]:
@@ -40,13 +43,20 @@ def digit_runs(text: str) -> list[list[int]]:
         value = unicodedata.decimal(text[i], None)
         if value is not None:
             current.append(value)
-        elif (
-            current
-            and text[i] in SEPARATORS
-            and i + 1 < len(text)
-            and unicodedata.decimal(text[i + 1], None) is not None
-        ):
-            pass  # a single separator between two digits: the run goes on
+        elif current and text[i] in RUN_SEPARATORS:
+            # Up to MAX_SEPARATORS separators between two digits: the run goes on.
+            gap = i
+            while gap < len(text) and text[gap] in RUN_SEPARATORS:
+                gap += 1
+            if (
+                gap - i <= MAX_SEPARATORS
+                and gap < len(text)
+                and unicodedata.decimal(text[gap], None) is not None
+            ):
+                i = gap
+                continue
+            runs.append(current)
+            current = []
         elif current:
             runs.append(current)
             current = []
@@ -88,9 +98,11 @@ def test_the_checker_itself():
     assert luhn_valid([int(c) for c in "4111111111111111"])
     assert not luhn_valid([int(c) for c in "4111111111111112"])
     assert luhn_valid([int(c) for c in "79927398713"])  # the textbook example
-    assert digit_runs("a 12 3-4.5  6x7") == [[1, 2, 3, 4, 5], [6], [7]]
+    assert digit_runs("a 12 3-4.5  6x7") == [[1, 2, 3, 4, 5, 6], [7]]
+    assert digit_runs("1 - 2\t3    4") == [[1, 2, 3], [4]]  # four separators end a run
     assert card_windows_in("4111 1111 1111 1111") == [(0, 16)]
-    assert card_windows_in("4111  1111 1111 1111") == []  # two spaces end a run
+    assert card_windows_in("4111  1111 - 1111\t1111") == [(0, 16)]
+    assert card_windows_in("4111    1111 1111 1111") == []
 
 
 # --- rule 1: card numbers ------------------------------------------------------------------
@@ -455,7 +467,9 @@ PROPERTY_SETTINGS = settings(
 )
 
 DIGIT_FORMS = st.sampled_from(["0123456789", "０１２３４５６７８９", "٠١٢٣٤٥٦٧٨٩"])
-SEPARATOR_CHOICES = ["", "", "", " ", "-", ".", "\u00a0", "\u2013"]
+SEPARATOR_CHOICES = [
+    "", "", "", " ", "-", ".", "\u00a0", "\u2013", "  ", " - ", "\t", " .-",
+]  # fmt: skip
 
 
 @st.composite
