@@ -128,6 +128,72 @@ def _seed_mailboxes(ctx: DemoContext) -> None:
         SupportMailbox.objects.create(address=address, team=teams[team_name], default_reason=reason)
         created += 1
     ctx.stdout(f"  contacts: {created} support mailboxes")
+    if created:
+        _seed_inbound_email(ctx)
+
+
+# (hours ago, Message-ID, From, To, Subject, text, In-Reply-To, extra headers, spam)
+DEMO_EMAILS = [
+    (50, "demo-1@mail.example", "Noor Rahman <noor.rahman@mail.example>",
+     "billing@northwind.example", "Charged twice for November",
+     "Hello,\n\nmy card was charged twice for the November bill. Please refund one of them.\n\n"
+     "Noor", None, {}, False),
+    (46, "demo-2@northwind.example", "Northwind Billing <billing@northwind.example>",
+     "Noor Rahman <noor.rahman@mail.example>", "Re: Charged twice for November",
+     "Hello Noor,\n\nsorry about that: the second charge is refunded and shows in 3-5 days.\n\n"
+     "Sam, Northwind Billing", "demo-1@mail.example", {}, False),
+    (20, "demo-3@mail.example", "Noor Rahman <noor.rahman@mail.example>",
+     "billing@northwind.example", "Re: Charged twice for November",
+     "Five days later and still no refund. This is the third time I have had to write.\n\n"
+     "On Mon, Sam wrote:\n> sorry about that: the second charge is refunded and shows in 3-5 days.",
+     "demo-2@northwind.example", {}, False),
+    (30, "demo-4@mail.example", "Luca Costa <luca.costa@mail.example>",
+     "support@northwind.example", "Internet down since yesterday",
+     "The internet has been down since yesterday evening. The router light is red.", None, {},
+     False),
+    (29, "demo-5@mail.example", "Luca Costa <luca.costa@mail.example>",
+     "support@northwind.example", "Automatic reply: Internet down since yesterday",
+     "I am out of the office until Monday.", None, {"Auto-Submitted": "auto-replied"}, False),
+    (12, "demo-6@mail.example", "Prize Desk <winner@lottery.example>",
+     "help@northwind.example", "You have won", "Claim your prize now.", None, {}, True),
+    (6, "demo-7@mail.example", "Mail Delivery System <mailer-daemon@mail.example>",
+     "help@northwind.example", "Undelivered Mail Returned to Sender",
+     "This is the mail system. Your message could not be delivered.", None, {}, False),
+]  # fmt: skip
+
+
+def _seed_inbound_email(ctx: DemoContext) -> None:
+    """A few emails through the real inbound path (stored, then threaded here rather than by
+    the worker, so the demo does not wait for one): a thread with the mailbox's reply and the
+    customer's answer, a new thread, and an auto-reply, spam and a bounce for the admins'
+    Inbound email page."""
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    from anymail.inbound import AnymailInboundMessage
+
+    from contacts.inbound.services import inbound_email_store, inbound_email_thread
+
+    # Noon today, not the clock: the same seed on the same day gives the same data.
+    now = timezone.make_aware(datetime.combine(timezone.localdate(), time(12)))
+    for hours, message_id, sender, to, subject, text, reply_to, headers, spam in DEMO_EMAILS:
+        mail = EmailMessage()
+        mail["From"], mail["To"], mail["Subject"] = sender, to, subject
+        mail["Date"] = format_datetime(now - timedelta(hours=hours))
+        mail["Message-ID"] = f"<{message_id}>"
+        if reply_to:
+            mail["In-Reply-To"] = mail["References"] = f"<{reply_to}>"
+        for name, value in headers.items():
+            mail[name] = value
+        mail.set_content(text)
+        message = AnymailInboundMessage.parse_raw_mime_bytes(mail.as_bytes())
+        message.spam_detected = spam or None
+        email, _ = inbound_email_store(message=message, esp="demo")
+        inbound_email_thread(inbound_id=email.id)
+    contact_sentiment_update(
+        contact_ids=Contact.objects.filter(source="email").values_list("id", flat=True)
+    )
+    ctx.stdout(f"  contacts: {len(DEMO_EMAILS)} inbound emails")
 
 
 def _reasons(ctx: DemoContext) -> list[tuple[ContactReason, tuple]]:
