@@ -140,8 +140,9 @@ def _fcr_field() -> forms.TypedChoiceField:
     )
 
 
-class ContactFilterForm(forms.Form):
-    """Filters of the contact list; invalid values are reported and ignored."""
+class ContactScopeFilterForm(forms.Form):
+    """The channel, reason and team filters the contact list and the message search share;
+    the teams offered are those the viewer may see."""
 
     channel = forms.ChoiceField(choices=[("", "All channels"), *Channel.choices], required=False)
     reason = forms.ModelChoiceField(
@@ -150,7 +151,6 @@ class ContactFilterForm(forms.Form):
     team = forms.ModelChoiceField(
         queryset=Team.objects.none(), required=False, empty_label="All teams"
     )
-    period = forms.ChoiceField(choices=PERIOD_CHOICES, required=False)
 
     def __init__(self, *args, viewer: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -158,6 +158,12 @@ class ContactFilterForm(forms.Form):
             merged_into__isnull=True
         ).select_related("parent")
         self.fields["team"].queryset = visible_teams(viewer)
+
+
+class ContactFilterForm(ContactScopeFilterForm):
+    """Filters of the contact list; invalid values are reported and ignored."""
+
+    period = forms.ChoiceField(choices=PERIOD_CHOICES, required=False)
 
     def apply(self, contacts: QuerySet[Contact]) -> QuerySet[Contact]:
         self.is_valid()

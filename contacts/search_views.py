@@ -5,8 +5,8 @@ from django.shortcuts import render
 
 from contacts import search
 from contacts.access import VIEW_CONTACTS
-from contacts.forms import visible_teams
-from contacts.models import Channel, ContactReason, Message
+from contacts.forms import ContactScopeFilterForm
+from contacts.models import Message
 from contacts.search import (
     MAX_OFFSET,
     MAX_QUERY_LENGTH,
@@ -18,13 +18,12 @@ from contacts.search import (
     message_search,
 )
 from voc.people.decorators import capability_required
-from voc.people.models import Team, User
 
 PAGE_SIZE = 50
 LAST_PAGE = MAX_OFFSET // PAGE_SIZE + 1
 
 
-class MessageSearchForm(forms.Form):
+class MessageSearchForm(ContactScopeFilterForm):
     q = forms.CharField(
         label="Words",
         max_length=MAX_QUERY_LENGTH,
@@ -35,15 +34,8 @@ class MessageSearchForm(forms.Form):
         ),
         help_text="“Quoted words” together, or for either, -word to leave out.",
     )
-    channel = forms.ChoiceField(choices=[("", "All channels"), *Channel.choices], required=False)
     direction = forms.ChoiceField(
         choices=[("", "Both directions"), *Message.Direction.choices], required=False
-    )
-    reason = forms.ModelChoiceField(
-        queryset=ContactReason.objects.none(), required=False, empty_label="All reasons"
-    )
-    team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, empty_label="All teams"
     )
     since = forms.DateField(
         label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -55,12 +47,7 @@ class MessageSearchForm(forms.Form):
         min_value=1, max_value=LAST_PAGE, required=False, widget=forms.HiddenInput
     )
 
-    def __init__(self, *args, viewer: User, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["reason"].queryset = ContactReason.objects.filter(
-            merged_into__isnull=True
-        ).select_related("parent")
-        self.fields["team"].queryset = visible_teams(viewer)
+    field_order = ["q", "channel", "direction", "reason", "team", "since", "until", "page"]
 
     def clean_q(self):
         try:
