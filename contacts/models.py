@@ -486,6 +486,22 @@ class InboundEmail(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} <{self.message_id}>"
 
+    @staticmethod
+    def cleared_content() -> dict:
+        """The content fields, emptied: what an erased customer's email keeps."""
+        return {
+            "from_address": "",
+            "from_name": "",
+            "to_addresses": [],
+            "cc_addresses": [],
+            "subject": "",
+            "in_reply_to": "",
+            "references": [],
+            "text": "",
+            "headers": {},
+            "attachments": [],
+        }
+
 
 class CustomerErasure(models.Model):
     """The record that a customer was erased: who did it, when and how much was removed, and

@@ -235,18 +235,7 @@ def _erase_inbound_emails(email_ids: list[int]) -> int:
         batch_size=1000,
     )
     return InboundEmail.objects.filter(id__in=email_ids).update(
-        from_address="",
-        from_name="",
-        to_addresses=[],
-        cc_addresses=[],
-        subject="",
-        text="",
-        headers={},
-        attachments=[],
-        in_reply_to="",
-        references=[],
-        error="",
-        status=InboundEmail.Status.ERASED,
+        **InboundEmail.cleared_content(), error="", status=InboundEmail.Status.ERASED
     )
 
 

@@ -32,18 +32,6 @@ Status = InboundEmail.Status
 Direction = InboundEmail.Direction
 NOT_TO_A_MAILBOX = "Not addressed to an active support mailbox."
 NO_CUSTOMER = "No customer address: no sender, or only support addresses."
-CONTENT_FIELDS = {
-    "from_address": "",
-    "from_name": "",
-    "to_addresses": [],
-    "cc_addresses": [],
-    "subject": "",
-    "in_reply_to": "",
-    "references": [],
-    "text": "",
-    "headers": {},
-    "attachments": [],
-}
 
 
 def _direction(parsed: ParsedEmail) -> tuple[str, SupportMailbox | None, str]:
@@ -103,7 +91,9 @@ def inbound_email_store(
     hold_erasure_lock_shared()  # the view's transaction holds it until the row is committed
     if customer_address and email_is_erased(customer_address):
         # Whatever its kind: the person's mail is not stored. Checked again before threading.
-        values.update(CONTENT_FIELDS, status=Status.ERASED, processed_at=timezone.now())
+        values.update(
+            InboundEmail.cleared_content(), status=Status.ERASED, processed_at=timezone.now()
+        )
         message_id = stored_ids[1]
     elif parsed.kind != InboundEmail.Kind.MESSAGE:
         values.update(status=Status.SKIPPED, processed_at=timezone.now())
@@ -312,7 +302,7 @@ def inbound_email_thread(*, inbound_id: int, depth: int = 0) -> str | None:
         customer_address = _customer_address(email)
         if customer_address and email_is_erased(customer_address):
             InboundEmail.objects.filter(id=email.id).update(
-                **CONTENT_FIELDS,
+                **InboundEmail.cleared_content(),
                 message_id=erased_message_id(email.message_id),
                 status=Status.ERASED,
             )
