@@ -1,11 +1,9 @@
 """Bulk ingest of contacts through the contacts REST API (JSON or NDJSON)."""
 
 import json
-import re
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -17,7 +15,6 @@ from rest_framework.views import APIView
 
 from contacts.apis.common import INGEST_AUTHENTICATION, IsAdminRole, PayloadTooLarge, _errors
 from contacts.authentication import HasIngestToken, IngestTokenRateThrottle, ingest_token_of
-from contacts.ingest.records import MAX_YEAR, MIN_YEAR
 from contacts.ingest.service import MAX_BATCH, RejectedRow, contacts_ingest, parse_options
 from voc.core.api import ErrorSerializer
 
@@ -26,7 +23,6 @@ from voc.core.api import ErrorSerializer
 NDJSON = "application/x-ndjson"
 NDJSON_TYPES = {NDJSON, "application/jsonl", "application/jsonlines"}
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def bulk_max_bytes() -> int:
@@ -58,74 +54,6 @@ class _TooManyRows(Exception):
     pass
 
 
-def _unstorable(row) -> tuple[str, str] | None:
-    """(field, reason) for a time outside 1900-2199: one near either end of the calendar
-    can't be counted in the rollups, and none of them is a real contact's."""
-    if not isinstance(row, dict):
-        return None
-    for name in ("occurred_at",):
-        problem = _time_problem(row.get(name))
-        if problem:
-            return name, problem
-    messages = row.get("messages")
-    if isinstance(messages, list):
-        for position, message in enumerate(messages):
-            if isinstance(message, dict):
-                problem = _time_problem(message.get("sent_at"))
-                if problem:
-                    return f"messages[{position}].sent_at", problem
-    return None
-
-
-def _time_problem(value) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = parse_datetime(value.strip())
-    except ValueError:
-        return None  # ingestion reports it
-    if parsed is not None and not MIN_YEAR <= parsed.year <= MAX_YEAR:
-        return f"must be between {MIN_YEAR} and {MAX_YEAR}"
-    return None
-
-
-def _bad_text(value, where: str = "row") -> str | None:
-    """The field holding a string that isn't valid Unicode (an unpaired surrogate), if any."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return where
-        return None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found = _bad_text(key, where) or _bad_text(
-                item, key if where == "row" else f"{where}.{key}"
-            )
-            if found:
-                return found
-    elif isinstance(value, list):
-        for position, item in enumerate(value):
-            found = _bad_text(item, f"{where}[{position}]")
-            if found:
-                return found
-    return None
-
-
-def _checked(row, *, maybe_surrogates: bool):
-    """The row as ingestion should get it, or an _Unreadable for what can't be stored at all:
-    text with unpaired surrogates (which only \\ud800-style escapes produce), a time out of
-    range. Checks ingestion makes itself are left to it."""
-    if maybe_surrogates:
-        where = _bad_text(row)
-        if where:
-            return _Unreadable(where, "contains an unpaired \\ud800-\\udfff escape, not text")
-    problem = _unstorable(row)
-    if problem:
-        return _Unreadable(*problem)
-    return row  # ingestion redacts, and measures what it would store
-
-
 def _read_body(stream, limit: int) -> bytes:
     body = stream.read(limit + 1)
     if len(body) > limit:
@@ -149,8 +77,7 @@ def _json_rows(stream, limit: int) -> list:
         raise PayloadTooLarge(f"Send at most {MAX_BATCH:,} rows a request ({len(rows):,} sent).")
     if not rows:
         raise exceptions.ParseError("The array is empty; send at least one row.")
-    maybe_surrogates = _SURROGATE_ESCAPE.search(body) is not None
-    return [_checked(row, maybe_surrogates=maybe_surrogates) for row in rows]
+    return rows  # parse_row checks each (text that can't be stored, times out of range)
 
 
 def _ndjson_rows(stream, limit: int, lines: list[int]) -> Iterator:
@@ -176,8 +103,7 @@ def _ndjson_rows(stream, limit: int, lines: list[int]) -> Iterator:
         except (ValueError, RecursionError):
             yield _Unreadable("row", "is not valid JSON")
             continue
-        maybe_surrogates = _SURROGATE_ESCAPE.search(raw) is not None
-        yield _checked(row, maybe_surrogates=maybe_surrogates)
+        yield row
 
 
 class BulkResultSerializer(serializers.Serializer):

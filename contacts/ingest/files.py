@@ -302,16 +302,19 @@ def _json_loads(line: str):
 
 
 def _json_problem(values: dict) -> tuple[str, str] | None:
-    """A lone surrogate (from a ``\\udXXX`` escape) cannot be stored as text. The field named is
-    the top-level key when it is one of VoC's fields, else "row" (a key may be anything)."""
+    """A lone surrogate (from a ``\\udXXX`` escape) cannot be stored as text. VoC's own fields
+    are left to parse_row, which checks every value it reads and names the field precisely
+    (``messages[0].text``); this catches the rest, the names of ignored keys included (they are
+    reported as warnings), as "row" (a key may be anything)."""
     for key, value in values.items():
+        if key in FIELDS:
+            continue
         stack = [key, value]
         while stack:
             item = stack.pop()
             if isinstance(item, str):
                 if _SURROGATE.search(item):
-                    field = key if key in FIELDS else "row"
-                    return field, "contains a character that is not valid Unicode"
+                    return "row", "contains a character that is not valid Unicode"
             elif isinstance(item, dict):
                 stack.extend(item.keys())
                 stack.extend(item.values())

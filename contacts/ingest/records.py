@@ -28,6 +28,9 @@ MAX_MESSAGES = 500
 MIN_YEAR, MAX_YEAR = 1900, 2199
 MAX_TAGS = 30
 REASON_SEPARATOR = re.compile(r"\s*(?:›|>|/)\s*")
+# Why text that can't be stored is refused (the value itself is never reported).
+NUL_REASON = "contains a NUL character"
+NOT_TEXT_REASON = "contains an unpaired surrogate (\\ud800-\\udfff), which is not text"
 
 FIELDS = {
     "source", "external_id", "channel", "direction", "occurred_at",
@@ -87,6 +90,9 @@ class ContactRecord:
     # (field, tombstone kind, HMAC) of the identifiers an erasure would tombstone, once
     # computed (contacts.erasure.tombstones.record_erasure_keys).
     erasure_keys: tuple = field(default=(), compare=False, repr=False)
+    # On PostgreSQL, the record's part of its COPY lines (contacts.ingest.pgcopy.
+    # record_copy_text), when the file import's parsing processes formatted it ahead.
+    copy_text: tuple = field(default=(), compare=False, repr=False)
 
     @property
     def has_customer(self) -> bool:
@@ -118,6 +124,26 @@ class ParseOptions:
     extra_patterns: Sequence = ()
 
 
+def _is_text(value: str) -> bool:
+    """False for a string holding an unpaired surrogate (U+D800-U+DFFF, which only a JSON
+    "\\ud800"-style escape or Python code produces): it has no UTF-8 form, so no database can
+    store it. Callers skip the call for ASCII (``value.isascii()``), which is all most text is."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_text(name: str, value: str) -> None:
+    """RowError(name, ...) for a string that can't be stored (a NUL or an unpaired surrogate);
+    text parse_row keeps without ``_text`` (tags, reason names) goes through here."""
+    if "\x00" in value:
+        raise RowError(name, NUL_REASON)
+    if not value.isascii() and not _is_text(value):
+        raise RowError(name, NOT_TEXT_REASON)
+
+
 def _text(row: Mapping, name: str, *, max_length: int, options: ParseOptions) -> str:
     value = row.get(name)
     if value is None:
@@ -129,12 +155,9 @@ def _text(row: Mapping, name: str, *, max_length: int, options: ParseOptions) ->
             raise RowError(name, "must be text")
     value = value.strip()
     if "\x00" in value:
-        raise RowError(name, "contains a NUL character")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:  # lone surrogates, e.g. from a JSON "\udc00" escape
-            raise RowError(name, "contains characters that are not valid text") from None
+        raise RowError(name, NUL_REASON)
+    if not value.isascii() and not _is_text(value):
+        raise RowError(name, NOT_TEXT_REASON)
     if len(value) > 2 * max_length + 100:  # too long whatever redaction does: spare the work
         raise RowError(name, f"is longer than {max_length} characters")
     if not value:
@@ -251,8 +274,11 @@ def _tags(row: Mapping, options: ParseOptions) -> list[str]:
     if value in (None, ""):
         return []
     if isinstance(value, str):
+        _check_text("tags", value)
         items = value.split(",")
     elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        for item in value:
+            _check_text("tags", item)
         items = value
     else:
         raise RowError("tags", "must be a list of text or comma-separated text")
@@ -273,8 +299,12 @@ def _reason_path(row: Mapping, options: ParseOptions) -> tuple[str, ...]:
     if value in (None, ""):
         return ()
     if isinstance(value, list):
+        for part in value:
+            if isinstance(part, str):  # str() of anything else is plain text
+                _check_text("reason", part)
         parts = value
     elif isinstance(value, str):
+        _check_text("reason", value)
         parts = REASON_SEPARATOR.split(value.strip())
     else:
         raise RowError("reason", "must be text such as “Billing › Double charge”")

@@ -180,6 +180,69 @@ def test_rows_that_could_not_be_stored_at_all_are_rejected_not_a_server_error(to
     assert (response.json()["created"], response.json()["rejected"]) == (1, 1)
 
 
+NOT_TEXT = "contains an unpaired surrogate (\\ud800-\\udfff), which is not text"
+
+
+def rows_with_lone_surrogates() -> list[dict]:
+    """Rows whose tags, reason or message text hold a lone surrogate (json.dumps writes it as
+    a \\ud800 escape) next to a card number, between rows that are fine."""
+    bad = f"{VISA} \ud800"
+    return [
+        row(1, tags=["billing", bad]),
+        row(2, reason=["Billing", bad]),
+        row(3, messages=[{"text": "hi"}, {"text": bad}], text=None),
+        row(4, tags=["café", "😀"], reason="Billing › Facturación"),  # a pair escape is text
+        row(5, tags=f"billing, {bad}"),
+        row(6),
+    ]
+
+
+@pytest.fixture
+def billing_reasons():
+    billing = ContactReason.objects.create(name="Billing")
+    ContactReason.objects.create(name="Facturación", parent=billing)
+
+
+def test_a_lone_surrogate_in_tags_reason_or_a_message_is_rejected_with_its_field(
+    token, billing_reasons
+):
+    body = json.dumps(rows_with_lone_surrogates())
+    assert "\\ud800" in body and "\\ud83d\\ude00" in body
+    response = send(body, key=token.key)
+    assert response.status_code == 200, response.content
+    result = response.json()
+    assert (result["created"], result["rejected"]) == (2, 4)
+    assert result["errors"] == [
+        {"index": 0, "field": "tags", "reason": NOT_TEXT},
+        {"index": 1, "field": "reason", "reason": NOT_TEXT},
+        {"index": 2, "field": "messages[1].text", "reason": NOT_TEXT},
+        {"index": 4, "field": "tags", "reason": NOT_TEXT},
+    ]
+    assert "4111" not in response.content.decode()
+    assert set(Contact.objects.values_list("external_id", flat=True)) == {"call-4", "call-6"}
+    assert Contact.objects.get(external_id="call-4").tags == ["café", "😀"]
+    assert Contact.objects.get(external_id="call-4").reason.name == "Facturación"
+
+
+def test_a_lone_surrogate_in_an_ndjson_line_is_rejected_with_its_field_and_line(
+    token, billing_reasons
+):
+    rows = rows_with_lone_surrogates()
+    body = ndjson(rows[0], "", *rows[1:])  # a blank line: lines and indexes differ
+    response = send(body, key=token.key, content_type="application/x-ndjson")
+    assert response.status_code == 200, response.content
+    result = response.json()
+    assert (result["created"], result["rejected"]) == (2, 4)
+    assert [(e["index"], e["line"], e["field"], e["reason"]) for e in result["errors"]] == [
+        (0, 1, "tags", NOT_TEXT),
+        (1, 3, "reason", NOT_TEXT),
+        (2, 4, "messages[1].text", NOT_TEXT),
+        (4, 6, "tags", NOT_TEXT),
+    ]
+    assert "4111" not in response.content.decode()
+    assert set(Contact.objects.values_list("external_id", flat=True)) == {"call-4", "call-6"}
+
+
 def test_card_numbers_never_reach_the_database_nor_the_response(token):
     card = "4111-1111-1111-1111"
     rows = [

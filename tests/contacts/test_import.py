@@ -566,11 +566,45 @@ def test_wrong_types_and_broken_json_lines_are_rejected_rows(cast, tmp_path):
         (5, "row"),
         (6, "row"),
         (7, "row"),
-        (8, "text"),
+        (8, "messages[0].text"),  # parse_row's name for the text of a row without messages
         (9, "row"),
     ]
     assert rejected[4][2].startswith("is not valid JSON")
     assert rejected[5][2] == "must be a JSON object"
+
+
+def test_a_lone_surrogate_escape_is_a_rejected_row_with_its_field_and_line(cast, tmp_path):
+    base = {"source": "crm", "channel": "chat", "occurred_at": "2026-11-01T10:00:00Z"}
+    bad = "4111 1111 1111 1111 \ud800"  # json.dumps writes the surrogate as a \\ud800 escape
+    lines = [
+        json.dumps({**base, "external_id": "s-1", "text": "fine"}),
+        json.dumps({**base, "external_id": "s-2", "tags": ["vip", bad]}),
+        "",
+        json.dumps({**base, "external_id": "s-4", "reason": f"Billing › {bad}"}),
+        json.dumps({**base, "external_id": "s-5", "messages": [{"text": "hi"}, {"text": bad}]}),
+        json.dumps({**base, "external_id": "s-6", "tags": "vip, 😀"}),  # a pair escape: text
+        json.dumps({**base, "external_id": "s-7", "crm_note": bad}),  # ignored, yet not text
+        json.dumps({**base, "external_id": "s-8", "\udc00": "x"}),  # a name that isn't text
+    ]
+    body = "\n".join(lines) + "\n"
+    assert "\\ud800" in body and "\\ud83d\\ude00" in body
+    path = write(tmp_path, "surrogates.ndjson", body)
+
+    summary = import_file(path=path)
+
+    assert summary.created == 2
+    not_text = "contains an unpaired surrogate (\\ud800-\\udfff), which is not text"
+    not_unicode = "contains a character that is not valid Unicode"
+    assert report_rows(summary) == [
+        (2, "tags", not_text),
+        (4, "reason", not_text),
+        (5, "messages[1].text", not_text),
+        (7, "row", not_unicode),
+        (8, "row", not_unicode),
+    ]
+    assert "4111" not in summary.error_report.read_text(encoding="utf-8")
+    assert set(Contact.objects.values_list("external_id", flat=True)) == {"s-1", "s-6"}
+    assert Contact.objects.get(external_id="s-6").tags == ["vip", "😀"]
 
 
 def test_a_csv_without_a_header_or_without_anything_fails_the_file(cast, tmp_path):

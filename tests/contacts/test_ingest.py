@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contacts.ingest.records import ParseOptions
+from contacts.ingest.records import NUL_REASON, ParseOptions, RowError, parse_row
 from contacts.ingest.rollups import rollup_snapshot, rollups_rebuild
 from contacts.ingest.service import contacts_ingest
 from contacts.models import Contact, ContactReason, ContactRollup, Customer, Message
@@ -268,6 +268,120 @@ def test_text_that_cannot_be_stored_is_rejected_not_crashing(cast):
     result = contacts_ingest(rows=[row(1, text="broken \udc00 surrogate"), row(2)])
     assert result.created == 1
     assert [(r.index, r.field) for r in result.rejected] == [(0, "messages[0].text")]
+
+
+NOT_TEXT = "contains an unpaired surrogate (\\ud800-\\udfff), which is not text"
+SURROGATE = "\ud800"  # what a JSON "\\ud800" escape decodes to: no UTF-8 form, so not storable
+
+
+def bad(text: str = "") -> str:
+    """Text with a lone surrogate next to a card number, which no error may repeat."""
+    return f"{text}card 4111111111111111 {SURROGATE}"
+
+
+def no_messages(**message) -> dict:
+    return {"text": None, "messages": [{"text": "first"}, {"text": "second", **message}]}
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"tags": ["billing", bad()]}, "tags"),
+        ({"tags": f"billing, {bad()}"}, "tags"),
+        ({"reason": f"Billing › {bad()}"}, "reason"),
+        ({"reason": ["Billing", bad()]}, "reason"),
+        (no_messages(text=bad()), "messages[1].text"),
+        (no_messages(author=bad()), "messages[1].author"),
+        (no_messages(external_id=bad()), "messages[1].external_id"),
+        ({"text": bad()}, "messages[0].text"),
+        ({"source": bad()}, "source"),
+        ({"external_id": bad()}, "external_id"),
+        ({"customer_ref": bad()}, "customer_ref"),
+        ({"customer_name": bad()}, "customer_name"),
+        ({"customer_email": f"{SURROGATE}@example.com"}, "customer_email"),
+        ({"customer_phone": f"+1 415 555 0100 {SURROGATE}"}, "customer_phone"),
+        ({"rep": bad()}, "rep"),
+        ({"team": bad()}, "team"),
+        ({"subject": bad()}, "subject"),
+        ({"notes": bad()}, "notes"),
+    ],
+)
+def test_parse_row_refuses_an_unpaired_surrogate_in_any_text_naming_its_field(fields, field):
+    with pytest.raises(RowError) as caught:
+        parse_row(row(1, **fields), ParseOptions())
+    assert (caught.value.field, caught.value.reason) == (field, NOT_TEXT)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"channel": f"phone{SURROGATE}"}, "channel"),
+        ({"direction": SURROGATE}, "direction"),
+        ({"customer_segment": SURROGATE}, "customer_segment"),
+        ({"outcome": SURROGATE}, "outcome"),
+        ({"occurred_at": f"2026-11-02T09:30:00Z{SURROGATE}"}, "occurred_at"),
+        ({"handle_seconds": f"30{SURROGATE}"}, "handle_seconds"),
+        ({"first_contact_resolution": SURROGATE}, "first_contact_resolution"),
+        ({"road": SURROGATE}, "road"),
+        (no_messages(direction=SURROGATE), "messages[1].direction"),
+        (no_messages(sent_at=f"2026-11-02T09:30:00Z{SURROGATE}"), "messages[1].sent_at"),
+    ],
+)
+def test_parse_row_refuses_an_unpaired_surrogate_in_other_fields_too(fields, field):
+    """Fields that must be one of a few values reject it as not one of them."""
+    with pytest.raises(RowError) as caught:
+        parse_row(row(1, **fields), ParseOptions())
+    assert caught.value.field == field
+    assert caught.value.reason.encode("utf-8")  # storable, and never the value
+    assert SURROGATE not in caught.value.reason
+
+
+def test_parse_row_refuses_nul_characters_in_tags_and_reasons():
+    for fields, field in [
+        ({"tags": ["billing", "v\x00ip"]}, "tags"),
+        ({"tags": "billing, v\x00ip"}, "tags"),
+        ({"reason": "Billing › Dou\x00ble"}, "reason"),
+        ({"reason": ["Billing", "Dou\x00ble"]}, "reason"),
+    ]:
+        with pytest.raises(RowError) as caught:
+            parse_row(row(1, **fields), ParseOptions())
+        assert (caught.value.field, caught.value.reason) == (field, NUL_REASON), fields
+
+
+def test_parse_row_keeps_text_that_is_not_ascii():
+    record = parse_row(
+        row(
+            1,
+            tags=["café", "😀"],
+            reason=["Facturación", "Cobro doble"],
+            messages=[{"text": "Merci 😀", "author": "Zoë"}],
+            text=None,
+        ),
+        ParseOptions(),
+    )
+    assert record.tags == ["café", "😀"]
+    assert record.reason_path == ("Facturación", "Cobro doble")
+    assert (record.messages[0].text, record.messages[0].author) == ("Merci 😀", "Zoë")
+
+
+def test_rows_with_text_that_cannot_be_stored_are_rejected_and_the_others_written(cast):
+    result = contacts_ingest(
+        rows=[
+            row(1, tags=["vip", SURROGATE]),
+            row(2, reason=f"Billing › {SURROGATE}"),
+            row(3, **no_messages(text=bad())),
+            row(4, tags=["nul\x00"]),
+            row(5, tags=["vip"]),
+        ],
+        create_reasons=True,
+    )
+    assert result.created == 1
+    assert [(r.index, r.field, r.reason) for r in result.rejected] == [
+        (0, "tags", NOT_TEXT), (1, "reason", NOT_TEXT), (2, "messages[1].text", NOT_TEXT),
+        (3, "tags", NUL_REASON),
+    ]  # fmt: skip
+    assert list(Contact.objects.values_list("external_id", flat=True)) == ["call-5"]
+    assert not ContactReason.objects.exists()
 
 
 def test_a_row_rejected_for_its_rep_creates_no_reason(cast):
