@@ -97,7 +97,7 @@ def upkeep_clock():
 
     patches = [
         (service, "contribution_rows", "rollups"),
-        (service, "repeats_relink", "repeats"),
+        (service, "repeats_relink_spans", "repeats"),
         (rollups.RollupDelta, "add_rows", "rollups"),
         (rollups.RollupDelta, "apply", "rollups"),
     ]

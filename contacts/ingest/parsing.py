@@ -29,6 +29,7 @@ from datetime import datetime
 from multiprocessing.connection import Connection
 
 from contacts.erasure.tombstones import record_erasure_keys
+from contacts.ingest.pgcopy import record_copy_text
 from contacts.ingest.records import ContactRecord, MessageRecord, ParseOptions, RowError, parse_row
 
 
@@ -49,12 +50,17 @@ def parsed_batches(
     batch_size: int,
     position: Callable[[], int],
     share: tuple[int, int] = (0, 1),
+    erasure_keys: bool = True,
+    copy_text: bool = False,
 ) -> Iterator[ParsedBatch]:
     """Batches of ``batch_size`` rows of the file (fewer records when some are rejected); the
     last one may be empty.
 
     ``share`` (i, n): only batches i, i + n, i + 2n… are parsed and yielded; the rows of the
-    others are only counted (an NDJSON reader does not even decode them)."""
+    others are only counted (an NDJSON reader does not even decode them). ``erasure_keys``:
+    compute each record's erasure HMACs here (worth it only while tombstones exist; the
+    service computes any that are missing when it needs them). ``copy_text``: format each
+    record's part of its COPY lines here (for the PostgreSQL writer)."""
     mine, every = share
     number = 0
     batch = ParsedBatch(0)
@@ -67,7 +73,7 @@ def parsed_batches(
             if item.error is not None:
                 batch.errors.append((item.line, item.error.field, item.error.reason))
             else:
-                _parse(item, mapper, options, batch)
+                _parse(item, mapper, options, batch, erasure_keys, copy_text)
         if batch.rows_read >= batch_size:
             if number % every == mine:
                 batch.position = position()
@@ -81,7 +87,9 @@ def parsed_batches(
         yield batch
 
 
-def _parse(item, mapper, options: ParseOptions, batch: ParsedBatch) -> None:
+def _parse(
+    item, mapper, options: ParseOptions, batch: ParsedBatch, erasure_keys: bool, copy_text: bool
+) -> None:
     try:
         row = mapper.to_row(item.values, suspect=item.suspect)
     except RowError as error:  # its field already names the column
@@ -93,7 +101,10 @@ def _parse(item, mapper, options: ParseOptions, batch: ParsedBatch) -> None:
         batch.errors.append((item.line, mapper.label(error.field), error.reason))
         return
     record.content_hash()  # computed here, where the time is cheap (see above)
-    record.erasure_keys = record_erasure_keys(record)  # likewise the HMACs (four a row)
+    if erasure_keys:
+        record.erasure_keys = record_erasure_keys(record)  # likewise the HMACs (four a row)
+    if copy_text:
+        record.copy_text = record_copy_text(record)  # and the COPY text of the writer
     batch.records.append(record)
     batch.lines.append(item.line)
 
@@ -117,6 +128,7 @@ def pack(record: ContactRecord) -> tuple:
         ],
         record.content_hash(),
         record.erasure_keys,
+        record.copy_text,
     )  # fmt: skip
 
 
@@ -129,6 +141,7 @@ def unpack(values: tuple) -> ContactRecord:
                            *values[5:20], messages)  # fmt: skip
     record.digest = values[21]
     record.erasure_keys = values[22]
+    record.copy_text = values[23]
     return record
 
 
@@ -219,7 +232,7 @@ def _produce(send, open_reader, mapper, kwargs) -> None:
     # Ctrl-C reaches the whole process group: the importing process handles it and stops this
     # one. The database connection inherited from it is never used (nor closed) here.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    gc.set_threshold(50_000)  # see fewer_gc_passes in contacts/ingest/service.py
+    gc.set_threshold(1_000_000)  # as the import sets it: see import_file
     try:
         reader, position = open_reader()
         mine, every = kwargs["share"]

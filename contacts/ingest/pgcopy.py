@@ -24,7 +24,7 @@ from psycopg2.extras import execute_values
 from contacts.models import Contact, Customer, Message
 
 if TYPE_CHECKING:
-    from contacts.ingest.records import MessageRecord
+    from contacts.ingest.records import ContactRecord
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -81,6 +81,28 @@ def _bool_or_null(value: bool | None) -> str:
 
 def _datetime(value: datetime) -> str:
     return value.isoformat() if value.tzinfo is UTC else _field(value)
+
+
+def _datetime_or_null(value: datetime | None) -> str:
+    return "\\N" if value is None else _datetime(value)
+
+
+def array_literal(values: Iterable[str | int | None]) -> str:
+    """An array parameter as one literal (``'{1,2,NULL}'``, cast in the SQL, e.g. ``%s::bigint[]``).
+
+    psycopg2 sends a Python list as ``ARRAY[…]`` with one quoted constant an element: for the
+    thousands of ids a batch looks up, building that text took longer than the lookup, and
+    PostgreSQL spent as long again planning the thousands of constants. Elements are quoted
+    for the array's own text format, so any text round-trips."""
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("NULL")
+        elif isinstance(value, int):
+            parts.append(str(value))
+        else:
+            parts.append('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(parts) + "}"
 
 
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
@@ -162,19 +184,51 @@ def update_via_staging(
             cursor.execute(f"TRUNCATE {staging}")
 
 
+# The columns of a new contact that come from its record alone, in COPY order: the parsing
+# processes of a file import format them ahead (ContactRecord.copy_text), so the writing
+# process only adds the id and the references it resolves.
+CONTACT_RECORD_COLUMNS = (
+    "source", "external_id", "channel", "direction", "occurred_at", "tags", "subject", "notes",
+    "handle_seconds", "outcome", "first_contact_resolution", "road", "content_hash",
+)  # fmt: skip
+MESSAGE_RECORD_COLUMNS = ("external_id", "position", "direction", "author", "sent_at", "text")
+
+
+def record_copy_text(record: "ContactRecord") -> tuple[str, tuple[str, ...]]:
+    """A new contact's CONTACT_RECORD_COLUMNS as COPY text, and each of its messages'
+    MESSAGE_RECORD_COLUMNS as a line to put after its contact id. channel, direction and
+    outcome are choices parse_row checked and content_hash is hex: none of them can hold a
+    character COPY escapes."""
+    escapes = _ESCAPES
+    tags = record.tags
+    contact = (
+        f"{record.source.translate(escapes)}\t{record.external_id.translate(escapes)}\t"
+        f"{record.channel}\t{record.direction}\t{_datetime(record.occurred_at)}\t"
+        f"{json.dumps(tags).translate(escapes) if tags else '[]'}\t"
+        f"{record.subject.translate(escapes)}\t{record.notes.translate(escapes)}\t"
+        f"{_int_or_null(record.handle_seconds)}\t{record.outcome}\t"
+        f"{_bool_or_null(record.first_contact_resolution)}\t{_int_or_null(record.road)}\t"
+        f"{record.content_hash()}"
+    )
+    messages = tuple(
+        f"\t{m.external_id.translate(escapes)}\t{m.position}\t{m.direction}\t"
+        f"{m.author.translate(escapes)}\t{_datetime_or_null(m.sent_at)}\t"
+        f"{m.text.translate(escapes)}\n"
+        for m in record.messages
+    )  # direction is a choice: nothing to escape
+    return contact, messages
+
+
 class CopyWriter:
     """The ingest writer for PostgreSQL (see contacts.ingest.service.Writer)."""
 
     # sentiment and repeat_of start empty (NULL): sentiment is computed after commit, repeat
     # links are set by the relinking that follows.
     CONTACT_COLUMNS = (
-        "id", "source", "external_id", "customer_id", "channel", "direction", "occurred_at",
-        "rep_id", "team_id", "reason_id", "tags", "subject", "notes", "handle_seconds",
-        "outcome", "first_contact_resolution", "road", "content_hash",
+        "id", "customer_id", "rep_id", "team_id", "reason_id", *CONTACT_RECORD_COLUMNS,
+        "created_at", "updated_at",
     )  # fmt: skip
-    MESSAGE_COLUMNS = (
-        "contact_id", "external_id", "position", "direction", "author", "sent_at", "text",
-    )  # fmt: skip
+    MESSAGE_COLUMNS = ("contact_id", *MESSAGE_RECORD_COLUMNS)
     CUSTOMER_COLUMNS = ("id", "external_ref", "name", "email", "phone", "segment")
 
     def create_customers(self, customers: list) -> None:
@@ -195,35 +249,24 @@ class CopyWriter:
             ],  # segment is a choice: nothing to escape
         )
 
-    def create_contacts(self, rows: list[dict]) -> None:
+    def create_contacts(self, rows: list[dict], records: Sequence["ContactRecord"]) -> None:
         if not rows:
             return
         now = _field(timezone.now())
         for values, new_id in zip(rows, next_ids(Contact._meta.db_table, len(rows)), strict=True):
             values["id"] = new_id
-        # Formatted by hand, column by column: the rows are many and their types known.
-        # channel, direction and outcome are choices parse_row checked and content_hash is
-        # hex: none of them can hold a character COPY escapes.
+        # The record's columns as the parsing formatted them, or formatted now; the columns
+        # resolved here are ids.
         buffer = io.StringIO()
         write = buffer.write
-        escapes = _ESCAPES
-        for v in rows:
-            tags = v["tags"]
+        for v, record in zip(rows, records, strict=True):
+            text = (record.copy_text or record_copy_text(record))[0]
             write(
-                f"{v['id']}\t{v['source'].translate(escapes)}\t"
-                f"{v['external_id'].translate(escapes)}\t{_int_or_null(v['customer_id'])}\t"
-                f"{v['channel']}\t{v['direction']}\t{_datetime(v['occurred_at'])}\t"
-                f"{_int_or_null(v['rep_id'])}\t{_int_or_null(v['team_id'])}\t"
-                f"{_int_or_null(v['reason_id'])}\t"
-                f"{json.dumps(tags).translate(escapes) if tags else '[]'}\t"
-                f"{v['subject'].translate(escapes)}\t{v['notes'].translate(escapes)}\t"
-                f"{_int_or_null(v['handle_seconds'])}\t{v['outcome']}\t"
-                f"{_bool_or_null(v['first_contact_resolution'])}\t{_int_or_null(v['road'])}\t"
-                f"{v['content_hash']}\t{now}\t{now}\n"
+                f"{v['id']}\t{_int_or_null(v['customer_id'])}\t{_int_or_null(v['rep_id'])}\t"
+                f"{_int_or_null(v['team_id'])}\t{_int_or_null(v['reason_id'])}\t{text}\t"
+                f"{now}\t{now}\n"
             )
-        _copy_buffer(
-            Contact._meta.db_table, [*self.CONTACT_COLUMNS, "created_at", "updated_at"], buffer
-        )
+        _copy_buffer(Contact._meta.db_table, self.CONTACT_COLUMNS, buffer)
 
     def update_contacts(self, rows: list[dict]) -> None:
         from contacts.ingest.service import CONTACT_UPDATE_FIELDS
@@ -238,19 +281,16 @@ class CopyWriter:
     def delete_messages(self, contact_ids: list[int]) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"DELETE FROM {Message._meta.db_table} WHERE contact_id = ANY(%s)",  # noqa: S608
-                [list(contact_ids)],
+                f"DELETE FROM {Message._meta.db_table} WHERE contact_id = ANY(%s::bigint[])",  # noqa: S608
+                [array_literal(contact_ids)],
             )
 
-    def create_messages(self, items: Iterable[tuple[int, "MessageRecord"]]) -> None:
+    def create_messages(self, items: Iterable[tuple[int, "ContactRecord"]]) -> None:
         buffer = io.StringIO()
         write = buffer.write
-        escapes = _ESCAPES
-        for contact_id, m in items:  # direction is a choice: nothing to escape
-            sent_at = "\\N" if m.sent_at is None else _datetime(m.sent_at)
-            write(
-                f"{contact_id}\t{m.external_id.translate(escapes)}\t{m.position}\t"
-                f"{m.direction}\t{m.author.translate(escapes)}\t{sent_at}\t"
-                f"{m.text.translate(escapes)}\n"
-            )
+        for contact_id, record in items:
+            prefix = str(contact_id)
+            for line in (record.copy_text or record_copy_text(record))[1]:
+                write(prefix)
+                write(line)
         _copy_buffer(Message._meta.db_table, self.MESSAGE_COLUMNS, buffer)

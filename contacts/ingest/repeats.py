@@ -7,14 +7,18 @@ contacts in (t, t + window], so relinking looks at that span, plus one window be
 the candidates.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
 
+from contacts.ingest.pgcopy import array_literal
 from contacts.models import Contact
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def repeat_window() -> timedelta:
@@ -34,19 +38,27 @@ class Relink:
 # PostgreSQL: the window function pairs each contact with the same customer's previous one in
 # (occurred_at, id) order, exactly as the loop in repeats_relink does, and only the links that
 # change come back, with what the rollups need of those contacts. Each customer's contacts are
-# read with a LATERAL subquery, i.e. one walk of the (customer, occurred_at) index per
-# customer, whatever the planner believes: in the middle of a large import the statistics are
-# stale, and a plan that scans every contact in the time span costs a whole-table read.
+# read over that customer's own span with a LATERAL subquery, i.e. one walk of the (customer,
+# occurred_at) index per customer, whatever the planner believes: in the middle of a large
+# import the statistics are stale, and a plan that scans every contact in the time span costs
+# a whole-table read. Spans are given in microseconds since the epoch (exact, and cheaper to
+# pass than timestamps).
 _CHANGED_LINKS_SQL = """
-WITH ordered AS (
-    SELECT t.*, lag(t.id) OVER w AS previous_id, lag(t.occurred_at) OVER w AS previous_at
-    FROM unnest(%(customers)s::bigint[]) AS u (customer_id)
+WITH spans AS (
+    SELECT customer_id,
+           timestamptz 'epoch' + low * interval '1 microsecond' AS low,
+           timestamptz 'epoch' + high * interval '1 microsecond' AS high
+    FROM unnest(%(customers)s::bigint[], %(lows)s::bigint[], %(highs)s::bigint[])
+        AS u (customer_id, low, high)
+), ordered AS (
+    SELECT t.*, s.low, lag(t.id) OVER w AS previous_id, lag(t.occurred_at) OVER w AS previous_at
+    FROM spans AS s
     CROSS JOIN LATERAL (
         SELECT id, customer_id, occurred_at, repeat_of_id, reason_id, channel, team_id,
                handle_seconds, sentiment
         FROM {table}
-        WHERE customer_id = u.customer_id
-            AND occurred_at >= %(low)s AND occurred_at <= %(high)s
+        WHERE customer_id = s.customer_id
+            AND occurred_at >= s.low - %(window)s AND occurred_at <= s.high + %(window)s
         OFFSET 0  -- kept a subquery: the planner would otherwise flatten it into a join
     ) AS t
     WINDOW w AS (PARTITION BY t.customer_id ORDER BY t.occurred_at, t.id)
@@ -54,7 +66,7 @@ WITH ordered AS (
     SELECT *,
            CASE WHEN occurred_at - previous_at <= %(window)s THEN previous_id END AS new_repeat_of
     FROM ordered
-    WHERE occurred_at >= %(since)s
+    WHERE occurred_at >= low
 )
 SELECT id, repeat_of_id, new_repeat_of, occurred_at, reason_id, channel, team_id,
        handle_seconds, sentiment
@@ -76,12 +88,23 @@ def repeats_relink(
 ) -> list[Relink]:
     """Recompute repeat_of for these customers' contacts in [since, until + window] and save
     the links that changed. Returns them (the caller adjusts rollups)."""
-    customer_ids = sorted(set(customer_ids))
-    if not customer_ids:
+    return repeats_relink_spans(spans=dict.fromkeys(customer_ids, (since, until)))
+
+
+def repeats_relink_spans(*, spans: Mapping[int, tuple[datetime, datetime]]) -> list[Relink]:
+    """``repeats_relink`` with a span of its own for each customer: {customer id: (since,
+    until)}, the earliest and latest time at which the caller added, moved or removed one of
+    that customer's contacts. A batch spread over a year relinks each customer around its
+    own contacts instead of over the whole year."""
+    if not spans:
         return []
     window = repeat_window()
     if connection.vendor == "postgresql":
-        return _relink_in_sql(customer_ids, since, until, window)
+        return _relink_in_sql(spans, window)
+    # Elsewhere, one span around all of them: a superset, so the same result.
+    customer_ids = sorted(spans)
+    since = min(low for low, _ in spans.values())
+    until = max(high for _, high in spans.values())
     rows = (
         Contact.objects.filter(
             customer_id__in=customer_ids,
@@ -117,13 +140,13 @@ def repeats_relink(
 
 
 def _relink_in_sql(
-    customer_ids: list[int], since: datetime, until: datetime, window: timedelta
+    spans: Mapping[int, tuple[datetime, datetime]], window: timedelta
 ) -> list[Relink]:
+    customers = sorted(spans)
     params = {
-        "customers": customer_ids,
-        "low": since - window,
-        "high": until + window,
-        "since": since,
+        "customers": array_literal(customers),
+        "lows": array_literal((spans[c][0] - _EPOCH) // _MICROSECOND for c in customers),
+        "highs": array_literal((spans[c][1] - _EPOCH) // _MICROSECOND for c in customers),
         "window": window,
     }
     table = Contact._meta.db_table
@@ -133,7 +156,10 @@ def _relink_in_sql(
         if returned:
             cursor.execute(
                 _SAVE_LINKS_SQL.format(table=table),
-                [[values[0] for values in returned], [values[2] for values in returned]],
+                [
+                    array_literal(values[0] for values in returned),
+                    array_literal(values[2] for values in returned),
+                ],
             )
     changes = []
     for (

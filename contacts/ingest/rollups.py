@@ -82,9 +82,8 @@ class RollupDelta:
 
     def apply(self) -> int:
         """Upsert the non-zero changes; returns how many keys changed."""
-        changed = sorted(
-            (key, totals) for key, totals in self.changes.items() if any(totals)
-        )  # sorted: concurrent batches lock keys in the same order, so they cannot deadlock
+        zero = [0, 0, 0, 0]
+        changed = [(key, totals) for key, totals in self.changes.items() if totals != zero]
         if not changed:
             return 0
         table = ContactRollup._meta.db_table
@@ -95,9 +94,13 @@ class RollupDelta:
             f"INSERT INTO {table} (day, reason_id, channel, team_id, {', '.join(COLUMNS)}) "
             f"%s ON CONFLICT (day, reason_id, channel, team_id) DO UPDATE SET {updates}"
         )
+        # Keys are written in sorted order, so concurrent batches lock them in the same order
+        # and cannot deadlock: sorted here, or by PostgreSQL in the same order (channels
+        # compared as bytes, as Python compares them).
         if connection.vendor == "postgresql" and len(changed) > STAGED_APPLY:
             _apply_staged(upsert, changed)
         else:
+            changed.sort()
             placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(changed))
             params: list = []
             for key, totals in changed:
@@ -106,7 +109,7 @@ class RollupDelta:
                 cursor.execute(upsert.replace("%s", f"VALUES {placeholders}", 1), params)
         # Only a key whose count went down can have reached zero: look at those alone (a
         # backfill that only adds touches thousands of keys and need not look at any).
-        emptied = [key for key, totals in changed if totals[0] < 0]
+        emptied = sorted(key for key, totals in changed if totals[0] < 0)
         for start in range(0, len(emptied), 200):
             _delete_empty(emptied[start : start + 200])
         self.changes.clear()
@@ -126,29 +129,29 @@ def _delete_empty(keys: list[Key]) -> None:
 
 def _apply_staged(upsert: str, changed: list[tuple[Key, list[int]]]) -> None:
     """PostgreSQL, many keys (a backfill): COPY the changes into a temporary table and upsert
-    from it in the same (sorted) order, instead of one VALUES list of 8 parameters a key."""
+    from it in key order, instead of one VALUES list of 8 parameters a key."""
     from contacts.ingest.pgcopy import copy_lines
 
     staging = "voc_rollup_delta"
     select = (
         f"SELECT day, reason_id, channel, team_id, {', '.join(COLUMNS)} "  # noqa: S608
-        f"FROM {staging} ORDER BY ord"
+        f'FROM {staging} ORDER BY day, reason_id, channel COLLATE "C", team_id'
     )
     with transaction.atomic():  # the temporary rows live until commit
         with connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "  # noqa: S608
-                f"SELECT 0 AS ord, day, reason_id, channel, team_id, {', '.join(COLUMNS)} "
+                f"SELECT day, reason_id, channel, team_id, {', '.join(COLUMNS)} "
                 f"FROM {ContactRollup._meta.db_table} WITH NO DATA"
             )
             cursor.execute(f"TRUNCATE {staging}")
         # Keys and totals are dates, integers and channel choices: written without escaping.
         copy_lines(
             staging,
-            ["ord", "day", "reason_id", "channel", "team_id", *COLUMNS],
+            ["day", "reason_id", "channel", "team_id", *COLUMNS],
             [
-                f"{position}\t{day.isoformat()}\t{reason}\t{channel}\t{team}\t{a}\t{b}\t{c}\t{d}\n"
-                for position, ((day, reason, channel, team), (a, b, c, d)) in enumerate(changed)
+                f"{day.isoformat()}\t{reason}\t{channel}\t{team}\t{a}\t{b}\t{c}\t{d}\n"
+                for (day, reason, channel, team), (a, b, c, d) in changed
             ],
         )
         with connection.cursor() as cursor:

@@ -10,7 +10,7 @@ the good rows of the batch are kept.
 import contextlib
 import gc
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -21,14 +21,14 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from contacts.erasure.tombstones import ERASED_REASON, erased_rows, hold_erasure_lock_shared
+from contacts.ingest.pgcopy import array_literal
 from contacts.ingest.records import (
     ContactRecord,
-    MessageRecord,
     ParseOptions,
     RowError,
     parse_row,
 )
-from contacts.ingest.repeats import repeats_relink
+from contacts.ingest.repeats import repeats_relink_spans
 from contacts.ingest.rollups import CONTRIBUTION_FIELDS, RollupDelta, contribution_rows
 from contacts.models import Contact, ContactReason, Customer, Message, RedactionPattern
 from contacts.redaction import compile_extra_pattern
@@ -169,15 +169,17 @@ class Writer(Protocol):
         """Insert new customers (objects with pk None, external_ref, name, email, phone and
         segment) and set their pk."""
 
-    def create_contacts(self, rows: list[dict]) -> None:
-        """Insert contacts (dicts of column values) and set each one's "id"."""
+    def create_contacts(self, rows: list[dict], records: Sequence[ContactRecord]) -> None:
+        """Insert contacts (dicts of column values, each made from the record at the same
+        position) and set each one's "id"."""
 
     def update_contacts(self, rows: list[dict]) -> None:
         """Set CONTACT_UPDATE_FIELDS of existing contacts (dicts with "id")."""
 
     def delete_messages(self, contact_ids: list[int]) -> None: ...
 
-    def create_messages(self, items: Iterable[tuple[int, MessageRecord]]) -> None: ...
+    def create_messages(self, items: Iterable[tuple[int, ContactRecord]]) -> None:
+        """Insert the messages of each record, for the contact with that id."""
 
 
 class OrmWriter:
@@ -196,7 +198,7 @@ class OrmWriter:
         for customer, model in zip(customers, models, strict=True):
             customer.pk = model.pk
 
-    def create_contacts(self, rows: list[dict]) -> None:
+    def create_contacts(self, rows: list[dict], records: Sequence[ContactRecord]) -> None:
         contacts = [Contact(**values) for values in rows]
         Contact.objects.bulk_create(contacts, batch_size=2000)
         for values, contact in zip(rows, contacts, strict=True):
@@ -213,7 +215,7 @@ class OrmWriter:
     def delete_messages(self, contact_ids: list[int]) -> None:
         Message.objects.filter(contact_id__in=contact_ids).delete()
 
-    def create_messages(self, items: Iterable[tuple[int, MessageRecord]]) -> None:
+    def create_messages(self, items: Iterable[tuple[int, ContactRecord]]) -> None:
         messages = [
             Message(
                 contact_id=contact_id,
@@ -224,7 +226,8 @@ class OrmWriter:
                 sent_at=message.sent_at,
                 text=message.text,
             )
-            for contact_id, message in items
+            for contact_id, record in items
+            for message in record.messages
         ]
         Message.objects.bulk_create(messages, batch_size=5000)
 
@@ -339,13 +342,23 @@ def _find_customers(refs: set[str], emails: set[str], phones: set[str]) -> list[
     if not (refs or emails or phones):
         return []
     columns = (*_KnownCustomer.FIELDS, "merged_into_id")
-    if connection.vendor == "postgresql":  # array parameters instead of three IN lists
+    if connection.vendor == "postgresql":
+        # Array parameters, each value looked up through its index (see _probe_each): with
+        # the statistics of a table that an import is filling, the planner otherwise reads
+        # every customer.
+        probes = " UNION ".join(
+            _probe_each(Customer._meta.db_table, columns, condition)
+            for condition, values in (
+                ("external_ref = u.value", refs),
+                ("lower(email) = u.value", emails),
+                ("phone = u.value", phones),
+            )
+            if values
+        )
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {', '.join(columns)} FROM {Customer._meta.db_table} "  # noqa: S608
-                "WHERE external_ref = ANY(%s) OR lower(email) = ANY(%s) OR phone = ANY(%s) "
-                "ORDER BY id",
-                [list(refs), list(emails), list(phones)],
+                f"SELECT * FROM ({probes}) AS found ORDER BY id",  # noqa: S608
+                [array_literal(values) for values in (refs, emails, phones) if values],
             )
             return cursor.fetchall()
     return list(
@@ -353,6 +366,17 @@ def _find_customers(refs: set[str], emails: set[str], phones: set[str]) -> list[
         .filter(Q(external_ref__in=refs) | Q(lemail__in=emails) | Q(phone__in=phones))
         .order_by("id")
         .values_list(*columns)
+    )
+
+
+def _probe_each(table: str, columns: Sequence[str], condition: str) -> str:
+    """SQL that looks up the rows of ``table`` matching ``condition`` for each value of an
+    array parameter (``u.value``), one index probe a value. The LATERAL subquery (kept one
+    by OFFSET 0) fixes that plan: in the middle of a large import the table's statistics
+    are those of a far smaller table, and the planner's own choice was to scan all of it."""
+    return (
+        f"SELECT t.* FROM unnest(%s::text[]) AS u (value) CROSS JOIN LATERAL ("  # noqa: S608
+        f"SELECT {', '.join(columns)} FROM {table} WHERE {condition} OFFSET 0) AS t"
     )
 
 
@@ -434,6 +458,7 @@ def _ingest(rows, options, create_reasons, first_index, writer) -> IngestResult:
         raise ValueError(f"a batch holds at most {MAX_BATCH} rows")
     if parsed:
         with transaction.atomic():
+            _short_statements()
             # Erasure (docs/erasure.md): rows whose contact or customer identifiers are
             # tombstoned belong to an erased customer and are refused, so a re-import cannot
             # bring them back. One query for the batch, under the lock an erasure takes
@@ -452,6 +477,16 @@ def _ingest(rows, options, create_reasons, first_index, writer) -> IngestResult:
         ids = list(result.written_contact_ids)
         transaction.on_commit(lambda: enqueue_sentiment(ids))
     return result
+
+
+def _short_statements() -> None:
+    """PostgreSQL: no JIT compilation and no parallel workers for this transaction. Its
+    statements are many short lookups by index whose cost estimates, with the statistics of a
+    table an import is filling, are far off: JIT compiled a relinking query for longer than
+    it ran, and a parallel worker was started to scan customers instead of probing them."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0")
 
 
 def _write(
@@ -507,8 +542,8 @@ def _write(
     delta = RollupDelta()
     to_create: list[dict] = []
     to_update: list[dict] = []
-    relink_customers: set[int] = set()
-    times: list[datetime] = []
+    # Each customer's earliest and latest time touched: its repeat links are recomputed there.
+    spans: dict[int, tuple[datetime, datetime]] = {}
     for position, (_, record, refs, digest, current) in enumerate(changed):
         values = {
             "customer_id": customer_ids.get(position),
@@ -527,9 +562,8 @@ def _write(
             "road": record.road,
             "content_hash": digest,
         }
-        times.append(record.occurred_at)
         if values["customer_id"]:
-            relink_customers.add(values["customer_id"])
+            _widen(spans, values["customer_id"], record.occurred_at)
         if current is None:
             values["source"] = record.source
             values["external_id"] = record.external_id
@@ -539,25 +573,22 @@ def _write(
             values["sentiment"] = None  # the text may have changed: computed again after commit
             values["repeat_of_id"] = current["repeat_of_id"]  # kept unless relinking moves it
             delta.add_rows([current], sign=-1)
-            times.append(current["occurred_at"])
             if current["customer_id"]:
-                relink_customers.add(current["customer_id"])
+                _widen(spans, current["customer_id"], current["occurred_at"])
             to_update.append(values)
 
-    writer.create_contacts(to_create)  # sets each one's "id"
+    in_write_order = [record for _, record, _, _, _ in _in_write_order(changed)]
+    writer.create_contacts(to_create, in_write_order[: len(to_create)])  # sets each one's "id"
     if to_update:
         writer.update_contacts(to_update)
         writer.delete_messages([values["id"] for values in to_update])
     writer.create_messages(
-        (values["id"], message)
-        for values, (_, record, _, _, _) in zip(
-            to_create + to_update, _in_write_order(changed), strict=True
-        )
-        for message in record.messages
+        (values["id"], record)
+        for values, record in zip(to_create + to_update, in_write_order, strict=True)
     )
 
     written_ids = [values["id"] for values in to_create + to_update]
-    relinked = repeats_relink(customer_ids=relink_customers, since=min(times), until=max(times))
+    relinked = repeats_relink_spans(spans=spans)
     new_links = {change.contact_id: change.new_repeat_of for change in relinked}
     # What the written contacts now contribute, from the values just written (sentiment is
     # empty until it is computed again, repeat links are what the relinking left).
@@ -588,6 +619,14 @@ def _write(
     result.written_contact_ids.extend(written_ids)
 
 
+def _widen(spans: dict[int, tuple[datetime, datetime]], customer_id: int, at: datetime) -> None:
+    span = spans.get(customer_id)
+    if span is None:
+        spans[customer_id] = (at, at)
+    elif not span[0] <= at <= span[1]:
+        spans[customer_id] = (min(span[0], at), max(span[1], at))
+
+
 _EXISTING_FIELDS = ("source", "external_id", "content_hash", "customer_id", *CONTRIBUTION_FIELDS)
 
 
@@ -598,13 +637,12 @@ def _existing_contacts(records: list[ContactRecord]) -> dict[tuple[str, str], di
         by_source.setdefault(record.source, []).append(record.external_id)
     existing: dict[tuple[str, str], dict] = {}
     if connection.vendor == "postgresql":  # one array parameter instead of an IN list
-        sql = (
-            f"SELECT {', '.join(_EXISTING_FIELDS)} FROM {Contact._meta.db_table} "  # noqa: S608
-            "WHERE source = %s AND external_id = ANY(%s)"
+        sql = _probe_each(
+            Contact._meta.db_table, _EXISTING_FIELDS, "source = %s AND external_id = u.value"
         )
         with connection.cursor() as cursor:
             for source, external_ids in by_source.items():
-                cursor.execute(sql, [source, external_ids])
+                cursor.execute(sql, [array_literal(external_ids), source])
                 for values in cursor.fetchall():
                     row = dict(zip(_EXISTING_FIELDS, values, strict=True))
                     existing[(row["source"], row["external_id"])] = row

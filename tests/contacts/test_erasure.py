@@ -404,26 +404,46 @@ def test_a_reingested_row_of_an_erased_customer_is_refused(ann, cast):
     assert find_values(values_of_ann()) == []
 
 
-def test_the_erasure_check_is_one_query_a_batch(ann, cast):
+def test_the_erasure_check_is_two_queries_a_batch(ann, cast):
     erase(ann, cast)
     rows = [bob_row(n, customer_email=ANN["email"], customer_ref="") for n in range(10, 60)]
     options = parse_options()
     with CaptureQueriesContext(connection) as queries:
         result = contacts_ingest(rows=rows, options=options)
     assert len(result.rejected) == 50
-    # Everything is refused: one tombstone lookup for the 50 rows, taken under the erasure
-    # lock (PostgreSQL), and nothing else is read or written.
+    # Everything is refused: whether any tombstone exists, then one lookup for the 50 rows,
+    # taken under the erasure lock (PostgreSQL), and nothing else is read or written.
     statements = [query["sql"] for query in queries.captured_queries]
     lookups = [sql for sql in statements if ErasureTombstone._meta.db_table in sql]
-    assert len(lookups) == 1
+    assert len(lookups) == 2
     others = [
         sql
         for sql in statements
         if sql not in lookups
         and "SAVEPOINT" not in sql
         and "pg_advisory_xact_lock_shared" not in sql
+        and not sql.startswith("SET LOCAL jit = off")
     ]
     assert others == []
+
+
+def test_without_tombstones_no_row_is_hashed_and_one_query_checks(cast, monkeypatch):
+    from contacts.erasure import tombstones
+
+    def no_hashing(record):
+        raise AssertionError("hashed while no customer was ever erased")
+
+    monkeypatch.setattr(tombstones, "record_erasure_keys", no_hashing)
+    rows = [bob_row(n) for n in range(10, 20)]
+    with CaptureQueriesContext(connection) as queries:
+        result = contacts_ingest(rows=rows, options=parse_options())
+    assert result.created == 10
+    lookups = [
+        query["sql"]
+        for query in queries.captured_queries
+        if ErasureTombstone._meta.db_table in query["sql"]
+    ]
+    assert len(lookups) == 1
 
 
 def test_import_contacts_refuses_an_erased_customers_rows(ann, cast, tmp_path):

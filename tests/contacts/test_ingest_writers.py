@@ -122,3 +122,27 @@ def test_the_copy_and_orm_writers_store_the_same(cast):
     assert by_copy["contacts"]["call-2"][8] == ["billing", "late"]
     assert not any("4111" in message[-1] for message in by_copy["messages"])
     assert any(contact[16] for contact in by_copy["contacts"].values())  # repeats linked
+
+
+def test_array_literals_round_trip_any_text_and_ids():
+    from contacts.ingest.pgcopy import array_literal
+
+    texts = ['', 'plain', 'a,b', '{braces}', '"quoted"', "back\\slash\\", 'NULL', "tab\tand\nline",
+             "ünïcode ✓", " spaced "]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::text[], %s::bigint[]",
+            [array_literal(texts), array_literal([1, None, 2**62])],
+        )
+        assert cursor.fetchone() == (texts, [1, None, 2**62])
+        cursor.execute("SELECT %s::text[]", [array_literal([])])
+        assert cursor.fetchone() == ([],)
+
+
+def test_existing_contacts_are_found_by_ids_that_need_quoting(cast):
+    ids = ["a,b", "{x}", '"q"', "back\\slash", "NULL"]
+    contacts_ingest(rows=[row(n, external_id=external_id) for n, external_id in enumerate(ids)])
+    again = contacts_ingest(
+        rows=[row(n, external_id=external_id) for n, external_id in enumerate(ids)]
+    )
+    assert (again.created, again.unchanged) == (0, len(ids))

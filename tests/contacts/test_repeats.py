@@ -1,0 +1,108 @@
+"""Repeat links kept by ingestion equal links computed from scratch, whatever the batches do.
+
+Ingestion relinks each customer only around the times a batch touched for that customer; these
+tests check that narrow relinking against the definition: a contact is a repeat of the same
+customer's latest earlier contact (in (occurred_at, id) order) within the repeat window.
+"""
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from contacts.ingest.repeats import repeat_window
+from contacts.ingest.rollups import rollup_snapshot, rollups_rebuild
+from contacts.ingest.service import contacts_ingest
+from contacts.models import Contact
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 9, 1, tzinfo=UTC)
+
+
+def expected_links() -> dict[int, int | None]:
+    window = repeat_window()
+    links: dict[int, int | None] = {}
+    previous: dict[int, tuple[int, datetime]] = {}
+    for contact_id, customer_id, occurred_at in Contact.objects.order_by(
+        "occurred_at", "id"
+    ).values_list("id", "customer_id", "occurred_at"):
+        before = previous.get(customer_id) if customer_id else None
+        links[contact_id] = (
+            before[0] if before is not None and occurred_at - before[1] <= window else None
+        )
+        if customer_id:
+            previous[customer_id] = (contact_id, occurred_at)
+    return links
+
+
+def stored_links() -> dict[int, int | None]:
+    return dict(Contact.objects.values_list("id", "repeat_of_id"))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_links_after_random_batches_equal_links_from_scratch(cast, seed):
+    rng = random.Random(seed)
+    customers = [f"CRM-{n}" for n in range(5)]
+    known: list[str] = []  # external ids sent so far
+    for batch_number in range(10):
+        rows = []
+        for _ in range(rng.randint(1, 12)):
+            if known and rng.random() < 0.35:
+                external_id = rng.choice(known)  # an update: moves the contact in time or owner
+            else:
+                external_id = f"c-{len(known)}"
+                known.append(external_id)
+            if any(r["external_id"] == external_id for r in rows):
+                continue
+            rows.append(
+                {
+                    "source": "crm",
+                    "external_id": external_id,
+                    "channel": "phone",
+                    # Days apart over two months, so some contacts fall inside a window and
+                    # some do not; a few share the same instant.
+                    "occurred_at": (
+                        T0 + timedelta(hours=rng.choice([0, 12, 24]) * rng.randint(0, 120))
+                    ).isoformat(),
+                    "customer_ref": rng.choice(customers),
+                    "text": f"batch {batch_number}",
+                }
+            )
+        result = contacts_ingest(rows=rows)
+        assert not result.rejected
+        assert stored_links() == expected_links(), f"after batch {batch_number}"
+    kept = rollup_snapshot()
+    rollups_rebuild()
+    assert rollup_snapshot() == kept
+
+
+def test_a_batch_spread_over_a_year_links_each_customer_around_its_own_contacts(cast):
+    # One customer's contacts in March, another's in October, in one batch with a third
+    # customer's contact that lands between two stored ones.
+    contacts_ingest(
+        rows=[
+            {"source": "crm", "external_id": "a1", "channel": "email", "customer_ref": "A",
+             "occurred_at": "2026-03-01T10:00:00+00:00"},
+            {"source": "crm", "external_id": "c1", "channel": "email", "customer_ref": "C",
+             "occurred_at": "2026-06-01T10:00:00+00:00"},
+            {"source": "crm", "external_id": "c3", "channel": "email", "customer_ref": "C",
+             "occurred_at": "2026-06-09T10:00:00+00:00"},
+        ]
+    )  # fmt: skip
+    contacts_ingest(
+        rows=[
+            {"source": "crm", "external_id": "a2", "channel": "email", "customer_ref": "A",
+             "occurred_at": "2026-03-03T10:00:00+00:00"},
+            {"source": "crm", "external_id": "b1", "channel": "email", "customer_ref": "B",
+             "occurred_at": "2026-10-01T10:00:00+00:00"},
+            {"source": "crm", "external_id": "c2", "channel": "email", "customer_ref": "C",
+             "occurred_at": "2026-06-05T10:00:00+00:00"},
+        ]
+    )  # fmt: skip
+    by_ref = {c.external_id: c for c in Contact.objects.all()}
+    assert by_ref["a2"].repeat_of_id == by_ref["a1"].id
+    assert by_ref["b1"].repeat_of_id is None
+    assert by_ref["c2"].repeat_of_id == by_ref["c1"].id
+    assert by_ref["c3"].repeat_of_id == by_ref["c2"].id  # was c1's (8 days: none), now c2's
+    assert stored_links() == expected_links()
