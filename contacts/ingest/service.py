@@ -461,8 +461,9 @@ def _ingest(rows, options, create_reasons, first_index, writer) -> IngestResult:
             _short_statements()
             # Erasure (docs/erasure.md): rows whose contact or customer identifiers are
             # tombstoned belong to an erased customer and are refused, so a re-import cannot
-            # bring them back. One query for the batch, under the lock an erasure takes
-            # exclusively, so no erasure can commit between this check and the writes.
+            # bring them back. One query for the batch (two once tombstones exist), under the
+            # lock an erasure takes exclusively, so no erasure can commit between this check
+            # and the writes.
             hold_erasure_lock_shared()
             erased = erased_rows(parsed)
             if erased:
