@@ -136,8 +136,9 @@ def _is_text(value: str) -> bool:
 
 
 def _check_text(name: str, value: str) -> None:
-    """RowError(name, ...) for a string that can't be stored (a NUL or an unpaired surrogate);
-    text parse_row keeps without ``_text`` (tags, reason names) goes through here."""
+    """RowError(name, ...) for a string that can't be stored (a NUL or an unpaired surrogate):
+    every text parse_row keeps goes through here, through ``_text`` or directly (tags, reason
+    names)."""
     if "\x00" in value:
         raise RowError(name, NUL_REASON)
     if not value.isascii() and not _is_text(value):
@@ -154,10 +155,7 @@ def _text(row: Mapping, name: str, *, max_length: int, options: ParseOptions) ->
         else:
             raise RowError(name, "must be text")
     value = value.strip()
-    if "\x00" in value:
-        raise RowError(name, NUL_REASON)
-    if not value.isascii() and not _is_text(value):
-        raise RowError(name, NOT_TEXT_REASON)
+    _check_text(name, value)
     if len(value) > 2 * max_length + 100:  # too long whatever redaction does: spare the work
         raise RowError(name, f"is longer than {max_length} characters")
     if not value:

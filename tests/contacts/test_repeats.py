@@ -77,28 +77,26 @@ def test_links_after_random_batches_equal_links_from_scratch(cast, seed):
     assert rollup_snapshot() == kept
 
 
+def email(external_id: str, customer_ref: str, at: str) -> dict:
+    return {
+        "source": "crm",
+        "external_id": external_id,
+        "channel": "email",
+        "customer_ref": customer_ref,
+        "occurred_at": f"{at}T10:00:00+00:00",
+    }
+
+
 def test_a_batch_spread_over_a_year_links_each_customer_around_its_own_contacts(cast):
     # One customer's contacts in March, another's in October, in one batch with a third
     # customer's contact that lands between two stored ones.
     contacts_ingest(
-        rows=[
-            {"source": "crm", "external_id": "a1", "channel": "email", "customer_ref": "A",
-             "occurred_at": "2026-03-01T10:00:00+00:00"},
-            {"source": "crm", "external_id": "c1", "channel": "email", "customer_ref": "C",
-             "occurred_at": "2026-06-01T10:00:00+00:00"},
-            {"source": "crm", "external_id": "c3", "channel": "email", "customer_ref": "C",
-             "occurred_at": "2026-06-09T10:00:00+00:00"},
-        ]
+        rows=[email("a1", "A", "2026-03-01"), email("c1", "C", "2026-06-01"),
+              email("c3", "C", "2026-06-09")]
     )  # fmt: skip
     contacts_ingest(
-        rows=[
-            {"source": "crm", "external_id": "a2", "channel": "email", "customer_ref": "A",
-             "occurred_at": "2026-03-03T10:00:00+00:00"},
-            {"source": "crm", "external_id": "b1", "channel": "email", "customer_ref": "B",
-             "occurred_at": "2026-10-01T10:00:00+00:00"},
-            {"source": "crm", "external_id": "c2", "channel": "email", "customer_ref": "C",
-             "occurred_at": "2026-06-05T10:00:00+00:00"},
-        ]
+        rows=[email("a2", "A", "2026-03-03"), email("b1", "B", "2026-10-01"),
+              email("c2", "C", "2026-06-05")]
     )  # fmt: skip
     by_ref = {c.external_id: c for c in Contact.objects.all()}
     assert by_ref["a2"].repeat_of_id == by_ref["a1"].id
