@@ -26,6 +26,8 @@ from contacts.models import Contact, Customer, Message
 if TYPE_CHECKING:
     from contacts.ingest.records import ContactRecord
 
+COPY_CHUNK = 1 << 20  # characters handed to COPY at a time
+
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -125,7 +127,11 @@ def _copy_buffer(table: str, columns: Sequence[str], buffer: io.StringIO) -> Non
     """COPY the text-format lines written to ``buffer`` into ``table``."""
     buffer.seek(0)
     with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
+        # Read in chunks of a megabyte: at psycopg2's default of 8 KB, the ten megabytes of a
+        # batch's messages take a thousand round trips through Python.
+        cursor.cursor.copy_expert(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer, size=COPY_CHUNK
+        )
 
 
 def next_ids(table: str, count: int) -> list[int]:
@@ -222,11 +228,11 @@ def record_copy_text(record: "ContactRecord") -> tuple[str, tuple[str, ...]]:
 class CopyWriter:
     """The ingest writer for PostgreSQL (see contacts.ingest.service.Writer)."""
 
-    # sentiment and repeat_of start empty (NULL): sentiment is computed after commit, repeat
-    # links are set by the relinking that follows.
+    # sentiment starts empty (NULL): it is computed after commit. repeat_of is set when the
+    # service knows it already, else by the relinking that follows.
     CONTACT_COLUMNS = (
-        "id", "customer_id", "rep_id", "team_id", "reason_id", *CONTACT_RECORD_COLUMNS,
-        "created_at", "updated_at",
+        "id", "customer_id", "rep_id", "team_id", "reason_id", "repeat_of_id",
+        *CONTACT_RECORD_COLUMNS, "created_at", "updated_at",
     )  # fmt: skip
     MESSAGE_COLUMNS = ("contact_id", *MESSAGE_RECORD_COLUMNS)
     CUSTOMER_COLUMNS = ("id", "external_ref", "name", "email", "phone", "segment")
@@ -249,12 +255,17 @@ class CopyWriter:
             ],  # segment is a choice: nothing to escape
         )
 
+    def assign_contact_ids(self, rows: list[dict]) -> bool:
+        for values, new_id in zip(rows, next_ids(Contact._meta.db_table, len(rows)), strict=True):
+            values["id"] = new_id
+        return True
+
     def create_contacts(self, rows: list[dict], records: Sequence["ContactRecord"]) -> None:
         if not rows:
             return
+        if "id" not in rows[0]:
+            self.assign_contact_ids(rows)
         now = _field(timezone.now())
-        for values, new_id in zip(rows, next_ids(Contact._meta.db_table, len(rows)), strict=True):
-            values["id"] = new_id
         # The record's columns as the parsing formatted them, or formatted now; the columns
         # resolved here are ids.
         buffer = io.StringIO()
@@ -263,7 +274,8 @@ class CopyWriter:
             text = (record.copy_text or record_copy_text(record))[0]
             write(
                 f"{v['id']}\t{_int_or_null(v['customer_id'])}\t{_int_or_null(v['rep_id'])}\t"
-                f"{_int_or_null(v['team_id'])}\t{_int_or_null(v['reason_id'])}\t{text}\t"
+                f"{_int_or_null(v['team_id'])}\t{_int_or_null(v['reason_id'])}\t"
+                f"{_int_or_null(v.get('repeat_of_id'))}\t{text}\t"
                 f"{now}\t{now}\n"
             )
         _copy_buffer(Contact._meta.db_table, self.CONTACT_COLUMNS, buffer)

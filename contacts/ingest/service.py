@@ -28,7 +28,7 @@ from contacts.ingest.records import (
     RowError,
     parse_row,
 )
-from contacts.ingest.repeats import repeats_relink_spans
+from contacts.ingest.repeats import repeat_window, repeats_relink_spans
 from contacts.ingest.rollups import CONTRIBUTION_FIELDS, RollupDelta, contribution_rows
 from contacts.models import Contact, ContactReason, Customer, Message, RedactionPattern
 from contacts.redaction import compile_extra_pattern
@@ -169,9 +169,14 @@ class Writer(Protocol):
         """Insert new customers (objects with pk None, external_ref, name, email, phone and
         segment) and set their pk."""
 
+    def assign_contact_ids(self, rows: list[dict]) -> bool:
+        """Set each new contact's "id" ahead of create_contacts, if this writer can; returns
+        whether it did."""
+
     def create_contacts(self, rows: list[dict], records: Sequence[ContactRecord]) -> None:
         """Insert contacts (dicts of column values, each made from the record at the same
-        position) and set each one's "id"."""
+        position, "repeat_of_id" among them when known) and set each one's "id" unless
+        assign_contact_ids did."""
 
     def update_contacts(self, rows: list[dict]) -> None:
         """Set CONTACT_UPDATE_FIELDS of existing contacts (dicts with "id")."""
@@ -197,6 +202,9 @@ class OrmWriter:
         Customer.objects.bulk_create(models, batch_size=2000)
         for customer, model in zip(customers, models, strict=True):
             customer.pk = model.pk
+
+    def assign_contact_ids(self, rows: list[dict]) -> bool:
+        return False  # the database assigns them as it inserts
 
     def create_contacts(self, rows: list[dict], records: Sequence[ContactRecord]) -> None:
         contacts = [Contact(**values) for values in rows]
@@ -264,8 +272,11 @@ class _NewCustomer(_KnownCustomer):
         self.segment = segment
 
 
-def _match_customers(records: list[ContactRecord], writer: Writer) -> dict[int, int]:
-    """Customer id for each record position that names a customer; creates the missing ones.
+def _match_customers(
+    records: list[ContactRecord], writer: Writer
+) -> tuple[dict[int, int], set[int]]:
+    """Customer id for each record position that names a customer, and the ids of the
+    customers created for them (the missing ones).
 
     Matching order: external ref, then email (case-insensitive), then phone."""
     refs = {r.customer_ref for r in records if r.customer_ref}
@@ -333,7 +344,8 @@ def _match_customers(records: list[ContactRecord], writer: Writer) -> dict[int, 
             ["external_ref", "name", "email", "phone"],
             batch_size=1000,
         )
-    return {position: customer.pk for position, customer in result.items()}
+    positions = {position: customer.pk for position, customer in result.items()}
+    return positions, {customer.pk for customer in to_create}
 
 
 def _find_customers(refs: set[str], emails: set[str], phones: set[str]) -> list[tuple]:
@@ -539,7 +551,9 @@ def _write(
         return
 
     writer = writer or default_writer()
-    customer_ids = _match_customers([record for _, record, _, _, _ in changed], writer)
+    customer_ids, new_customers = _match_customers(
+        [record for _, record, _, _, _ in changed], writer
+    )
     delta = RollupDelta()
     to_create: list[dict] = []
     to_update: list[dict] = []
@@ -563,8 +577,6 @@ def _write(
             "road": record.road,
             "content_hash": digest,
         }
-        if values["customer_id"]:
-            _widen(spans, values["customer_id"], record.occurred_at)
         if current is None:
             values["source"] = record.source
             values["external_id"] = record.external_id
@@ -574,9 +586,21 @@ def _write(
             values["sentiment"] = None  # the text may have changed: computed again after commit
             values["repeat_of_id"] = current["repeat_of_id"]  # kept unless relinking moves it
             delta.add_rows([current], sign=-1)
-            if current["customer_id"]:
+            if current["customer_id"]:  # where it was, later contacts may lose their link
                 _widen(spans, current["customer_id"], current["occurred_at"])
             to_update.append(values)
+
+    # A customer this batch created has no contacts but the batch's: when they are all new
+    # and their ids are known ahead, their repeat links are computed here and written with
+    # them. Every other customer is relinked in the database after the writes, between the
+    # earliest and latest time the batch touched for it.
+    linked_here: set[int] = set()
+    if new_customers and writer.assign_contact_ids(to_create):
+        linked_here = new_customers - {values["customer_id"] for values in to_update}
+        _link_within_batch(to_create, linked_here)
+    for values in to_create + to_update:
+        if values["customer_id"] and values["customer_id"] not in linked_here:
+            _widen(spans, values["customer_id"], values["occurred_at"])
 
     in_write_order = [record for _, record, _, _, _ in _in_write_order(changed)]
     writer.create_contacts(to_create, in_write_order[: len(to_create)])  # sets each one's "id"
@@ -618,6 +642,27 @@ def _write(
     result.created += len(to_create)
     result.updated += len(to_update)
     result.written_contact_ids.extend(written_ids)
+
+
+def _link_within_batch(rows: list[dict], customer_ids: set[int]) -> None:
+    """Set "repeat_of_id" of the new contacts (with ids) of customers whose every contact is
+    among them, as repeats_relink would: each one's previous contact of the same customer in
+    (occurred_at, id) order, if within the repeat window."""
+    window = repeat_window()
+    by_customer: dict[int, list[dict]] = {}
+    for values in rows:
+        if values["customer_id"] in customer_ids:
+            by_customer.setdefault(values["customer_id"], []).append(values)
+    for contacts in by_customer.values():
+        if len(contacts) > 1:
+            contacts.sort(key=lambda values: (values["occurred_at"], values["id"]))
+        previous = None
+        for values in contacts:
+            if previous is not None and values["occurred_at"] - previous["occurred_at"] <= window:
+                values["repeat_of_id"] = previous["id"]
+            else:
+                values["repeat_of_id"] = None
+            previous = values
 
 
 def _widen(spans: dict[int, tuple[datetime, datetime]], customer_id: int, at: datetime) -> None:

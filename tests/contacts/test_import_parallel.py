@@ -4,6 +4,7 @@ results: batches, line numbers, error reports, interruptions and re-runs."""
 
 import gzip
 import json
+import threading
 
 import pytest
 
@@ -123,3 +124,25 @@ def test_rejected_rows_and_unknown_fields_of_every_batch_are_reported(cast, fork
     assert sorted(Contact.objects.values_list("external_id", flat=True)) == [
         "n-1", "n-2", "n-4", "n-6", "n-8", "n-9",
     ]  # fmt: skip
+
+
+def test_a_writing_failure_stops_the_processes_and_the_receiving_thread(
+    cast, forked, tmp_path, monkeypatch
+):
+    # Batch 2 is being received and unpacked in a thread when batch 1 fails to be written.
+    lines = [f"crm,w-{n},email,2026-11-01T10:00:00Z,,Ticket {n}\n" for n in range(12)]
+    path = write(tmp_path, "w.csv", HEADER + "".join(lines))
+
+    def broken(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(imports, "contacts_ingest", broken)
+    with pytest.raises(RuntimeError, match="went away"):
+        import_file(path=path, batch_size=3)
+
+    assert forked == [1]
+    assert ImportRun.objects.get().status == "failed"
+    receiving = [t for t in threading.enumerate() if t.name.startswith("voc-batches")]
+    for thread in receiving:
+        thread.join(timeout=10)
+    assert not any(thread.is_alive() for thread in receiving)

@@ -9,11 +9,12 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 
 from contacts.ingest.repeats import repeat_window
 from contacts.ingest.rollups import rollup_snapshot, rollups_rebuild
 from contacts.ingest.service import contacts_ingest
-from contacts.models import Contact
+from contacts.models import Contact, Customer
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +44,11 @@ def stored_links() -> dict[int, int | None]:
 @pytest.mark.parametrize("seed", range(12))
 def test_links_after_random_batches_equal_links_from_scratch(cast, seed):
     rng = random.Random(seed)
-    customers = [f"CRM-{n}" for n in range(5)]
     known: list[str] = []  # external ids sent so far
     for batch_number in range(10):
+        # Customers come and stay: each batch may bring new ones (their links are computed
+        # before the writes) besides the stored ones (relinked in the database after them).
+        customers = [f"CRM-{n}" for n in range(3 + 2 * batch_number)]
         rows = []
         for _ in range(rng.randint(1, 12)):
             if known and rng.random() < 0.35:
@@ -104,3 +107,43 @@ def test_a_batch_spread_over_a_year_links_each_customer_around_its_own_contacts(
     assert by_ref["c2"].repeat_of_id == by_ref["c1"].id
     assert by_ref["c3"].repeat_of_id == by_ref["c2"].id  # was c1's (8 days: none), now c2's
     assert stored_links() == expected_links()
+
+
+def test_a_new_customers_contacts_are_linked_among_themselves(cast, monkeypatch):
+    from contacts.ingest import service
+
+    relinked_customers = []
+    real = service.repeats_relink_spans
+
+    def recording(*, spans):
+        relinked_customers.extend(spans)
+        return real(spans=spans)
+
+    monkeypatch.setattr(service, "repeats_relink_spans", recording)
+    contacts_ingest(rows=[email("a1", "A", "2026-03-01")])
+    # N is new, with three contacts (two at the same instant: ordered by id) and a stored
+    # contact moved to it; M is new with new contacts only; A is stored.
+    contacts_ingest(
+        rows=[email("n1", "N", "2026-05-01"), email("n2", "N", "2026-05-03"),
+              email("n3", "N", "2026-05-03"), email("a1", "N", "2026-05-04"),
+              email("m1", "M", "2026-07-01"), email("m2", "M", "2026-07-20"),
+              email("m3", "M", "2026-07-25"), email("a2", "A", "2026-03-02")]
+    )  # fmt: skip
+    by_ref = {c.external_id: c for c in Contact.objects.all()}
+    assert by_ref["n2"].repeat_of_id == by_ref["n1"].id
+    assert by_ref["n3"].repeat_of_id == by_ref["n2"].id
+    assert by_ref["a1"].repeat_of_id == by_ref["n3"].id
+    assert by_ref["m1"].repeat_of_id is None
+    assert by_ref["m2"].repeat_of_id is None  # 19 days after m1
+    assert by_ref["m3"].repeat_of_id == by_ref["m2"].id
+    assert by_ref["a2"].repeat_of_id is None  # a1 moved away
+    assert stored_links() == expected_links()
+    kept = rollup_snapshot()
+    rollups_rebuild()
+    assert rollup_snapshot() == kept
+    # On PostgreSQL, ids are drawn before the COPY and M's links are written with its
+    # contacts: M is not relinked afterwards. N has a stored contact moved to it, so it is.
+    customer_ids = {c.external_ref: c.id for c in Customer.objects.all()}
+    assert {customer_ids["A"], customer_ids["N"]} <= set(relinked_customers)
+    linked_before = connection.vendor == "postgresql"
+    assert (customer_ids["M"] not in relinked_customers) == linked_before
