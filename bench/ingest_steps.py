@@ -112,13 +112,22 @@ def server_counters() -> dict[str, int]:
             "WHERE relname = 'contacts_contactrollup'"
         )
         inserted, updated, hot = cursor.fetchone()
-        cursor.execute("SELECT buffers_backend, buffers_clean FROM pg_stat_bgwriter")
-        backend_writes, cleaner_writes = cursor.fetchone()
+        cursor.execute(
+            "SELECT buffers_backend, buffers_clean, checkpoints_timed + checkpoints_req "
+            "FROM pg_stat_bgwriter"
+        )
+        backend_writes, cleaner_writes, checkpoints = cursor.fetchone()
+        cursor.execute("SELECT wal_records, wal_fpi, wal_bytes FROM pg_stat_wal")
+        wal_records, wal_fpi, wal_bytes = cursor.fetchone()
     return {
         "pages found in shared buffers": hit,
         "pages read from the operating system": read,
         "pages the server process wrote out itself": backend_writes,
         "pages the background writer wrote out": cleaner_writes,
+        "checkpoints": checkpoints,
+        "WAL records": wal_records,
+        "WAL full-page images": wal_fpi,
+        "WAL megabytes": int(wal_bytes) // 1_000_000,
         "rollup rows inserted": inserted,
         "rollup rows updated": updated,
         "  of which in place (HOT)": hot,

@@ -146,11 +146,12 @@ def _apply_staged(upsert: str, changed: list[tuple[Key, list[int]]]) -> None:
             )
             cursor.execute(f"TRUNCATE {staging}")
         # Keys and totals are dates, integers and channel choices: written without escaping.
+        days = {day: day.isoformat() for day in {key[0] for key, _ in changed}}
         copy_lines(
             staging,
             ["day", "reason_id", "channel", "team_id", *COLUMNS],
             [
-                f"{day.isoformat()}\t{reason}\t{channel}\t{team}\t{a}\t{b}\t{c}\t{d}\n"
+                f"{days[day]}\t{reason}\t{channel}\t{team}\t{a}\t{b}\t{c}\t{d}\n"
                 for (day, reason, channel, team), (a, b, c, d) in changed
             ],
         )

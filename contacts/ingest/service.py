@@ -403,6 +403,13 @@ def _index_customer(customer: _KnownCustomer, by_ref: dict, by_email: dict, by_p
 
 def _fill_blanks(customer: _KnownCustomer, record: ContactRecord) -> bool:
     """What the CRM left empty, a contact may fill; it never overwrites."""
+    if not (
+        (record.customer_name and not customer.name)
+        or (record.customer_email and not customer.email)
+        or (record.customer_phone and not customer.phone)
+        or (record.customer_ref and not customer.external_ref)
+    ):
+        return False  # the usual case, checked without the loop below
     changed = False
     for attribute, value in (
         ("external_ref", record.customer_ref),

@@ -137,6 +137,13 @@ def test_array_literals_round_trip_any_text_and_ids():
         assert cursor.fetchone() == (texts, [1, None, 2**62])
         cursor.execute("SELECT %s::text[]", [array_literal([])])
         assert cursor.fetchone() == ([],)
+        # Arrays of ids alone, or of texts with no quote or backslash, take a shorter way.
+        plain = [text for text in texts if '"' not in text and "\\" not in text]
+        cursor.execute(
+            "SELECT %s::text[], %s::bigint[], %s::bigint[]",
+            [array_literal(plain), array_literal(n for n in (3, 1, 2)), array_literal({7})],
+        )
+        assert cursor.fetchone() == (plain, [3, 1, 2], [7])
 
 
 def test_existing_contacts_are_found_by_ids_that_need_quoting(cast):
