@@ -38,7 +38,9 @@ STEPS = (
     ("contacts.ingest.pgcopy.CopyWriter", "update_contacts", "contacts update"),
     ("contacts.ingest.pgcopy.CopyWriter", "delete_messages", "messages delete"),
     ("contacts.ingest.pgcopy.CopyWriter", "create_messages", "messages COPY"),
-    ("contacts.ingest.service", "repeats_relink_spans", "repeat relinking"),
+    ("contacts.ingest.service", "repeats_link_ahead", "repeat links, before the writes"),
+    ("contacts.ingest.service", "repeats_save_links", "repeat links of stored contacts"),
+    ("contacts.ingest.service", "repeats_relink_spans", "repeat relinking after the writes"),
     ("contacts.ingest.rollups.RollupDelta", "add_rows", "rollup contributions"),
     ("contacts.ingest.rollups.RollupDelta", "apply", "rollup upsert"),
 )

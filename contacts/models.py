@@ -72,9 +72,7 @@ class Customer(models.Model):
     name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(max_length=254, blank=True)
     phone = models.CharField(max_length=32, blank=True, help_text="E.164, e.g. +15551234567")
-    segment = models.CharField(
-        max_length=20, choices=Segment.choices, default=Segment.CONSUMER
-    )
+    segment = models.CharField(max_length=20, choices=Segment.choices, default=Segment.CONSUMER)
     merged_into = models.ForeignKey(
         "self",
         null=True,

@@ -4,10 +4,12 @@ most recent such contact.
 
 A contact added, moved or removed at time t can only change the links of that customer's
 contacts in (t, t + window], so relinking looks at that span, plus one window before it for
-the candidates.
+the candidates. Ingestion on PostgreSQL computes a batch's links before it writes the batch
+(``repeats_link_ahead``), so new rows are written with their links; everything else relinks
+after its writes (``repeats_relink``, ``repeats_relink_spans``). Both give the same links.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -137,6 +139,112 @@ def repeats_relink_spans(*, spans: Mapping[int, tuple[datetime, datetime]]) -> l
             batch_size=1000,
         )
     return changes
+
+
+# PostgreSQL, before a batch's writes: the stored contacts of each customer within its span
+# (and one window either side), found by one walk of the (customer, occurred_at) index per
+# customer, as in _CHANGED_LINKS_SQL.
+_STORED_NEAR_SQL = """
+WITH spans AS (
+    SELECT customer_id,
+           timestamptz 'epoch' + low * interval '1 microsecond' AS low,
+           timestamptz 'epoch' + high * interval '1 microsecond' AS high
+    FROM unnest(%(customers)s::bigint[], %(lows)s::bigint[], %(highs)s::bigint[])
+        AS u (customer_id, low, high)
+)
+SELECT t.*
+FROM spans AS s
+CROSS JOIN LATERAL (
+    SELECT id, customer_id, occurred_at, repeat_of_id, reason_id, channel, team_id,
+           handle_seconds, sentiment
+    FROM {table}
+    WHERE customer_id = s.customer_id
+        AND occurred_at >= s.low - %(window)s AND occurred_at <= s.high + %(window)s
+    OFFSET 0  -- kept a subquery: see _CHANGED_LINKS_SQL
+) AS t
+"""
+_NEAR_FIELDS = (
+    "id", "customer_id", "occurred_at", "repeat_of_id", "reason_id", "channel", "team_id",
+    "handle_seconds", "sentiment",
+)  # fmt: skip
+
+
+def repeats_link_ahead(
+    *,
+    rows: Sequence[dict],
+    spans: Mapping[int, tuple[datetime, datetime]],
+    new_customers: Collection[int] = (),
+) -> list[Relink]:
+    """PostgreSQL: the repeat links a batch's writes will need, computed before them.
+
+    ``rows`` are the contacts the batch is about to create or update, as they will be (dicts
+    with "id", "customer_id" and "occurred_at"); ``spans`` is what repeats_relink_spans
+    takes, for their customers and the customers updated contacts are leaving;
+    ``new_customers`` were created by the batch and have no stored contacts to read. Sets
+    each row's "repeat_of_id", and returns the stored contacts whose link must change (with
+    their rollup fields in ``row``), for repeats_save_links once the rows are written: the
+    same links repeats_relink_spans would leave after the writes, without reading back what
+    the batch wrote or rewriting the rows it just wrote."""
+    window = repeat_window()
+    written = {values["id"] for values in rows}
+    by_customer: dict[int, list[tuple[datetime, int, dict, bool]]] = {}
+    for values in rows:
+        customer_id = values["customer_id"]
+        if customer_id:
+            by_customer.setdefault(customer_id, []).append(
+                (values["occurred_at"], values["id"], values, True)
+            )
+        else:
+            values["repeat_of_id"] = None  # no customer, no repeat
+    to_read = sorted(customer_id for customer_id in spans if customer_id not in new_customers)
+    if to_read:
+        params = {
+            "customers": array_literal(to_read),
+            "lows": array_literal((spans[c][0] - _EPOCH) // _MICROSECOND for c in to_read),
+            "highs": array_literal((spans[c][1] - _EPOCH) // _MICROSECOND for c in to_read),
+            "window": window,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(_STORED_NEAR_SQL.format(table=Contact._meta.db_table), params)
+            for values in cursor.fetchall():
+                if values[0] not in written:  # an updated contact counts as it will be
+                    stored = dict(zip(_NEAR_FIELDS, values, strict=True))
+                    by_customer.setdefault(stored["customer_id"], []).append(
+                        (stored["occurred_at"], stored["id"], stored, False)
+                    )
+    changes: list[Relink] = []
+    for customer_id, contacts in by_customer.items():
+        low = spans[customer_id][0]
+        contacts.sort(key=lambda item: (item[0], item[1]))
+        previous: tuple[datetime, int] | None = None
+        for occurred_at, contact_id, values, batch_row in contacts:
+            if occurred_at >= low:  # earlier ones only lead to the span: their links stay
+                expected = (
+                    previous[1]
+                    if previous is not None and occurred_at - previous[0] <= window
+                    else None
+                )
+                if batch_row:
+                    values["repeat_of_id"] = expected
+                elif expected != values["repeat_of_id"]:
+                    old = values["repeat_of_id"]
+                    values["repeat_of_id"] = expected
+                    changes.append(Relink(contact_id, old, expected, values))
+            previous = (occurred_at, contact_id)
+    return changes
+
+
+def repeats_save_links(changes: Sequence[Relink]) -> None:
+    """Save the links repeats_link_ahead found changed (PostgreSQL)."""
+    if changes:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _SAVE_LINKS_SQL.format(table=Contact._meta.db_table),
+                [
+                    array_literal(change.contact_id for change in changes),
+                    array_literal(change.new_repeat_of for change in changes),
+                ],
+            )
 
 
 def _relink_in_sql(

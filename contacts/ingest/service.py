@@ -28,7 +28,11 @@ from contacts.ingest.records import (
     RowError,
     parse_row,
 )
-from contacts.ingest.repeats import repeat_window, repeats_relink_spans
+from contacts.ingest.repeats import (
+    repeats_link_ahead,
+    repeats_relink_spans,
+    repeats_save_links,
+)
 from contacts.ingest.rollups import CONTRIBUTION_FIELDS, RollupDelta, contribution_rows
 from contacts.models import Contact, ContactReason, Customer, Message, RedactionPattern
 from contacts.redaction import compile_extra_pattern
@@ -158,7 +162,7 @@ class _Lookups:
 CONTACT_UPDATE_FIELDS = (
     "customer_id", "channel", "direction", "occurred_at", "rep_id", "team_id", "reason_id",
     "tags", "subject", "notes", "handle_seconds", "outcome", "first_contact_resolution", "road",
-    "sentiment", "content_hash",
+    "sentiment", "content_hash", "repeat_of_id",
 )  # fmt: skip
 
 
@@ -597,17 +601,19 @@ def _write(
                 _widen(spans, current["customer_id"], current["occurred_at"])
             to_update.append(values)
 
-    # A customer this batch created has no contacts but the batch's: when they are all new
-    # and their ids are known ahead, their repeat links are computed here and written with
-    # them. Every other customer is relinked in the database after the writes, between the
-    # earliest and latest time the batch touched for it.
-    linked_here: set[int] = set()
-    if new_customers and writer.assign_contact_ids(to_create):
-        linked_here = new_customers - {values["customer_id"] for values in to_update}
-        _link_within_batch(to_create, linked_here)
     for values in to_create + to_update:
-        if values["customer_id"] and values["customer_id"] not in linked_here:
+        if values["customer_id"]:
             _widen(spans, values["customer_id"], values["occurred_at"])
+
+    # Repeat links: where the writer gives new contacts their ids first (PostgreSQL), they are
+    # computed before the writes, from the stored contacts around each span, and written with
+    # the rows; only stored contacts whose link changes are updated afterwards. Elsewhere the
+    # customers are relinked after the writes.
+    linked_ahead = writer.assign_contact_ids(to_create)
+    if linked_ahead:
+        relinked = repeats_link_ahead(
+            rows=to_create + to_update, spans=spans, new_customers=new_customers
+        )
 
     in_write_order = [record for _, record, _, _, _ in _in_write_order(changed)]
     writer.create_contacts(to_create, in_write_order[: len(to_create)])  # sets each one's "id"
@@ -620,7 +626,10 @@ def _write(
     )
 
     written_ids = [values["id"] for values in to_create + to_update]
-    relinked = repeats_relink_spans(spans=spans)
+    if linked_ahead:
+        repeats_save_links(relinked)
+    else:
+        relinked = repeats_relink_spans(spans=spans)
     new_links = {change.contact_id: change.new_repeat_of for change in relinked}
     # What the written contacts now contribute, from the values just written (sentiment is
     # empty until it is computed again, repeat links are what the relinking left).
@@ -649,27 +658,6 @@ def _write(
     result.created += len(to_create)
     result.updated += len(to_update)
     result.written_contact_ids.extend(written_ids)
-
-
-def _link_within_batch(rows: list[dict], customer_ids: set[int]) -> None:
-    """Set "repeat_of_id" of the new contacts (with ids) of customers whose every contact is
-    among them, as repeats_relink would: each one's previous contact of the same customer in
-    (occurred_at, id) order, if within the repeat window."""
-    window = repeat_window()
-    by_customer: dict[int, list[dict]] = {}
-    for values in rows:
-        if values["customer_id"] in customer_ids:
-            by_customer.setdefault(values["customer_id"], []).append(values)
-    for contacts in by_customer.values():
-        if len(contacts) > 1:
-            contacts.sort(key=lambda values: (values["occurred_at"], values["id"]))
-        previous = None
-        for values in contacts:
-            if previous is not None and values["occurred_at"] - previous["occurred_at"] <= window:
-                values["repeat_of_id"] = previous["id"]
-            else:
-                values["repeat_of_id"] = None
-            previous = values
 
 
 def _widen(spans: dict[int, tuple[datetime, datetime]], customer_id: int, at: datetime) -> None:
