@@ -97,6 +97,8 @@ def upkeep_clock():
 
     patches = [
         (service, "contribution_rows", "rollups"),
+        (service, "repeats_link_ahead", "repeats"),
+        (service, "repeats_save_links", "repeats"),
         (service, "repeats_relink_spans", "repeats"),
         (rollups.RollupDelta, "add_rows", "rollups"),
         (rollups.RollupDelta, "apply", "rollups"),

@@ -595,7 +595,8 @@ def _write(
         else:
             values["id"] = current["id"]
             values["sentiment"] = None  # the text may have changed: computed again after commit
-            values["repeat_of_id"] = current["repeat_of_id"]  # kept unless relinking moves it
+            # Kept unless relinking moves it; a contact left without a customer repeats nothing.
+            values["repeat_of_id"] = current["repeat_of_id"] if values["customer_id"] else None
             delta.add_rows([current], sign=-1)
             if current["customer_id"]:  # where it was, later contacts may lose their link
                 _widen(spans, current["customer_id"], current["occurred_at"])

@@ -150,3 +150,16 @@ def test_new_and_stored_customers_and_a_moved_contact_in_one_batch(cast, monkeyp
         assert relinked_after_writes == []
     else:
         assert set(relinked_after_writes) >= {customer_ids[ref] for ref in "ANM"}
+
+
+def test_a_repeat_contact_that_loses_its_customer_is_no_repeat(cast):
+    contacts_ingest(rows=[email("a1", "A", "2026-03-01"), email("a2", "A", "2026-03-02")])
+    assert Contact.objects.get(external_id="a2").repeat_of_id is not None
+    result = contacts_ingest(rows=[email("a2", "", "2026-03-02")])
+    assert result.updated == 1
+    contact = Contact.objects.get(external_id="a2")
+    assert (contact.customer_id, contact.repeat_of_id) == (None, None)
+    assert stored_links() == expected_links()
+    kept = rollup_snapshot()
+    rollups_rebuild()
+    assert rollup_snapshot() == kept
