@@ -37,23 +37,20 @@ class Relink:
     row: dict | None = None
 
 
-# PostgreSQL: the window function pairs each contact with the same customer's previous one in
-# (occurred_at, id) order, exactly as the loop in repeats_relink does, and only the links that
-# change come back, with what the rollups need of those contacts. Each customer's contacts are
-# read over that customer's own span with a LATERAL subquery, i.e. one walk of the (customer,
-# occurred_at) index per customer, whatever the planner believes: in the middle of a large
-# import the statistics are stale, and a plan that scans every contact in the time span costs
-# a whole-table read. Spans are given in microseconds since the epoch (exact, and cheaper to
-# pass than timestamps).
-_CHANGED_LINKS_SQL = """
-WITH spans AS (
+# PostgreSQL: each customer's contacts over its own span (one window either side), read with
+# a LATERAL subquery, i.e. one walk of the (customer, occurred_at) index per customer,
+# whatever the planner believes: in the middle of a large import the statistics are stale, and
+# a plan that scans every contact in the time span costs a whole-table read. Spans are given
+# in microseconds since the epoch (exact, and cheaper to pass than timestamps).
+_SPANS = """
+spans AS (
     SELECT customer_id,
            timestamptz 'epoch' + low * interval '1 microsecond' AS low,
            timestamptz 'epoch' + high * interval '1 microsecond' AS high
     FROM unnest(%(customers)s::bigint[], %(lows)s::bigint[], %(highs)s::bigint[])
         AS u (customer_id, low, high)
-), ordered AS (
-    SELECT t.*, s.low, lag(t.id) OVER w AS previous_id, lag(t.occurred_at) OVER w AS previous_at
+)"""
+_CONTACTS_IN_SPANS = """
     FROM spans AS s
     CROSS JOIN LATERAL (
         SELECT id, customer_id, occurred_at, repeat_of_id, reason_id, channel, team_id,
@@ -62,7 +59,14 @@ WITH spans AS (
         WHERE customer_id = s.customer_id
             AND occurred_at >= s.low - %(window)s AND occurred_at <= s.high + %(window)s
         OFFSET 0  -- kept a subquery: the planner would otherwise flatten it into a join
-    ) AS t
+    ) AS t"""
+# After the writes: the window function pairs each contact with the same customer's previous
+# one in (occurred_at, id) order, exactly as the loop in repeats_relink does, and only the
+# links that change come back, with what the rollups need of those contacts.
+_CHANGED_LINKS_SQL = f"""
+WITH {_SPANS}, ordered AS (
+    SELECT t.*, s.low, lag(t.id) OVER w AS previous_id, lag(t.occurred_at) OVER w AS previous_at
+    {_CONTACTS_IN_SPANS}
     WINDOW w AS (PARTITION BY t.customer_id ORDER BY t.occurred_at, t.id)
 ), expected AS (
     SELECT *,
@@ -74,7 +78,9 @@ SELECT id, repeat_of_id, new_repeat_of, occurred_at, reason_id, channel, team_id
        handle_seconds, sentiment
 FROM expected
 WHERE new_repeat_of IS DISTINCT FROM repeat_of_id
-"""
+"""  # noqa: S608 (put together from the constants above)
+# Before a batch's writes (repeats_link_ahead): the stored contacts themselves.
+_STORED_NEAR_SQL = f"WITH {_SPANS} SELECT t.* {_CONTACTS_IN_SPANS}"
 # Saved in a second statement: from arrays, whose length the planner knows, so it looks the
 # contacts up by id (one statement with the query above misjudges how many links change and
 # may scan the whole table to join them).
@@ -141,28 +147,6 @@ def repeats_relink_spans(*, spans: Mapping[int, tuple[datetime, datetime]]) -> l
     return changes
 
 
-# PostgreSQL, before a batch's writes: the stored contacts of each customer within its span
-# (and one window either side), found by one walk of the (customer, occurred_at) index per
-# customer, as in _CHANGED_LINKS_SQL.
-_STORED_NEAR_SQL = """
-WITH spans AS (
-    SELECT customer_id,
-           timestamptz 'epoch' + low * interval '1 microsecond' AS low,
-           timestamptz 'epoch' + high * interval '1 microsecond' AS high
-    FROM unnest(%(customers)s::bigint[], %(lows)s::bigint[], %(highs)s::bigint[])
-        AS u (customer_id, low, high)
-)
-SELECT t.*
-FROM spans AS s
-CROSS JOIN LATERAL (
-    SELECT id, customer_id, occurred_at, repeat_of_id, reason_id, channel, team_id,
-           handle_seconds, sentiment
-    FROM {table}
-    WHERE customer_id = s.customer_id
-        AND occurred_at >= s.low - %(window)s AND occurred_at <= s.high + %(window)s
-    OFFSET 0  -- kept a subquery: see _CHANGED_LINKS_SQL
-) AS t
-"""
 _NEAR_FIELDS = (
     "id", "customer_id", "occurred_at", "repeat_of_id", "reason_id", "channel", "team_id",
     "handle_seconds", "sentiment",
@@ -198,14 +182,11 @@ def repeats_link_ahead(
             values["repeat_of_id"] = None  # no customer, no repeat
     to_read = sorted(customer_id for customer_id in spans if customer_id not in new_customers)
     if to_read:
-        params = {
-            "customers": array_literal(to_read),
-            "lows": array_literal((spans[c][0] - _EPOCH) // _MICROSECOND for c in to_read),
-            "highs": array_literal((spans[c][1] - _EPOCH) // _MICROSECOND for c in to_read),
-            "window": window,
-        }
         with connection.cursor() as cursor:
-            cursor.execute(_STORED_NEAR_SQL.format(table=Contact._meta.db_table), params)
+            cursor.execute(
+                _STORED_NEAR_SQL.format(table=Contact._meta.db_table),
+                _span_params(spans, to_read, window),
+            )
             for values in cursor.fetchall():
                 if values[0] not in written:  # an updated contact counts as it will be
                     stored = dict(zip(_NEAR_FIELDS, values, strict=True))
@@ -247,16 +228,22 @@ def repeats_save_links(changes: Sequence[Relink]) -> None:
             )
 
 
-def _relink_in_sql(
-    spans: Mapping[int, tuple[datetime, datetime]], window: timedelta
-) -> list[Relink]:
-    customers = sorted(spans)
-    params = {
+def _span_params(
+    spans: Mapping[int, tuple[datetime, datetime]], customers: list[int], window: timedelta
+) -> dict:
+    """The parameters of _SPANS and _CONTACTS_IN_SPANS for these customers."""
+    return {
         "customers": array_literal(customers),
         "lows": array_literal((spans[c][0] - _EPOCH) // _MICROSECOND for c in customers),
         "highs": array_literal((spans[c][1] - _EPOCH) // _MICROSECOND for c in customers),
         "window": window,
     }
+
+
+def _relink_in_sql(
+    spans: Mapping[int, tuple[datetime, datetime]], window: timedelta
+) -> list[Relink]:
+    params = _span_params(spans, sorted(spans), window)
     table = Contact._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(_CHANGED_LINKS_SQL.format(table=table), params)
