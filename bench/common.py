@@ -1,6 +1,7 @@
 """Shared set-up for the benchmarks: a dedicated PostgreSQL database, Django, and
 deterministic contact rows of realistic size (~300 characters of message each)."""
 
+import contextlib
 import os
 import random
 import sys
@@ -134,3 +135,34 @@ class Timer:
         seconds = time.perf_counter() - self.started
         Timer.last_cpu = (_own_cpu() - self._cpu, _process_cpu(self._pid) - self._pg_cpu)
         return seconds
+
+
+@contextlib.contextmanager
+def function_clock(patches):
+    """{label: [seconds, calls]} spent in functions while the block runs. ``patches`` are
+    (owner, attribute name, label) triples: each attribute (a module's function, a class's
+    method, an object's bound method) is wrapped with a timer, and put back at the end.
+    Several may share a label."""
+    spent: dict[str, list] = {label: [0.0, 0] for _, _, label in patches}
+
+    def timed(function, label):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label][0] += time.perf_counter() - started
+                spent[label][1] += 1
+
+        return wrapper
+
+    originals = []
+    for owner, name, label in patches:
+        original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
+        originals.append((owner, name, original))
+        setattr(owner, name, timed(original, label))
+    try:
+        yield spent
+    finally:
+        for owner, name, original in reversed(originals):
+            setattr(owner, name, original)

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import BENCH_DATABASE_URL, ROOT, Timer, make_rows, setup_django
+from common import BENCH_DATABASE_URL, ROOT, Timer, function_clock, make_rows, setup_django
 
 BATCH = 5000
 
@@ -79,21 +79,9 @@ def raw_copy(paths: dict[str, Path]) -> float:
 
 @contextlib.contextmanager
 def upkeep_clock():
-    """Time spent in rollup upkeep (computing contributions, applying deltas) and in repeat
-    relinking while the block runs, by wrapping those functions where the service calls them."""
+    """Seconds spent in rollup upkeep (computing contributions, applying deltas) and in repeat
+    links while the block runs, by wrapping those functions where the service calls them."""
     from contacts.ingest import rollups, service
-
-    spent = {"rollups": 0.0, "repeats": 0.0}
-
-    def timed(function, bucket):
-        def wrapper(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                spent[bucket] += time.perf_counter() - started
-
-        return wrapper
 
     patches = [
         (service, "contribution_rows", "rollups"),
@@ -103,14 +91,10 @@ def upkeep_clock():
         (rollups.RollupDelta, "add_rows", "rollups"),
         (rollups.RollupDelta, "apply", "rollups"),
     ]
-    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
-    for owner, name, bucket in patches:
-        setattr(owner, name, timed(getattr(owner, name), bucket))
-    try:
-        yield spent
-    finally:
-        for owner, name, original in originals:
-            setattr(owner, name, original)
+    seconds = {}
+    with function_clock(patches) as spent:
+        yield seconds
+    seconds.update({label: total for label, (total, _) in spent.items()})
 
 
 def live_batches(rows: list[dict]) -> tuple[float, dict, dict]:

@@ -13,7 +13,6 @@ operating system, and what the rollup upserts did to their table.
 """
 
 import argparse
-import contextlib
 import json
 import os
 import sys
@@ -21,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import Timer, make_rows, setup_django
+from common import Timer, function_clock, make_rows, setup_django
 from ingest_bench import raw_copy, stored_rows, truncate_contacts
 
 # (owner module path, attribute, label); nested steps are listed after the step they are in.
@@ -56,38 +55,13 @@ def _owner(path: str):
         return getattr(importlib.import_module(module), attribute)
 
 
-@contextlib.contextmanager
 def step_clock():
     """{label: [seconds, calls]} for STEPS and the commit, while the block runs."""
     from django.db import connection
 
-    spent = {label: [0.0, 0] for _, _, label in STEPS}
-    spent["commit"] = [0.0, 0]
-
-    def timed(function, label):
-        def wrapper(*args, **kwargs):
-            started = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                spent[label][0] += time.perf_counter() - started
-                spent[label][1] += 1
-
-        return wrapper
-
-    originals = []
-    for path, name, label in STEPS:
-        owner = _owner(path)
-        original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
-        originals.append((owner, name, original))
-        setattr(owner, name, timed(original, label))
-    connection.commit = timed(connection.commit, "commit")  # what transaction.atomic calls
-    try:
-        yield spent
-    finally:
-        for owner, name, original in originals:
-            setattr(owner, name, original)
-        del connection.commit
+    # The commit is what transaction.atomic calls on Django's connection object.
+    patches = [(_owner(path), name, label) for path, name, label in STEPS]
+    return function_clock([*patches, (connection, "commit", "commit")])
 
 
 def _writer_cpu() -> float:

@@ -617,7 +617,7 @@ def _write(
         )
 
     in_write_order = [record for _, record, _, _, _ in _in_write_order(changed)]
-    writer.create_contacts(to_create, in_write_order[: len(to_create)])  # sets each one's "id"
+    writer.create_contacts(to_create, in_write_order[: len(to_create)])  # ids set, if not yet
     if to_update:
         writer.update_contacts(to_update)
         writer.delete_messages([values["id"] for values in to_update])
