@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -54,3 +55,55 @@ class OutboxMessage(models.Model):
     @property
     def recipients(self) -> list[str]:
         return [*self.to, *self.cc, *self.bcc]
+
+
+class AuditEntry(models.Model):
+    """One thing a person (or a named part of the system) did: who, when, to what, what
+    changed and why. Written by services in the same transaction as the change itself
+    (voc.core.audit.audit_record), never by signals.
+
+    ``customer_id`` names the customer whose personal data the entry may hold, so an erasure
+    can keep the entry and drop its values (voc.core.audit.audit_forget_customers)."""
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The person; empty for a system actor.",
+    )
+    actor_name = models.CharField(
+        max_length=150, help_text="The person's username, or the system actor's name."
+    )
+    action = models.CharField(max_length=60, help_text='What was done, e.g. "contact.update".')
+    target_type = models.CharField(max_length=60, blank=True, help_text='"app_label.model"')
+    target_id = models.BigIntegerField(null=True, blank=True)
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    changes = models.JSONField(
+        default=dict, blank=True, help_text="{field: [before, after]} or counts for a batch."
+    )
+    why = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "-at"], name="audit_target"),
+            models.Index(fields=["customer_id"], name="audit_customer"),
+        ]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.actor_name} {self.action} {self.target_type}:{self.target_id}"
+
+    @property
+    def change_items(self) -> list[dict]:
+        """The changes as rows for a page: an edit's [before, after] pairs, or a batch's counts."""
+        items = []
+        for name, value in (self.changes or {}).items():
+            if isinstance(value, list) and len(value) == 2:
+                items.append({"field": name, "before": value[0], "after": value[1], "pair": True})
+            else:
+                items.append({"field": name, "before": None, "after": value, "pair": False})
+        return items
