@@ -103,7 +103,8 @@ class AuditEntry(models.Model):
         items = []
         for name, value in (self.changes or {}).items():
             if isinstance(value, list) and len(value) == 2:
-                items.append({"field": name, "before": value[0], "after": value[1], "pair": True})
+                before, after = (None if item == "" else item for item in value)  # "" reads as —
+                items.append({"field": name, "before": before, "after": after, "pair": True})
             else:
                 items.append({"field": name, "before": None, "after": value, "pair": False})
         return items
