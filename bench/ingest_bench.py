@@ -81,7 +81,7 @@ def raw_copy(paths: dict[str, Path]) -> float:
 def upkeep_clock():
     """Seconds spent in rollup upkeep (computing contributions, applying deltas) and in repeat
     links while the block runs, by wrapping those functions where the service calls them."""
-    from contacts.ingest import rollups, service
+    from contacts import rollups, service
 
     patches = [
         (service, "contribution_rows", "rollups"),
@@ -153,7 +153,7 @@ def bulk_api(rows: list[dict]) -> tuple[float, dict]:
 
 
 def rollup_check() -> tuple[float, bool]:
-    from contacts.ingest.rollups import rollup_snapshot, rollups_rebuild
+    from contacts.rollups import rollup_snapshot, rollups_rebuild
 
     kept = rollup_snapshot()
     timer = Timer()
@@ -168,7 +168,7 @@ def sentiment_backfill(workers: int) -> tuple[float, int]:
     ids = list(Contact.objects.order_by("id").values_list("id", flat=True))
     code = (
         "import sys,json; sys.path.insert(0, 'bench'); from common import setup_django; "
-        "setup_django(fresh=False); from contacts.services import contact_sentiment_update; "
+        "setup_django(fresh=False); from contacts.services.sentiment import contact_sentiment_update; "
         "ids=json.load(sys.stdin); "
         "[contact_sentiment_update(contact_ids=ids[i:i+1000]) for i in range(0, len(ids), 1000)]"
     )

@@ -40,8 +40,8 @@ STEPS = (
     ("contacts.ingest.service", "repeats_link_ahead", "repeat links, before the writes"),
     ("contacts.ingest.service", "repeats_save_links", "repeat links of stored contacts"),
     ("contacts.ingest.service", "repeats_relink_spans", "repeat relinking after the writes"),
-    ("contacts.ingest.rollups.RollupDelta", "add_rows", "rollup contributions"),
-    ("contacts.ingest.rollups.RollupDelta", "apply", "rollup upsert"),
+    ("contacts.rollups.RollupDelta", "add_rows", "rollup contributions"),
+    ("contacts.rollups.RollupDelta", "apply", "rollup upsert"),
 )
 
 

@@ -1,16 +1,10 @@
-import contextlib
-
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from contacts import services
 from contacts.erasure import admin as erasure_admin
-from contacts.ingest.records import RowError, normalise_phone
-from contacts.ingest.rollups import CONTRIBUTION_FIELDS, RollupDelta
 from contacts.models import (
     Contact,
     ContactReason,
@@ -22,7 +16,11 @@ from contacts.models import (
     Message,
     RedactionPattern,
 )
-from contacts.redaction import compile_extra_pattern, redact_text
+from contacts.redaction import compile_extra_pattern
+from contacts.services.contacts import contact_admin_save
+from contacts.services.customers import customer_admin_save, customer_merge
+from contacts.services.messages import messages_admin_save
+from contacts.services.reasons import reason_admin_save, reason_merge, reason_retire
 
 
 class MergeActionForm(ActionForm):
@@ -50,7 +48,7 @@ def _merge_action(model, service, label):
         try:
             with transaction.atomic():
                 for source in queryset.exclude(id=target.id):
-                    moved += service(source=source, target=target)
+                    moved += service(source=source, target=target, by=request.user)
         except ValidationError as error:
             modeladmin.message_user(request, "; ".join(error.messages), messages.ERROR)
             return
@@ -69,12 +67,15 @@ class ContactReasonAdmin(admin.ModelAdmin):
     readonly_fields = ["merged_into", "created_at"]
     actions = ["retire", "merge"]
     action_form = MergeActionForm
-    merge = _merge_action(ContactReason, services.reason_merge, "reasons")
+    merge = _merge_action(ContactReason, reason_merge, "reasons")
 
     @admin.action(description="Retire the selected reasons (hidden from pickers, history kept)")
     def retire(self, request, queryset):
         for reason in queryset:
-            services.reason_retire(reason=reason)
+            reason_retire(reason=reason, by=request.user)
+
+    def save_model(self, request, obj, form, change):
+        reason_admin_save(reason=obj, by=request.user)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return obj is None or not obj.contacts.exists()
@@ -95,7 +96,7 @@ class CustomerAdmin(admin.ModelAdmin):
     inlines = [CustomerEventInline]
     actions = ["merge", "erase"]
     action_form = MergeActionForm
-    merge = _merge_action(Customer, services.customer_merge, "customers")
+    merge = _merge_action(Customer, customer_merge, "customers")
     erase = erasure_admin.erase_action
 
     def has_erase_permission(self, request) -> bool:
@@ -107,12 +108,7 @@ class CustomerAdmin(admin.ModelAdmin):
         return super().get_readonly_fields(request, obj)
 
     def save_model(self, request, obj, form, change):
-        obj.name = redact_text(obj.name)
-        if obj.phone:
-            # The admin may keep a number the parser cannot read; ingestion won't match it.
-            with contextlib.suppress(RowError):
-                obj.phone = normalise_phone(obj.phone, settings.VOC_PHONE_REGION)
-        super().save_model(request, obj, form, change)
+        customer_admin_save(customer=obj, by=request.user)
 
 
 class MessageInline(admin.TabularInline):
@@ -135,23 +131,19 @@ class ContactAdmin(admin.ModelAdmin):
     inlines = [MessageInline]
 
     def save_model(self, request, obj, form, change):
-        obj.subject = redact_text(obj.subject)
-        obj.notes = redact_text(obj.notes)
-        with transaction.atomic():
-            delta = RollupDelta()
-            if change:
-                delta.add_rows(
-                    Contact.objects.filter(pk=obj.pk).values(*CONTRIBUTION_FIELDS), sign=-1
-                )
-            super().save_model(request, obj, form, change)
-            delta.add_rows(Contact.objects.filter(pk=obj.pk).values(*CONTRIBUTION_FIELDS))
-            delta.apply()
+        contact_admin_save(contact=obj, by=request.user)
 
     def save_formset(self, request, form, formset, change):
-        for inline_form in formset.forms:
-            if hasattr(inline_form.instance, "text"):
-                inline_form.instance.text = redact_text(inline_form.instance.text)
-        super().save_formset(request, form, formset, change)
+        if formset.model is not Message:
+            return super().save_formset(request, form, formset, change)
+        changed = formset.save(commit=False)
+        messages_admin_save(
+            contact=form.instance,
+            changed=changed,
+            deleted=list(formset.deleted_objects),
+            by=request.user,
+        )
+        formset.save_m2m()
 
     def has_add_permission(self, request) -> bool:
         return False  # contacts enter through ingestion, so they are redacted and counted

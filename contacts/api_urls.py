@@ -1,18 +1,19 @@
 from django.urls import path
 
-from contacts import apis
-from contacts.apis import search as apis_search
+from contacts.apis import bulk, contacts, customers, messages, reasons, search
 from contacts.erasure.apis import CustomerEraseApi
 
 urlpatterns = [
-    path("customers/", apis.CustomerListApi.as_view(), name="api-customer-list"),
-    path("customers/create/", apis.CustomerCreateApi.as_view(), name="api-customer-create"),
+    path("customers/", customers.CustomerListApi.as_view(), name="api-customer-list"),
+    path("customers/create/", customers.CustomerCreateApi.as_view(), name="api-customer-create"),
     path(
-        "customers/<int:customer_id>/", apis.CustomerDetailApi.as_view(), name="api-customer-detail"
+        "customers/<int:customer_id>/",
+        customers.CustomerDetailApi.as_view(),
+        name="api-customer-detail",
     ),
     path(
         "customers/<int:customer_id>/update/",
-        apis.CustomerUpdateApi.as_view(),
+        customers.CustomerUpdateApi.as_view(),
         name="api-customer-update",
     ),
     path(
@@ -20,30 +21,34 @@ urlpatterns = [
         CustomerEraseApi.as_view(),
         name="api-customer-erase",
     ),
-    path("contacts/", apis.ContactListApi.as_view(), name="api-contact-list"),
-    path("contacts/create/", apis.ContactCreateApi.as_view(), name="api-contact-create"),
-    path("contacts/bulk/", apis.ContactBulkApi.as_view(), name="api-contact-bulk"),
-    path("contacts/<int:contact_id>/", apis.ContactDetailApi.as_view(), name="api-contact-detail"),
+    path("contacts/", contacts.ContactListApi.as_view(), name="api-contact-list"),
+    path("contacts/create/", contacts.ContactCreateApi.as_view(), name="api-contact-create"),
+    path("contacts/bulk/", bulk.ContactBulkApi.as_view(), name="api-contact-bulk"),
+    path(
+        "contacts/<int:contact_id>/", contacts.ContactDetailApi.as_view(), name="api-contact-detail"
+    ),
     path(
         "contacts/<int:contact_id>/update/",
-        apis.ContactUpdateApi.as_view(),
+        contacts.ContactUpdateApi.as_view(),
         name="api-contact-update",
     ),
     path(
         "contacts/<int:contact_id>/messages/",
-        apis.MessageListApi.as_view(),
+        messages.MessageListApi.as_view(),
         name="api-message-list",
     ),
-    path("messages/search/", apis_search.MessageSearchApi.as_view(), name="api-message-search"),
+    path("messages/search/", search.MessageSearchApi.as_view(), name="api-message-search"),
     path(
         "contacts/<int:contact_id>/messages/create/",
-        apis.MessageCreateApi.as_view(),
+        messages.MessageCreateApi.as_view(),
         name="api-message-create",
     ),
-    path("reasons/", apis.ReasonListApi.as_view(), name="api-reason-list"),
-    path("reasons/create/", apis.ReasonCreateApi.as_view(), name="api-reason-create"),
-    path("reasons/<int:reason_id>/", apis.ReasonDetailApi.as_view(), name="api-reason-detail"),
+    path("reasons/", reasons.ReasonListApi.as_view(), name="api-reason-list"),
+    path("reasons/create/", reasons.ReasonCreateApi.as_view(), name="api-reason-create"),
+    path("reasons/<int:reason_id>/", reasons.ReasonDetailApi.as_view(), name="api-reason-detail"),
     path(
-        "reasons/<int:reason_id>/update/", apis.ReasonUpdateApi.as_view(), name="api-reason-update"
+        "reasons/<int:reason_id>/update/",
+        reasons.ReasonUpdateApi.as_view(),
+        name="api-reason-update",
     ),
 ]

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from contacts.ingest.service import contacts_ingest, parse_options
 from contacts.models import Contact, ContactReason, Customer, CustomerEvent, SupportMailbox
-from contacts.services import contact_sentiment_update
+from contacts.services.sentiment import contact_sentiment_update
 from voc.core.demo import DemoContext
 
 FIRST = [

@@ -1,4 +1,4 @@
-"""Forms of the contacts pages. They parse and check input; the writes are in page_services."""
+"""Forms of the contacts pages. They parse and check input; the writes are in contacts.services."""
 
 import re
 from collections import defaultdict

@@ -25,8 +25,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from contacts.ingest.rollups import is_negative
 from contacts.models import Contact
+from contacts.rollups import is_negative
 
 COMPLAINT_TAGS = frozenset({"complaint", "complaints"})
 HOW_TO_TAGS = frozenset({"how-to", "howto", "how to", "question", "instructions"})

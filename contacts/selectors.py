@@ -1,13 +1,11 @@
 """Reads of the contacts app, with the viewer's row scope applied (voc.people.access)."""
 
-from datetime import datetime, timedelta
-
-from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from contacts.models import Contact, ContactReason, Customer
 from contacts.registry import TimelineEntry, register_timeline_provider, timeline_providers
+from contacts.repeats import repeat_window
 from voc.people.access import scope_for
 from voc.people.models import User
 
@@ -56,7 +54,7 @@ def repeat_contacts(*, contact: Contact, viewer: User) -> list[Contact]:
     for "spoke to us 3 times in the last 7 days about …"."""
     if contact.customer_id is None:
         return []
-    window = timedelta(days=settings.VOC_REPEAT_WINDOW_DAYS)
+    window = repeat_window()
     return list(
         Contact.objects.filter(
             customer_id=contact.customer_id,
@@ -107,7 +105,11 @@ def _contact_timeline(*, customer: Customer, viewer: User, limit: int) -> list[T
 register_timeline_provider("contacts", _contact_timeline)
 
 
-def contacts_in_period(*, viewer: User, since: datetime, until: datetime) -> QuerySet[Contact]:
-    return contact_list_visible(viewer=viewer).filter(
-        Q(occurred_at__gte=since) & Q(occurred_at__lt=until)
+def contact_ids_without_sentiment(*, limit: int) -> list[int]:
+    """Contacts with messages whose sentiment is not scored yet, oldest id first (the sweep)."""
+    return list(
+        Contact.objects.filter(sentiment__isnull=True, messages__isnull=False)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .distinct()[:limit]
     )

@@ -28,9 +28,9 @@ from contacts.forms import (
     RoadSuggestionForm,
 )
 from contacts.models import Contact, Message
-from contacts.page_services import contact_log, contact_update
 from contacts.roads import RoadFacts, RoadSuggestion, suggest_road
 from contacts.sentiment import sentiment_score
+from contacts.services.contacts import contact_log, contact_update
 from voc.people.access import has_capability
 from voc.people.decorators import capability_required
 from voc.people.models import User
@@ -201,7 +201,7 @@ def contact_edit_view(request, contact_id: int):
     form = ContactEditForm(request.POST, contact=contact)
     if form.is_valid():
         try:
-            contact = contact_update(contact=contact, changes=form.cleaned_data)
+            contact = contact_update(contact=contact, changes=form.cleaned_data, by=request.user)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -217,7 +217,9 @@ def contact_tags_view(request, contact_id: int):
     form = ContactTagsForm(request.POST)
     if form.is_valid():
         try:
-            contact = contact_update(contact=contact, changes={"tags": form.cleaned_data["tags"]})
+            contact = contact_update(
+                contact=contact, changes={"tags": form.cleaned_data["tags"]}, by=request.user
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
     if request.htmx:

@@ -103,8 +103,8 @@ def test_customers_are_inserted_in_bulk():
 
 
 def test_demo_contacts_go_through_ingestion_with_repeats_rollups_and_sentiment():
-    from contacts.ingest.rollups import rollup_snapshot, rollups_rebuild
     from contacts.models import Contact, CustomerEvent, Message
+    from contacts.rollups import rollup_snapshot, rollups_rebuild
 
     call_command("seed_demo", customers=200, contacts=1500)
     assert Contact.objects.exclude(source="email").count() == 1500

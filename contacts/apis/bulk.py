@@ -13,10 +13,11 @@ from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contacts.apis.common import INGEST_AUTHENTICATION, IsAdminRole, PayloadTooLarge, _errors
+from contacts.apis.common import INGEST_AUTHENTICATION, IsAdminRole, PayloadTooLarge
 from contacts.authentication import HasIngestToken, IngestTokenRateThrottle, ingest_token_of
 from contacts.ingest.service import MAX_BATCH, RejectedRow, contacts_ingest, parse_options
-from voc.core.api import ErrorSerializer
+from voc.core.api import ErrorSerializer, api_errors
+from voc.core.audit import SystemActor
 
 # --- bulk ingest --------------------------------------------------------------------------
 
@@ -191,7 +192,7 @@ class ContactBulkApi(APIView):
         },
         responses={
             200: BulkResultSerializer,
-            **_errors(400, 429),
+            **api_errors(400, 429),
             413: OpenApiResponse(
                 ErrorSerializer, description=f"More than {MAX_BATCH:,} rows, or too large a body."
             ),
@@ -249,7 +250,8 @@ class ContactBulkApi(APIView):
                 yield row
 
         try:
-            result = contacts_ingest(rows=noting_unreadable(), options=options)
+            sender = SystemActor(f"ingest:{token.source}") if token else request.user
+            result = contacts_ingest(rows=noting_unreadable(), options=options, by=sender)
         except _TooManyRows:
             raise PayloadTooLarge(f"Send at most {MAX_BATCH:,} rows a request.") from None
         total = len(lines) if media_type in NDJSON_TYPES else len(rows)

@@ -5,17 +5,16 @@ import re
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiResponse, extend_schema_field
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 
-from contacts import api_services
 from contacts.access import LOG_CONTACTS
 from contacts.authentication import IngestTokenAuthentication
 from contacts.ingest.records import MAX_YEAR, MIN_YEAR
 from contacts.models import Contact, Customer, Message
-from voc.core.api import StrictCharField, ValidationErrorSerializer, error_responses
+from voc.core.api import StrictCharField
 from voc.people.access import effective_role
 from voc.people.authentication import ApiTokenAuthentication
 from voc.people.permissions import HasCapability
@@ -45,65 +44,10 @@ INGEST_AUTHENTICATION = [
 ]
 
 
-class ConflictError(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request clashes with what is stored."
-    default_code = "conflict"
-
-
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request is too large."
     default_code = "too_large"
-
-
-def _call(service, **kwargs):
-    """Run a write service; a Conflict (duplicate, unknown reference) becomes a 409."""
-    try:
-        return service(**kwargs)
-    except api_services.Conflict as error:
-        raise ConflictError(error.message_dict) from None
-
-
-def _validated(serializer_class, request, **kwargs) -> dict:
-    """The serializer's validated data, or a 400 with messages by field. Nested errors are
-    flattened to paths ("messages[0].text", "tags[3]") so every value is a list of messages,
-    as the error schema says."""
-    serializer = serializer_class(data=request.data, **kwargs)
-    if not serializer.is_valid():
-        raise exceptions.ValidationError(_flatten(serializer.errors))
-    return serializer.validated_data
-
-
-def _flatten(errors, prefix: str = "") -> dict[str, list[str]]:
-    flat: dict[str, list[str]] = {}
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            if prefix and str(key).isdigit():
-                name = f"{prefix}[{key}]"
-            elif prefix:
-                name = f"{prefix}.{key}"
-            else:
-                name = str(key)
-            flat.update(_flatten(value, name))
-    elif isinstance(errors, list) and any(isinstance(item, dict | list) for item in errors):
-        for position, item in enumerate(errors):
-            if item:
-                flat.update(_flatten(item, f"{prefix}[{position}]"))
-    else:
-        flat[prefix or "detail"] = [str(message) for message in errors]
-    return flat
-
-
-def _errors(*codes: int, conflict: bool = False) -> dict:
-    responses = error_responses(*codes)
-    if conflict:
-        responses[409] = OpenApiResponse(
-            response=ValidationErrorSerializer,
-            description="Well formed, but clashes with what is stored (a duplicate, or a "
-            "reason, team, user or department that doesn't exist); messages by field.",
-        )
-    return responses
 
 
 # --- fields -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contacts import api_services, selectors
+from contacts import selectors
 from contacts.apis.common import (
     INGEST_AUTHENTICATION,
     CanEditContacts,
@@ -22,9 +22,6 @@ from contacts.apis.common import (
     StrictIntegerField,
     TextField,
     WhenField,
-    _call,
-    _errors,
-    _validated,
     id_field,
 )
 from contacts.apis.filters import ContactFilter
@@ -37,12 +34,13 @@ from contacts.authentication import HasIngestToken, IngestTokenRateThrottle, ing
 from contacts.ingest.records import MAX_MESSAGES, MAX_TAGS, MAX_TEXT
 from contacts.ingest.tokens import API_SOURCE
 from contacts.models import Channel, Contact
-from voc.core.api import StrictLimitOffsetPagination
+from contacts.services.contacts import contact_create, contact_update
+from voc.core.api import StrictLimitOffsetPagination, api_errors, validated_data
 
 # --- contacts -----------------------------------------------------------------------------
 
 
-@extend_schema_view(get=extend_schema(responses={200: ContactOutputSerializer, **_errors(400)}))
+@extend_schema_view(get=extend_schema(responses={200: ContactOutputSerializer, **api_errors(400)}))
 class ContactListApi(ListAPIView):
     """Contacts the caller may see, newest first: reps their team's, managers their
     department's and teams', executives and admins all."""
@@ -61,7 +59,7 @@ class ContactListApi(ListAPIView):
 
 class ContactDetailApi(APIView):
     @extend_schema(
-        responses={200: ContactDetailOutputSerializer, **_errors(404)},
+        responses={200: ContactDetailOutputSerializer, **api_errors(404)},
         summary="One contact with its customer and messages",
     )
     def get(self, request, contact_id: int):
@@ -154,7 +152,7 @@ class ContactCreateApi(APIView):
                 description="A contact with this external id existed: updated, or unchanged "
                 "if nothing differed.",
             ),
-            **_errors(400, 429, conflict=True),
+            **api_errors(400, 429, conflict=True),
         },
         summary="Log one contact",
         description="Reps, managers and admins, or a system with an ingest token. Stored under "
@@ -163,10 +161,9 @@ class ContactCreateApi(APIView):
         "managers for the teams in their scope. Text is redacted before it is stored.",
     )
     def post(self, request):
-        data = _validated(ContactRowSerializer, request)
+        data = validated_data(ContactRowSerializer, request)
         token = ingest_token_of(request)
-        written = _call(
-            api_services.contact_create,
+        written = contact_create(
             row=data,
             source=token.source if token else API_SOURCE,
             by=None if token else request.user,
@@ -212,7 +209,7 @@ class ContactUpdateApi(APIView):
         request=ContactUpdateInputSerializer,
         responses={
             200: ContactDetailOutputSerializer,
-            **_errors(400, 404, conflict=True),
+            **api_errors(400, 404, conflict=True),
         },
         summary="Change a contact",
         description="Only the fields sent change; the dashboards' counts follow. Reps change "
@@ -221,6 +218,6 @@ class ContactUpdateApi(APIView):
     )
     def post(self, request, contact_id: int):
         contact = _contact_for_write(request, contact_id)
-        data = _validated(ContactUpdateInputSerializer, request)
-        _call(api_services.contact_update, contact=contact, changes=data)
+        data = validated_data(ContactUpdateInputSerializer, request)
+        contact_update(contact=contact, changes=data, by=request.user)
         return Response(ContactDetailOutputSerializer(_contact_detail(contact.id)).data)

@@ -8,25 +8,23 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contacts import api_services, selectors
+from contacts import selectors
 from contacts.apis.common import (
     CanEditContacts,
     EmailInputField,
     PhoneField,
     SegmentField,
     TextField,
-    _call,
-    _errors,
-    _validated,
 )
 from contacts.apis.filters import CustomerFilter
 from contacts.apis.serializers import CustomerOutputSerializer
-from voc.core.api import StrictLimitOffsetPagination
+from contacts.services.customers import customer_create, customer_update
+from voc.core.api import StrictLimitOffsetPagination, api_errors, validated_data
 
 # --- customers ----------------------------------------------------------------------------
 
 
-@extend_schema_view(get=extend_schema(responses={200: CustomerOutputSerializer, **_errors(400)}))
+@extend_schema_view(get=extend_schema(responses={200: CustomerOutputSerializer, **api_errors(400)}))
 class CustomerListApi(ListAPIView):
     """Customers the caller may see: those with a contact in the caller's scope (everyone for
     executives and admins). Merged-away duplicates are left out."""
@@ -41,7 +39,7 @@ class CustomerListApi(ListAPIView):
 
 class CustomerDetailApi(APIView):
     @extend_schema(
-        responses={200: CustomerOutputSerializer, **_errors(404)},
+        responses={200: CustomerOutputSerializer, **api_errors(404)},
         summary="One customer the caller may see",
     )
     def get(self, request, customer_id: int):
@@ -77,15 +75,15 @@ class CustomerCreateApi(APIView):
 
     @extend_schema(
         request=CustomerInputSerializer,
-        responses={201: CustomerOutputSerializer, **_errors(400, conflict=True)},
+        responses={201: CustomerOutputSerializer, **api_errors(400, conflict=True)},
         summary="Create a customer",
         description="Reps, managers and admins. Text is redacted before it is stored; the "
         "phone number is stored as E.164. A customer whose external ref or email (in any "
         "case) is already taken is refused with 409.",
     )
     def post(self, request):
-        data = _validated(CustomerInputSerializer, request)
-        customer = _call(api_services.customer_create, **data)
+        data = validated_data(CustomerInputSerializer, request)
+        customer = customer_create(**data, by=request.user)
         return Response(CustomerOutputSerializer(customer).data, status=status.HTTP_201_CREATED)
 
 
@@ -97,7 +95,7 @@ class CustomerUpdateApi(APIView):
         request=CustomerInputSerializer,
         responses={
             200: CustomerOutputSerializer,
-            **_errors(400, 404, conflict=True),
+            **api_errors(400, 404, conflict=True),
         },
         summary="Change a customer",
         description="Only the fields sent change. Reps and managers may change customers "
@@ -107,6 +105,6 @@ class CustomerUpdateApi(APIView):
         customer = selectors.customer_get_visible(viewer=request.user, customer_id=customer_id)
         if customer is None:
             raise Http404
-        data = _validated(CustomerInputSerializer, request, partial=True)
-        customer = _call(api_services.customer_update, customer=customer, changes=data)
+        data = validated_data(CustomerInputSerializer, request, partial=True)
+        customer = customer_update(customer=customer, changes=data, by=request.user)
         return Response(CustomerOutputSerializer(customer).data)

@@ -8,19 +8,20 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contacts import api_services, selectors
-from contacts.apis.common import CanEditContacts, _call, _errors, _validated
+from contacts import selectors
+from contacts.apis.common import CanEditContacts
 from contacts.apis.contacts import MessageInputSerializer, _contact_for_write
 from contacts.apis.filters import MessageFilter
 from contacts.apis.serializers import MessageOutputSerializer
 from contacts.models import Message
-from voc.core.api import StrictLimitOffsetPagination
+from contacts.services.messages import message_append
+from voc.core.api import StrictLimitOffsetPagination, api_errors, validated_data
 
 # --- messages -----------------------------------------------------------------------------
 
 
 @extend_schema_view(
-    get=extend_schema(responses={200: MessageOutputSerializer, **_errors(400, 404)})
+    get=extend_schema(responses={200: MessageOutputSerializer, **api_errors(400, 404)})
 )
 class MessageListApi(ListAPIView):
     """A contact's messages in order; the contact must be one the caller may see."""
@@ -48,7 +49,7 @@ class MessageCreateApi(APIView):
         request=MessageInputSerializer,
         responses={
             201: MessageOutputSerializer,
-            **_errors(400, 404, conflict=True),
+            **api_errors(400, 404, conflict=True),
         },
         summary="Add a message to a contact",
         description="Appended after the last message; the text is redacted before it is "
@@ -56,6 +57,6 @@ class MessageCreateApi(APIView):
     )
     def post(self, request, contact_id: int):
         contact = _contact_for_write(request, contact_id)
-        data = _validated(MessageInputSerializer, request)
-        message = _call(api_services.message_append, contact=contact, **data)
+        data = validated_data(MessageInputSerializer, request)
+        message = message_append(contact_id=contact.id, by=request.user, **data)
         return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)

@@ -8,25 +8,17 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contacts import api_services
-from contacts.apis.common import (
-    IsAdminRole,
-    StrictBooleanField,
-    _call,
-    _errors,
-    _regex,
-    _validated,
-    id_field,
-)
+from contacts.apis.common import IsAdminRole, StrictBooleanField, _regex, id_field
 from contacts.apis.filters import ReasonFilter
 from contacts.apis.serializers import ReasonOutputSerializer
 from contacts.models import ContactReason
-from voc.core.api import StrictCharField, StrictLimitOffsetPagination
+from contacts.services.reasons import reason_create, reason_update
+from voc.core.api import StrictCharField, StrictLimitOffsetPagination, api_errors, validated_data
 
 # --- reasons ------------------------------------------------------------------------------
 
 
-@extend_schema_view(get=extend_schema(responses={200: ReasonOutputSerializer, **_errors(400)}))
+@extend_schema_view(get=extend_schema(responses={200: ReasonOutputSerializer, **api_errors(400)}))
 class ReasonListApi(ListAPIView):
     """The contact-reason taxonomy: active reasons unless include_retired is given."""
 
@@ -40,7 +32,7 @@ class ReasonListApi(ListAPIView):
 
 class ReasonDetailApi(APIView):
     @extend_schema(
-        responses={200: ReasonOutputSerializer, **_errors(404)},
+        responses={200: ReasonOutputSerializer, **api_errors(404)},
         summary="One reason (retired and merged ones too)",
     )
     def get(self, request, reason_id: int):
@@ -78,12 +70,12 @@ class ReasonCreateApi(APIView):
 
     @extend_schema(
         request=ReasonInputSerializer,
-        responses={201: ReasonOutputSerializer, **_errors(400, conflict=True)},
+        responses={201: ReasonOutputSerializer, **api_errors(400, conflict=True)},
         summary="Add a reason to the taxonomy (admins)",
     )
     def post(self, request):
-        data = _validated(ReasonInputSerializer, request)
-        reason = _call(api_services.reason_create, **data)
+        data = validated_data(ReasonInputSerializer, request)
+        reason = reason_create(**data, by=request.user)
         return Response(ReasonOutputSerializer(reason).data, status=status.HTTP_201_CREATED)
 
 
@@ -93,7 +85,7 @@ class ReasonUpdateApi(APIView):
 
     @extend_schema(
         request=ReasonInputSerializer(partial=True),
-        responses={200: ReasonOutputSerializer, **_errors(400, 404, conflict=True)},
+        responses={200: ReasonOutputSerializer, **api_errors(400, 404, conflict=True)},
         summary="Change a reason (admins)",
         description="Only the fields sent change; contacts keep their reason, so history "
         "follows. Retiring and merging are done in the admin.",
@@ -102,6 +94,6 @@ class ReasonUpdateApi(APIView):
         reason = ContactReason.objects.filter(id=reason_id).first()
         if reason is None:
             raise Http404
-        data = _validated(ReasonInputSerializer, request, partial=True)
-        reason = _call(api_services.reason_update, reason=reason, changes=data)
+        data = validated_data(ReasonInputSerializer, request, partial=True)
+        reason = reason_update(reason=reason, changes=data, by=request.user)
         return Response(ReasonOutputSerializer(reason).data)

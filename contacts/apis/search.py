@@ -10,7 +10,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from contacts.access import VIEW_CONTACTS
-from contacts.apis.common import MessageDirectionField, TextField, _errors, _flatten
+from contacts.apis.common import MessageDirectionField, TextField
 from contacts.models import Channel
 from contacts.search import (
     MAX_OFFSET,
@@ -20,7 +20,7 @@ from contacts.search import (
     day_bounds,
     message_search,
 )
-from voc.core.api import StrictLimitOffsetPagination
+from voc.core.api import StrictLimitOffsetPagination, api_errors, flatten_errors
 from voc.people.permissions import HasCapability
 
 _ID = re.compile(r"-?[0-9]+")
@@ -154,7 +154,7 @@ class MessageSearchApi(APIView):
                 description=f"Results to skip; at most {MAX_OFFSET}.",
             ),
         ],
-        responses={200: MessageSearchResultSerializer, **_errors(400)},
+        responses={200: MessageSearchResultSerializer, **api_errors(400)},
         summary="Search message texts",
         description="Messages of the contacts the caller may see (reps their team's, managers "
         "their department's and teams', executives and admins all) whose text matches `q`, "
@@ -166,7 +166,7 @@ class MessageSearchApi(APIView):
     def get(self, request):
         serializer = MessageSearchInputSerializer(data=request.query_params)
         if not serializer.is_valid():
-            raise exceptions.ValidationError(_flatten(serializer.errors))
+            raise exceptions.ValidationError(flatten_errors(serializer.errors))
         data = serializer.validated_data
         paginator = SearchPagination()
         limit = paginator.get_limit(request)

@@ -9,10 +9,10 @@ from rest_framework.views import APIView
 
 from contacts import selectors
 from contacts.access import ERASE_CUSTOMERS
-from contacts.apis.common import ConflictError, TextField, _validated
+from contacts.apis.common import TextField
 from contacts.erasure.services import AlreadyErased, customer_erase
 from contacts.models import CustomerErasure
-from voc.core.api import ErrorSerializer, error_responses
+from voc.core.api import ConflictError, ErrorSerializer, error_responses, validated_data
 from voc.people.permissions import HasCapability
 
 
@@ -62,7 +62,7 @@ class CustomerEraseApi(APIView):
         customer = selectors.customer_get_visible(viewer=request.user, customer_id=customer_id)
         if customer is None:
             raise Http404
-        data = _validated(CustomerEraseInputSerializer, request)
+        data = validated_data(CustomerEraseInputSerializer, request)
         if customer.erased_at is not None:
             raise ConflictError("The customer was already erased.")
         try:

@@ -20,6 +20,7 @@ from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from contacts.changes import contact_change
 from contacts.erasure import tombstones
 from contacts.models import (
     Contact,
@@ -32,7 +33,11 @@ from contacts.models import (
 )
 from contacts.redaction import redact_text
 from contacts.registry import erasure_handlers
+from contacts.services.sentiment import contact_sentiment_update
+from voc.core.audit import SystemActor, audit_forget_customers, audit_record
 from voc.people.models import User
+
+ERASURE = SystemActor("erasure")
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +105,7 @@ def customer_erase(*, customer: Customer, by: User | None, note: str = "") -> Cu
             "(the records merged into it are erased with it)."
         )
     customer_ids = merged_group(locked.pk)
+    actor = by or ERASURE
     people = list(Customer.objects.select_for_update().filter(id__in=customer_ids).order_by("id"))
     contacts = list(
         Contact.objects.select_for_update()
@@ -124,8 +130,6 @@ def customer_erase(*, customer: Customer, by: User | None, note: str = "") -> Cu
 
     # Score what is not scored yet from the real words, before they go: otherwise the
     # sentiment sweep would score the placeholder later. Rollups move in this transaction.
-    from contacts.services import contact_sentiment_update
-
     contact_sentiment_update(contact_ids=contact_ids)
 
     counts["messages"] = Message.objects.filter(contact_id__in=contact_ids).update(
@@ -140,10 +144,13 @@ def customer_erase(*, customer: Customer, by: User | None, note: str = "") -> Cu
         Contact(id=contact_id, external_id=erased_external_id(source, external_id))
         for contact_id, source, external_id in contacts
     ]
-    Contact.objects.bulk_update(renamed, ["external_id"], batch_size=1000)
-    Contact.objects.filter(id__in=contact_ids).update(
-        subject="", notes="", content_hash="", updated_at=timezone.now()
-    )
+    # Through the write primitive like every contact change, although none of these columns
+    # is a rollup or repeat input (its delta is empty).
+    with contact_change(contact_ids, by=actor):
+        Contact.objects.bulk_update(renamed, ["external_id"], batch_size=1000)
+        Contact.objects.filter(id__in=contact_ids).update(
+            subject="", notes="", content_hash="", updated_at=timezone.now()
+        )
     counts["customer_events"] = CustomerEvent.objects.filter(customer_id__in=customer_ids).update(
         reason_text=""
     )
@@ -153,12 +160,21 @@ def customer_erase(*, customer: Customer, by: User | None, note: str = "") -> Cu
         {Customer: customer_ids, Contact: contact_ids, InboundEmail: email_ids}
     )
     counts["outbox_messages"] = _delete_outbox_mail(emails)
+    counts["audit_entries"] = audit_forget_customers(customer_ids=customer_ids)
 
     Customer.objects.filter(id__in=customer_ids).update(
         name="", email="", phone="", external_ref=None, erased_at=timezone.now()
     )
     erasure.counts = counts
     erasure.save(update_fields=["counts"])
+    audit_record(
+        by=actor,
+        action="customer.erase",
+        target=locked,
+        customer_id=locked.pk,
+        changes={"customers": len(people), "contacts": len(contacts)},
+        why=f"Erasure {erasure.pk}",
+    )
     # Ids and counts only: a log line is kept longer and copied further than any table.
     logger.info(
         "customer %s erased (erasure %s) by user %s: %s",

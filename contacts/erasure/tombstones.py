@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection
 
 from contacts.models import ErasureTombstone
+from voc.core.pg import array_literal
 
 Kind = ErasureTombstone.Kind
 
@@ -59,8 +60,6 @@ def erased_digests(digests_by_kind: dict[str, Iterable[str]]) -> set[tuple[str, 
         return set()
     wanted = list({value for _, value in pairs})
     if connection.vendor == "postgresql":  # one array parameter instead of an IN list
-        from contacts.ingest.pgcopy import array_literal
-
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT kind, digest FROM {ErasureTombstone._meta.db_table} "  # noqa: S608

@@ -25,6 +25,8 @@ from contacts.inbound.quotes import reply_text
 from contacts.inbound.selectors import mailboxes_for
 from contacts.ingest.records import MAX_TEXT
 from contacts.models import Contact, Customer, InboundEmail, Message, SupportMailbox
+from contacts.services.messages import message_append
+from voc.core.audit import INBOUND_EMAIL
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +204,7 @@ def _create_contact(email: InboundEmail, customer_address: str) -> int:
             }
         ],
     }
-    result = contacts_ingest(rows=[row])
+    result = contacts_ingest(rows=[row], by=INBOUND_EMAIL)
     if result.rejected:
         rejected = result.rejected[0]
         raise ThreadingFailed(f"The contact was refused: {rejected.field} {rejected.reason}")
@@ -287,8 +289,6 @@ class ThreadingFailed(Exception):
 def inbound_email_thread(*, inbound_id: int, depth: int = 0) -> str | None:
     """Thread one stored email into a contact. Claims the row with a conditional update, so a
     second run (a redelivered task, a sweep) does nothing; returns the new status or None."""
-    from contacts.services import contact_message_append
-
     with transaction.atomic():
         hold_erasure_lock_shared()  # before any row lock, as the erasure takes it
         claimed = InboundEmail.objects.filter(
@@ -319,13 +319,15 @@ def inbound_email_thread(*, inbound_id: int, depth: int = 0) -> str | None:
                 if contact_id is None:
                     contact_id = _create_contact(email, customer_address)
                 else:
-                    contact_message_append(
+                    message_append(
                         contact_id=contact_id,
-                        external_id=email.message_id,
+                        external_id=email.message_id[:200],
                         direction=_message_direction(email),
-                        author=email.from_name or email.from_address,
+                        author=(email.from_name or email.from_address)[:200],
                         sent_at=email.sent_at,
                         text=_message_text(email),
+                        by=INBOUND_EMAIL,
+                        skip_duplicate=True,
                     )
         except ThreadingFailed as error:
             InboundEmail.objects.filter(id=email.id).update(status=Status.FAILED, error=str(error))

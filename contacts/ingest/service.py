@@ -20,22 +20,25 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from contacts.changes import contacts_lock, relinked_delta, widen_span
 from contacts.erasure.tombstones import ERASED_REASON, erased_rows, hold_erasure_lock_shared
-from contacts.ingest.pgcopy import array_literal
 from contacts.ingest.records import (
     ContactRecord,
     ParseOptions,
     RowError,
     parse_row,
 )
-from contacts.ingest.repeats import (
+from contacts.models import Contact, ContactReason, Customer, Message, RedactionPattern
+from contacts.queue import enqueue_sentiment_on_commit
+from contacts.redaction import compile_extra_pattern
+from contacts.repeats import (
     repeats_link_ahead,
     repeats_relink_spans,
     repeats_save_links,
 )
-from contacts.ingest.rollups import CONTRIBUTION_FIELDS, RollupDelta, contribution_rows
-from contacts.models import Contact, ContactReason, Customer, Message, RedactionPattern
-from contacts.redaction import compile_extra_pattern
+from contacts.rollups import CONTRIBUTION_FIELDS, RollupDelta
+from voc.core.audit import INGEST, Actor, audit_record
+from voc.core.pg import array_literal
 from voc.people.models import Team, User
 
 logger = logging.getLogger(__name__)
@@ -434,14 +437,21 @@ def contacts_ingest(
     create_reasons: bool = False,
     first_index: int = 0,
     writer: "Writer | None" = None,
+    by: Actor = INGEST,
 ) -> IngestResult:
     """Ingest one batch (at most MAX_BATCH rows) atomically. ``rows`` are mappings of VoC's
     field names, or ContactRecords that ``parse_row`` made with the same options. Row indexes
     in the result count from ``first_index`` (the line or position the caller reports).
     ``writer`` defaults to the one for the database (COPY on PostgreSQL, the ORM elsewhere);
-    both give the same result."""
+    both give the same result. ``by`` is who sent the batch (a person logging a contact, or
+    ingestion itself): the batch gets one audit entry with its counts, not one per contact.
+
+    Stored contacts the batch changes follow the write primitive's contract
+    (contacts.changes): their before-state is read under a row lock in id order, the touched
+    customer spans are relinked, one rollup delta is applied and scoring is queued after
+    commit."""
     with fewer_gc_passes():
-        return _ingest(rows, options, create_reasons, first_index, writer)
+        return _ingest(rows, options, create_reasons, first_index, writer, by)
 
 
 @contextlib.contextmanager
@@ -457,7 +467,7 @@ def fewer_gc_passes(threshold: int = 50_000):
         gc.set_threshold(*old)
 
 
-def _ingest(rows, options, create_reasons, first_index, writer) -> IngestResult:
+def _ingest(rows, options, create_reasons, first_index, writer, by) -> IngestResult:
     options = options or parse_options()
     result = IngestResult()
     parsed: list[tuple[int, ContactRecord]] = []
@@ -494,12 +504,11 @@ def _ingest(rows, options, create_reasons, first_index, writer) -> IngestResult:
                 parsed = [item for item in parsed if item[0] not in erased]
             if parsed:
                 _write(parsed, result, create_reasons=create_reasons, writer=writer)
+            if result.created or result.updated:
+                audit_record(by=by, action="contacts.ingest", changes=result.counts())
     result.rejected.sort(key=lambda rejected: rejected.index)
     if result.written_contact_ids:
-        from contacts.tasks import enqueue_sentiment
-
-        ids = list(result.written_contact_ids)
-        transaction.on_commit(lambda: enqueue_sentiment(ids))
+        enqueue_sentiment_on_commit(result.written_contact_ids)
     return result
 
 
@@ -560,6 +569,14 @@ def _write(
         changed.append((index, record, refs, digest, current))
     if not changed:
         return
+    # The before-state of the stored contacts this batch changes, under a row lock in id
+    # order (the write primitive's contract): another writer's change to one of them waits,
+    # and the rollup delta below starts from what is really stored.
+    locked = contacts_lock(current["id"] for _, _, _, _, current in changed if current)
+    changed = [
+        (index, record, refs, digest, locked.get(current["id"]) if current else None)
+        for index, record, refs, digest, current in changed
+    ]
 
     writer = writer or default_writer()
     customer_ids, new_customers = _match_customers(
@@ -598,13 +615,12 @@ def _write(
             # Kept unless relinking moves it; a contact left without a customer repeats nothing.
             values["repeat_of_id"] = current["repeat_of_id"] if values["customer_id"] else None
             delta.add_rows([current], sign=-1)
-            if current["customer_id"]:  # where it was, later contacts may lose their link
-                _widen(spans, current["customer_id"], current["occurred_at"])
+            # Where it was, later contacts may lose their link.
+            widen_span(spans, current["customer_id"], current["occurred_at"])
             to_update.append(values)
 
     for values in to_create + to_update:
-        if values["customer_id"]:
-            _widen(spans, values["customer_id"], values["occurred_at"])
+        widen_span(spans, values["customer_id"], values["occurred_at"])
 
     # Repeat links: where the writer gives new contacts their ids first (PostgreSQL), they are
     # computed before the writes, from the stored contacts around each span, and written with
@@ -646,27 +662,11 @@ def _write(
         }
         for values in to_create + to_update
     )
-    written = set(written_ids)
-    others = [change for change in relinked if change.contact_id not in written]
-    if others and all(change.row is not None for change in others):
-        after = [change.row for change in others]
-    else:
-        after = contribution_rows(change.contact_id for change in others)
-    delta.add_rows(after)
-    old_flags = {change.contact_id: change.old_repeat_of for change in others}
-    delta.add_rows(({**row, "repeat_of_id": old_flags[row["id"]]} for row in after), sign=-1)
+    relinked_delta(delta, relinked, skip=set(written_ids))
     delta.apply()
     result.created += len(to_create)
     result.updated += len(to_update)
     result.written_contact_ids.extend(written_ids)
-
-
-def _widen(spans: dict[int, tuple[datetime, datetime]], customer_id: int, at: datetime) -> None:
-    span = spans.get(customer_id)
-    if span is None:
-        spans[customer_id] = (at, at)
-    elif not span[0] <= at <= span[1]:
-        spans[customer_id] = (min(span[0], at), max(span[1], at))
 
 
 _EXISTING_FIELDS = ("source", "external_id", "content_hash", "customer_id", *CONTRIBUTION_FIELDS)

@@ -13,11 +13,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from contacts.ingest.rollups import rollup_snapshot, rollups_rebuild
 from contacts.ingest.service import contacts_ingest
 from contacts.models import Contact, ContactReason, ContactRollup, Customer, Message
 from contacts.redaction import contains_card_number
-from contacts.services import reason_retire
+from contacts.rollups import rollup_snapshot, rollups_rebuild
+from contacts.services.reasons import reason_retire
+from voc.core.audit import SWEEP
 
 pytestmark = pytest.mark.django_db
 
@@ -443,7 +444,7 @@ def test_contacts_are_updated_within_the_scope_and_never_by_executives(world):
 
 
 def test_a_contact_cannot_get_a_retired_or_unknown_reason(world):
-    reason_retire(reason=world.outage)
+    reason_retire(reason=world.outage, by=SWEEP)
     for reason_id in (world.outage.id, 987654):
         response = post(world.rep, "api-contact-update", {"reason": reason_id},
                         contact_id=world.contact_a.id)  # fmt: skip
@@ -509,7 +510,7 @@ def test_messages_are_appended_only_within_the_scope_and_never_by_executives(wor
 
 
 def test_reasons_are_active_ones_unless_retired_ones_are_asked_for(world):
-    reason_retire(reason=world.outage)
+    reason_retire(reason=world.outage, by=SWEEP)
     names = {r["path"] for r in get(world.rep, "api-reason-list").json()["results"]}
     assert names == {"Billing", "Billing › Double charge"}
     response = get(world.rep, "api-reason-list", {"include_retired": "1"})

@@ -10,7 +10,6 @@ from django.test import override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from contacts.ingest.rollups import rollup_snapshot, rollups_rebuild
 from contacts.ingest.tokens import (
     ingest_token_create,
     ingest_token_hash,
@@ -18,6 +17,7 @@ from contacts.ingest.tokens import (
 )
 from contacts.models import Contact, ContactReason, IngestToken, Message
 from contacts.redaction import contains_card_number
+from contacts.rollups import rollup_snapshot, rollups_rebuild
 
 pytestmark = pytest.mark.django_db
 

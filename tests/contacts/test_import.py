@@ -62,7 +62,7 @@ def reasons(cast):
 def no_sentiment_tasks(monkeypatch):
     """Committed batches would queue sentiment tasks on the test broker; these tests are about
     the import, not the worker."""
-    monkeypatch.setattr("contacts.tasks.enqueue_sentiment", lambda ids: None)
+    monkeypatch.setattr("contacts.queue.enqueue_sentiment", lambda ids: None)
 
 
 def fixture_copy(name: str, folder: Path) -> Path:

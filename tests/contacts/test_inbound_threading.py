@@ -18,7 +18,6 @@ from contacts.inbound.services import (
     inbound_pending_ids,
     normalise_subject,
 )
-from contacts.ingest.rollups import rollup_snapshot, rollups_rebuild
 from contacts.models import (
     Contact,
     ContactReason,
@@ -29,9 +28,12 @@ from contacts.models import (
     Message,
     SupportMailbox,
 )
-from contacts.services import contact_message_append, contact_update
+from contacts.rollups import rollup_snapshot, rollups_rebuild
+from contacts.services.contacts import contact_update
+from contacts.services.messages import message_append
 from contacts.tasks import inbound_email_thread_task, inbound_sweep
 from tests.contacts import inbound_payloads as p
+from voc.core.audit import INBOUND_EMAIL
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +109,9 @@ def test_a_reply_joins_its_thread_and_keeps_the_reps_classification(mailbox, cas
     contact = first.contact
     other = ContactReason.objects.create(name="Double charge", department=cast.dept_a)
     contact_update(
-        contact=contact, changes={"reason": other, "tags": ["vip"], "notes": "called", "road": 2}
+        contact=contact,
+        changes={"reason": other, "tags": ["vip"], "notes": "called", "road": 2},
+        by=cast.rep,
     )
     Contact.objects.filter(id=contact.id).update(sentiment=-0.8)
     rollups_rebuild()
@@ -128,7 +132,9 @@ def test_a_reply_joins_its_thread_and_keeps_the_reps_classification(mailbox, cas
         2,
     )
     assert contact.sentiment is None  # scored again by the sentiment task
-    assert contact.content_hash == ""
+    # The fingerprint stays: the source re-sending the first email's row unchanged must
+    # not replace the messages and lose the reply (see the append service).
+    assert contact.content_hash != ""
     assert list(contact.messages.values_list("position", "external_id", "text")) == [
         (0, "m1@mail.example", "Hello, I was charged twice this month."),
         (1, "m2@mail.example", "Still not fixed!"),
@@ -310,8 +316,10 @@ def test_a_failure_is_recorded_on_the_row(mailbox, monkeypatch):
 
 def test_append_redacts_and_refuses_bad_input(mailbox):
     contact = thread().contact
-    message = contact_message_append(
+    message = message_append(
         contact_id=contact.id,
+        by=INBOUND_EMAIL,
+        skip_duplicate=True,
         external_id="x1",
         direction="incoming",
         author="Ann",
@@ -320,8 +328,10 @@ def test_append_redacts_and_refuses_bad_input(mailbox):
     )
     assert "4111" not in message.text
     assert (
-        contact_message_append(
+        message_append(
             contact_id=contact.id,
+            by=INBOUND_EMAIL,
+            skip_duplicate=True,
             external_id="x1",
             direction="incoming",
             author="",
@@ -331,8 +341,10 @@ def test_append_redacts_and_refuses_bad_input(mailbox):
         is None
     )
     with pytest.raises(ValidationError):
-        contact_message_append(
+        message_append(
             contact_id=contact.id,
+            by=INBOUND_EMAIL,
+            skip_duplicate=True,
             external_id="x2",
             direction="sideways",
             author="",
@@ -340,8 +352,10 @@ def test_append_redacts_and_refuses_bad_input(mailbox):
             text="hi",
         )
     with pytest.raises(ValidationError):
-        contact_message_append(
+        message_append(
             contact_id=contact.id,
+            by=INBOUND_EMAIL,
+            skip_duplicate=True,
             external_id="x3",
             direction="incoming",
             author="",
@@ -353,8 +367,10 @@ def test_append_redacts_and_refuses_bad_input(mailbox):
 def test_append_queues_sentiment_after_commit(mailbox):
     contact = thread().contact
     with TestCase.captureOnCommitCallbacks() as callbacks:
-        contact_message_append(
+        message_append(
             contact_id=contact.id,
+            by=INBOUND_EMAIL,
+            skip_duplicate=True,
             external_id="y1",
             direction="incoming",
             author="",
@@ -379,8 +395,10 @@ def test_two_replies_appended_at_once_get_distinct_positions(cast):
     def append(n):
         try:
             barrier.wait()
-            contact_message_append(
+            message_append(
                 contact_id=contact.id,
+                by=INBOUND_EMAIL,
+                skip_duplicate=True,
                 external_id=f"c{n}",
                 direction="incoming",
                 author="",

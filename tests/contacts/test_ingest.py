@@ -3,10 +3,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from contacts.ingest.records import NUL_REASON, ParseOptions, RowError, parse_row
-from contacts.ingest.rollups import rollup_snapshot, rollups_rebuild
 from contacts.ingest.service import contacts_ingest
 from contacts.models import Contact, ContactReason, ContactRollup, Customer, Message
-from contacts.services import contact_sentiment_update
+from contacts.rollups import rollup_snapshot, rollups_rebuild
+from contacts.services.sentiment import contact_sentiment_update
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -228,10 +228,10 @@ def test_late_sentiment_updates_the_negative_count(cast):
 
 
 def test_sentiment_is_queued_after_commit(cast, django_capture_on_commit_callbacks, monkeypatch):
-    from contacts import tasks
+    from contacts import queue
 
     queued = []
-    monkeypatch.setattr(tasks.contact_sentiment_task, "delay", queued.append)
+    monkeypatch.setattr(queue, "enqueue_sentiment", queued.append)
     with django_capture_on_commit_callbacks(execute=True):
         contacts_ingest(rows=[row(n) for n in range(3)])
     assert queued == [sorted(Contact.objects.values_list("id", flat=True))]

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from contacts.ingest.rollups import rollup_snapshot
 from contacts.ingest.service import OrmWriter, contacts_ingest
 from contacts.models import Contact, ContactRollup, Customer, Message
+from contacts.rollups import rollup_snapshot
 from tests.factories import CustomerFactory
 
 pytestmark = [
@@ -125,7 +125,7 @@ def test_the_copy_and_orm_writers_store_the_same(cast):
 
 
 def test_array_literals_round_trip_any_text_and_ids():
-    from contacts.ingest.pgcopy import array_literal
+    from voc.core.pg import array_literal
 
     texts = ['', 'plain', 'a,b', '{braces}', '"quoted"', "back\\slash\\", 'NULL', "tab\tand\nline",
              "ünïcode ✓", " spaced "]  # fmt: skip

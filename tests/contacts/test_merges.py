@@ -3,10 +3,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
-from contacts.ingest.rollups import rollup_snapshot, rollups_rebuild
 from contacts.ingest.service import contacts_ingest
 from contacts.models import Contact, ContactReason, ContactRollup, Customer, CustomerEvent
-from contacts.services import customer_merge, reason_merge, reason_retire
+from contacts.rollups import rollup_snapshot, rollups_rebuild
+from contacts.services.customers import customer_merge
+from contacts.services.reasons import reason_merge, reason_retire
+from voc.core.audit import SWEEP
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +43,7 @@ def test_merging_customers_moves_history_and_relinks_repeats(cast):
     CustomerEvent.objects.create(customer=b, kind="lost", occurred_on=T0.date())
     assert Contact.objects.filter(repeat_of__isnull=False).count() == 0
 
-    assert customer_merge(source=b, target=a) == 1
+    assert customer_merge(source=b, target=a, by=SWEEP) == 1
     a.refresh_from_db()
     b.refresh_from_db()
     assert b.merged_into == a and b.external_ref == "B"  # kept: the CRM may still send it
@@ -62,16 +64,16 @@ def test_a_customer_cannot_be_merged_into_itself_or_a_merged_one(cast):
     a = Customer.objects.create(external_ref="A")
     b = Customer.objects.create(external_ref="B", merged_into=a)
     with pytest.raises(ValidationError):
-        customer_merge(source=a, target=a)
+        customer_merge(source=a, target=a, by=SWEEP)
     with pytest.raises(ValidationError):
-        customer_merge(source=a, target=b)
+        customer_merge(source=a, target=b, by=SWEEP)
 
 
 def test_merging_reasons_moves_contacts_and_their_rollups(cast):
     old = ContactReason.objects.create(name="Double billing")
     new = ContactReason.objects.create(name="Double charge")
     contacts_ingest(rows=[row(1, 0, reason="Double billing"), row(2, 1, reason="Double charge")])
-    assert reason_merge(source=old, target=new) == 1
+    assert reason_merge(source=old, target=new, by=SWEEP) == 1
     old.refresh_from_db()
     assert old.merged_into == new and old.retired_at is not None
     assert set(Contact.objects.values_list("reason_id", flat=True)) == {new.id}
@@ -85,7 +87,7 @@ def test_merging_reasons_moves_contacts_and_their_rollups(cast):
 def test_a_retired_reason_keeps_its_history(cast):
     reason = ContactReason.objects.create(name="Fax line")
     contacts_ingest(rows=[row(1, 0, reason="Fax line")])
-    reason_retire(reason=reason)
+    reason_retire(reason=reason, by=SWEEP)
     reason.refresh_from_db()
     assert not reason.is_active
     assert Contact.objects.get().reason == reason

@@ -11,14 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts.forms import parse_handle_time
-from contacts.ingest.rollups import rollup_snapshot, rollups_rebuild
 from contacts.ingest.service import contacts_ingest
 from contacts.models import Contact, ContactReason, ContactRollup, Customer, CustomerEvent, Message
-from contacts.page_services import contact_update
 from contacts.redaction import contains_card_number
 from contacts.roads import RoadFacts, suggest_road
+from contacts.rollups import rollup_snapshot, rollups_rebuild
+from contacts.services.contacts import contact_update
 from contacts.views import format_handle_time
 from tests.factories import CustomerFactory
+from voc.core.audit import SWEEP
 
 pytestmark = pytest.mark.django_db
 
@@ -593,13 +594,17 @@ def test_editing_a_contacts_reason_moves_its_rollup_counts(client, cast, reasons
 
 
 def test_contact_update_keeps_rollups_right_for_every_field(cast, reasons, contact_a):
-    contact_update(contact=contact_a, changes={"reason": reasons["outage"], "tags": ["a", "B "]})
-    contact_update(contact=contact_a, changes={"reason": None, "road": None, "outcome": ""})
+    contact_update(
+        contact=contact_a, changes={"reason": reasons["outage"], "tags": ["a", "B "]}, by=SWEEP
+    )
+    contact_update(
+        contact=contact_a, changes={"reason": None, "road": None, "outcome": ""}, by=SWEEP
+    )
     contact_a.refresh_from_db()
     assert contact_a.reason is None and contact_a.tags == ["a", "b"]
     assert_rollups_match_rebuild()
     with pytest.raises(ValidationError):
-        contact_update(contact=contact_a, changes={"channel": "email"})
+        contact_update(contact=contact_a, changes={"channel": "email"}, by=SWEEP)
 
 
 def test_a_rep_edits_their_teams_contacts_only(client, cast, reasons, contact_a, contact_b):

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from contacts.ingest.repeats import repeat_window
-from contacts.ingest.rollups import rollup_snapshot, rollups_rebuild
 from contacts.ingest.service import contacts_ingest
 from contacts.models import Contact, Customer
+from contacts.repeats import repeat_window
+from contacts.rollups import rollup_snapshot, rollups_rebuild
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +163,48 @@ def test_a_repeat_contact_that_loses_its_customer_is_no_repeat(cast):
     kept = rollup_snapshot()
     rollups_rebuild()
     assert rollup_snapshot() == kept
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_set_based_and_per_row_rules_agree_on_random_data(cast, seed):
+    """The relinking query (the set-based form on PostgreSQL) and the per-row rule
+    (repeats.repeat_of) give the same links, including gaps of exactly the window and one
+    microsecond more."""
+    from contacts.repeats import repeat_of, repeats_relink_spans
+
+    rng = random.Random(seed)
+    window = repeat_window()
+    customers = [Customer.objects.create(name=f"C{n}") for n in range(5)]
+    gaps = [window, window + timedelta(microseconds=1), timedelta(0), timedelta(hours=3)]
+    contacts = []
+    clock = {customer.id: T0 for customer in customers}
+    for n in range(120):
+        customer = rng.choice([*customers, None])
+        if customer is None:
+            at = T0 + timedelta(days=rng.randint(0, 60))
+        else:
+            clock[customer.id] += (
+                rng.choice(gaps) if rng.random() < 0.5 else timedelta(days=rng.uniform(0, 12))
+            )
+            at = clock[customer.id]
+        contacts.append(
+            Contact(source="r", external_id=f"r{n}", channel="phone", occurred_at=at,
+                    customer=customer)
+        )  # fmt: skip
+    Contact.objects.bulk_create(contacts)
+
+    per_row: dict[int, int | None] = {}
+    previous: dict[int, tuple[datetime, int]] = {}
+    for contact_id, customer_id, occurred_at in Contact.objects.order_by(
+        "customer_id", "occurred_at", "id"
+    ).values_list("id", "customer_id", "occurred_at"):
+        if customer_id is None:
+            per_row[contact_id] = None
+            continue
+        per_row[contact_id] = repeat_of(previous.get(customer_id), occurred_at, window)
+        previous[customer_id] = (occurred_at, contact_id)
+
+    spans = {customer.id: (T0, max(clock.values())) for customer in customers}
+    repeats_relink_spans(spans=spans)  # the set-based form where the database has one
+    assert stored_links() == per_row
+    assert any(link is not None for link in per_row.values())

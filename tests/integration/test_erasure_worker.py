@@ -9,12 +9,13 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from contacts.erasure.services import ERASED_TEXT
-from contacts.ingest.rollups import rollup_snapshot, rollups_rebuild
 from contacts.models import Contact, ContactReason, Customer, ImportRun, Message
-from contacts.services import customer_merge
+from contacts.rollups import rollup_snapshot, rollups_rebuild
+from contacts.services.customers import customer_merge
 from tests.contacts.test_erasure import ANN, ann_rows, bob_row, find_values, values_of_ann
 from tests.factories import make_cast
 from tests.integration.conftest import wait_for
+from voc.core.audit import SWEEP
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -36,7 +37,7 @@ def test_an_erased_customer_stays_erased_after_reimport(start_worker, tmp_path):
         external_ref=ANN["ref"], name=ANN["name"], email=ANN["email"], phone=ANN["phone"]
     )
     duplicate = Customer.objects.create(external_ref=ANN["old_ref"], email=ANN["old_email"])
-    customer_merge(source=duplicate, target=ann)
+    customer_merge(source=duplicate, target=ann, by=SWEEP)
     client = APIClient()
     client.force_login(cast.admin)
     worker = start_worker()  # it empties the broker first: start it before anything is queued

@@ -9,15 +9,26 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from voc.core.errors import Conflict
+
+
+class ConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request clashes with what is stored."
+    default_code = "conflict"
+
 
 def exception_handler(exc, context):
-    """DRF's handler, plus Django's ValidationError as a 400 so services may raise it and the
-    API answers with a message instead of a 500."""
-    if isinstance(exc, DjangoValidationError):
+    """DRF's handler, plus the refusals services raise: a Conflict as a 409 and Django's
+    ValidationError as a 400, with messages by field, instead of a 500."""
+    if isinstance(exc, Conflict):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        exc = ConflictError(detail=detail)
+    elif isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
     elif isinstance(exc, Http404):
@@ -170,3 +181,44 @@ class IdFilter(django_filters.NumberFilter):
         if value is not None and not _ID_MIN <= value <= _ID_MAX:
             return qs.none()
         return super().filter(qs, value)
+
+
+def validated_data(serializer_class, request, **kwargs) -> dict:
+    """The serializer's validated data, or a 400 with messages by field. Nested errors are
+    flattened to paths ("messages[0].text", "tags[3]") so every value is a list of messages,
+    as the error schema says."""
+    serializer = serializer_class(data=request.data, **kwargs)
+    if not serializer.is_valid():
+        raise exceptions.ValidationError(flatten_errors(serializer.errors))
+    return serializer.validated_data
+
+
+def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            if prefix and str(key).isdigit():
+                name = f"{prefix}[{key}]"
+            elif prefix:
+                name = f"{prefix}.{key}"
+            else:
+                name = str(key)
+            flat.update(flatten_errors(value, name))
+    elif isinstance(errors, list) and any(isinstance(item, dict | list) for item in errors):
+        for position, item in enumerate(errors):
+            if item:
+                flat.update(flatten_errors(item, f"{prefix}[{position}]"))
+    else:
+        flat[prefix or "detail"] = [str(message) for message in errors]
+    return flat
+
+
+def api_errors(*codes: int, conflict: bool = False) -> dict:
+    responses = error_responses(*codes)
+    if conflict:
+        responses[409] = OpenApiResponse(
+            response=ValidationErrorSerializer,
+            description="Well formed, but clashes with what is stored (a duplicate, or a "
+            "reason, team, user or department that doesn't exist); messages by field.",
+        )
+    return responses

@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
-from contacts.ingest.rollups import rollup_snapshot, rollups_rebuild
 from contacts.models import ContactRollup
+from contacts.rollups import rollup_snapshot, rollups_rebuild
 
 SHOWN_DIFFERENCES = 50
 

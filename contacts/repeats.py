@@ -1,4 +1,4 @@
-"""Repeat contacts: a contact is a repeat when the same customer had an earlier contact within
+"""Repeat contacts, a domain rule of contacts: a contact is a repeat when the same customer had an earlier contact within
 the repeat window (settings.VOC_REPEAT_WINDOW_DAYS, default 7); ``repeat_of`` points at the
 most recent such contact.
 
@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import connection
 
-from contacts.ingest.pgcopy import array_literal
 from contacts.models import Contact
+from voc.core.pg import array_literal
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -25,6 +25,18 @@ _MICROSECOND = timedelta(microseconds=1)
 
 def repeat_window() -> timedelta:
     return timedelta(days=settings.VOC_REPEAT_WINDOW_DAYS)
+
+
+def repeat_of(
+    previous: tuple[datetime, int] | None, occurred_at: datetime, window: timedelta
+) -> int | None:
+    """The repeat rule, per row: a contact repeats the same customer's previous contact (in
+    (occurred_at, id) order), given as (occurred_at, id), when it came at most ``window``
+    after it. The set-based form is the window query in _CHANGED_LINKS_SQL; a test checks the
+    two agree on random data."""
+    if previous is not None and occurred_at - previous[0] <= window:
+        return previous[1]
+    return None
 
 
 @dataclass(frozen=True)
@@ -123,18 +135,15 @@ def repeats_relink_spans(*, spans: Mapping[int, tuple[datetime, datetime]]) -> l
         .values_list("id", "customer_id", "occurred_at", "repeat_of_id")
     )
     changes: list[Relink] = []
-    previous: tuple[int, int, datetime] | None = None  # (customer_id, contact_id, occurred_at)
+    previous: tuple[datetime, int] | None = None
+    previous_customer = None
     for contact_id, customer_id, occurred_at, repeat_of_id in rows.iterator(chunk_size=5000):
-        expected = None
-        if (
-            previous is not None
-            and previous[0] == customer_id
-            and occurred_at - previous[2] <= window
-        ):
-            expected = previous[1]
+        if customer_id != previous_customer:
+            previous, previous_customer = None, customer_id
+        expected = repeat_of(previous, occurred_at, window)
         if occurred_at >= since and expected != repeat_of_id:
             changes.append(Relink(contact_id, repeat_of_id, expected))
-        previous = (customer_id, contact_id, occurred_at)
+        previous = (occurred_at, contact_id)
     if changes:
         Contact.objects.bulk_update(
             [
@@ -200,11 +209,7 @@ def repeats_link_ahead(
         previous: tuple[datetime, int] | None = None
         for occurred_at, contact_id, values, batch_row in contacts:
             if occurred_at >= low:  # earlier ones only lead to the span: their links stay
-                expected = (
-                    previous[1]
-                    if previous is not None and occurred_at - previous[0] <= window
-                    else None
-                )
+                expected = repeat_of(previous, occurred_at, window)
                 if batch_row:
                     values["repeat_of_id"] = expected
                 elif expected != values["repeat_of_id"]:

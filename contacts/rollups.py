@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from contacts.models import Contact, ContactRollup
+from voc.core.pg import copy_lines
 
 Key = tuple[date, int, str, int]  # day, reason_id (0 = none), channel, team_id (0 = none)
 STAGED_APPLY = 500  # keys above which PostgreSQL applies a delta through COPY
@@ -130,7 +131,6 @@ def _delete_empty(keys: list[Key]) -> None:
 def _apply_staged(upsert: str, changed: list[tuple[Key, list[int]]]) -> None:
     """PostgreSQL, many keys (a backfill): COPY the changes into a temporary table and upsert
     from it in key order, instead of one VALUES list of 8 parameters a key."""
-    from contacts.ingest.pgcopy import copy_lines
 
     staging = "voc_rollup_delta"
     select = (

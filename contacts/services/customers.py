@@ -1,0 +1,216 @@
+"""Customers: creating and correcting one by hand, and merging a duplicate into another."""
+
+import contextlib
+from collections.abc import Mapping
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+
+from contacts.changes import contact_change
+from contacts.erasure.tombstones import identity_erased
+from contacts.ingest.records import RowError, normalise_phone
+from contacts.models import Contact, Customer, CustomerEvent
+from contacts.services.text import TextCleaner
+from voc.core.audit import Actor, audit_record, field_changes
+from voc.core.errors import Conflict
+
+
+def _customer_identity(
+    *, external_ref: str | None, email: str | None, phone: str | None, cleaner: TextCleaner
+) -> dict:
+    """Cleaned identity fields (None: not given), or a ValidationError naming the field."""
+    errors: dict[str, str] = {}
+    cleaned: dict = {}
+    if external_ref is not None:
+        cleaned["external_ref"] = (
+            cleaner.clean(external_ref, field="external_ref", max_length=100) or None
+        )
+    if email is not None:
+        email = email.strip()
+        if email:
+            # An address holding a card number is refused (as ingestion does), never stored.
+            try:
+                if cleaner.redact(email) != email:
+                    raise ValidationError("redacted")
+                validate_email(email)
+            except ValidationError:
+                errors["email"] = "Enter a valid email address."
+        cleaned["email"] = email
+    if phone is not None:
+        phone = phone.strip()
+        if phone:
+            # Redacted first, as ingestion does: a "phone" that is really a card number is
+            # refused, never stored.
+            try:
+                if cleaner.redact(phone) != phone:
+                    raise RowError("phone", "is not a phone number")
+                phone = normalise_phone(phone, settings.VOC_PHONE_REGION)
+            except RowError as error:
+                errors["phone"] = f"phone {error.reason}."
+        cleaned["phone"] = phone
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _refuse_duplicate_customer(cleaned: dict, *, exclude_id: int | None = None) -> None:
+    """Customers are matched by external ref, then email (case-insensitively): a second
+    customer with the same ref or email would split one customer's history."""
+    erased = identity_erased(
+        external_ref=cleaned.get("external_ref") or "",
+        email=cleaned.get("email") or "",
+        phone=cleaned.get("phone") or "",
+    )
+    if erased:  # an erased person is not brought back by hand either
+        raise Conflict({erased: "This belongs to an erased customer."})
+    others = Customer.objects.exclude(id=exclude_id) if exclude_id else Customer.objects.all()
+    if cleaned.get("external_ref") and others.filter(external_ref=cleaned["external_ref"]).exists():
+        raise Conflict({"external_ref": "A customer with this external ref already exists."})
+    if cleaned.get("email"):
+        same_email = others.annotate(lemail=Lower("email")).filter(lemail=cleaned["email"].lower())
+        if same_email.exists():
+            raise Conflict({"email": "A customer with this email address already exists."})
+
+
+def customer_create(
+    *,
+    by: Actor,
+    external_ref: str | None = None,
+    name: str = "",
+    email: str | None = "",
+    phone: str = "",
+    segment: str = Customer.Segment.CONSUMER,
+) -> Customer:
+    cleaner = TextCleaner()
+    cleaned = _customer_identity(
+        external_ref=external_ref or "", email=email or "", phone=phone, cleaner=cleaner
+    )
+    name = cleaner.clean(name, field="name", max_length=200)
+    customer = Customer(name=name, segment=segment, **cleaned)
+    try:
+        with transaction.atomic():
+            _refuse_duplicate_customer(cleaned)
+            customer.save()
+            audit_record(
+                by=by,
+                action="customer.create",
+                target=customer,
+                customer_id=customer.pk,
+                changes={key: [None, value] for key, value in {"name": name, **cleaned}.items()},
+            )
+    except IntegrityError:  # a concurrent request created the same ref first
+        raise Conflict(
+            {"external_ref": "A customer with this external ref already exists."}
+        ) from None
+    return customer
+
+
+def customer_update(*, customer: Customer, changes: Mapping, by: Actor) -> Customer:
+    """Change some of external_ref, name, email, phone and segment."""
+    if customer.erased_at:
+        raise Conflict({"detail": "This customer was erased; their record cannot change."})
+    cleaner = TextCleaner()
+    cleaned = _customer_identity(
+        external_ref=changes.get("external_ref"),
+        email=(changes["email"] or "") if "email" in changes else None,
+        phone=(changes["phone"] or "") if "phone" in changes else None,
+        cleaner=cleaner,
+    )
+    if "name" in changes:
+        cleaned["name"] = cleaner.clean(changes["name"], field="name", max_length=200)
+    if "segment" in changes:
+        cleaned["segment"] = changes["segment"]
+    if not cleaned:
+        return customer
+    before = {attribute: getattr(customer, attribute) for attribute in cleaned}
+    try:
+        with transaction.atomic():
+            _refuse_duplicate_customer(cleaned, exclude_id=customer.pk)
+            for attribute, value in cleaned.items():
+                setattr(customer, attribute, value)
+            customer.save(update_fields=[*cleaned, "updated_at"])
+            audit_record(
+                by=by,
+                action="customer.update",
+                target=customer,
+                customer_id=customer.pk,
+                changes=field_changes(before, cleaned),
+            )
+    except IntegrityError:
+        raise Conflict(
+            {"external_ref": "A customer with this external ref already exists."}
+        ) from None
+    return customer
+
+
+def customer_admin_save(*, customer: Customer, by: Actor) -> Customer:
+    """Save a customer an admin corrected in the Django admin: the name redacted, the phone
+    normalised where it can be (the admin may keep a number the parser cannot read; ingestion
+    won't match it then), the change in the customer's history."""
+    customer.name = TextCleaner().redact(customer.name)
+    if customer.phone:
+        with contextlib.suppress(RowError):
+            customer.phone = normalise_phone(customer.phone, settings.VOC_PHONE_REGION)
+    fields = ["name", "email", "phone", "external_ref", "segment"]
+    before = (
+        Customer.objects.filter(pk=customer.pk).values(*fields).first() if customer.pk else {}
+    ) or {}
+    with transaction.atomic():
+        customer.save()
+        audit_record(
+            by=by,
+            action="customer.admin_update" if before else "customer.create",
+            target=customer,
+            customer_id=customer.pk,
+            changes=field_changes(before, {field: getattr(customer, field) for field in fields}),
+        )
+    return customer
+
+
+@transaction.atomic
+def customer_merge(*, source: Customer, target: Customer, by: Actor) -> int:
+    """Merge a duplicate customer into ``target``: contacts and lifecycle events move, blank
+    identity fields are filled from the duplicate, repeat contacts are relinked and rollups
+    adjusted (the write primitive does both). The duplicate stays as a pointer. Returns the
+    contacts moved."""
+    if source.pk == target.pk:
+        raise ValidationError("A customer cannot be merged into itself.")
+    if target.merged_into_id:
+        raise ValidationError("Merge into a customer that has not itself been merged.")
+    # Both customers' contacts are locked, in id order: the target's links change too.
+    contact_ids = list(
+        Contact.objects.filter(customer__in=[source, target]).values_list("id", flat=True)
+    )
+    with contact_change(contact_ids, by=by) as change:
+        moved = [i for i, row in change.before.items() if row["customer_id"] == source.pk]
+        Contact.objects.filter(id__in=moved).update(customer=target)
+    CustomerEvent.objects.filter(customer=source).update(customer=target)
+    Customer.objects.filter(merged_into=source).update(merged_into=target)
+    identity = {}
+    for attribute in ("name", "email", "phone"):
+        if not getattr(target, attribute) and getattr(source, attribute):
+            identity[attribute] = getattr(source, attribute)
+    if not target.external_ref and source.external_ref:
+        identity["external_ref"], source.external_ref = source.external_ref, None
+    source.merged_into = target
+    source.save(update_fields=["merged_into", "external_ref"])
+    if identity:
+        Customer.objects.filter(pk=target.pk).update(**identity)
+    audit_record(
+        by=by,
+        action="customer.merge",
+        target=source,
+        customer_id=source.pk,
+        changes={"merged_into": [None, target.pk], "contacts_moved": len(moved)},
+    )
+    audit_record(
+        by=by,
+        action="customer.merge_into",
+        target=target,
+        customer_id=target.pk,
+        changes={"merged_from": source.pk, **{key: [None, v] for key, v in identity.items()}},
+    )
+    return len(moved)
