@@ -8,6 +8,7 @@ from celery import current_app
 from django.db import transaction
 
 SENTIMENT_TASK = "contacts.sentiment"
+INBOUND_THREAD_TASK = "contacts.inbound_thread"
 SENTIMENT_BATCH = 1000
 
 
@@ -21,3 +22,12 @@ def enqueue_sentiment_on_commit(contact_ids: list[int]) -> None:
     """Queue scoring once the current transaction commits (nothing if it rolls back)."""
     ids = list(contact_ids)
     transaction.on_commit(lambda: enqueue_sentiment(ids))
+
+
+def enqueue_inbound_thread(inbound_id: int) -> None:
+    current_app.send_task(INBOUND_THREAD_TASK, args=[inbound_id])
+
+
+def enqueue_inbound_thread_on_commit(inbound_id: int) -> None:
+    """Queue threading a stored email into a contact once the transaction commits."""
+    transaction.on_commit(lambda: enqueue_inbound_thread(inbound_id))

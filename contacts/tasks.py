@@ -5,7 +5,12 @@ from datetime import timedelta
 from celery import shared_task
 
 from contacts import selectors
-from contacts.queue import SENTIMENT_BATCH, SENTIMENT_TASK
+from contacts.inbound.services import (
+    inbound_email_fail,
+    inbound_email_thread,
+    inbound_pending_ids,
+)
+from contacts.queue import INBOUND_THREAD_TASK, SENTIMENT_BATCH, SENTIMENT_TASK
 from contacts.services.sentiment import contact_sentiment_update
 from voc.core.jobs import periodic_job
 
@@ -56,11 +61,9 @@ def _transient_errors() -> tuple[type[Exception], ...]:
     return tuple(errors)
 
 
-@shared_task(name="contacts.inbound_thread", bind=True, acks_late=True, ignore_result=True)
+@shared_task(name=INBOUND_THREAD_TASK, bind=True, acks_late=True, ignore_result=True)
 def inbound_email_thread_task(self, inbound_id: int) -> str | None:
     # Idempotent: the service claims the row with a conditional update; a second run is a no-op.
-    from contacts.inbound.services import inbound_email_fail, inbound_email_thread
-
     try:
         return inbound_email_thread(inbound_id=inbound_id)
     except _transient_errors() as error:
@@ -82,8 +85,6 @@ def inbound_email_thread_task(self, inbound_id: int) -> str | None:
     description="Threads inbound emails whose task was lost or has not run yet.",
 )
 def inbound_sweep() -> int:
-    from contacts.inbound.services import inbound_email_thread, inbound_pending_ids
-
     threaded = 0
     for inbound_id in inbound_pending_ids(older_than=timedelta(minutes=2), limit=500):
         try:

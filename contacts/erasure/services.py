@@ -35,6 +35,7 @@ from contacts.redaction import redact_text
 from contacts.registry import erasure_handlers
 from contacts.services.sentiment import contact_sentiment_update
 from voc.core.audit import SystemActor, audit_forget_customers, audit_record
+from voc.core.models import OutboxMessage
 from voc.people.models import User
 
 ERASURE = SystemActor("erasure")
@@ -272,8 +273,6 @@ def _anonymise_admin_log(ids_by_model: dict) -> int:
 
 def _delete_outbox_mail(emails: set[str]) -> int:
     """Mail stored instead of sent (development's outbox) that went to the customer."""
-    from voc.core.models import OutboxMessage
-
     if not emails:
         return 0
     condition = Q()

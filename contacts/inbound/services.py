@@ -24,7 +24,9 @@ from contacts.inbound.parsing import InboundRejected, ParsedEmail, parse_email
 from contacts.inbound.quotes import reply_text
 from contacts.inbound.selectors import mailboxes_for
 from contacts.ingest.records import MAX_TEXT
+from contacts.ingest.service import contacts_ingest
 from contacts.models import Contact, Customer, InboundEmail, Message, SupportMailbox
+from contacts.queue import enqueue_inbound_thread_on_commit
 from contacts.services.messages import message_append
 from voc.core.audit import INBOUND_EMAIL
 
@@ -112,10 +114,7 @@ def inbound_email_store(
             raise
         return email, False
     if email.status == Status.PENDING:
-        from contacts.tasks import inbound_email_thread_task
-
-        email_id = email.id
-        transaction.on_commit(lambda: inbound_email_thread_task.delay(email_id))
+        enqueue_inbound_thread_on_commit(email.id)
     return email, True
 
 
@@ -176,8 +175,6 @@ def _thread_root(email: InboundEmail) -> str:
 
 
 def _create_contact(email: InboundEmail, customer_address: str) -> int:
-    from contacts.ingest.service import contacts_ingest
-
     mailbox = email.mailbox
     outgoing = email.direction == Direction.OUTGOING
     reason = mailbox.default_reason

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from django.db import connection
 from django.utils import timezone
 
+from contacts.ingest.records import CONTACT_UPDATE_FIELDS
 from contacts.models import Contact, Customer, Message
 from voc.core.pg import (
     array_literal,
@@ -128,8 +129,6 @@ class CopyWriter:
         copy_buffer(Contact._meta.db_table, self.CONTACT_COLUMNS, buffer)
 
     def update_contacts(self, rows: list[dict]) -> None:
-        from contacts.ingest.service import CONTACT_UPDATE_FIELDS
-
         update_via_staging(
             Contact._meta.db_table,
             CONTACT_UPDATE_FIELDS,

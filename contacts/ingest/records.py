@@ -403,3 +403,11 @@ def parse_row(row: Mapping, options: ParseOptions) -> ContactRecord:
     )
     record.messages = _messages(row, direction, options)
     return record
+
+
+# The columns of a stored contact that a re-sent row rewrites.
+CONTACT_UPDATE_FIELDS = (
+    "customer_id", "channel", "direction", "occurred_at", "rep_id", "team_id", "reason_id",
+    "tags", "subject", "notes", "handle_seconds", "outcome", "first_contact_resolution", "road",
+    "sentiment", "content_hash", "repeat_of_id",
+)  # fmt: skip

@@ -22,7 +22,9 @@ from django.db.models.functions import Lower
 
 from contacts.changes import contacts_lock, relinked_delta, widen_span
 from contacts.erasure.tombstones import ERASED_REASON, erased_rows, hold_erasure_lock_shared
+from contacts.ingest.pgcopy import CopyWriter
 from contacts.ingest.records import (
+    CONTACT_UPDATE_FIELDS,
     ContactRecord,
     ParseOptions,
     RowError,
@@ -162,13 +164,6 @@ class _Lookups:
         return self.reps[record.rep.lower()][0]
 
 
-CONTACT_UPDATE_FIELDS = (
-    "customer_id", "channel", "direction", "occurred_at", "rep_id", "team_id", "reason_id",
-    "tags", "subject", "notes", "handle_seconds", "outcome", "first_contact_resolution", "road",
-    "sentiment", "content_hash", "repeat_of_id",
-)  # fmt: skip
-
-
 class Writer(Protocol):
     """The writes of one batch; ``contacts_ingest`` decides what they are."""
 
@@ -249,8 +244,6 @@ class OrmWriter:
 
 def default_writer() -> Writer:
     if connection.vendor == "postgresql":
-        from contacts.ingest.pgcopy import CopyWriter
-
         return CopyWriter()
     return OrmWriter()
 

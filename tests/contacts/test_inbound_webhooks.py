@@ -9,12 +9,12 @@ import pytest
 from django.db import connection, transaction
 from django.test import TestCase
 
+from contacts import queue
 from contacts.erasure import tombstones
 from contacts.inbound import services as inbound_services
 from contacts.inbound.services import NO_CUSTOMER, NOT_TO_A_MAILBOX, inbound_email_store
 from contacts.models import CustomerErasure, ErasureTombstone, InboundEmail, SupportMailbox
 from contacts.redaction import CARD_PLACEHOLDER
-from contacts.tasks import inbound_email_thread_task
 from tests.contacts import inbound_payloads as p
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def inbound(settings, cast):
 def queued(monkeypatch):
     """The ids the webhook queued for threading (the task itself is not run here)."""
     ids: list[int] = []
-    monkeypatch.setattr(inbound_email_thread_task, "delay", ids.append)
+    monkeypatch.setattr(queue, "enqueue_inbound_thread", ids.append)
     return ids
 
 
@@ -246,7 +246,7 @@ def test_two_deliveries_at_once_store_one_row(cast, settings, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("needs concurrent writers")
     SupportMailbox.objects.create(address=p.SUPPORT, team=cast.team_a)
-    monkeypatch.setattr(inbound_email_thread_task, "delay", lambda _id: None)
+    monkeypatch.setattr(queue, "enqueue_inbound_thread", lambda _id: None)
     barrier = threading.Barrier(2, timeout=10)
     real = inbound_services.mailboxes_for
 

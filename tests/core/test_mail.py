@@ -103,7 +103,7 @@ def test_the_outbox_backend_stores_a_text_only_message_and_counts_what_it_stored
 
 def test_email_queue_enqueues_only_when_the_transaction_commits(django_capture_on_commit_callbacks):
     with (
-        mock.patch.object(email_send_task, "delay") as delay,
+        mock.patch("voc.core.mail.enqueue_email_send") as delay,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         email_queue(template="password-reset", context=RESET_CONTEXT, to=("rep@example.com",))
@@ -125,7 +125,7 @@ def test_email_queue_enqueues_nothing_when_the_transaction_rolls_back(
     django_capture_on_commit_callbacks,
 ):
     with (
-        mock.patch.object(email_send_task, "delay") as delay,
+        mock.patch("voc.core.mail.enqueue_email_send") as delay,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         pytest.raises(RuntimeError),
         transaction.atomic(),
@@ -139,7 +139,7 @@ def test_email_queue_enqueues_nothing_when_the_transaction_rolls_back(
 
 def test_email_queue_passes_extra_fields_to_the_worker(django_capture_on_commit_callbacks):
     with (
-        mock.patch.object(email_send_task, "delay") as delay,
+        mock.patch("voc.core.mail.enqueue_email_send") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         email_queue(

@@ -9,6 +9,7 @@ import socket
 from collections.abc import Sequence
 
 from anymail.exceptions import AnymailAPIError
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
@@ -68,10 +69,17 @@ def email_build(message: dict) -> EmailMultiAlternatives:
 
 def email_queue(*, template: str, context: dict, to: Sequence[str], **extra) -> None:
     """Render now, send from a worker once the surrounding transaction commits."""
-    from voc.core.tasks import email_send_task
-
     message = {**email_render(template, context), "to": list(to), **extra}
-    transaction.on_commit(lambda: email_send_task.delay(message))
+    transaction.on_commit(lambda: enqueue_email_send(message))
+
+
+# By name: voc.core.tasks runs services that send mail through this module, so importing the
+# task here would make the two import each other.
+EMAIL_SEND_TASK = "core.email_send"
+
+
+def enqueue_email_send(message: dict) -> None:
+    current_app.send_task(EMAIL_SEND_TASK, args=[message])
 
 
 class OutboxBackend(BaseEmailBackend):

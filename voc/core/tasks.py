@@ -6,11 +6,11 @@ from django.utils import timezone
 
 from voc.core import services
 from voc.core.jobs import periodic_job
-from voc.core.mail import TransientEmailError
+from voc.core.mail import EMAIL_SEND_TASK, TransientEmailError
 
 
 @shared_task(
-    name="core.email_send",
+    name=EMAIL_SEND_TASK,
     acks_late=True,
     # The service raises every transient failure as TransientEmailError; anything else it
     # re-raises is permanent (a 554 greeting is an SMTPConnectError too) and must not retry.
