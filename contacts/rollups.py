@@ -7,8 +7,7 @@ SQLite; on PostgreSQL a large delta is first copied into a temporary table). ``r
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -34,39 +33,15 @@ def is_negative(sentiment: float | None) -> bool:
     return sentiment is not None and sentiment <= settings.VOC_NEGATIVE_SENTIMENT
 
 
-@dataclass(frozen=True)
-class Contribution:
-    key: Key
-    values: tuple[int, int, int, int]
-
-
-def contribution(row: dict, tz: ZoneInfo | None = None) -> Contribution:
-    """What one contact (a dict of CONTRIBUTION_FIELDS) adds to the rollups."""
-    occurred: datetime = row["occurred_at"]
-    day = occurred.astimezone(tz or reporting_tz()).date()
-    key = (day, row["reason_id"] or 0, row["channel"], row["team_id"] or 0)
-    values = (
-        1,
-        row["handle_seconds"] or 0,
-        1 if row["repeat_of_id"] else 0,
-        1 if is_negative(row["sentiment"]) else 0,
-    )
-    return Contribution(key, values)
-
-
 class RollupDelta:
     """Accumulates +/- contributions and writes them in one statement."""
 
     def __init__(self) -> None:
         self.changes: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
 
-    def add(self, item: Contribution, sign: int = 1) -> None:
-        totals = self.changes[item.key]
-        for position, value in enumerate(item.values):
-            totals[position] += sign * value
-
     def add_rows(self, rows: Iterable[dict], sign: int = 1) -> None:
-        """``add(contribution(row), sign)`` for each row, inlined: a backfill adds every row."""
+        """Add (or, with sign=-1, take away) what each contact (a dict of CONTRIBUTION_FIELDS)
+        contributes. Written as one loop: a backfill adds every row."""
         tz = reporting_tz()
         negative = settings.VOC_NEGATIVE_SENTIMENT
         changes = self.changes

@@ -49,7 +49,7 @@ def reason_list_active() -> QuerySet[ContactReason]:
     ).select_related("parent", "department")
 
 
-def repeat_contacts(*, contact: Contact, viewer: User) -> list[Contact]:
+def repeat_contacts(*, contact: Contact) -> list[Contact]:
     """The customer's other contacts within the repeat window before this one, newest first,
     for "spoke to us 3 times in the last 7 days about …"."""
     if contact.customer_id is None:

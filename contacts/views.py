@@ -156,7 +156,7 @@ def _render_detail(request, contact: Contact, *, edit_form=None, tags_form=None,
     viewer = request.user
     contact_messages = list(contact.messages.all())
     can_edit = has_capability(viewer, LOG_CONTACTS)
-    repeats = selectors.repeat_contacts(contact=contact, viewer=viewer)
+    repeats = selectors.repeat_contacts(contact=contact)
     context = {
         "contact": contact,
         "contact_messages": contact_messages,
@@ -269,7 +269,7 @@ def _road_suggestion(user: User, data) -> RoadSuggestion | None:
         probe = Contact(
             customer=values["customer"], occurred_at=values.get("occurred_at") or timezone.now()
         )
-        is_repeat = bool(selectors.repeat_contacts(contact=probe, viewer=user))
+        is_repeat = bool(selectors.repeat_contacts(contact=probe))
     else:
         is_repeat = False
     reason = values.get("reason")

@@ -135,14 +135,42 @@ def _check_date_format(fmt: Any) -> str | None:
 
 
 def mapping_validate(config: Any, *, name: str = "") -> ImportMappingConfig:
-    """An ImportMappingConfig, or MappingError listing every problem found."""
+    """An ImportMappingConfig, or MappingError listing every problem found (each section is
+    checked even when another has problems, so one run names them all)."""
     if not isinstance(config, dict):
         raise MappingError(["a mapping is an object (a JSON object or a TOML document)"])
-    problems: list[str] = []
-    for key in config:
-        if key not in KEYS:
-            problems.append(f"unknown key “{key}” (known keys: {', '.join(KEYS)})")
+    problems: list[str] = [
+        f"unknown key “{key}” (known keys: {', '.join(KEYS)})" for key in config if key not in KEYS
+    ]
+    columns, targets = _check_columns(config, problems)
+    reason = _check_reason(config, targets, problems)
+    value_maps = _check_value_maps(config, targets, problems)
+    fixed = {
+        section: _check_fixed(config, section, targets, reason, problems)
+        for section in ("constants", "defaults")
+    }
+    date_formats = _check_date_formats(config, problems)
+    time_zone = _check_time_zone(config, problems)
+    if not isinstance(config.get("description", ""), str):
+        problems.append("description must be text")
+    _check_required(config, columns, targets, reason, problems)
+    if problems:
+        raise MappingError(problems)
+    return ImportMappingConfig(
+        name=name,
+        config=config,
+        columns=columns,
+        values=value_maps,
+        constants=fixed["constants"],
+        defaults=fixed["defaults"],
+        reason=reason,
+        date_formats=date_formats,
+        time_zone=time_zone,
+    )
 
+
+def _check_columns(config: dict, problems: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """{column: field} and its inverse {field: column}."""
     columns: dict[str, str] = {}
     raw_columns = config.get("columns", {})
     if not isinstance(raw_columns, dict):
@@ -167,39 +195,48 @@ def mapping_validate(config: Any, *, name: str = "") -> ImportMappingConfig:
             continue
         targets[target] = column
         columns[column] = target
+    return columns, targets
 
-    reason = None
+
+def _check_reason(
+    config: dict, targets: dict[str, str], problems: list[str]
+) -> "ReasonSpec | None":
     raw_reason = config.get("reason")
-    if raw_reason is not None:
-        if not isinstance(raw_reason, dict):
-            problems.append("reason must be a table with parent and/or child column names")
-        else:
-            for key in raw_reason:
-                if key not in REASON_KEYS:
-                    problems.append(
-                        f"reason: unknown key “{key}” (known keys: {', '.join(REASON_KEYS)})"
-                    )
-            parent, child = raw_reason.get("parent", ""), raw_reason.get("child", "")
-            create = raw_reason.get("create_missing", False)
-            if not isinstance(parent, str) or not isinstance(child, str):
-                problems.append("reason: parent and child are column names")
-            elif not (parent.strip() or child.strip()):
-                problems.append("reason: give a parent column, a child column or both")
-            elif not isinstance(create, bool):
-                problems.append("reason: create_missing is true or false")
-            else:
-                reason = ReasonSpec(parent.strip(), child.strip(), create)
-            if "reason" in targets:
-                problems.append(
-                    f"reason is built from columns, so column “{targets['reason']}” cannot "
-                    "also map to reason"
-                )
+    if raw_reason is None:
+        return None
+    if not isinstance(raw_reason, dict):
+        problems.append("reason must be a table with parent and/or child column names")
+        return None
+    reason = None
+    for key in raw_reason:
+        if key not in REASON_KEYS:
+            problems.append(f"reason: unknown key “{key}” (known keys: {', '.join(REASON_KEYS)})")
+    parent, child = raw_reason.get("parent", ""), raw_reason.get("child", "")
+    create = raw_reason.get("create_missing", False)
+    if not isinstance(parent, str) or not isinstance(child, str):
+        problems.append("reason: parent and child are column names")
+    elif not (parent.strip() or child.strip()):
+        problems.append("reason: give a parent column, a child column or both")
+    elif not isinstance(create, bool):
+        problems.append("reason: create_missing is true or false")
+    else:
+        reason = ReasonSpec(parent.strip(), child.strip(), create)
+    if "reason" in targets:
+        problems.append(
+            f"reason is built from columns, so column “{targets['reason']}” cannot "
+            "also map to reason"
+        )
+    return reason
 
+
+def _check_value_maps(
+    config: dict, targets: dict[str, str], problems: list[str]
+) -> dict[str, dict[str, Any]]:
     value_maps: dict[str, dict[str, Any]] = {}
     raw_values = config.get("values", {})
     if not isinstance(raw_values, dict):
         problems.append("values must be a table of VoC field → {value in the file: VoC value}")
-        raw_values = {}
+        return value_maps
     for target, table in raw_values.items():
         if target not in FIELDS:
             problems.append(f"values: “{target}” is not a VoC field")
@@ -227,67 +264,86 @@ def mapping_validate(config: Any, *, name: str = "") -> ImportMappingConfig:
                 continue
             mapped[key] = wanted
         value_maps[target] = mapped
+    return value_maps
 
-    fixed: dict[str, dict[str, Any]] = {}
-    for section in ("constants", "defaults"):
-        raw = config.get(section, {})
-        fixed[section] = {}
-        if not isinstance(raw, dict):
-            problems.append(f"{section} must be a table of VoC field → value")
+
+def _check_fixed(
+    config: dict,
+    section: str,
+    targets: dict[str, str],
+    reason: "ReasonSpec | None",
+    problems: list[str],
+) -> dict[str, Any]:
+    """The constants or the defaults section: {field: value}."""
+    fixed: dict[str, Any] = {}
+    raw = config.get(section, {})
+    if not isinstance(raw, dict):
+        problems.append(f"{section} must be a table of VoC field → value")
+        return fixed
+    for target, value in raw.items():
+        if target not in FIELDS:
+            problems.append(f"{section}: “{target}” is not a VoC field")
             continue
-        for target, value in raw.items():
-            if target not in FIELDS:
-                problems.append(f"{section}: “{target}” is not a VoC field")
-                continue
-            if target in NOT_CONSTANT:
-                problems.append(f"{section}: {target} must come from the file")
-                continue
-            if section == "constants" and target in targets:
-                problems.append(
-                    f"constants: {target} is also mapped from column “{targets[target]}”; "
-                    "use defaults for a value the column may leave empty"
-                )
-                continue
-            if target == "reason" and reason is not None:
-                problems.append(f"{section}: reason is built from columns by the reason table")
-                continue
-            if not _plain(value):
-                problems.append(f"{section}.{target} must be text, a number or true/false")
-                continue
-            problem = _check_field_value(target, value)
-            if problem:
-                problems.append(f"{section}.{target}: {target} {problem}")
-                continue
-            fixed[section][target] = value
-
-    date_formats: tuple[str, ...] = ()
-    raw_formats = config.get("date_format")
-    if raw_formats is not None:
-        formats = raw_formats if isinstance(raw_formats, list) else [raw_formats]
-        if not formats:
-            problems.append("date_format must be a format such as “%m/%d/%Y” or a list of them")
-        for fmt in formats:
-            problem = _check_date_format(fmt)
-            if problem:
-                problems.append(problem)
-        date_formats = tuple(f for f in formats if isinstance(f, str))
-
-    time_zone = None
-    raw_zone = config.get("time_zone")
-    if raw_zone is not None:
-        try:
-            if not isinstance(raw_zone, str) or not raw_zone.strip():
-                raise ValueError
-            time_zone = ZoneInfo(raw_zone.strip())
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
+        if target in NOT_CONSTANT:
+            problems.append(f"{section}: {target} must come from the file")
+            continue
+        if section == "constants" and target in targets:
             problems.append(
-                f"time_zone “{raw_zone}” is not a time zone name (e.g. America/New_York, UTC)"
+                f"constants: {target} is also mapped from column “{targets[target]}”; "
+                "use defaults for a value the column may leave empty"
             )
+            continue
+        if target == "reason" and reason is not None:
+            problems.append(f"{section}: reason is built from columns by the reason table")
+            continue
+        if not _plain(value):
+            problems.append(f"{section}.{target} must be text, a number or true/false")
+            continue
+        problem = _check_field_value(target, value)
+        if problem:
+            problems.append(f"{section}.{target}: {target} {problem}")
+            continue
+        fixed[target] = value
+    return fixed
 
-    description = config.get("description", "")
-    if not isinstance(description, str):
-        problems.append("description must be text")
 
+def _check_date_formats(config: dict, problems: list[str]) -> tuple[str, ...]:
+    raw_formats = config.get("date_format")
+    if raw_formats is None:
+        return ()
+    formats = raw_formats if isinstance(raw_formats, list) else [raw_formats]
+    if not formats:
+        problems.append("date_format must be a format such as “%m/%d/%Y” or a list of them")
+    for fmt in formats:
+        problem = _check_date_format(fmt)
+        if problem:
+            problems.append(problem)
+    return tuple(f for f in formats if isinstance(f, str))
+
+
+def _check_time_zone(config: dict, problems: list[str]) -> ZoneInfo | None:
+    raw_zone = config.get("time_zone")
+    if raw_zone is None:
+        return None
+    try:
+        if not isinstance(raw_zone, str) or not raw_zone.strip():
+            raise ValueError
+        return ZoneInfo(raw_zone.strip())
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        problems.append(
+            f"time_zone “{raw_zone}” is not a time zone name (e.g. America/New_York, UTC)"
+        )
+        return None
+
+
+def _check_required(
+    config: dict,
+    columns: dict[str, str],
+    targets: dict[str, str],
+    reason: "ReasonSpec | None",
+    problems: list[str],
+) -> None:
+    """What every row needs: an external id from a column, a channel from somewhere."""
     if not columns and reason is None:
         problems.append("columns: map at least one column to a VoC field")
     if "external_id" not in targets and columns:
@@ -298,20 +354,6 @@ def mapping_validate(config: Any, *, name: str = "") -> ImportMappingConfig:
             given |= set(config[section])
     if "channel" not in given:
         problems.append("no column, constant or default gives channel, which every row needs")
-
-    if problems:
-        raise MappingError(problems)
-    return ImportMappingConfig(
-        name=name,
-        config=config,
-        columns=columns,
-        values=value_maps,
-        constants=fixed["constants"],
-        defaults=fixed["defaults"],
-        reason=reason,
-        date_formats=date_formats,
-        time_zone=time_zone,
-    )
 
 
 def mapping_load(spec: str) -> ImportMappingConfig:

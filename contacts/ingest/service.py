@@ -522,10 +522,55 @@ def _write(
     create_reasons: bool,
     writer: "Writer | None" = None,
 ):
-    records = [record for _, record in parsed]
-    lookups = _Lookups(records, create_reasons=create_reasons)
+    """Write one parsed batch: resolve references, skip unchanged rows, match customers, then
+    create and update contacts with their messages, repeat links and rollup delta."""
+    resolved = _resolve_references(parsed, result, create_reasons=create_reasons)
+    if not resolved:
+        return
+    changed = _changed_rows(resolved, result)
+    if not changed:
+        return
+    writer = writer or default_writer()
+    customer_ids, new_customers = _match_customers(
+        [record for _, record, _, _, _ in changed], writer
+    )
+    plan = _plan(changed, customer_ids)
 
-    # Resolve references; a row that names an unknown reason, team or rep is rejected.
+    # Repeat links: where the writer gives new contacts their ids first (PostgreSQL), they are
+    # computed before the writes, from the stored contacts around each span, and written with
+    # the rows; only stored contacts whose link changes are updated afterwards. Elsewhere the
+    # customers are relinked after the writes.
+    linked_ahead = writer.assign_contact_ids(plan.to_create)
+    if linked_ahead:
+        relinked = repeats_link_ahead(
+            rows=plan.written, spans=plan.spans, new_customers=new_customers
+        )
+
+    in_write_order = [record for _, record, _, _, _ in _in_write_order(changed)]
+    writer.create_contacts(plan.to_create, in_write_order[: len(plan.to_create)])
+    if plan.to_update:
+        writer.update_contacts(plan.to_update)
+        writer.delete_messages([values["id"] for values in plan.to_update])
+    writer.create_messages(
+        (values["id"], record) for values, record in zip(plan.written, in_write_order, strict=True)
+    )
+
+    if linked_ahead:
+        repeats_save_links(relinked)
+    else:
+        relinked = repeats_relink_spans(spans=plan.spans)
+    _apply_rollups(plan, relinked)
+    result.created += len(plan.to_create)
+    result.updated += len(plan.to_update)
+    result.written_contact_ids.extend(values["id"] for values in plan.written)
+
+
+def _resolve_references(
+    parsed: list[tuple[int, ContactRecord]], result: IngestResult, *, create_reasons: bool
+) -> list[tuple[int, ContactRecord, dict]]:
+    """Each row with its rep, team and reason ids; a row that names an unknown reason, team or
+    rep is rejected."""
+    lookups = _Lookups([record for _, record in parsed], create_reasons=create_reasons)
     resolved: list[tuple[int, ContactRecord, dict]] = []
     known: dict[tuple, dict | RowError] = {}  # a batch has few distinct (rep, team, reason)
     for index, record in parsed:
@@ -547,11 +592,17 @@ def _write(
             result.rejected.append(RejectedRow(index, refs.field, refs.reason))
             continue
         resolved.append((index, record, refs))
-    if not resolved:
-        return
+    return resolved
 
+
+def _changed_rows(resolved: list[tuple[int, ContactRecord, dict]], result: IngestResult) -> list:
+    """(index, record, refs, digest, stored state or None) of the rows that create or change a
+    contact; rows identical to their stored contact are counted unchanged.
+
+    The stored contacts this batch changes are read again under a row lock in id order (the
+    write primitive's contract, contacts.changes): another writer's change to one of them
+    waits, and the rollup delta starts from what is really stored."""
     existing = _existing_contacts([record for _, record, _ in resolved])
-
     changed = []
     for index, record, refs in resolved:
         current = existing.get((record.source, record.external_id))
@@ -560,26 +611,31 @@ def _write(
             result.unchanged += 1
             continue
         changed.append((index, record, refs, digest, current))
-    if not changed:
-        return
-    # The before-state of the stored contacts this batch changes, under a row lock in id
-    # order (the write primitive's contract): another writer's change to one of them waits,
-    # and the rollup delta below starts from what is really stored.
     locked = contacts_lock(current["id"] for _, _, _, _, current in changed if current)
-    changed = [
+    return [
         (index, record, refs, digest, locked.get(current["id"]) if current else None)
         for index, record, refs, digest, current in changed
     ]
 
-    writer = writer or default_writer()
-    customer_ids, new_customers = _match_customers(
-        [record for _, record, _, _, _ in changed], writer
-    )
-    delta = RollupDelta()
-    to_create: list[dict] = []
-    to_update: list[dict] = []
-    # Each customer's earliest and latest time touched: its repeat links are recomputed there.
-    spans: dict[int, tuple[datetime, datetime]] = {}
+
+@dataclass
+class _Plan:
+    """What a batch writes: new and updated contacts' values, each customer's span of touched
+    times (its repeat links are recomputed there), and the rollup delta of the stored contacts'
+    before-state (the written values are added once their links are known)."""
+
+    to_create: list[dict] = field(default_factory=list)
+    to_update: list[dict] = field(default_factory=list)
+    spans: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
+    delta: RollupDelta = field(default_factory=RollupDelta)
+
+    @property
+    def written(self) -> list[dict]:
+        return self.to_create + self.to_update
+
+
+def _plan(changed: list, customer_ids: dict[int, int]) -> _Plan:
+    plan = _Plan()
     for position, (_, record, refs, digest, current) in enumerate(changed):
         values = {
             "customer_id": customer_ids.get(position),
@@ -601,49 +657,27 @@ def _write(
         if current is None:
             values["source"] = record.source
             values["external_id"] = record.external_id
-            to_create.append(values)
+            plan.to_create.append(values)
         else:
             values["id"] = current["id"]
             values["sentiment"] = None  # the text may have changed: computed again after commit
             # Kept unless relinking moves it; a contact left without a customer repeats nothing.
             values["repeat_of_id"] = current["repeat_of_id"] if values["customer_id"] else None
-            delta.add_rows([current], sign=-1)
+            plan.delta.add_rows([current], sign=-1)
             # Where it was, later contacts may lose their link.
-            widen_span(spans, current["customer_id"], current["occurred_at"])
-            to_update.append(values)
+            widen_span(plan.spans, current["customer_id"], current["occurred_at"])
+            plan.to_update.append(values)
+    for values in plan.written:
+        widen_span(plan.spans, values["customer_id"], values["occurred_at"])
+    return plan
 
-    for values in to_create + to_update:
-        widen_span(spans, values["customer_id"], values["occurred_at"])
 
-    # Repeat links: where the writer gives new contacts their ids first (PostgreSQL), they are
-    # computed before the writes, from the stored contacts around each span, and written with
-    # the rows; only stored contacts whose link changes are updated afterwards. Elsewhere the
-    # customers are relinked after the writes.
-    linked_ahead = writer.assign_contact_ids(to_create)
-    if linked_ahead:
-        relinked = repeats_link_ahead(
-            rows=to_create + to_update, spans=spans, new_customers=new_customers
-        )
-
-    in_write_order = [record for _, record, _, _, _ in _in_write_order(changed)]
-    writer.create_contacts(to_create, in_write_order[: len(to_create)])  # ids set, if not yet
-    if to_update:
-        writer.update_contacts(to_update)
-        writer.delete_messages([values["id"] for values in to_update])
-    writer.create_messages(
-        (values["id"], record)
-        for values, record in zip(to_create + to_update, in_write_order, strict=True)
-    )
-
-    written_ids = [values["id"] for values in to_create + to_update]
-    if linked_ahead:
-        repeats_save_links(relinked)
-    else:
-        relinked = repeats_relink_spans(spans=spans)
+def _apply_rollups(plan: _Plan, relinked: list) -> None:
+    """Add what the written contacts now contribute, from the values just written (sentiment
+    is empty until it is computed again, repeat links are what the relinking left), and what
+    the stored contacts whose link moved contribute instead of before; apply the delta."""
     new_links = {change.contact_id: change.new_repeat_of for change in relinked}
-    # What the written contacts now contribute, from the values just written (sentiment is
-    # empty until it is computed again, repeat links are what the relinking left).
-    delta.add_rows(
+    plan.delta.add_rows(
         {
             "occurred_at": values["occurred_at"],
             "reason_id": values["reason_id"],
@@ -653,13 +687,10 @@ def _write(
             "repeat_of_id": new_links.get(values["id"], values.get("repeat_of_id")),
             "sentiment": None,
         }
-        for values in to_create + to_update
+        for values in plan.written
     )
-    relinked_delta(delta, relinked, skip=set(written_ids))
-    delta.apply()
-    result.created += len(to_create)
-    result.updated += len(to_update)
-    result.written_contact_ids.extend(written_ids)
+    relinked_delta(plan.delta, relinked, skip={values["id"] for values in plan.written})
+    plan.delta.apply()
 
 
 _EXISTING_FIELDS = ("source", "external_id", "content_hash", "customer_id", *CONTRIBUTION_FIELDS)

@@ -16,7 +16,6 @@ from voc.people.models import User
 # claim it, so an integration never collides with contacts people logged.
 API_SOURCE = "api"
 SOURCE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,49}")
-TOUCH_INTERVAL_SECONDS = 60
 
 
 def ingest_token_hash(key: str) -> str:
