@@ -14,6 +14,11 @@ class ContactsConfig(AppConfig):
 
         register_demo_seeder("contacts", seed_customers)
 
+        from contacts.changes import AUDIT_LABELS
+        from voc.core.audit import register_action_labels
+
+        register_action_labels(AUDIT_LABELS)
+
         from contacts.access import VIEW_CONTACTS, register_contact_capabilities
         from voc.people.navigation import NavItem, register_nav_item
 

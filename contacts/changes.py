@@ -45,6 +45,23 @@ STATE_FIELDS = (
     "customer_id", "rep_id", "direction", "tags", "subject", "notes", "outcome",
     "first_contact_resolution", "road",
 )  # fmt: skip
+# How a contact's or customer's history names what people did.
+AUDIT_LABELS = {
+    "contact.update": "changed the contact",
+    "contact.admin_update": "corrected the contact in the admin",
+    "contact.messages_edit": "corrected the messages in the admin",
+    "customer.create": "added the customer",
+    "customer.update": "changed the customer",
+    "customer.admin_update": "corrected the customer in the admin",
+    "customer.merge": "merged this record into another",
+    "customer.merge_into": "merged another record into this one",
+    "customer.erase": "erased the customer",
+    "reason.create": "added the reason",
+    "reason.update": "changed the reason",
+    "reason.retire": "retired the reason",
+    "reason.merge": "merged the reason into another",
+    "contacts.ingest": "ingested a batch",
+}
 # Not shown in a contact's history: derived, or the bookkeeping of the change itself.
 _NOT_AUDITED = frozenset({"id", "sentiment", "repeat_of_id"})
 

@@ -31,6 +31,7 @@ from contacts.models import Contact, Message
 from contacts.roads import RoadFacts, RoadSuggestion, suggest_road
 from contacts.sentiment import sentiment_score
 from contacts.services.contacts import contact_log, contact_update
+from voc.core.audit import audit_history
 from voc.people.access import has_capability
 from voc.people.decorators import capability_required
 from voc.people.models import User
@@ -171,6 +172,7 @@ def _render_detail(request, contact: Contact, *, edit_form=None, tags_form=None,
         "tags_form": tags_form or ContactTagsForm(initial={"tags": contact.tags}),
         "suggestion": _contact_suggestion(contact, contact_messages),
         "handle_time": format_handle_time(contact.handle_seconds),
+        "history": audit_history(target=contact),
     }
     return render(request, "contacts/contact_detail.html", context, status=status)
 
@@ -296,6 +298,7 @@ def customer_detail_view(request, customer_id: int):
         "timeline": selectors.customer_timeline(customer=customer, viewer=request.user),
         "can_log": has_capability(request.user, LOG_CONTACTS),
         "can_erase": has_capability(request.user, ERASE_CUSTOMERS),
+        "history": audit_history(target=customer),
     }
     return render(request, "contacts/customer_detail.html", context)
 

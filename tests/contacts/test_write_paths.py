@@ -269,3 +269,20 @@ def test_a_message_append_uses_the_admins_patterns_for_text_and_author(cast):
         contact_id=contact.id, text="about ORD-123456", author="ORD-654321", by=cast.rep
     )
     assert (message.text, message.author) == ("about [order redacted]", "[order redacted]")
+
+
+def test_the_contact_and_customer_pages_show_their_history(client, cast):
+    contacts_ingest(rows=[row(1, customer="A", hours=0, notes="first")])
+    contact = Contact.objects.get()
+    contact_update(contact=contact, changes={"notes": "<b>second</b>"}, by=cast.rep)
+    client.force_login(cast.teammate)
+    page = client.get(reverse("contacts:contact-detail", args=[contact.id])).content.decode()
+    text = " ".join(page.split())
+    assert "<strong>rep</strong> changed the contact" in text
+    assert "notes</span>: first → &lt;b&gt;second&lt;/b&gt;" in text
+    customer = contact.customer
+    from contacts.services.customers import customer_update
+
+    customer_update(customer=customer, changes={"name": "Ada B."}, by=cast.manager)
+    page = client.get(reverse("contacts:customer-detail", args=[customer.id])).content.decode()
+    assert "<strong>manager</strong> changed the customer" in " ".join(page.split())

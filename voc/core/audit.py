@@ -46,6 +46,19 @@ SWEEP = SystemActor("sweep")
 Actor = Any  # a user (voc.people.models.User) or a SystemActor; voc.core can't import people
 
 
+# How an object's history names an action: "changed the contact" rather than "contact.update".
+# Apps add theirs with register_action_labels (from AppConfig.ready).
+_action_labels: dict[str, str] = {}
+
+
+def register_action_labels(labels: Mapping[str, str]) -> None:
+    _action_labels.update(labels)
+
+
+def action_label(action: str) -> str:
+    return _action_labels.get(action, action)
+
+
 def actor_fields(by: Actor) -> dict:
     """The actor columns of an entry for ``by``."""
     if by is None:
@@ -117,12 +130,15 @@ def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[s
 
 
 def audit_history(*, target: models.Model, limit: int = 50) -> list[AuditEntry]:
-    """The entries about one object, newest first."""
-    return list(
+    """The entries about one object, newest first, each with its ``label`` for a page."""
+    entries = list(
         AuditEntry.objects.filter(target_type=target_label(target), target_id=target.pk)
         .select_related("actor")
         .order_by("-at", "-id")[:limit]
     )
+    for entry in entries:
+        entry.label = action_label(entry.action)
+    return entries
 
 
 def audit_forget_customers(*, customer_ids: Iterable[int]) -> int:
