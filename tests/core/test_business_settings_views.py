@@ -204,3 +204,19 @@ def test_the_django_admin_shows_values_read_only(client, cast):
     delete_url = reverse("admin:core_businesssettingvalue_delete", args=[row.pk])
     assert client.post(delete_url, {"post": "yes"}).status_code == 403
     assert business_setting("currency") == "EUR"
+
+
+def test_a_bad_role_value_is_shown_in_that_roles_form_only(client, cast):
+    client.force_login(cast.admin)
+    url = reverse("core:business-setting", args=[GESTURE])
+
+    response = client.post(url, {"scope": "role:manager", "role-manager-value": "abc"})
+
+    assert response.status_code == 400
+    errors = {item.scope: form.errors for item, form in response.context["forms"]}
+    assert errors == {"role:rep": {}, "role:manager": {"value": ["Enter a number such as 1.25."]}}
+    page = response.content.decode()
+    assert (
+        'class="field has-errors">\n  <label for="id_role-manager-value">'
+        "Allowance per gesture for Manager</label>"
+    ) in page

@@ -35,9 +35,9 @@ def business_setting_view(request, key: str):
     failed: BusinessSettingForm | None = None
     if request.method == "POST":
         scope = request.POST.get("scope", "")
-        form = BusinessSettingForm(
-            request.POST, setting=setting, scope=scope, label=_value_label(setting, scope)
-        )
+        labels = {item.scope: item.label for item in business_setting_rows([key])[0].values}
+        label = _value_label(setting, scope, labels.get(scope, ""))
+        form = BusinessSettingForm(request.POST, setting=setting, scope=scope, label=label)
         if form.is_valid():
             try:
                 target = _scope_args(scope, team=form.cleaned_data.get("team"))
@@ -110,7 +110,6 @@ def _render_setting(request, setting: BusinessSetting, *, failed=None, status: i
     for item in row.values:
         if failed is not None and failed.scope == item.scope:
             form = failed
-            form.fields["value"].label = _value_label(setting, item.scope, item.label)
         else:
             form = BusinessSettingForm(
                 setting=setting,
