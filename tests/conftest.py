@@ -69,3 +69,14 @@ def throttle_cache(monkeypatch):
     monkeypatch.setattr(SimpleRateThrottle, "cache", cache)
     yield cache
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def business_settings_fresh():
+    """Each test reads business settings from its own database: a thread's cached values
+    (voc.core.business) would otherwise outlive the rollback of the test that loaded them."""
+    from voc.core.business import business_settings_forget_cached
+
+    business_settings_forget_cached()
+    yield
+    business_settings_forget_cached()

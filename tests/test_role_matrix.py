@@ -118,6 +118,14 @@ ROUTES: dict[str, Route] = {
     "core:outbox": Route(admins_only()),
     "core:outbox-message": Route(admins_only(), kwargs=outbox_message),
     "inbound:ops": Route(admins_only()),
+    "core:business-settings": Route(admins_only()),
+    "core:business-setting": Route(admins_only(), kwargs=lambda cast, user: {"key": "currency"}),
+    "core:business-setting-reset": Route(
+        {"anonymous": LOGIN, "rep": DENIED, "manager": DENIED, "executive": DENIED}
+        | {"admin": REDIRECT},
+        method="post",
+        kwargs=lambda cast, user: {"key": "currency"},
+    ),
     # Inbound-email webhooks answer to the provider's credentials (the webhook secret, its
     # signature), never to a VoC login: without them every caller is refused alike.
     "inbound:webhook": Route(

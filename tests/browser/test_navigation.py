@@ -20,7 +20,14 @@ EXPECTED_NAV = {
     "rep": EVERYONE,
     "manager": EVERYONE,
     "executive": EVERYONE,
-    "admin": [*EVERYONE, "jobs", "outbox", "inbound", "admin"],  # outbox: tests.settings enables it
+    "admin": [
+        *EVERYONE,
+        "jobs",
+        "outbox",
+        "inbound",
+        "settings",
+        "admin",
+    ],  # outbox: tests.settings enables it
 }
 ROLE_LABELS = {"rep": "Rep", "manager": "Manager", "executive": "Executive", "admin": "Admin"}
 

@@ -71,9 +71,11 @@ def test_only_admins_have_operations_capabilities(cast):
     for user in (cast.rep, cast.manager, cast.executive):
         assert not has_capability(user, Capability.VIEW_JOB_RUNS)
         assert not has_capability(user, Capability.USE_ADMIN)
+        assert not has_capability(user, Capability.MANAGE_BUSINESS_SETTINGS)
         assert has_capability(user, Capability.VIEW_PEOPLE)
     assert has_capability(cast.admin, Capability.VIEW_JOB_RUNS)
     assert has_capability(cast.admin, Capability.VIEW_OUTBOX)
+    assert has_capability(cast.admin, Capability.MANAGE_BUSINESS_SETTINGS)
 
 
 def test_superusers_count_as_admins(cast):

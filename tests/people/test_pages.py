@@ -99,6 +99,7 @@ def test_the_navigation_shows_each_role_what_it_may_use(client, cast):
             "jobs",
             "outbox",
             "inbound",
+            "settings",
             "admin",
         },
     }

@@ -108,3 +108,60 @@ class AuditEntry(models.Model):
             else:
                 items.append({"field": name, "before": None, "after": value, "pair": False})
         return items
+
+
+class BusinessSettingValue(models.Model):
+    """A value an admin set for a business setting (voc.core.business), at one scope: for
+    everyone (no role, no team), for a role, or for a team (which wins over its members' role).
+    Settings nobody has set have no row: their declared default applies.
+
+    Written only by voc.core.business.business_setting_set/_reset, which audit each change."""
+
+    key = models.CharField(max_length=100)
+    role = models.CharField(max_length=20, blank=True, help_text="A role's value, or empty.")
+    team = models.ForeignKey(
+        "people.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="A team's value (wins over the role's), or empty.",
+    )
+    value = models.JSONField(help_text="As the setting's kind stores it (decimals as text).")
+    updated_at = models.DateTimeField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["key", "role", "team_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role="") | models.Q(team__isnull=True),
+                name="bizsetting_role_or_team",
+            ),
+            # Three partial constraints rather than one over nullable columns: one value per
+            # scope on PostgreSQL and SQLite alike.
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=models.Q(role="", team__isnull=True),
+                name="bizsetting_one_for_everyone",
+            ),
+            models.UniqueConstraint(
+                fields=["key", "role"],
+                condition=models.Q(team__isnull=True) & ~models.Q(role=""),
+                name="bizsetting_one_per_role",
+            ),
+            models.UniqueConstraint(
+                fields=["key", "team"],
+                condition=models.Q(team__isnull=False),
+                name="bizsetting_one_per_team",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.team_id:
+            scope = f"team {self.team_id}"
+        else:
+            scope = f"role {self.role}" if self.role else "everyone"
+        return f"{self.key} ({scope}) = {self.value}"

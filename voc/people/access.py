@@ -28,6 +28,7 @@ class Capability(StrEnum):
     VIEW_API_DOCS = "api.docs"
     VIEW_JOB_RUNS = "ops.job_runs"
     VIEW_OUTBOX = "ops.outbox"
+    MANAGE_BUSINESS_SETTINGS = "settings.business"  # currency, costs, targets, allowances
     USE_ADMIN = "admin.use"
 
 

@@ -43,6 +43,9 @@ for _item in (
     NavItem("api-docs", "API docs", "api-docs", Capability.VIEW_API_DOCS, order=91),
     NavItem("jobs", "Jobs", "core:jobs", Capability.VIEW_JOB_RUNS, order=200),
     NavItem("outbox", "Outbox", "core:outbox", Capability.VIEW_OUTBOX, 201, "OUTBOX_ENABLED"),
+    NavItem(
+        "settings", "Settings", "core:business-settings", Capability.MANAGE_BUSINESS_SETTINGS, 205
+    ),
     NavItem("admin", "Admin", "admin:index", Capability.USE_ADMIN, order=210),
 ):
     register_nav_item(_item)
