@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -31,6 +31,7 @@ from contacts.models import Contact, Message
 from contacts.page_services import contact_log, contact_update
 from contacts.roads import RoadFacts, RoadSuggestion, suggest_road
 from contacts.sentiment import sentiment_score
+from voc.core.exports import Column, ExportFormatError, export_response
 from voc.people.access import has_capability
 from voc.people.decorators import capability_required
 from voc.people.models import User
@@ -56,12 +57,53 @@ def contact_list_view(request):
         .order_by("-occurred_at", "-id")
     )
     page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = request.GET.copy()  # the export links keep the filters, not the page
+    filters.pop("page", None)
+    filters.pop("format", None)
     context = {
         "form": form,
         "page": page,
         "can_log": has_capability(request.user, LOG_CONTACTS),
+        "export_query": f"{filters.urlencode()}&" if filters else "",
     }
     return render(request, "contacts/contact_list.html", context)
+
+
+# The columns of the contact list, for its CSV and Excel export.
+CONTACT_EXPORT_COLUMNS = [
+    Column("When", lambda c: c.occurred_at),
+    Column("Customer", lambda c: str(c.customer) if c.customer_id else ""),
+    Column("Channel", lambda c: c.get_channel_display()),
+    Column("Direction", lambda c: c.get_direction_display()),
+    Column("Reason", lambda c: c.reason.path if c.reason_id else ""),
+    Column("Subject", lambda c: c.subject),
+    Column("Tags", lambda c: ", ".join(c.tags)),
+    Column("Team", lambda c: str(c.team) if c.team_id else ""),
+    Column("Rep", lambda c: str(c.rep) if c.rep_id else ""),
+    Column("Outcome", lambda c: c.get_outcome_display()),
+    Column("Road", lambda c: c.road),
+    Column("Handle seconds", lambda c: c.handle_seconds),
+]
+
+
+@capability_required(VIEW_CONTACTS)
+def contact_export_view(request):
+    """The contact list as it is filtered, every page of it, as CSV or Excel."""
+    form = ContactFilterForm(request.GET, viewer=request.user)
+    contacts = form.apply(
+        selectors.contact_list_visible(viewer=request.user)
+        .select_related(*LIST_RELATED)
+        .order_by("-occurred_at", "-id")
+    )
+    try:
+        return export_response(
+            rows=contacts.iterator(chunk_size=2000),
+            columns=CONTACT_EXPORT_COLUMNS,
+            filename=f"contacts-{timezone.localdate():%Y-%m-%d}",
+            file_format=request.GET.get("format", "csv"),
+        )
+    except ExportFormatError as exc:
+        return HttpResponseBadRequest(str(exc))
 
 
 @capability_required(LOG_CONTACTS)
