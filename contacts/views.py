@@ -29,6 +29,12 @@ from contacts.forms import (
 )
 from contacts.models import Contact, Message
 from contacts.page_services import contact_log, contact_update
+from contacts.registry import (
+    CONTACT_PAGE,
+    CUSTOMER_PAGE,
+    page_actions_shown,
+    page_panels_shown,
+)
 from contacts.roads import RoadFacts, RoadSuggestion, suggest_road
 from contacts.sentiment import sentiment_score
 from voc.core.exports import Column, ExportFormatError, export_response
@@ -213,8 +219,17 @@ def _render_detail(request, contact: Contact, *, edit_form=None, tags_form=None,
         "tags_form": tags_form or ContactTagsForm(initial={"tags": contact.tags}),
         "suggestion": _contact_suggestion(contact, contact_messages),
         "handle_time": format_handle_time(contact.handle_seconds),
+        **_page_extras(request, CONTACT_PAGE, contact),
     }
     return render(request, "contacts/contact_detail.html", context, status=status)
+
+
+def _page_extras(request, page: str, obj) -> dict:
+    """The panels and actions later apps registered for this page (contacts.registry)."""
+    return {
+        "page_panels": page_panels_shown(page, obj=obj, request=request),
+        "page_actions": page_actions_shown(page, obj=obj, viewer=request.user),
+    }
 
 
 def format_handle_time(seconds: int | None) -> str:
@@ -336,6 +351,7 @@ def customer_detail_view(request, customer_id: int):
         "timeline": selectors.customer_timeline(customer=customer, viewer=request.user),
         "can_log": has_capability(request.user, LOG_CONTACTS),
         "can_erase": has_capability(request.user, ERASE_CUSTOMERS),
+        **_page_extras(request, CUSTOMER_PAGE, customer),
     }
     return render(request, "contacts/customer_detail.html", context)
 
