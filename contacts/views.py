@@ -12,12 +12,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from contacts import selectors
+from contacts import registry, selectors
 from contacts.access import ERASE_CUSTOMERS, LOG_CONTACTS, VIEW_CONTACTS
 from contacts.forms import (
     ContactEditForm,
@@ -29,15 +29,8 @@ from contacts.forms import (
 )
 from contacts.models import Contact, Message
 from contacts.page_services import contact_log, contact_update
-from contacts.registry import (
-    CONTACT_PAGE,
-    CUSTOMER_PAGE,
-    page_actions_shown,
-    page_panels_shown,
-)
 from contacts.roads import RoadFacts, RoadSuggestion, suggest_road
 from contacts.sentiment import sentiment_score
-from voc.core.exports import Column, ExportFormatError, export_response
 from voc.people.access import has_capability
 from voc.people.decorators import capability_required
 from voc.people.models import User
@@ -73,43 +66,6 @@ def contact_list_view(request):
         "export_query": f"{filters.urlencode()}&" if filters else "",
     }
     return render(request, "contacts/contact_list.html", context)
-
-
-# The columns of the contact list, for its CSV and Excel export.
-CONTACT_EXPORT_COLUMNS = [
-    Column("When", lambda c: c.occurred_at),
-    Column("Customer", lambda c: str(c.customer) if c.customer_id else ""),
-    Column("Channel", lambda c: c.get_channel_display()),
-    Column("Direction", lambda c: c.get_direction_display()),
-    Column("Reason", lambda c: c.reason.path if c.reason_id else ""),
-    Column("Subject", lambda c: c.subject),
-    Column("Tags", lambda c: ", ".join(c.tags)),
-    Column("Team", lambda c: str(c.team) if c.team_id else ""),
-    Column("Rep", lambda c: str(c.rep) if c.rep_id else ""),
-    Column("Outcome", lambda c: c.get_outcome_display()),
-    Column("Road", lambda c: c.road),
-    Column("Handle seconds", lambda c: c.handle_seconds),
-]
-
-
-@capability_required(VIEW_CONTACTS)
-def contact_export_view(request):
-    """The contact list as it is filtered, every page of it, as CSV or Excel."""
-    form = ContactFilterForm(request.GET, viewer=request.user)
-    contacts = form.apply(
-        selectors.contact_list_visible(viewer=request.user)
-        .select_related(*LIST_RELATED)
-        .order_by("-occurred_at", "-id")
-    )
-    try:
-        return export_response(
-            rows=contacts.iterator(chunk_size=2000),
-            columns=CONTACT_EXPORT_COLUMNS,
-            filename=f"contacts-{timezone.localdate():%Y-%m-%d}",
-            file_format=request.GET.get("format", "csv"),
-        )
-    except ExportFormatError as exc:
-        return HttpResponseBadRequest(str(exc))
 
 
 @capability_required(LOG_CONTACTS)
@@ -219,7 +175,7 @@ def _render_detail(request, contact: Contact, *, edit_form=None, tags_form=None,
         "tags_form": tags_form or ContactTagsForm(initial={"tags": contact.tags}),
         "suggestion": _contact_suggestion(contact, contact_messages),
         "handle_time": format_handle_time(contact.handle_seconds),
-        **_page_extras(request, CONTACT_PAGE, contact),
+        **_page_extras(request, registry.CONTACT_PAGE, contact),
     }
     return render(request, "contacts/contact_detail.html", context, status=status)
 
@@ -227,8 +183,8 @@ def _render_detail(request, contact: Contact, *, edit_form=None, tags_form=None,
 def _page_extras(request, page: str, obj) -> dict:
     """The panels and actions later apps registered for this page (contacts.registry)."""
     return {
-        "page_panels": page_panels_shown(page, obj=obj, request=request),
-        "page_actions": page_actions_shown(page, obj=obj, viewer=request.user),
+        "page_panels": registry.page_panels_shown(page, obj=obj, request=request),
+        "page_actions": registry.page_actions_shown(page, obj=obj, viewer=request.user),
     }
 
 
@@ -351,7 +307,7 @@ def customer_detail_view(request, customer_id: int):
         "timeline": selectors.customer_timeline(customer=customer, viewer=request.user),
         "can_log": has_capability(request.user, LOG_CONTACTS),
         "can_erase": has_capability(request.user, ERASE_CUSTOMERS),
-        **_page_extras(request, CUSTOMER_PAGE, customer),
+        **_page_extras(request, registry.CUSTOMER_PAGE, customer),
     }
     return render(request, "contacts/customer_detail.html", context)
 

@@ -4,11 +4,9 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from voc.core import services
+from voc.core import links, sendonce, services  # sendonce also holds the core.send_once task
 from voc.core.jobs import periodic_job
-from voc.core.links import link_uses_prune
 from voc.core.mail import TransientEmailError
-from voc.core.sendonce import send_once_sweep, send_once_task  # noqa: F401  (registers the task)
 
 
 @shared_task(
@@ -60,7 +58,7 @@ def prune_records() -> int:
             job_runs_older_than=settings.JOB_RUN_RETENTION,
             outbox_older_than=settings.OUTBOX_RETENTION,
         )
-        + link_uses_prune()
+        + links.link_uses_prune()
     )
 
 
@@ -71,4 +69,4 @@ def prune_records() -> int:
     "half-sent as unknown, for a person to check (never resent blindly).",
 )
 def send_once_sweep_job() -> int:
-    return send_once_sweep()
+    return sendonce.send_once_sweep()
