@@ -30,6 +30,19 @@ class ContactsConfig(AppConfig):
             NavItem("search", "Search", "contacts:message-search", VIEW_CONTACTS, order=11)
         )
 
+        from contacts.home import repeat_contacts_widget
+        from voc.core.home import HomeWidget, register_home_widget
+
+        register_home_widget(
+            HomeWidget(
+                key="contacts.repeats",
+                title="Repeat contacts",
+                capability=VIEW_CONTACTS,
+                content=repeat_contacts_widget,
+                order=10,
+            )
+        )
+
         from contacts.inbound import receivers  # noqa: F401  (anymail's inbound signal)
         from contacts.inbound.access import VIEW_INBOUND, register_inbound_capabilities
 

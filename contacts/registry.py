@@ -1,10 +1,15 @@
-"""Registries that let later apps add to a customer's timeline and reach what they keep about a
-customer when it is erased, without contacts importing them: feedback and loops register from
-their AppConfig.ready()."""
+"""Registries that let later apps add to a customer's timeline, add panels and actions to the
+contact and customer pages, and reach what they keep about a customer when it is erased,
+without contacts importing them: feedback and loops register from their AppConfig.ready()."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+
+from django.utils.safestring import SafeString
+
+from voc.core.home import Fragment
+from voc.people.access import has_capability
 
 
 @dataclass(frozen=True)
@@ -43,3 +48,81 @@ def register_erasure_handler(name: str, handler: ErasureHandler) -> None:
 
 def erasure_handlers() -> dict[str, ErasureHandler]:
     return dict(_erasure_handlers)
+
+
+# Panels and actions on the contact and customer pages: a later app adds its own (the issues a
+# contact is evidence for, a customer's survey answers, "open an issue from this contact")
+# without contacts importing it. panel.content(obj, viewer) returns a Fragment or None (nothing
+# to show for this object); action.url(obj, viewer) returns a URL or None (not for this one).
+CONTACT_PAGE = "contact"
+CUSTOMER_PAGE = "customer"
+PAGES = (CONTACT_PAGE, CUSTOMER_PAGE)
+
+
+@dataclass(frozen=True)
+class PagePanel:
+    key: str  # "<app>.<name>", unique on its page
+    title: str
+    capability: str
+    content: Callable[..., Fragment | None]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class PageAction:
+    key: str
+    label: str
+    capability: str
+    url: Callable[..., str | None]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class ShownPanel:
+    key: str
+    title: str
+    html: SafeString
+
+
+@dataclass(frozen=True)
+class ShownAction:
+    key: str
+    label: str
+    url: str
+
+
+_panels: dict[str, dict[str, PagePanel]] = {page: {} for page in PAGES}
+_actions: dict[str, dict[str, PageAction]] = {page: {} for page in PAGES}
+
+
+def register_page_panel(page: str, panel: PagePanel) -> None:
+    _panels[page][panel.key] = panel
+
+
+def register_page_action(page: str, action: PageAction) -> None:
+    _actions[page][action.key] = action
+
+
+def page_panels_shown(page: str, *, obj, request) -> list[ShownPanel]:
+    """The panels of ``page`` the viewer may see for ``obj``, in order, rendered."""
+    viewer = request.user
+    shown = []
+    for panel in sorted(_panels[page].values(), key=lambda p: (p.order, p.title)):
+        if not has_capability(viewer, panel.capability):
+            continue
+        fragment = panel.content(obj, viewer)
+        if fragment is not None:
+            shown.append(ShownPanel(panel.key, panel.title, fragment.render(request)))
+    return shown
+
+
+def page_actions_shown(page: str, *, obj, viewer) -> list[ShownAction]:
+    """The actions of ``page`` the viewer may take on ``obj``, in order."""
+    shown = []
+    for action in sorted(_actions[page].values(), key=lambda a: (a.order, a.label)):
+        if not has_capability(viewer, action.capability):
+            continue
+        url = action.url(obj, viewer)
+        if url:
+            shown.append(ShownAction(action.key, action.label, url))
+    return shown

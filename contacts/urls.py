@@ -1,12 +1,13 @@
 from django.urls import path
 
-from contacts import search_views, views
+from contacts import export_views, search_views, views
 from contacts.erasure import views as erasure_views
 
 app_name = "contacts"
 urlpatterns = [
     path("", views.contact_list_view, name="contact-list"),
     path("new/", views.contact_log_view, name="contact-log"),
+    path("export/", export_views.contact_export_view, name="contact-export"),
     path("road-suggestion/", views.road_suggestion_view, name="road-suggestion"),
     path("search/", search_views.message_search_view, name="message-search"),
     path("<int:contact_id>/", views.contact_detail_view, name="contact-detail"),

@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from contacts import selectors
+from contacts import registry, selectors
 from contacts.access import ERASE_CUSTOMERS, LOG_CONTACTS, VIEW_CONTACTS
 from contacts.forms import (
     ContactEditForm,
@@ -57,10 +57,14 @@ def contact_list_view(request):
         .order_by("-occurred_at", "-id")
     )
     page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = request.GET.copy()  # the export links keep the filters, not the page
+    filters.pop("page", None)
+    filters.pop("format", None)
     context = {
         "form": form,
         "page": page,
         "can_log": has_capability(request.user, LOG_CONTACTS),
+        "export_query": f"{filters.urlencode()}&" if filters else "",
     }
     return render(request, "contacts/contact_list.html", context)
 
@@ -173,8 +177,17 @@ def _render_detail(request, contact: Contact, *, edit_form=None, tags_form=None,
         "suggestion": _contact_suggestion(contact, contact_messages),
         "handle_time": format_handle_time(contact.handle_seconds),
         "history": audit_history(target=contact),
+        **_page_extras(request, registry.CONTACT_PAGE, contact),
     }
     return render(request, "contacts/contact_detail.html", context, status=status)
+
+
+def _page_extras(request, page: str, obj) -> dict:
+    """The panels and actions later apps registered for this page (contacts.registry)."""
+    return {
+        "page_panels": registry.page_panels_shown(page, obj=obj, request=request),
+        "page_actions": registry.page_actions_shown(page, obj=obj, viewer=request.user),
+    }
 
 
 def format_handle_time(seconds: int | None) -> str:
@@ -299,6 +312,7 @@ def customer_detail_view(request, customer_id: int):
         "can_log": has_capability(request.user, LOG_CONTACTS),
         "can_erase": has_capability(request.user, ERASE_CUSTOMERS),
         "history": audit_history(target=customer),
+        **_page_extras(request, registry.CUSTOMER_PAGE, customer),
     }
     return render(request, "contacts/customer_detail.html", context)
 

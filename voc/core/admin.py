@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from voc.core.models import BusinessSettingValue, JobRun
+from voc.core.models import BusinessSettingValue, JobRun, SendOnce
+from voc.core.sendonce import send_once_resolve
 
 
 @admin.register(JobRun)
@@ -30,3 +31,38 @@ class BusinessSettingValueAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(SendOnce)
+class SendOnceAdmin(admin.ModelAdmin):
+    """Send-once emails. An "unknown" one left the worker's hands and may or may not have gone
+    out: check the email service's log for its Message-ID, then say which (voc.core.sendonce)."""
+
+    list_display = ["purpose", "key", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status", "purpose"]
+    search_fields = ["purpose", "key", "message_id", "esp_message_id"]
+    readonly_fields = [f.name for f in SendOnce._meta.fields]
+    actions = ["mark_delivered", "send_again"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the row is what stops a second send
+
+    @admin.action(description="Delivered: the email service's log shows it (mark sent)")
+    def mark_delivered(self, request, queryset):
+        self._resolve(request, queryset, delivered=True)
+
+    @admin.action(description="Not delivered: the email service's log lacks it (send again)")
+    def send_again(self, request, queryset):
+        self._resolve(request, queryset, delivered=False)
+
+    def _resolve(self, request, queryset, *, delivered: bool) -> None:
+        resolvable = queryset.filter(status__in=[SendOnce.Status.UNKNOWN, SendOnce.Status.FAILED])
+        done = 0
+        for email in resolvable:
+            send_once_resolve(email=email, delivered=delivered, by=request.user, why="admin")
+            done += 1
+        skipped = queryset.count() - done
+        self.message_user(request, f"{done} resolved; {skipped} skipped (not unknown or failed).")

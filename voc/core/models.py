@@ -165,3 +165,70 @@ class BusinessSettingValue(models.Model):
         else:
             scope = f"role {self.role}" if self.role else "everyone"
         return f"{self.key} ({scope}) = {self.value}"
+
+
+class SendOnce(models.Model):
+    """An email that must reach its recipient once: one row per (purpose, key), such as
+    ("loops.fix_notice", "issue:7:customer:42"), claimed by the worker that sends it
+    (voc.core.sendonce). The unique constraint makes a second request for the same email
+    impossible rather than unlikely."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Unknown: check the email service"
+
+    purpose = models.CharField(max_length=60)
+    key = models.CharField(max_length=200)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    to = models.JSONField(default=list)
+    template = models.CharField(max_length=100, help_text="emails/<template>-subject.txt etc.")
+    context = models.JSONField(default=dict, blank=True, help_text="Rendered in the worker.")
+    message_id = models.CharField(max_length=255, unique=True)
+    esp_message_id = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    requested_by = models.CharField(max_length=150, help_text="A username or a system actor.")
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(help_text="When a task for it was last enqueued.")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    handed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the claiming worker gave it to the email backend."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["purpose", "key"], name="send_once_purpose_key"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "claimed_at"], name="send_once_status_claimed"),
+            models.Index(fields=["customer_id"], name="send_once_customer"),
+        ]
+        verbose_name = "send-once email"
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.key} ({self.status})"
+
+
+class SignedLinkUse(models.Model):
+    """A single-use signed link that has been used (voc.core.links): its nonce, unique, so
+    a second use fails on the constraint even when two requests race."""
+
+    purpose = models.CharField(max_length=60)
+    nonce = models.CharField(max_length=32, unique=True)
+    target_type = models.CharField(max_length=60)
+    target_id = models.BigIntegerField()
+    used_at = models.DateTimeField()
+    expires_at = models.DateTimeField(help_text="After this the link is refused anyway.")
+
+    class Meta:
+        ordering = ["-used_at"]
+        indexes = [models.Index(fields=["expires_at"], name="signed_link_use_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.target_type}:{self.target_id} used {self.used_at:%Y-%m-%d}"

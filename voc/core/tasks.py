@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from voc.core import services
+from voc.core import links, sendonce, services  # sendonce also holds the core.send_once task
 from voc.core.jobs import periodic_job
 from voc.core.mail import EMAIL_SEND_TASK, TransientEmailError
 
@@ -52,6 +52,21 @@ def prune_records() -> int:
     lost = services.job_runs_mark_lost(
         started_before=timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
     )
-    return lost + services.records_prune(
-        job_runs_older_than=settings.JOB_RUN_RETENTION, outbox_older_than=settings.OUTBOX_RETENTION
+    return (
+        lost
+        + services.records_prune(
+            job_runs_older_than=settings.JOB_RUN_RETENTION,
+            outbox_older_than=settings.OUTBOX_RETENTION,
+        )
+        + links.link_uses_prune()
     )
+
+
+@periodic_job(
+    "core.send_once_sweep",
+    every=timedelta(minutes=5),
+    description="Re-queues send-once emails whose task was lost; marks those a worker left "
+    "half-sent as unknown, for a person to check (never resent blindly).",
+)
+def send_once_sweep_job() -> int:
+    return sendonce.send_once_sweep()

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 
 from voc.core import selectors
+from voc.core.links import LinkError
 from voc.core.models import OutboxMessage
 from voc.people.access import Capability
 from voc.people.decorators import capability_required
@@ -58,3 +59,11 @@ def outbox_message_view(request, message_id: int):
         "script-src 'self'; frame-ancestors 'none'"
     )
     return response
+
+
+def link_error_response(request, error: LinkError):
+    """The page for a signed link that may not be followed (voc.core.links): expired or used
+    (410), or not valid (400). Says no more than that, to someone who need not be signed in."""
+    return render(
+        request, "core/link_error.html", {"message": error.message}, status=error.status_code
+    )

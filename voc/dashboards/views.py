@@ -1,5 +1,6 @@
 from django.shortcuts import render
 
+from voc.core.home import home_widgets_shown
 from voc.core.selectors import last_heartbeat
 from voc.people.access import Capability, has_capability
 from voc.people.decorators import capability_required
@@ -11,5 +12,8 @@ def home_view(request):
     context = {
         "show_platform": show_platform,
         "heartbeat": last_heartbeat() if show_platform else None,
+        "widgets": home_widgets_shown(
+            request, can=lambda capability: has_capability(request.user, capability)
+        ),
     }
     return render(request, "dashboards/home.html", context)
