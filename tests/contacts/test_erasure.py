@@ -259,6 +259,9 @@ def test_the_customer_row_stays_anonymised_with_its_merged_record(ann, cast):
         "admin_log_entries": 2,
         "outbox_messages": 1,
         "tombstones": 8,  # 2 refs, 2 emails, 1 phone, 3 contacts
+        "budget_touches": 0,
+        "budget_refusals": 0,
+        "budget_opt_outs": 0,
     }
 
 
