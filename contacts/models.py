@@ -239,6 +239,13 @@ class Contact(models.Model):
             models.Index(fields=["team", "occurred_at"], name="contact_team_time"),
             # Newest-first lists and searches over every team (executives, admins).
             models.Index(fields=["occurred_at"], name="contact_time"),
+            # The contact budget's "is a contact of this customer open?", answered from the
+            # index alone; only open and callback contacts pay for it.
+            models.Index(
+                fields=["customer", "occurred_at", "outcome_set_at"],
+                condition=Q(outcome__in=["open", "callback"]),
+                name="contact_open_customer",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
 """Reads of the contact budget: the facts the rules look at, for one customer or many.
 
-``budget_facts`` is one query whatever the number of customers: the candidates go to the
+``budget_facts`` is one query whatever the number of customers (two on PostgreSQL, which
+first turns JIT compilation off for its transaction): the candidates go to the
 database as one array parameter (PostgreSQL) or one JSON text (SQLite), not as one placeholder
 each, and every fact is a correlated subquery answered from an index
 (``budget_touch_customer``, ``budget_opt_out_once``, ``contact_customer_time``). The claim
@@ -12,7 +13,7 @@ import json
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -79,6 +80,13 @@ def budget_facts(
         .values("id", "erased_at", "merged_into_id", *columns)
         .order_by()
     )
+    with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            # At tens of thousands of candidates the plan's cost passes jit_above_cost, and
+            # compiling it took longer (1.1 s) than running it. For this transaction only.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        rows = list(rows)
     facts = {
         row["id"]: BudgetFacts(
             purpose=purpose,

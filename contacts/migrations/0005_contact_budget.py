@@ -2,7 +2,9 @@
 ``Contact.outcome_set_at``, which says since when a contact is open.
 
 The new contact column is nullable without a default, so adding it rewrites nothing: existing
-and ingested contacts keep NULL, and the budget reads their occurred_at instead.
+and ingested contacts keep NULL, and the budget reads their occurred_at instead. The partial
+index of open and callback contacts is built CONCURRENTLY on PostgreSQL (contacts is the big
+table, and ingestion keeps writing meanwhile), hence a migration outside a transaction.
 """
 
 import django.db.models.deletion
@@ -10,7 +12,31 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+OPEN_INDEX = models.Index(
+    condition=models.Q(("outcome__in", ["open", "callback"])),
+    fields=["customer", "occurred_at", "outcome_set_at"],
+    name="contact_open_customer",
+)
+
+
+def _add_open_index(apps, schema_editor):
+    contact = apps.get_model("contacts", "Contact")
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.add_index(contact, OPEN_INDEX, concurrently=True)
+    else:
+        schema_editor.add_index(contact, OPEN_INDEX)
+
+
+def _remove_open_index(apps, schema_editor):
+    contact = apps.get_model("contacts", "Contact")
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.remove_index(contact, OPEN_INDEX, concurrently=True)
+    else:
+        schema_editor.remove_index(contact, OPEN_INDEX)
+
+
 class Migration(migrations.Migration):
+    atomic = False
 
     dependencies = [
         ('contacts', '0004_customer_indexes'),
@@ -72,5 +98,11 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['customer', 'purpose', 'at'], name='budget_touch_customer')],
                 'constraints': [models.UniqueConstraint(condition=models.Q(('purpose', 'fix_notice')), fields=('customer', 'purpose', 'key'), name='budget_fix_notice_once')],
             },
+        ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.AddIndex(model_name="contact", index=OPEN_INDEX)],
+            database_operations=[
+                migrations.RunPython(_add_open_index, _remove_open_index, elidable=False)
+            ],
         ),
     ]
