@@ -1,12 +1,12 @@
 """Reads of the contact budget: the facts the rules look at, for one customer or many.
 
 ``budget_facts`` is one query whatever the number of customers (two on PostgreSQL, which
-first turns JIT compilation off for its transaction): the candidates go to the
-database as one array parameter (PostgreSQL) or one JSON text (SQLite), not as one placeholder
-each, and every fact is a correlated subquery answered from an index
-(``budget_touch_customer``, ``budget_opt_out_once``, ``contact_customer_time``). The claim
-reads the facts of its one customer with the same function, so the claim and the set-based
-answer cannot disagree.
+first turns JIT compilation off for its transaction): the candidates go to the database as one
+array parameter (PostgreSQL) or one JSON text (SQLite), not as one placeholder each, and every
+fact is a correlated subquery answered from an index alone (``budget_touch_customer``,
+``budget_opt_out_once``, the partial ``contact_open_customer``). The claim reads the facts of
+its one customer with the same function, so the claim and the set-based answer cannot
+disagree.
 """
 
 import json
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import BooleanField, Exists, OuterRef, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
@@ -35,13 +35,23 @@ def budget_cool_downs() -> CoolDowns:
     return DEFAULT_COOL_DOWNS
 
 
-def _ids_source(ids: list[int]) -> RawSQL:
-    """The ids as a one-column subquery with one parameter, whatever their number."""
+def _id_among(ids: list[int]) -> RawSQL:
+    """``customer.id`` is one of ``ids``, with one parameter whatever their number."""
     if connection.vendor == "postgresql":
         # An array literal ('{1,2,3}'): psycopg2 would send a list as ARRAY[...] with one
-        # constant each, slower to build and to plan at tens of thousands of ids.
-        return RawSQL("SELECT unnest(%s::bigint[])", ("{" + ",".join(map(str, ids)) + "}",))
-    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(ids),))
+        # constant each, slower to build and to plan at tens of thousands of ids. ``= ANY``
+        # rather than ``IN (SELECT unnest(...))``: the planner knows the array's length and
+        # reads the customers in table order (a hash of the array, or the primary key for a
+        # few), which keeps the probes of the ledger's indexes local; half the time at 50,000.
+        literal = "{" + ",".join(map(str, ids)) + "}"
+        return RawSQL(
+            '"contacts_customer"."id" = ANY(%s::bigint[])', (literal,), output_field=BooleanField()
+        )
+    return RawSQL(
+        '"contacts_customer"."id" IN (SELECT value FROM json_each(%s))',
+        (json.dumps(ids),),
+        output_field=BooleanField(),
+    )
 
 
 def budget_facts(
@@ -74,11 +84,9 @@ def budget_facts(
             .order_by("-outcome_at")
             .values("outcome_at")[:1]
         )
+    names = ("id", "erased_at", "merged_into_id", *columns)
     rows = (
-        Customer.objects.filter(id__in=_ids_source(ids))
-        .annotate(**columns)
-        .values("id", "erased_at", "merged_into_id", *columns)
-        .order_by()
+        Customer.objects.filter(_id_among(ids)).annotate(**columns).values_list(*names).order_by()
     )
     with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
@@ -87,17 +95,19 @@ def budget_facts(
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
         rows = list(rows)
+    key_at = names.index("key_touched") if "key_touched" in names else None
+    open_at = names.index("open_outcome_at") if "open_outcome_at" in names else None
     facts = {
-        row["id"]: BudgetFacts(
+        row[0]: BudgetFacts(
             purpose=purpose,
             now=now,
             cool_downs=cool_downs,
-            erased=row["erased_at"] is not None,
-            merged_into_id=row["merged_into_id"],
-            opted_out=row["opted_out"],
-            last_touch_at=row["last_touch_at"],
-            key_touched=row.get("key_touched", False),
-            open_outcome_at=row.get("open_outcome_at"),
+            erased=row[1] is not None,
+            merged_into_id=row[2],
+            opted_out=row[3],
+            last_touch_at=row[4],
+            key_touched=row[key_at] if key_at else False,
+            open_outcome_at=row[open_at] if open_at else None,
         )
         for row in rows
     }

@@ -1,6 +1,7 @@
 """The contact budget on the database: the claim and what it records, opt-outs, open contacts,
 the set-based answer, erasure and merges."""
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -410,3 +411,41 @@ def test_the_set_based_answer_takes_the_same_queries_however_many_candidates(pur
 def test_no_candidates_no_query(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert budget_allowed(customer_ids=[], purpose="survey", now=NOW) == {}
+
+
+def test_the_set_based_and_one_at_a_time_answers_agree_on_random_data():
+    rng = random.Random(20261205)
+    people = CustomerFactory.create_batch(40)
+    for person in people:
+        for _ in range(rng.randint(0, 3)):
+            BudgetTouch.objects.create(
+                customer=person,
+                purpose=rng.choice(["survey", "callback", "outreach"]),
+                at=NOW - timedelta(days=rng.randint(0, 120), hours=rng.randint(0, 23)),
+                actor_name="t",
+            )
+        if rng.random() < 0.3:
+            BudgetTouch.objects.create(
+                customer=person, purpose="fix_notice", key="issue-1", at=NOW, actor_name="t"
+            )
+        if rng.random() < 0.2:
+            BudgetOptOut.objects.create(
+                customer=person, purpose=rng.choice(BudgetPurpose.values), at=NOW, actor_name="t"
+            )
+        for _ in range(rng.randint(0, 3)):
+            occurred = NOW - timedelta(days=rng.randint(0, 30), hours=rng.randint(0, 23))
+            contact(
+                person,
+                outcome=rng.choice(["open", "callback", "resolved", ""]),
+                occurred_at=occurred,
+                outcome_set_at=rng.choice([None, occurred + timedelta(days=rng.randint(0, 5))]),
+            )
+    ids = [person.id for person in people]
+    for purpose in BudgetPurpose.values:
+        together = budget_allowed(customer_ids=ids, purpose=purpose, now=NOW, key="issue-1")
+        alone = {
+            cid: budget_allowed(customer_ids=[cid], purpose=purpose, now=NOW, key="issue-1")[cid]
+            for cid in ids
+        }
+        assert together == alone, purpose
+        assert {answer.allowed for answer in together.values()} == {True, False}, purpose
