@@ -285,4 +285,5 @@ class IngestTokenAdmin(admin.ModelAdmin):
         return False  # revoked tokens stay, so who sent what remains known
 
 
+from contacts.budget import admin as budget_admin  # noqa: E402, F401  (touches, opt-outs)
 from contacts.inbound import admin as inbound_admin  # noqa: E402, F401  (mailboxes, emails)

@@ -214,6 +214,11 @@ class Contact(models.Model):
         related_name="repeats",
         help_text="The same customer's previous contact within the repeat window.",
     )
+    outcome_set_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the outcome was last set; empty for ingested rows (occurred_at stands in).",
+    )
     # A digest of everything ingestion wrote, so a re-sent row that changed nothing is
     # recognised without comparing every field and message.
     content_hash = models.CharField(max_length=32, blank=True)
@@ -234,6 +239,13 @@ class Contact(models.Model):
             models.Index(fields=["team", "occurred_at"], name="contact_team_time"),
             # Newest-first lists and searches over every team (executives, admins).
             models.Index(fields=["occurred_at"], name="contact_time"),
+            # The contact budget's "is a contact of this customer open?", answered from the
+            # index alone; only open and callback contacts pay for it.
+            models.Index(
+                fields=["customer", "occurred_at", "outcome_set_at"],
+                condition=Q(outcome__in=["open", "callback"]),
+                name="contact_open_customer",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -547,3 +559,109 @@ class ErasureTombstone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} tombstone"
+
+
+# The contact budget (contacts/budget/): who was contacted for what and when, and who said no.
+# Rows hold customer ids and purposes, never personal values; erasure deletes them and merges
+# move them (contacts.budget.services).
+
+
+class BudgetPurpose(models.TextChoices):
+    """Why VoC would contact a customer; each purpose has its own rule (contacts.budget.rules)."""
+
+    SURVEY = "survey", "Survey"
+    CALLBACK = "callback", "Callback"
+    FIX_NOTICE = "fix_notice", "Fix notice"
+    OUTREACH = "outreach", "Outreach"
+
+
+class BudgetTouch(models.Model):
+    """One touch of a customer: written only by ``budget_claim`` when the budget allowed it.
+    ``key`` says what it was about (the issue of a fix notice, the contact of a survey)."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    purpose = models.CharField(max_length=12, choices=BudgetPurpose.choices)
+    key = models.CharField(max_length=100, blank=True)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, help_text="The user or the part of VoC.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            # The rules' question: this customer's latest touch for this purpose.
+            models.Index(fields=["customer", "purpose", "at"], name="budget_touch_customer"),
+        ]
+        constraints = [
+            # Doubles impossible, not just unlikely: one fix notice per customer and issue.
+            models.UniqueConstraint(
+                fields=["customer", "purpose", "key"],
+                condition=Q(purpose="fix_notice"),
+                name="budget_fix_notice_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} of customer {self.customer_id} at {self.at:%Y-%m-%d}"
+
+
+class BudgetRefusal(models.Model):
+    """One "no" of ``budget_claim``, with its reason: why a customer was not contacted."""
+
+    class Reason(models.TextChoices):
+        OPTED_OUT = "opted_out", "Opted out"
+        COOL_DOWN = "cool_down", "Within the cool-down"
+        CONTACT_OPEN = "contact_open", "A contact is still open"
+        ALREADY_SENT = "already_sent", "Already sent for this key"
+        ERASED = "erased", "Customer erased"
+        MERGED = "merged", "Merged into another customer"
+        UNKNOWN = "unknown", "No such customer"
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    purpose = models.CharField(max_length=12, choices=BudgetPurpose.choices)
+    key = models.CharField(max_length=100, blank=True)
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, help_text="The user or the part of VoC.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["customer", "at"], name="budget_refusal_customer")]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.get_purpose_display()} refused ({self.reason}) for customer {self.customer_id}"
+        )
+
+
+class BudgetOptOut(models.Model):
+    """A customer's no to one purpose, set by a rep or through a signed link; until removed."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    purpose = models.CharField(max_length=12, choices=BudgetPurpose.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, help_text="The user or the part of VoC.")
+
+    class Meta:
+        ordering = ["customer", "purpose"]
+        verbose_name = "budget opt-out"
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "purpose"], name="budget_opt_out_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Customer {self.customer_id} opted out of {self.get_purpose_display().lower()}"

@@ -20,6 +20,7 @@ from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from contacts.budget.services import budget_forget_customers
 from contacts.changes import contact_change
 from contacts.erasure import tombstones
 from contacts.models import (
@@ -128,6 +129,8 @@ def customer_erase(*, customer: Customer, by: User | None, note: str = "") -> Cu
             counts[f"{name}.{kind}"] = int(number)
 
     counts["tombstones"] = _tombstone(erasure, people, contacts)
+    # The contact budget's rows (ids only) go; an erased customer is refused every purpose.
+    counts.update(budget_forget_customers(customer_ids=customer_ids))
 
     # Score what is not scored yet from the real words, before they go: otherwise the
     # sentiment sweep would score the placeholder later. Rollups move in this transaction.

@@ -87,8 +87,16 @@ def contact_update(*, contact: Contact, changes: Mapping, by: Actor, why: str = 
         if name in changes:
             values[name] = changes[name]
     if values:
-        with contact_change([contact.pk], by=by, action="contact.update", why=why):
-            Contact.objects.filter(pk=contact.pk).update(**values, updated_at=timezone.now())
+        now = timezone.now()
+        with contact_change([contact.pk], by=by, action="contact.update", why=why) as change:
+            before = change.before.get(contact.pk)
+            if (
+                before is not None
+                and "outcome" in values
+                and values["outcome"] != before["outcome"]
+            ):
+                values["outcome_set_at"] = now  # the contact budget's "open since"
+            Contact.objects.filter(pk=contact.pk).update(**values, updated_at=now)
     return Contact.objects.select_related("customer", "reason__parent", "team", "rep").get(
         pk=contact.pk
     )
@@ -100,7 +108,10 @@ def contact_admin_save(*, contact: Contact, by: Actor) -> Contact:
     cleaner = TextCleaner()
     contact.subject = cleaner.redact(contact.subject)
     contact.notes = cleaner.redact(contact.notes)
-    with contact_change([contact.pk], by=by, action="contact.admin_update"):
+    with contact_change([contact.pk], by=by, action="contact.admin_update") as change:
+        before = change.before.get(contact.pk)
+        if before is not None and contact.outcome != before["outcome"]:
+            contact.outcome_set_at = timezone.now()  # the contact budget's "open since"
         contact.save()
     return contact
 

@@ -9,6 +9,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
+from contacts.budget.services import budget_merge_customers
 from contacts.changes import contact_change
 from contacts.erasure.tombstones import identity_erased
 from contacts.ingest.records import RowError, normalise_phone
@@ -188,6 +189,7 @@ def customer_merge(*, source: Customer, target: Customer, by: Actor) -> int:
         moved = [i for i, row in change.before.items() if row["customer_id"] == source.pk]
         Contact.objects.filter(id__in=moved).update(customer=target)
     CustomerEvent.objects.filter(customer=source).update(customer=target)
+    budget_merge_customers(source_id=source.pk, target_id=target.pk)  # cool-downs stay theirs
     Customer.objects.filter(merged_into=source).update(merged_into=target)
     identity = {}
     for attribute in ("name", "email", "phone"):

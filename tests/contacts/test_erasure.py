@@ -262,6 +262,9 @@ def test_the_customer_row_stays_anonymised_with_its_merged_record(ann, cast):
         "outbox_messages": 1,
         "tombstones": 8,  # 2 refs, 2 emails, 1 phone, 3 contacts
         "audit_entries": 2,  # the merge, on both records: kept, values dropped
+        "budget_touches": 0,
+        "budget_refusals": 0,
+        "budget_opt_outs": 0,
     }
 
 

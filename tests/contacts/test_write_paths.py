@@ -286,3 +286,19 @@ def test_the_contact_and_customer_pages_show_their_history(client, cast):
     customer_update(customer=customer, changes={"name": "Ada B."}, by=cast.manager)
     page = client.get(reverse("contacts:customer-detail", args=[customer.id])).content.decode()
     assert "<strong>manager</strong> changed the customer" in " ".join(page.split())
+
+
+def test_a_changed_outcome_records_when_it_was_set_and_an_unchanged_one_does_not(cast):
+    import time_machine
+
+    contacts_ingest(rows=[row(1, customer="A", hours=0, outcome="open")])
+    contact = Contact.objects.get()
+    assert contact.outcome_set_at is None  # ingestion: occurred_at stands for it
+    with time_machine.travel(datetime(2026, 11, 1, 12, 0, tzinfo=UTC), tick=False):
+        contact_update(contact=contact, changes={"outcome": "callback"}, by=cast.rep)
+    contact.refresh_from_db()
+    assert contact.outcome_set_at == datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    with time_machine.travel(datetime(2026, 11, 5, 12, 0, tzinfo=UTC), tick=False):
+        contact_update(contact=contact, changes={"outcome": "callback", "road": 2}, by=cast.rep)
+    contact.refresh_from_db()
+    assert contact.outcome_set_at == datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
