@@ -467,12 +467,12 @@ class Redactor:
 
 
 def has_luhn_run(value: str) -> bool:
-    """Whether a digit run of ``value`` (digits joined by up to three spaces, tabs, dashes or
-    dots) has a Luhn-valid window of 13-19 digits anywhere: the wider net for identifiers,
-    where a stand-in costs nothing (it is what inbound email has always used to decide which
-    Message-IDs it stores as a hash, so the ids it stored still match)."""
+    """Whether digits of ``value`` joined by separators (a chain, as the card rule reads it)
+    have a Luhn-valid window of 13-19 digits anywhere: the wide net for identifiers, where a
+    stand-in costs nothing. It takes every id inbound email stored as a hash before (digits
+    joined by up to three spaces, tabs, dashes or dots), so those still match."""
     scan = _view(value)
-    for run in _RUN.findall(scan):
+    for run in _CHAIN.findall(scan):
         digits = "".join(ch for ch in run if "0" <= ch <= "9")
         n = len(digits)
         if n < _CARD_MIN:
@@ -779,7 +779,7 @@ def _card_shaped(
     * Two groups of 4+ digits with a line break between them (a number wrapped over two lines),
       when nothing else is joined to them (``whole``).
     Over two messages (``split``), only groups of 3 to 6 digits and Amex's shapes count.
-    * Any grouping with groups of 3 to 6 digits joined by strong
+    * Any grouping with groups of 3 to 6 digits, or two groups of 3 or more, joined by strong
       gaps (the spec's "any spacing"): only when it is the whole number, which the caller
       checks."""
     keys = [_gap_key(gap) for gap in gaps]
@@ -867,12 +867,18 @@ def _chain_windows(chain: _Chain, boundaries: tuple[int, ...] = ()) -> list[tupl
                 # nor start or end inside another number: "709-6812 / 07700 833392" and
                 # "... 9507.\n216-858-5515" are not cards
                 and (g == 0 or kinds[g - 1] != "strong" or sizes[g - 1] == size)
-                and (h == len(sizes) - 1 or kinds[h] != "strong" or sizes[h] == size)
+                and (
+                    h == len(sizes) - 1
+                    or kinds[h] != "strong"
+                    or sizes[h] == size
+                    or window_sizes[-1] == size  # "4111-1111-1111-1111-12/25" is a card
+                )
             ) or (
-                # any grouping, when it is the whole number: strong gaps, small groups, and
+                # any grouping, when it is the whole number: strong gaps, groups of 3 to 6
+                # digits or two groups ("4111111111 111111", not "417-9160746-3208057"), and
                 # nothing joined before or after it
                 min(window_sizes) >= 3
-                and max(window_sizes) <= 6
+                and (max(window_sizes) <= 6 or len(window_sizes) == 2)
                 and all(kind == "strong" for kind in window_kinds)
                 and (g == 0 or kinds[g - 1] != "strong")
                 and (h == len(sizes) - 1 or kinds[h] != "strong")
