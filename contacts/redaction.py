@@ -871,7 +871,7 @@ def _chain_windows(chain: _Chain, boundaries: tuple[int, ...] = ()) -> list[tupl
                     h == len(sizes) - 1
                     or kinds[h] != "strong"
                     or sizes[h] == size
-                    or window_sizes[-1] == size  # "4111-1111-1111-1111-12/25" is a card
+                    or window_sizes[-1] >= size  # "4111-1111-1111-1111-12/25" is a card
                 )
             ) or (
                 # any grouping, when it is the whole number: strong gaps, groups of 3 to 6
