@@ -46,6 +46,19 @@ def test_every_spelling_becomes_one_placeholder(name, template):
     assert redact_text(result.text) == result.text  # idempotent
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("4111-1111-1111-1111-12/25", f"{CARD}-12/25"),
+        ("3782/822463/10005.1", f"{CARD}.1"),
+        ("4111 1111 1111 1111\n12/25 cvv 123", f"{CARD}\n12/25 cvv [security code redacted]"),
+        ("4111111111 111111", CARD),
+    ],
+)
+def test_cards_with_more_after_them(text, expected):
+    assert redact_text(text) == expected
+
+
 def test_the_placeholder_takes_the_invisible_characters_inside_the_number_only():
     text = "x\u200b4\u200b1\u200b1\u200b1 1111 1111 1111\u200by"
     assert redact_text(text) == f"x\u200b{CARD}\u200by"
