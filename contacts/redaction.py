@@ -50,6 +50,8 @@ before any keyword regex runs.
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -62,52 +64,162 @@ __all__ = [
     "SECURITY_CODE_PLACEHOLDER",
     "SSN_PLACEHOLDER",
     "Redaction",
+    "Redactor",
     "compile_extra_pattern",
     "contains_card_number",
+    "has_luhn_run",
+    "is_stand_in",
     "redact",
+    "redact_split_cards",
     "redact_text",
+    "stand_in",
 ]
 
 CARD_PLACEHOLDER = "[card number redacted]"
 SECURITY_CODE_PLACEHOLDER = "[security code redacted]"
 SSN_PLACEHOLDER = "[SSN redacted]"
 
-# One of these between two digits keeps them in the same digit run. The spec says single
-# spaces, dashes and dots; the Unicode spaces and dashes are what copy-paste and phone keyboards
-# turn those into. Each maps to its ASCII stand-in in the scanning view.
-_SEPARATOR_ASCII = {
-    **dict.fromkeys(" \u00a0\u2007\u2009\u202f\u3000", " "),  # spaces: no-break, figure, thin...
-    **dict.fromkeys("-\u2010\u2011\u2012\u2013\u2014\u2212\uff0d", "-"),  # hyphens, dashes, minus
-    **dict.fromkeys(".\uff0e", "."),  # full stop, fullwidth full stop
-}
-SEPARATORS = "".join(_SEPARATOR_ASCII)
-_UNICODE_SEPARATORS = "".join(ch for ch in SEPARATORS if not ch.isascii())
+# --- the view the rules read ------------------------------------------------------------------
+# Rules read a *view* of the text: same length, same offsets, one character for each character of
+# the text, so a match in the view is redacted in the text character for character. ASCII maps
+# to itself. Any other character maps to what a person reading it sees:
+#   * a digit (full-width, superscript, circled, Arabic-Indic, ...: anything with a digit value,
+#     the digit its compatibility folding (NFKC) shows) -> that ASCII digit;
+#   * an invisible character (format characters such as zero-width spaces and joiners, word
+#     joiner, BOM, soft hyphen; combining marks; control characters) -> IGNORED, which is
+#     transparent inside a digit group;
+#   * a line or paragraph separator -> "\n"; any other space -> " ";
+#   * a dash or minus -> "-"; a full stop -> "."; other punctuation -> its NFKC form when that is
+#     ASCII punctuation, else ","; anything else (letters, symbols, emoji) -> "a".
+IGNORED = "\x7f"
+_LINE_BREAKS = "\n\x0b\x0c\r\x1c\x1d\x1e\x85\u2028\u2029"
 
-_CARD_MIN, _CARD_MAX = 13, 19
 
-# Every digit run with at least 3 digits, in the ASCII view. Each repetition consumes exactly
-# one digit (after at most three separators), so the scan is linear and each match is a whole
-# (maximal) run.
+def _view_char(ch: str) -> str:
+    digit = unicodedata.digit(ch, None)
+    if digit is not None:
+        return "0123456789"[digit]
+    category = unicodedata.category(ch)
+    if ch in _LINE_BREAKS:
+        return "\n"
+    if category in ("Cf", "Mn", "Me", "Cc"):
+        return IGNORED
+    if category in ("Zs", "Zl", "Zp"):
+        return " "
+    if category == "Pd" or ch == "\u2212":
+        return "-"
+    folded = unicodedata.normalize("NFKC", ch)
+    if len(folded) == 1 and folded.isascii():
+        return folded if not folded.isdigit() else "a"
+    if category[0] == "P" or ch == "\u00b7":
+        return ","
+    return "a"
+
+
+class _ViewTable(dict):
+    """str -> view character, filled on first sight (a few hundred distinct characters in
+    practice, so the cache stays small)."""
+
+    def __missing__(self, ch: str) -> str:
+        view = _view_char(ch)
+        if len(self) < 20_000:  # a text of every code point must not grow it without bound
+            self[ch] = view
+        return view
+
+
+_VIEW = _ViewTable()
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _view_sub(m: re.Match) -> str:
+    return _VIEW[m.group()]
+
+
+def _view(text: str) -> str:
+    """The view of ``text`` (see above): ``text`` itself when it is ASCII."""
+    if text.isascii():
+        return text
+    return _NON_ASCII.sub(_view_sub, text)
+
+
+# In the view. Separators between digit groups: whitespace and punctuation (what people put
+# between groups of a card number), and invisible characters.
+_SEP = r" \t\n\r\x0b\x0c!\"'()*+,\-./:;=?\[\\\]_`{|}~" + IGNORED
+_SEPS = frozenset(" \t\n\r\x0b\x0c!\"'()*+,-./:;=?[\\]_`{|}~" + IGNORED)
+# The strong separators of the spec's "any spacing or dash pattern": up to three spaces,
+# dashes or dots between two digits keep them in one digit run. (A tab is a weak separator for
+# cards: it separates the columns of a table. _RUN, which only finds candidates, takes it.)
 MAX_SEPARATORS = 3
-_RUN = re.compile(rf"[0-9](?:[ \t.\-]{{0,{MAX_SEPARATORS}}}[0-9]){{2,}}")
+_STRONG = frozenset(" -." + IGNORED)
+# Every digit run with at least 3 digits. Each repetition consumes exactly one digit (after at
+# most three separators), so the scan is linear and each match is a whole (maximal) run.
+_RUN = re.compile(rf"[0-9](?:[ \t.\-{IGNORED}]{{0,{MAX_SEPARATORS}}}[0-9]){{2,}}")
+# A chain: digit groups joined by separator runs of at most MAX_GAP characters. Digits and
+# separators are disjoint classes, so the scan is linear.
+MAX_GAP = 40
+_CHAIN = re.compile(rf"[0-9][0-9{IGNORED}]*(?:[{_SEP}]{{1,{MAX_GAP}}}[0-9][0-9{IGNORED}]*)*")
+_GROUP = re.compile(rf"[0-9](?:{IGNORED}*[0-9])*")
+MAX_GAP_LINE_BREAKS = 3  # "4111 1111<br>1111 1111" in HTML mail has two
+MAX_GAP_PUNCTUATION = 3
 # Nine digits shaped like an SSN, inside a run; which shapes count is decided in _ssn_edits.
 _SSN_SHAPE = re.compile(r"(?<![0-9])([0-9]{3})([ .\-]?)([0-9]{2})\2([0-9]{4})(?![0-9])")
-_UNICODE_DIGIT = re.compile(r"[^\x00-\x7f\D]")
-_UNICODE_SEPARATOR = re.compile(f"[{_UNICODE_SEPARATORS}]")
-_UNICODE_SPECIAL = re.compile(rf"[^\x00-\x7f\D]|[{_UNICODE_SEPARATORS}]")
 # A placeholder this module (or an admin pattern) wrote: never re-matched by extra patterns.
 _PLACEHOLDER = re.compile(r"(\[[^\[\]\n]{1,80} redacted\])")
 
-# Luhn: hand-rolled rather than stdnum.luhn. stdnum checks one string at a time (O(window)
-# per call, with str->int conversions), but rule 1 needs EVERY 13-19 window of a run: with
-# prefix sums of the (precomputed) doubled digits each window is a single comparison, so a run
-# of n digits costs O(n) instead of O(n * 7 * 16) - and no new dependency.
+_CARD_MIN, _CARD_MAX = 13, 19
+# A group this long may be a card with its expiry or security code typed on (windows from its
+# start); a shorter one is a card only as a whole.
+_GLUED_MIN = 17
+# Luhn with prefix sums: window [i, j) of a digit string is valid when its digits, doubled at
+# every second position counting back from the last one, sum to 0 mod 10. Which absolute
+# indices are doubled depends only on the parity of j, so two prefix sums mod 10 (one doubling
+# the odd indices, one the even) make each window one comparison.
 _PLAIN = [0] * 256  # indexed by ASCII byte: b"7"[0] -> 7
 _DOUBLED = [0] * 256  # b"7"[0] -> 7 * 2 = 14 -> 1 + 4 = 5 (Luhn's doubling)
 for _d in range(10):
     _PLAIN[48 + _d] = _d
     _DOUBLED[48 + _d] = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)[_d]
 del _d
+
+
+def _luhn_prefixes(digits: bytes) -> tuple[list[int], list[int]]:
+    n = len(digits)
+    odd_j = [0] * (n + 1)
+    even_j = [0] * (n + 1)
+    a = b = 0
+    plain, doubled = _PLAIN, _DOUBLED
+    for k, byte in enumerate(digits, 1):  # k = index + 1: odd k is an even index
+        if k & 1:
+            a += plain[byte]
+            b += doubled[byte]
+        else:
+            a += doubled[byte]
+            b += plain[byte]
+        odd_j[k] = a % 10
+        even_j[k] = b % 10
+    return odd_j, even_j
+
+
+def luhn_valid(digits: str) -> bool:
+    """The textbook Luhn check of a string of ASCII digits."""
+    odd_j, even_j = _luhn_prefixes(digits.encode("ascii"))
+    prefix = odd_j if len(digits) & 1 else even_j
+    return prefix[0] == prefix[len(digits)]
+
+
+def plausible_issuer(digits: str) -> bool:
+    """Whether a number starts like a payment card of a PCI brand: Visa (4), Mastercard (51-55,
+    2221-2720), American Express (34, 37), Discover and Diners (30, 36, 38, 39, 60, 64, 65),
+    JCB (35), UnionPay (62, 81), Maestro (50, 56-69), Mir (2200-2204), Troy (9792).
+    Years (19xx, 20xx), USPS tracking numbers (9x), and numbers starting 0, 1 or 7 are not."""
+    first = digits[0]
+    if first in "34568":
+        return True
+    if first == "2":
+        head = int(digits[:4])
+        return 2200 <= head <= 2204 or 2221 <= head <= 2720
+    return digits[:4] == "9792"
+
 
 # Keywords. "Not preceded/followed by a letter" rather than \b, so "cvv123" and "9cvv" count
 # but "acid" or "pinned" do not.
@@ -229,15 +341,168 @@ def redact_text(text: str | None, extra_patterns: Sequence[tuple[str, re.Pattern
 
 
 def contains_card_number(text: str | None) -> bool:
-    """True if a digit run of ``text`` has a Luhn-valid window of 13-19 digits (rule 1), i.e.
-    :func:`redact` would redact a card number. For assertions and guards."""
+    """True if :func:`redact` would redact a card number in ``text`` (rule 1). For assertions
+    and guards."""
     if not text:
         return False
-    for m in _RUN.finditer(_ascii_view(text)):
-        run = m.group()
-        if _digit_count(run) >= _CARD_MIN and _card_spans(_digit_bytes(run)):
-            return True
+    scan = _view(text)
+    return _RUN.search(scan) is not None and bool(_card_spans(scan))
+
+
+def redact_split_cards(texts: Sequence[str]) -> list[str]:
+    """The messages of one contact, in order, each already redacted, with the card numbers
+    written over consecutive messages redacted too ("my card is 4111 1111" then "1111 1111").
+
+    Only card-shaped groups split at a group boundary count (4-4-4-4, 4-6-5 and the like: the
+    digits at the end of one message, the next at the start of the next, separators and line
+    breaks around them), never any two digit runs: "order 4111" then "1111 1111 1111 thanks"
+    is a card, "4111111" then "111111111" is not. Each message keeps its own part of the text;
+    the part of the card in each becomes a placeholder. Returns a new list (the same strings
+    when nothing was found)."""
+    texts = list(texts)
+    if len(texts) < 2:
+        return texts
+    views = [_view(text) for text in texts]
+    # Only the ends of the messages matter: a chain that crosses a boundary ends and starts
+    # within a card's length (19 digits, 18 gaps) of it.
+    reach = _CARD_MAX * (MAX_GAP + 1)
+    parts: list[str] = []
+    starts: list[int] = []  # where each message's slice starts in the joined view
+    offsets: list[int] = []  # and where that slice starts in the message
+    position = 0
+    for view in views:
+        cut = max(0, len(view) - reach) if len(view) > 2 * reach else 0
+        head = view if not cut else view[:reach] + "a" + view[cut:]
+        parts.append(head)
+        starts.append(position)
+        offsets.append(0)
+        position += len(head) + 1
+    joined = "\n".join(parts)
+    edits: list[list[tuple[int, int]]] = [[] for _ in texts]
+    end = 0
+    for chain_text in _CHAIN.findall(joined):
+        start = joined.find(chain_text, end)
+        end = start + len(chain_text)
+        if "\n" not in chain_text or len(chain_text) < _CARD_MIN:
+            continue
+        first = _message_at(starts, start)
+        last = _message_at(starts, end - 1)
+        if first == last:
+            continue
+        chain = _Chain.parse(chain_text, start, "")
+        boundaries = tuple(
+            sum(1 for w in chain.where if w < starts[k]) for k in range(first + 1, last + 1)
+        )
+        windows = _chain_windows(chain, boundaries)
+        for i, j in _merge(windows) if windows else ():
+            for k in range(first, last + 1):
+                inside = [w for w in chain.where[i:j] if _message_at(starts, w) == k]
+                if inside:
+                    edits[k].append(_message_span(parts[k], views[k], starts[k], inside))
+    result = []
+    for k, text in enumerate(texts):
+        if edits[k]:
+            text = _apply(text, [(a, b, CARD_PLACEHOLDER) for a, b in sorted(set(edits[k]))])
+        result.append(text)
+    return result
+
+
+def _message_at(starts: list[int], offset: int) -> int:
+    k = 0
+    while k + 1 < len(starts) and starts[k + 1] <= offset:
+        k += 1
+    return k
+
+
+def _message_span(part: str, view: str, start: int, inside: list[int]) -> tuple[int, int]:
+    """The [start, end) offsets in the message of the digits at joined-view offsets
+    ``inside`` (the slice may have cut the middle out of a long message)."""
+    a, b = inside[0] - start, inside[-1] - start + 1
+    if len(part) != len(view):  # cut: offsets after the cut mark shift by the removed length
+        shift = len(view) - len(part)
+        reach = _CARD_MAX * (MAX_GAP + 1)
+        if a > reach:
+            a += shift
+        if b > reach:
+            b += shift
+    return a, b
+
+
+# --- one entry point -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Redactor:
+    """Everything that is redacted before storage, for one batch or request.
+
+    Built once (``contacts.redaction_rules.redactor()`` reads the admin's enabled patterns and
+    the key), then used for every value of the batch: ``.text()`` for free text (subjects,
+    notes, names, tags, reason names, message authors), ``.messages()`` for the ordered
+    messages of one contact, ``.identifier()`` for ids that find a row again (external ids,
+    customer references, Message-IDs)."""
+
+    extra_patterns: tuple = ()
+    key: bytes = b""  # keys the identifier stand-ins; never empty where identifiers are stored
+
+    def redact(self, value: str | None) -> Redaction:
+        return redact(value, self.extra_patterns)
+
+    def text(self, value: str | None) -> str:
+        return redact_text(value, self.extra_patterns)
+
+    def messages(self, texts: Sequence[str | None]) -> list[str]:
+        """Each text redacted, then the card numbers split over consecutive ones."""
+        return redact_split_cards([self.text(text) for text in texts])
+
+    def identifier(self, value: str | None) -> str:
+        """``value`` itself, or, if redaction would change it (a card number, an SSN, an
+        admin pattern in it), a keyed stand-in: the same value always gives the same stand-in,
+        two values never the same one (so a re-send finds its row, and two rows never merge),
+        and the stand-in holds nothing of the value."""
+        if not value:
+            return ""
+        if is_stand_in(value) or (not has_luhn_run(value) and self.text(value) == value):
+            return value
+        return stand_in(value, key=self.key)
+
+
+def has_luhn_run(value: str) -> bool:
+    """Whether digits of ``value`` joined by separators (a chain, as the card rule reads it)
+    have a Luhn-valid window of 13-19 digits anywhere: the wide net for identifiers, where a
+    stand-in costs nothing. It takes every id inbound email stored as a hash before (digits
+    joined by up to three spaces, tabs, dashes or dots), so those still match."""
+    scan = _view(value)
+    for run in _CHAIN.findall(scan):
+        digits = "".join(ch for ch in run if "0" <= ch <= "9")
+        n = len(digits)
+        if n < _CARD_MIN:
+            continue
+        odd_j, even_j = _luhn_prefixes(digits.encode("ascii"))
+        for j in range(_CARD_MIN, n + 1):
+            prefix = odd_j if j & 1 else even_j
+            if prefix[j] in prefix[max(0, j - _CARD_MAX) : j - _CARD_MIN + 1]:
+                return True
     return False
+
+
+STAND_IN_PREFIX = "hash-"
+_STAND_IN = re.compile(r"hash-[0-9a-f]{64}")
+
+
+def is_stand_in(value: str) -> bool:
+    """Whether ``value`` has the form of a stand-in. Such a value is kept as it is (a stand-in
+    given back, say as the In-Reply-To of a reply, must find its row again, and 64 hex digits
+    now and then hold a run the card rule would take)."""
+    return len(value) == 69 and _STAND_IN.fullmatch(value) is not None
+
+
+def stand_in(value: str, *, key: bytes) -> str:
+    """ "hash-" and the HMAC-SHA256 of ``value`` under ``key``, in hex (69 characters): the form
+    inbound email already stores for Message-IDs that hold a card number."""
+    if not key:
+        raise ValueError("identifier stand-ins need a key")
+    digest = hmac.new(key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    return STAND_IN_PREFIX + digest
 
 
 # --- extra patterns -----------------------------------------------------------------------
@@ -380,17 +645,35 @@ def _placeholder_name(name) -> str:
 
 def _one_pass(text: str, extras, counts: dict[str, int]) -> str:
     """One application of all the rules; returns ``text`` itself when nothing matched."""
-    scan = _ascii_view(text)
+    scan = _view(text)
     runs = _RUN.findall(scan)  # strings only: locating them (find) is cheaper than Match objects
-    if runs and (edits := _digit_edits(text, scan, runs, counts)):
-        text = _apply(text, edits)
+    if runs:
+        # Every card the rules below accept holds a run of 3+ digits joined as _RUN joins them
+        # (a group of 3+ digits, or pairs and single digits joined by short separators), so
+        # text without such a run skips the card rule too.
+        cards = _card_spans(scan)
+        if cards:
+            counts["card"] = counts.get("card", 0) + len(cards)
+        edits = _digit_edits(text, scan, runs, counts, cards)
+        if cards:
+            edits = sorted([*edits, *((s, e, CARD_PLACEHOLDER) for s, e in cards)])
+        if edits:
+            text = _apply(text, edits)
     for kind, placeholder, pattern in extras:
         text = _redact_extra(text, kind, placeholder, pattern, counts)
     return text
 
 
-def _digit_edits(text: str, scan: str, runs: list[str], counts: dict[str, int]) -> list:
-    """(start, end, placeholder) for the card, security-code and SSN rules, in text order."""
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(s < end and start < e for s, e in spans)
+
+
+def _digit_edits(
+    text: str, scan: str, runs: list[str], counts: dict[str, int], cards: list[tuple[int, int]]
+) -> list:
+    """(start, end, placeholder) for the security-code and SSN rules, in text order, outside
+    the card spans (a run that touches a card is the card's: its leftovers are looked at again
+    in the next pass)."""
     edits: list[tuple[int, int, str]] = []
     # Does the text have a hint of a security-code word at all? Worth asking once for a short
     # text (most have none); a long one is better served by the per-candidate check alone.
@@ -401,12 +684,11 @@ def _digit_edits(text: str, scan: str, runs: list[str], counts: dict[str, int]) 
         # next occurrence of the string is the run itself.
         start = scan.find(run, end)
         end = start + len(run)
+        if cards and _overlaps(cards, start, end):
+            continue
         digits = len(run) if len(run) <= 4 or run.isdigit() else _digit_count(run)
-        if digits >= 9:  # cards, SSNs
-            if digits >= _CARD_MIN and (spans := _card_edits(run, start, edits)):
-                counts["card"] = counts.get("card", 0) + spans
-            else:
-                _ssn_edits(text, run, start, edits, counts)
+        if digits >= 9:  # SSNs
+            _ssn_edits(text, run, start, edits, counts)
         elif digits <= 4:  # 3-4 digits: maybe a security code
             if security_hint is None:
                 security_hint = _security_hint(text.casefold())
@@ -416,6 +698,269 @@ def _digit_edits(text: str, scan: str, runs: list[str], counts: dict[str, int]) 
                 edits.append((start, end, SECURITY_CODE_PLACEHOLDER))
                 counts["security_code"] = counts.get("security_code", 0) + 1
     return edits
+
+
+# --- rule 1: card numbers -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Chain:
+    """Digit groups joined by separators, as found in the view."""
+
+    start: int  # offset of the chain in the view
+    digits: str  # all its digits, ASCII
+    sizes: tuple[int, ...]  # digits per group
+    where: tuple[int, ...]  # view offset of every digit
+    gaps: tuple[str, ...]  # the view between group k and k + 1
+    after_letter: bool  # the chain follows a letter ("JJD4564...")
+
+    @classmethod
+    def parse(cls, chain: str, start: int, before: str) -> _Chain:
+        sizes, gaps, where = [], [], []
+        last_end = None
+        for m in _GROUP.finditer(chain):
+            group = m.group()
+            if last_end is not None:
+                gaps.append(chain[last_end : m.start()])
+            last_end = m.end()
+            base = start + m.start()
+            if IGNORED in group:
+                offsets = [base + k for k, ch in enumerate(group) if ch != IGNORED]
+            else:
+                offsets = range(base, base + len(group))
+            where.extend(offsets)
+            sizes.append(len(offsets))
+        digits = "".join(ch for ch in chain if "0" <= ch <= "9")
+        return cls(start, digits, tuple(sizes), tuple(where), tuple(gaps), before.isalpha())
+
+
+def _gap_kind(gap: str) -> str:
+    """ "strong" (up to three spaces, tabs, dashes or dots on one line: the spec's "any spacing
+    or dash pattern"), "weak" (any other run of separators within the bounds: slashes, commas,
+    colons, underscores, four or more spaces, line breaks, ...) or "" (too long to join)."""
+    if len(gap) > MAX_GAP:
+        return ""
+    visible = gap.replace(IGNORED, "")
+    if not visible:
+        return "strong"  # only invisible characters: the digits touch
+    if len(visible) <= MAX_SEPARATORS and all(ch in _STRONG for ch in visible):
+        return "strong"
+    if visible.count("\n") > MAX_GAP_LINE_BREAKS:
+        return ""
+    if sum(1 for ch in visible if not ch.isspace()) > MAX_GAP_PUNCTUATION:
+        return ""
+    return "weak"
+
+
+def _gap_key(gap: str) -> str:
+    """What must be the same between the groups of one card: the visible punctuation of a gap
+    ("" for spaces and line breaks, which may stand anywhere)."""
+    return "".join(ch for ch in gap if not ch.isspace() and ch != IGNORED)
+
+
+# Group shapes of a card written in groups (besides equal groups, see _card_shaped).
+_SHAPES = frozenset({(4, 6, 5), (4, 6, 4)})  # Amex, Diners
+
+
+def _card_shaped(
+    sizes: tuple[int, ...],
+    kinds: list[str],
+    gaps: tuple[str, ...],
+    *,
+    whole: bool,
+    split: bool = False,
+) -> bool:
+    """Whether groups of these sizes, joined by gaps of these kinds, are written like one card.
+
+    * Equal groups of 3 to 6 digits, the last one possibly shorter (4-4-4-4, 4-4-4-4-3,
+      4-4-4-1, 5-5-5-1), or Amex's 4-6-5 and the like, with at most one kind of punctuation
+      between them (spaces, tabs and line breaks may stand anywhere).
+    * Equal groups of 1 or 2 digits (pairs, single digits) joined by strong gaps only.
+    * Two groups of 4+ digits with a line break between them (a number wrapped over two lines),
+      when nothing else is joined to them (``whole``).
+    Over two messages (``split``), only groups of 3 to 6 digits and Amex's shapes count.
+    * Any grouping with groups of 3 to 6 digits, or two groups of 3 or more, joined by strong
+      gaps (the spec's "any spacing"): only when it is the whole number, which the caller
+      checks."""
+    keys = [_gap_key(gap) for gap in gaps]
+    k = sizes[0]
+    if all(s == k for s in sizes[:-1]) and 1 <= sizes[-1] <= k:
+        if k <= 2 and split:
+            return False
+        if k <= 2:
+            return all(kind == "strong" for kind in kinds)
+        if k <= 6:  # one kind of punctuation, or only strong gaps ("4111-1111 1111.1111")
+            return len(set(keys) - {""}) <= 1 or all(kind == "strong" for kind in kinds)
+    if sizes in _SHAPES:
+        return len(set(keys) - {""}) <= 1
+    return (
+        len(sizes) == 2
+        and min(sizes) >= 4
+        and keys[0] == ""
+        and "\n" in gaps[0]
+        and whole
+        and not split
+    )
+
+
+def _chain_windows(chain: _Chain, boundaries: tuple[int, ...] = ()) -> list[tuple[int, int]]:
+    """[i, j) digit windows of a chain that are card numbers (not merged).
+
+    ``boundaries``: for a chain over several messages, the digit indexes where a message
+    starts; then only card-shaped windows of whole groups that cross one count."""
+    digits, sizes = chain.digits, chain.sizes
+    n = len(digits)
+    if n < _CARD_MIN:
+        return []
+    odd_j, even_j = _luhn_prefixes(digits.encode("ascii"))
+
+    def valid(i: int, j: int) -> bool:
+        prefix = odd_j if j & 1 else even_j
+        return prefix[i] == prefix[j] and plausible_issuer(digits[i:j])
+
+    kinds = [_gap_kind(gap) for gap in chain.gaps]
+    windows = []
+    # Group starts, as digit indexes; a chain is cut where a gap is too long to join.
+    starts = [0]
+    for size in sizes[:-1]:
+        starts.append(starts[-1] + size)
+    for g, size in enumerate(sizes):
+        begin = starts[g]
+        # One group: the whole group, or, for a long one, windows from its start.
+        if boundaries:
+            pass  # a group is never split over two messages
+        elif _CARD_MIN <= size < _GLUED_MIN:
+            if valid(begin, begin + size):
+                windows.append((begin, begin + size))
+        elif (
+            size >= _GLUED_MIN
+            # (after a letter, "JJD456460048941319814", the digits are the rest of an id)
+            and not (g == 0 and chain.after_letter)
+            and any(
+                valid(begin, begin + length)
+                for length in range(_CARD_MIN, min(size, _CARD_MAX) + 1)
+            )
+        ):
+            # The whole group goes: what is typed onto a card (expiry, security code) with it.
+            windows.append((begin, begin + size))
+        # Several whole groups from this one on.
+        total = size
+        h = g
+        while h + 1 < len(sizes) and kinds[h] and total < _CARD_MAX:
+            h += 1
+            total += sizes[h]
+            if total > _CARD_MAX:
+                break
+            if total < _CARD_MIN or not valid(begin, begin + total):
+                continue
+            window_sizes = sizes[g : h + 1]
+            window_kinds = kinds[g:h]
+            if boundaries:
+                if any(begin < b < begin + total for b in boundaries) and _card_shaped(
+                    window_sizes, window_kinds, chain.gaps[g:h], whole=False, split=True
+                ):
+                    windows.append((begin, begin + total))
+                continue
+            alone = (g == 0 or not kinds[g - 1]) and (h == len(sizes) - 1 or not kinds[h])
+            if (
+                _card_shaped(window_sizes, window_kinds, chain.gaps[g:h], whole=alone)
+                # nor start or end inside another number: "709-6812 / 07700 833392" and
+                # "... 9507.\n216-858-5515" are not cards
+                and (g == 0 or kinds[g - 1] != "strong" or sizes[g - 1] == size)
+                and (
+                    h == len(sizes) - 1
+                    or kinds[h] != "strong"
+                    or sizes[h] == size
+                    or window_sizes[-1] >= size  # "4111-1111-1111-1111-12/25" is a card
+                )
+            ) or (
+                # any grouping, when it is the whole number: strong gaps, groups of 3 to 6
+                # digits or two groups ("4111111111 111111", not "417-9160746-3208057"), and
+                # nothing joined before or after it
+                min(window_sizes) >= 3
+                and (max(window_sizes) <= 6 or len(window_sizes) == 2)
+                and all(kind == "strong" for kind in window_kinds)
+                and (g == 0 or kinds[g - 1] != "strong")
+                and (h == len(sizes) - 1 or kinds[h] != "strong")
+            ):
+                windows.append((begin, begin + total))
+    return windows
+
+
+def _merge(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    windows.sort()
+    spans = [windows[0]]
+    for i, j in windows[1:]:
+        start, end = spans[-1]
+        if i <= end:  # overlapping or touching: one placeholder
+            spans[-1] = (start, max(end, j))
+        else:
+            spans.append((i, j))
+    return spans
+
+
+def _card_spans(scan: str) -> list[tuple[int, int]]:
+    """Merged [start, end) view offsets of the card numbers in a view, in order."""
+    spans: list[tuple[int, int]] = []
+    end = 0
+    for text in _CHAIN.findall(scan):
+        start = scan.find(text, end)
+        end = start + len(text)
+        if len(text) < _CARD_MIN:
+            continue
+        chain = _Chain.parse(text, start, scan[start - 1] if start else "")
+        windows = _chain_windows(chain)
+        if not windows:
+            continue
+        windows = [w for w in windows if not _other_scheme(scan, chain, *w)]
+        if windows:
+            where = chain.where
+            spans.extend((where[i], where[j - 1] + 1) for i, j in _merge(windows))
+    return spans
+
+
+# Numbers of other schemes that hold Luhn-valid, card-shaped windows by chance, recognised by
+# their own check digits: an IBAN (ISO 13616, MOD 97) and a USPS tracking number (20 or 22
+# digits starting with 9, MOD 10 with weights 3 and 1). Only looked at when a window was found.
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
+
+
+def _iban_valid(value: str) -> bool:
+    compact = value.replace(" ", "")
+    if not 15 <= len(compact) <= 34 or value.endswith(" "):
+        return False
+    moved = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
+
+
+def _usps_valid(digits: str) -> bool:
+    if len(digits) not in (20, 22) or digits[0] != "9":
+        return False
+    body, check = digits[:-1], int(digits[-1])
+    total = sum(int(d) * (3 if k % 2 == 0 else 1) for k, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
+def _other_scheme(scan: str, chain: _Chain, i: int, j: int) -> bool:
+    """Whether digit window [i, j) of the chain is part of a valid IBAN or USPS tracking
+    number."""
+    # The runs of groups joined by strong gaps around the window: is one a USPS number?
+    begin = 0
+    for g in range(len(chain.sizes)):
+        if g == len(chain.gaps) or _gap_kind(chain.gaps[g]) != "strong":
+            end = sum(chain.sizes[: g + 1])
+            if begin < j and i < end and _usps_valid(chain.digits[begin:end]):
+                return True
+            begin = end
+    first, last = chain.where[i], chain.where[j - 1]
+    for m in _IBAN.finditer(scan, max(0, first - 40), min(len(scan), last + 60)):
+        if m.start() <= last and first < m.end():  # the window and the IBAN overlap
+            # The pattern may have taken a word after the IBAN ("... 3000 BIC"): try each end.
+            value = m.group()
+            for end in range(len(value), 14, -1):
+                if _iban_valid(value[:end]):
+                    return True
+    return False
 
 
 def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
@@ -429,88 +974,10 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     return "".join(pieces)
 
 
-def _ascii_view(text: str) -> str:
-    """``text`` with non-ASCII digits and separators replaced by ASCII ones: same length, same
-    offsets, so the scanning regexes only need ASCII classes."""
-    if text.isascii() or (
-        _UNICODE_DIGIT.search(text) is None and _UNICODE_SEPARATOR.search(text) is None
-    ):
-        return text
-    return _UNICODE_SPECIAL.sub(_ascii_char, text)
-
-
-def _ascii_char(m: re.Match) -> str:
-    ch = m.group()
-    return _SEPARATOR_ASCII.get(ch) or str(unicodedata.decimal(ch))
-
-
 def _digit_count(run: str) -> int:
     if run.isdigit():
         return len(run)
-    return len(run) - run.count(" ") - run.count("-") - run.count(".") - run.count("\t")
-
-
-def _digit_bytes(run: str) -> bytes:
-    if not run.isdigit():
-        run = run.replace(" ", "").replace("-", "").replace(".", "").replace("\t", "")
-    return run.encode("ascii")
-
-
-def _card_spans(digits: bytes) -> list[tuple[int, int]]:
-    """Merged [start, end) digit-index spans covered by Luhn-valid 13-19 digit windows."""
-    n = len(digits)
-    if n < _CARD_MIN:
-        return []
-    # Window [i, j) is Luhn-valid when its digits, doubled at every second position counting
-    # back from the last one (j - 1), sum to 0 mod 10. Which absolute indices are doubled
-    # depends only on the parity of j, so keep two prefix sums mod 10: odd_j doubles the odd
-    # indices (right when j - 1 is even, i.e. j is odd), even_j the even ones.
-    odd_j = [0] * (n + 1)
-    even_j = [0] * (n + 1)
-    a = b = 0
-    plain, doubled = _PLAIN, _DOUBLED
-    for k, byte in enumerate(digits, 1):  # k = index + 1: odd k is an even index
-        if k & 1:
-            a += plain[byte]
-            b += doubled[byte]
-        else:
-            a += doubled[byte]
-            b += plain[byte]
-        odd_j[k] = a % 10
-        even_j[k] = b % 10
-    windows = []
-    for j in range(_CARD_MIN, n + 1):
-        prefix = odd_j if j & 1 else even_j
-        try:  # the widest valid window ending at j covers the others ending there
-            i = prefix.index(prefix[j], max(0, j - _CARD_MAX), j - _CARD_MIN + 1)
-        except ValueError:
-            continue
-        windows.append((i, j))
-    if len(windows) < 2:
-        return windows
-    windows.sort()
-    spans = [windows[0]]
-    for i, j in windows[1:]:
-        start, end = spans[-1]
-        if i <= end:  # overlapping or touching: one placeholder
-            spans[-1] = (start, max(end, j))
-        else:
-            spans.append((i, j))
-    return spans
-
-
-def _card_edits(run: str, base: int, edits: list) -> int:
-    """Add the card placeholders of one digit run; returns how many."""
-    spans = _card_spans(_digit_bytes(run))
-    if not spans:
-        return 0
-    if run.isdigit():
-        where = range(len(run))
-    else:  # the offsets of the digits in the run
-        where = [k for k, ch in enumerate(run) if "0" <= ch <= "9"]
-    for i, j in spans:
-        edits.append((base + where[i], base + where[j - 1] + 1, CARD_PLACEHOLDER))
-    return len(spans)
+    return sum(1 for ch in run if "0" <= ch <= "9")
 
 
 def _near(text: str, start: int, end: int, hint, before: re.Pattern, after: re.Pattern) -> bool:

@@ -23,7 +23,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from contacts.models import InboundEmail
-from contacts.redaction import redact_text
+from contacts.redaction import Redactor, redact_text
+from contacts.redaction_rules import redactor as build_redactor
 
 MAX_ID = 490  # a Message-ID longer than this is replaced by a hash (the column holds 500)
 MAX_REFERENCES = 50
@@ -174,25 +175,27 @@ def _addresses(values: list[str]) -> list[tuple[str, str]]:
     return pairs[:MAX_ADDRESSES]
 
 
-def safe_id(value: str) -> str:
-    """A Message-ID as stored: without angle brackets, bounded, and never holding a card number
-    or SSN (such an id, or an overlong one, becomes a keyed hash: stable, so threading still
-    works). Ids are not redacted in place: a timestamp-like id often looks like a card number to
-    the redaction rules, and two different ids must never become the same placeholder."""
+def safe_id(value: str, redactor: Redactor | None = None) -> str:
+    """A Message-ID as stored: without angle brackets, bounded, and never holding a card number,
+    an SSN or an admin pattern (such an id, or an overlong one, becomes a keyed hash: stable, so
+    threading still works). Ids are not redacted in place: a timestamp-like id often looks like
+    a card number to the redaction rules, and two different ids must never become the same
+    placeholder. A stored hash given back (In-Reply-To of a reply VoC sent) stays as it is."""
     value = clean_text(value).strip().strip("<>").strip()
     if not value:
         return ""
-    if len(value) > MAX_ID or redact_text(value) != value:
+    redactor = redactor or build_redactor()
+    if len(value) > MAX_ID:
         key = settings.SECRET_KEY.encode()
         return "hash-" + hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
-    return value
+    return redactor.identifier(value)
 
 
-def _ids(raw: str) -> list[str]:
+def _ids(raw: str, redactor: Redactor) -> list[str]:
     found = _ID.findall(raw[:100_000])
     if not found and raw.strip() and " " not in raw.strip():
         found = [raw.strip()]
-    return [ident for ident in (safe_id(value) for value in found) if ident]
+    return [ident for ident in (safe_id(value, redactor) for value in found) if ident]
 
 
 def _date(raw: str) -> datetime | None:
@@ -248,7 +251,7 @@ def html_to_text(markup: str) -> str:
     return _BLANK_LINES.sub("\n", "\n".join(lines)).strip()
 
 
-def _body_and_attachments(message: Message) -> tuple[str, list[dict], str]:
+def _body_and_attachments(message: Message, redactor: Redactor) -> tuple[str, list[dict], str]:
     """(body text, attachments, top-level content type). Prefers the first text/plain part
     that is not an attachment, then the first text/html one."""
     plain = markup = None
@@ -279,7 +282,7 @@ def _body_and_attachments(message: Message) -> tuple[str, list[dict], str]:
                     size = 0
                 attachments.append(
                     {
-                        "name": redact_text(_one_line(_decode_header(filename or ""), 200)),
+                        "name": redactor.text(_one_line(_decode_header(filename or ""), 200)),
                         "type": _one_line(content_type, 100),
                         "size": size,
                     }
@@ -335,18 +338,24 @@ def derived_message_id(*, from_address: str, date: str, subject: str, text: str)
     return f"derived-{digest}"
 
 
-def parse_email(message: Message, *, envelope_recipient: str = "") -> ParsedEmail:
-    """Everything VoC keeps of one email, redacted; raises InboundRejected over the limits."""
+def parse_email(
+    message: Message, *, envelope_recipient: str = "", redactor: Redactor | None = None
+) -> ParsedEmail:
+    """Everything VoC keeps of one email, redacted; raises InboundRejected over the limits.
+
+    ``redactor``: the request's (contacts.redaction_rules.redactor(): the built-in rules and
+    the admin's patterns); read from the database when not given."""
+    redactor = redactor or build_redactor()
     headers = _headers(message)
-    body, attachments, content_type = _body_and_attachments(message)
+    body, attachments, content_type = _body_and_attachments(message, redactor)
     limit = settings.VOC_INBOUND_MAX_BODY_CHARS
     if len(body) > limit:
         raise InboundRejected(413, f"The email's text is longer than {limit} characters.")
 
     senders = _addresses(_all(headers, "From"))
     from_name, from_address = senders[0] if senders else ("", "")
-    subject = redact_text(_one_line(_decode_header(_first(headers, "Subject")), 998))
-    text = redact_text(body)
+    subject = redactor.text(_one_line(_decode_header(_first(headers, "Subject")), 998))
+    text = redactor.text(body)
     bcc = [address for _, address in _addresses(_all(headers, "Bcc"))]
     for extra in (
         envelope_recipient,
@@ -366,14 +375,14 @@ def parse_email(message: Message, *, envelope_recipient: str = "") -> ParsedEmai
         report_type = ""
 
     date_raw = _first(headers, "Date")
-    message_ids = _ids(_first(headers, "Message-ID"))
+    message_ids = _ids(_first(headers, "Message-ID"), redactor)
     message_id = message_ids[0] if message_ids else ""
     if not message_id:
         message_id = derived_message_id(
             from_address=from_address, date=clean_text(date_raw), subject=subject, text=text
         )
-    in_reply_to = (_ids(_first(headers, "In-Reply-To")) or [""])[0]
-    references = _ids(" ".join(_all(headers, "References")))
+    in_reply_to = (_ids(_first(headers, "In-Reply-To"), redactor) or [""])[0]
+    references = _ids(" ".join(_all(headers, "References")), redactor)
     if len(references) > MAX_REFERENCES:  # the root and the most recent ones matter
         references = [references[0], *references[-(MAX_REFERENCES - 1) :]]
 
@@ -381,12 +390,12 @@ def parse_email(message: Message, *, envelope_recipient: str = "") -> ParsedEmai
     for name in CLASSIFYING_HEADERS:
         value = _first(headers, name)
         if value:
-            kept_headers[name] = redact_text(_one_line(_decode_header(value), 200))
+            kept_headers[name] = redactor.text(_one_line(_decode_header(value), 200))
     return ParsedEmail(
         message_id=message_id,
         sent_at=_date(date_raw),
         from_address=from_address,
-        from_name=redact_text(_one_line(from_name, 200)),
+        from_name=redactor.text(_one_line(from_name, 200)),
         to=[address for _, address in _addresses(_all(headers, "To"))],
         cc=[address for _, address in _addresses(_all(headers, "Cc"))],
         bcc=bcc,

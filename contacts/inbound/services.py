@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from contacts import redaction_rules
 from contacts.erasure.tombstones import (
     email_is_erased,
     erased_message_id,
@@ -58,7 +59,9 @@ def inbound_email_store(
     the stored row and changes nothing (also when two deliveries race: the unique constraint
     decides). Raises InboundRejected for input VoC refuses; nothing is stored then."""
     try:
-        parsed = parse_email(message, envelope_recipient=envelope_recipient)
+        parsed = parse_email(
+            message, envelope_recipient=envelope_recipient, redactor=redaction_rules.redactor()
+        )
     except InboundRejected:
         raise
     except Exception as error:  # the email package on hostile MIME

@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from contacts.models import Channel, Contact, Customer, Message
-from contacts.redaction import redact_text
+from contacts.redaction import Redactor, redact_split_cards
+from contacts.redaction_rules import identifier_key
 
 MAX_TEXT = 100_000  # characters in one message, notes or subject before a row is refused
 MAX_MESSAGES = 500
@@ -122,6 +123,15 @@ class ParseOptions:
     phone_region: str = "US"
     strict_fields: bool = True  # unknown fields are an error (the API); imports map columns
     extra_patterns: Sequence = ()
+    # The batch's redactor (contacts.redaction_rules.redactor()); when not given, one is built
+    # from extra_patterns on first use.
+    redactor: Redactor | None = None
+
+    @functools.cached_property
+    def redaction(self) -> Redactor:
+        if self.redactor is not None:
+            return self.redactor
+        return Redactor(extra_patterns=tuple(self.extra_patterns), key=identifier_key())
 
 
 def _is_text(value: str) -> bool:
@@ -145,7 +155,7 @@ def _check_text(name: str, value: str) -> None:
         raise RowError(name, NOT_TEXT_REASON)
 
 
-def _text(row: Mapping, name: str, *, max_length: int, options: ParseOptions) -> str:
+def _raw_text(row: Mapping, name: str, *, max_length: int) -> str:
     value = row.get(name)
     if value is None:
         return ""
@@ -158,14 +168,31 @@ def _text(row: Mapping, name: str, *, max_length: int, options: ParseOptions) ->
     _check_text(name, value)
     if len(value) > 2 * max_length + 100:  # too long whatever redaction does: spare the work
         raise RowError(name, f"is longer than {max_length} characters")
+    return value
+
+
+def _text(row: Mapping, name: str, *, max_length: int, options: ParseOptions) -> str:
+    value = _raw_text(row, name, max_length=max_length)
     if not value:
         return ""
     # Redacted first, then measured: what is stored must fit (a placeholder is longer than
     # most card numbers; a long digit run becomes one placeholder).
-    value = redact_text(value, options.extra_patterns)
+    value = options.redaction.text(value)
     if len(value) > max_length:
         raise RowError(name, f"is longer than {max_length} characters")
     return value
+
+
+def _identifier(row: Mapping, name: str, *, max_length: int, options: ParseOptions) -> str:
+    """An id that finds its row again (external ids, customer references): never redacted in
+    place, where two ids could become the same placeholder and their rows merge; one that
+    holds a card number (or anything redaction takes) is stored as its keyed stand-in."""
+    value = _raw_text(row, name, max_length=max_length)
+    if not value:
+        return ""
+    if len(value) > max_length:
+        raise RowError(name, f"is longer than {max_length} characters")
+    return options.redaction.identifier(value)
 
 
 @functools.cache
@@ -281,11 +308,7 @@ def _tags(row: Mapping, options: ParseOptions) -> list[str]:
     else:
         raise RowError("tags", "must be a list of text or comma-separated text")
     tags = sorted(
-        {
-            redact_text(item.strip().lower(), options.extra_patterns)[:50]
-            for item in items
-            if item.strip()
-        }
+        {options.redaction.text(item.strip().lower())[:50] for item in items if item.strip()}
     )
     if len(tags) > MAX_TAGS:
         raise RowError("tags", f"has more than {MAX_TAGS} tags")
@@ -306,10 +329,12 @@ def _reason_path(row: Mapping, options: ParseOptions) -> tuple[str, ...]:
         parts = REASON_SEPARATOR.split(value.strip())
     else:
         raise RowError("reason", "must be text such as “Billing › Double charge”")
-    parts = tuple(str(part).strip()[:120] for part in parts if str(part).strip())
+    parts = tuple(str(part).strip() for part in parts if str(part).strip())
     if not parts or len(parts) > 2:
         raise RowError("reason", "must be a reason or “Parent › Reason”")
-    return parts
+    # Redacted (a mapping with create_missing makes new reasons from them, shown to everyone),
+    # then cut, so no part of a card survives the cut.
+    return tuple(options.redaction.text(part)[:120] for part in parts)
 
 
 def _messages(row: Mapping, contact_direction: str, options: ParseOptions) -> list[MessageRecord]:
@@ -342,7 +367,7 @@ def _messages(row: Mapping, contact_direction: str, options: ParseOptions) -> li
             text = _text(item, "text", max_length=MAX_TEXT, options=options)
             if not text:
                 raise RowError("text", "is required")
-            external_id = _text(item, "external_id", max_length=200, options=options) or str(
+            external_id = _identifier(item, "external_id", max_length=200, options=options) or str(
                 position
             )
             if external_id in seen:
@@ -354,6 +379,10 @@ def _messages(row: Mapping, contact_direction: str, options: ParseOptions) -> li
         except RowError as error:
             raise RowError(f"{where}.{error.field}", error.reason) from None
         messages.append(MessageRecord(external_id, position, direction, author, sent_at, text))
+    # A card number split over consecutive messages ("my card is 4111 1111", "1111 1111").
+    texts = redact_split_cards([message.text for message in messages])
+    for message, text in zip(messages, texts, strict=True):
+        message.text = text
     return messages
 
 
@@ -371,7 +400,7 @@ def parse_row(row: Mapping, options: ParseOptions) -> ContactRecord:
     source = options.source or _text(row, "source", max_length=50, options=options)
     if not source:
         raise RowError("source", "is required")
-    external_id = _text(row, "external_id", max_length=200, options=options)
+    external_id = _identifier(row, "external_id", max_length=200, options=options)
     direction = _choice(row, "direction", Contact.Direction, default=Contact.Direction.INBOUND)
     occurred_at = parse_datetime_value(row.get("occurred_at"), "occurred_at", options)
     occurred_at = occurred_at or options.default_occurred_at
@@ -385,7 +414,7 @@ def parse_row(row: Mapping, options: ParseOptions) -> ContactRecord:
         channel=_choice(row, "channel", Channel),
         direction=direction,
         occurred_at=occurred_at,
-        customer_ref=_text(row, "customer_ref", max_length=100, options=options),
+        customer_ref=_identifier(row, "customer_ref", max_length=100, options=options),
         customer_name=_text(row, "customer_name", max_length=200, options=options),
         customer_email=_email(row, options),
         customer_phone=normalise_phone(phone, options.phone_region) if phone else "",

@@ -30,9 +30,9 @@ from contacts.ingest.records import (
     RowError,
     parse_row,
 )
-from contacts.models import Contact, ContactReason, Customer, Message, RedactionPattern
+from contacts.models import Contact, ContactReason, Customer, Message
 from contacts.queue import enqueue_sentiment_on_commit
-from contacts.redaction import compile_extra_pattern
+from contacts.redaction_rules import extra_patterns
 from contacts.repeats import (
     repeats_link_ahead,
     repeats_relink_spans,
@@ -82,19 +82,9 @@ class IngestResult:
         }
 
 
-def extra_redaction_patterns() -> list:
-    patterns = []
-    for pattern in RedactionPattern.objects.filter(enabled=True):
-        try:
-            patterns.append((pattern.name, compile_extra_pattern(pattern.regex)))
-        except ValueError:
-            logger.warning("redaction pattern %s is invalid and was skipped", pattern.name)
-    return patterns
-
-
 def parse_options(**kwargs) -> ParseOptions:
     """ParseOptions with the admin's redaction patterns and the platform's phone region."""
-    kwargs.setdefault("extra_patterns", tuple(extra_redaction_patterns()))
+    kwargs.setdefault("extra_patterns", extra_patterns())
     kwargs.setdefault("phone_region", settings.VOC_PHONE_REGION)
     return ParseOptions(**kwargs)
 

@@ -138,7 +138,7 @@ def contact_create(
     the same external id that they cannot see."""
     options = parse_options(source=source, default_occurred_at=now or timezone.now())
     row = dict(row)
-    external_id = TextCleaner().redact(str(row.get("external_id", "")).strip())
+    external_id = TextCleaner().identifier(row.get("external_id", ""))
     with transaction.atomic():
         if by is not None:
             _check_contact_scope(row, by=by, source=source, external_id=external_id)

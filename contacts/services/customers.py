@@ -26,9 +26,10 @@ def _customer_identity(
     errors: dict[str, str] = {}
     cleaned: dict = {}
     if external_ref is not None:
-        cleaned["external_ref"] = (
-            cleaner.clean(external_ref, field="external_ref", max_length=100) or None
-        )
+        # An id: kept, or its keyed stand-in, exactly as ingestion matches it.
+        cleaned["external_ref"] = cleaner.identifier(external_ref) or None
+        if cleaned["external_ref"] and len(cleaned["external_ref"]) > 100:
+            errors["external_ref"] = "Use at most 100 characters."
     if email is not None:
         email = email.strip()
         if email:

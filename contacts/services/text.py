@@ -1,20 +1,25 @@
-"""Customer text on its way into the database: every service cleans what it stores here, with
-the built-in redaction rules plus the admin's extra patterns, loaded once per request."""
+"""Customer text on its way into the database: every service cleans what it stores here,
+through the one redaction entry point (contacts.redaction_rules: the built-in rules plus the
+admin's extra patterns, loaded once per request)."""
 
 from django.core.exceptions import ValidationError
 
-from contacts.ingest.service import extra_redaction_patterns
-from contacts.redaction import redact_text
+from contacts.redaction_rules import redactor
 
 
 class TextCleaner:
     """Redacts with the patterns enabled when it was made (one query, however many fields)."""
 
     def __init__(self) -> None:
-        self.patterns = extra_redaction_patterns()
+        self.redactor = redactor()
 
     def redact(self, value: str | None) -> str:
-        return redact_text(value, self.patterns) if value else ""
+        return self.redactor.text(value) if value else ""
+
+    def identifier(self, value: str | None) -> str:
+        """An id that finds a row again (external id, customer reference): kept, or a keyed
+        stand-in if it holds something redaction would take, exactly as ingestion stores it."""
+        return self.redactor.identifier(str(value or "").strip())
 
     def clean(self, value: str | None, *, field: str, max_length: int | None = None) -> str:
         """Trimmed and redacted; a ValidationError for ``field`` if the placeholders made it

@@ -1,10 +1,12 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
 
 from contacts.ingest.records import NUL_REASON, ParseOptions, RowError, parse_row
 from contacts.ingest.service import contacts_ingest
 from contacts.models import Contact, ContactReason, ContactRollup, Customer, Message
+from contacts.redaction import stand_in
 from contacts.rollups import rollup_snapshot, rollups_rebuild
 from contacts.services.sentiment import contact_sentiment_update
 from tests.factories import CustomerFactory
@@ -390,14 +392,16 @@ def test_a_row_rejected_for_its_rep_creates_no_reason(cast):
     assert not ContactReason.objects.filter(name="Brand new").exists()
 
 
-def test_extreme_dates_and_overlong_redacted_ids_are_row_errors(cast):
+def test_extreme_dates_and_overlong_ids_are_row_errors_and_ids_with_cards_stand_ins(cast):
     result = contacts_ingest(
         rows=[
             row(1, occurred_at="0001-01-01T00:00:00Z"),
             row(2, occurred_at="9999-12-31T23:59:59Z"),
-            row(3, messages=[{"text": "hi", "external_id": "4111111111111111x" * 11}], text=None),
-            {**row(4), "external_id": "4111111111111111x" * 11},
+            row(3, messages=[{"text": "hi", "external_id": "4111111111111111x" * 13}], text=None),
+            {**row(4), "external_id": "4111111111111111x" * 12},
             row(5, messages=[{"text": "hi", "external_id": "card 4111111111111111"}], text=None),
+            # 187 characters: fits, and is stored as its stand-in (69 characters)
+            {**row(6), "external_id": "4111111111111111x" * 11},
         ]
     )
     rejected = {r.index: r.field for r in result.rejected}
@@ -407,7 +411,11 @@ def test_extreme_dates_and_overlong_redacted_ids_are_row_errors(cast):
         2: "messages[0].external_id",
         3: "external_id",
     }
-    assert Message.objects.get().external_id == "card [card number redacted]"
+    key = settings.SECRET_KEY.encode()
+    assert Message.objects.get(contact__external_id="call-5").external_id == stand_in(
+        "card 4111111111111111", key=key
+    )
+    assert Contact.objects.filter(external_id=stand_in("4111111111111111x" * 11, key=key)).exists()
 
 
 def test_any_utc_offset_python_reads_is_stored(cast):
