@@ -20,14 +20,8 @@ EXPECTED_NAV = {
     "rep": EVERYONE,
     "manager": EVERYONE,
     "executive": EVERYONE,
-    "admin": [
-        *EVERYONE,
-        "jobs",
-        "outbox",
-        "inbound",
-        "settings",
-        "admin",
-    ],  # outbox: tests.settings enables it
+    # outbox: tests.settings enables it
+    "admin": [*EVERYONE, "jobs", "outbox", "inbound", "settings", "admin"],
 }
 ROLE_LABELS = {"rep": "Rep", "manager": "Manager", "executive": "Executive", "admin": "Admin"}
 
