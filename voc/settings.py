@@ -321,6 +321,8 @@ VOC_ERASURE_KEY = env_secret("VOC_ERASURE_KEY") or SECRET_KEY
 # ("user:password", the basic auth every provider sends) and the provider's own key where it
 # signs (ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY, ...). Amazon SES: the SNS topics accepted.
 VOC_SES_TOPIC_ARNS = env_list("VOC_SES_TOPIC_ARNS")
+# Mailgun: a signature whose timestamp is further than this many seconds from now is refused.
+VOC_INBOUND_SIGNATURE_MAX_AGE = env_int("VOC_INBOUND_SIGNATURE_MAX_AGE", 300)
 VOC_INBOUND_MAX_REQUEST_BYTES = env_int("VOC_INBOUND_MAX_REQUEST_BYTES", 25 * 1024 * 1024)
 VOC_INBOUND_MAX_HEADER_BYTES = env_int("VOC_INBOUND_MAX_HEADER_BYTES", 256 * 1024)
 VOC_INBOUND_MAX_BODY_CHARS = env_int("VOC_INBOUND_MAX_BODY_CHARS", 500_000)
