@@ -225,9 +225,7 @@ def test_a_mailgun_signature_from_2001_is_refused(client, inbound, queued):
     assert post_mailgun(client, form).status_code == 403
 
 
-def test_a_captured_mailgun_signature_cannot_be_replayed_with_new_content(
-    client, inbound, queued
-):
+def test_a_captured_mailgun_signature_cannot_be_replayed_with_new_content(client, inbound, queued):
     with time_machine.travel(NOW, tick=False):
         first = _signed_form(age=10)
         assert post_mailgun(client, first).status_code == 200
