@@ -6,6 +6,7 @@ from celery import shared_task
 
 from contacts import services
 from voc.core.jobs import periodic_job
+from voc.core.queueing import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -13,9 +14,13 @@ SENTIMENT_BATCH = 1000
 
 
 def enqueue_sentiment(contact_ids: list[int]) -> None:
-    """Queue sentiment scoring in batches (called after the ingest transaction commits)."""
+    """Queue sentiment scoring in batches (called after the ingest transaction commits).
+    Never raises: with the broker down the contacts stay unscored and sentiment_sweep scores
+    them, so the write that called this is not reported as failed."""
     for start in range(0, len(contact_ids), SENTIMENT_BATCH):
-        contact_sentiment_task.delay(contact_ids[start : start + SENTIMENT_BATCH])
+        batch = contact_ids[start : start + SENTIMENT_BATCH]
+        if not enqueue(contact_sentiment_task, batch, catch_up="contacts.sentiment_sweep"):
+            break  # the broker is down: the sweep takes the rest too
 
 
 @shared_task(name="contacts.sentiment", acks_late=True, ignore_result=True)

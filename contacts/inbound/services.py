@@ -25,6 +25,7 @@ from contacts.inbound.quotes import reply_text
 from contacts.inbound.selectors import mailboxes_for
 from contacts.ingest.records import MAX_TEXT
 from contacts.models import Contact, Customer, InboundEmail, Message, SupportMailbox
+from voc.core.queueing import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +113,8 @@ def inbound_email_store(
     if email.status == Status.PENDING:
         from contacts.tasks import inbound_email_thread_task
 
-        email_id = email.id
-        transaction.on_commit(lambda: inbound_email_thread_task.delay(email_id))
+        # Never an error once stored: without the broker, inbound_sweep threads it.
+        enqueue_on_commit(inbound_email_thread_task, email.id, catch_up="contacts.inbound_sweep")
     return email, True
 
 

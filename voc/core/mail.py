@@ -4,6 +4,7 @@ All mail goes through Django's email API. Production uses django-anymail (or SMT
 default stores messages in the database so they can be read on the /outbox/ page.
 """
 
+import logging
 import smtplib
 import socket
 from collections.abc import Sequence
@@ -14,6 +15,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.template.loader import render_to_string
+
+from voc.core.queueing import enqueue
+
+logger = logging.getLogger(__name__)
 
 
 class TransientEmailError(Exception):
@@ -71,7 +76,19 @@ def email_queue(*, template: str, context: dict, to: Sequence[str], **extra) -> 
     from voc.core.tasks import email_send_task
 
     message = {**email_render(template, context), "to": list(to), **extra}
-    transaction.on_commit(lambda: email_send_task.delay(message))
+    transaction.on_commit(lambda: _queue_or_send(email_send_task, message))
+
+
+def _queue_or_send(task, message: dict) -> None:
+    """Queue the message; with the broker down, send it from this process instead (no job
+    could find it later: it is stored nowhere). Never raises: whatever called email_queue
+    has committed, and its answer must not turn into an error."""
+    if enqueue(task, message, catch_up="none (sent from this process instead)"):
+        return
+    try:
+        email_build(message).send()
+    except Exception as error:
+        logger.error("an email could not be queued or sent (%s)", type(error).__name__)
 
 
 class OutboxBackend(BaseEmailBackend):
