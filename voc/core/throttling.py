@@ -9,6 +9,7 @@ the number of processes), and a warning says the limits are local.
 import logging
 import time
 
+from django.core.cache import cache as default_cache
 from django.core.cache.backends.locmem import LocMemCache
 from rest_framework import throttling
 
@@ -62,3 +63,23 @@ class CacheFallbackMixin:
 
 class ScopedRateThrottle(CacheFallbackMixin, throttling.ScopedRateThrottle):
     """DRF's ScopedRateThrottle (``throttle_scope`` on the view) that survives a cache outage."""
+
+
+# The cache count_hit() counts in; a module attribute so tests can give it a private one.
+counter_cache = default_cache
+
+
+def count_hit(key: str, *, window: int) -> int:
+    """Count one hit of ``key`` in the current fixed window of ``window`` seconds and return
+    the hits so far in it (this one included). Counts per process while the cache is down."""
+    bucket = f"hits:{key}:{int(time.time() // window)}"
+    try:
+        counter_cache.add(bucket, 0, timeout=window)
+        return counter_cache.incr(bucket)
+    except ValueError:  # expired between add and incr: this hit starts the window again
+        counter_cache.set(bucket, 1, timeout=window)
+        return 1
+    except Exception as error:  # redis.ConnectionError, a timeout, ...
+        _warn(error)
+        _local.add(bucket, 0, timeout=window)
+        return _local.incr(bucket)
