@@ -14,6 +14,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from contacts.ingest.tokens import ingest_token_get_active, ingest_token_touch
 from contacts.models import IngestToken
+from voc.core.throttling import CacheFallbackMixin
 
 DEFAULT_INGEST_RATE = "120/minute"
 
@@ -53,11 +54,12 @@ class HasIngestToken(BasePermission):
         return ingest_token_of(request) is not None
 
 
-class IngestTokenRateThrottle(SimpleRateThrottle):
+class IngestTokenRateThrottle(CacheFallbackMixin, SimpleRateThrottle):
     """Requests per ingest token; people signed in are not counted here.
 
     The rate is ``settings.VOC_INGEST_RATE`` (e.g. ``"120/minute"``), read per request so it
-    can be changed without touching ``REST_FRAMEWORK``."""
+    can be changed without touching ``REST_FRAMEWORK``. With the cache (Redis) down it counts
+    per web process (see voc.core.throttling) instead of answering 500."""
 
     scope = "ingest"
 

@@ -65,8 +65,11 @@ def throttle_cache(monkeypatch):
     from django.core.cache.backends.locmem import LocMemCache
     from rest_framework.throttling import SimpleRateThrottle
 
+    from voc.core import throttling
+
     cache = LocMemCache("throttles", {})
     monkeypatch.setattr(SimpleRateThrottle, "cache", cache)
+    monkeypatch.setattr(throttling, "counter_cache", cache)  # password-reset limits
     yield cache
     cache.clear()
 

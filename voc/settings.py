@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_htmx",
     "anymail",
+    "axes",
     # VoC, in dependency order: people <- contacts <- feedback <- loops <- dashboards.
     "voc.core",
     "voc.people",
@@ -102,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "voc.urls"
@@ -219,11 +221,32 @@ OUTBOX_ENABLED = not PRODUCTION and EMAIL_BACKEND == "voc.core.mail.OutboxBacken
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "people.User"
-AUTHENTICATION_BACKENDS = ["voc.people.backends.RoleModelBackend"]
+# django-axes first: it refuses a locked-out sign-in before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "voc.people.backends.RoleModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
+# Sign-in throttling (django-axes, on the sign-in page and the Django admin's): 10 failures
+# lock that username from that address for 15 minutes. Never an address alone (reps share an
+# office's address) and never for good; an admin unlocks early by deleting the entry under
+# *Axes › Access attempts*, or with `manage.py axes_reset_username <username>`.
+AXES_FAILURE_LIMIT = env_int("VOC_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("VOC_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Tries during a lock don't extend it: it lifts 15 minutes after the tenth failure.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "voc.people.throttling.client_ip"
+# Reverse proxies in front of VoC that append to X-Forwarded-For (0: use REMOTE_ADDR).
+VOC_TRUSTED_PROXIES = env_int("VOC_TRUSTED_PROXIES", 0)
+# Password reset emails asked for per address, and per client address, in one hour.
+VOC_PASSWORD_RESETS_PER_ADDRESS = env_int("VOC_PASSWORD_RESETS_PER_ADDRESS", 3)
+VOC_PASSWORD_RESETS_PER_IP = env_int("VOC_PASSWORD_RESETS_PER_IP", 20)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -321,6 +344,8 @@ VOC_ERASURE_KEY = env_secret("VOC_ERASURE_KEY") or SECRET_KEY
 # ("user:password", the basic auth every provider sends) and the provider's own key where it
 # signs (ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY, ...). Amazon SES: the SNS topics accepted.
 VOC_SES_TOPIC_ARNS = env_list("VOC_SES_TOPIC_ARNS")
+# Mailgun: a signature whose timestamp is further than this many seconds from now is refused.
+VOC_INBOUND_SIGNATURE_MAX_AGE = env_int("VOC_INBOUND_SIGNATURE_MAX_AGE", 300)
 VOC_INBOUND_MAX_REQUEST_BYTES = env_int("VOC_INBOUND_MAX_REQUEST_BYTES", 25 * 1024 * 1024)
 VOC_INBOUND_MAX_HEADER_BYTES = env_int("VOC_INBOUND_MAX_HEADER_BYTES", 256 * 1024)
 VOC_INBOUND_MAX_BODY_CHARS = env_int("VOC_INBOUND_MAX_BODY_CHARS", 500_000)

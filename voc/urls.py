@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from voc.core.api import api_not_found_view
 from voc.core.views import healthz_view
 from voc.dashboards.views import home_view
-from voc.people.services import QueuedPasswordResetForm
+from voc.people.views import PasswordResetView
 
 admin.site.site_header = "VoC administration"
 admin.site.site_title = "VoC admin"
@@ -14,11 +14,7 @@ admin.site.site_title = "VoC admin"
 auth_patterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "password-reset/",
-        auth_views.PasswordResetView.as_view(form_class=QueuedPasswordResetForm),
-        name="password_reset",
-    ),
+    path("password-reset/", PasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/sent/",
         auth_views.PasswordResetDoneView.as_view(),

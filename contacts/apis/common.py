@@ -1,6 +1,7 @@
 """Shared pieces of the contacts REST API: permissions, errors and input fields."""
 
 import re
+from datetime import UTC
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -201,7 +202,9 @@ class WhenField(serializers.Field):
             parsed = None
         if parsed is None:
             self.fail("invalid")
-        return parsed
+        # Stored and compared in UTC: PostgreSQL refuses offsets beyond ±15:59 that the
+        # pattern (and Python) accept, such as +23:59.
+        return parsed.astimezone(UTC)
 
     def to_representation(self, value):
         return serializers.DateTimeField().to_representation(value)

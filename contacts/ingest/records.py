@@ -43,6 +43,23 @@ REQUIRED = ("external_id", "channel")
 MESSAGE_FIELDS = {"external_id", "direction", "author", "sent_at", "text"}
 
 
+# An unknown field is named in an error only when its name is plain letters and underscores
+# (a misspelt field); any other name could be a card number or other customer data.
+_PLAIN_NAME = re.compile(r"[A-Za-z_]{1,64}")
+UNKNOWN_FIELD_REASON = "is not a field VoC knows (see docs/ingest.md)"
+UNNAMED_FIELD_REASON = (
+    "has a field VoC doesn't know, whose name is not repeated here because it holds digits "
+    "or symbols (see docs/ingest.md)"
+)
+
+
+def _unknown_field_error(names: set, *, where: str) -> "RowError":
+    plain = sorted(name for name in names if isinstance(name, str) and _PLAIN_NAME.fullmatch(name))
+    if plain:
+        return RowError(f"{where}.{plain[0]}" if where != "row" else plain[0], UNKNOWN_FIELD_REASON)
+    return RowError(where, UNNAMED_FIELD_REASON)
+
+
 class RowError(Exception):
     def __init__(self, field: str, reason: str):
         # Both can name a field from the input (an unknown one): keep them storable text.
@@ -362,7 +379,7 @@ def _messages(row: Mapping, contact_direction: str, options: ParseOptions) -> li
             raise RowError(where, "must be an object with text")
         unknown = set(item) - MESSAGE_FIELDS
         if unknown and options.strict_fields:
-            raise RowError(where, f"unknown field {sorted(unknown)[0]}")
+            raise _unknown_field_error(unknown, where=where)
         try:
             text = _text(item, "text", max_length=MAX_TEXT, options=options)
             if not text:
@@ -393,7 +410,7 @@ def parse_row(row: Mapping, options: ParseOptions) -> ContactRecord:
     if options.strict_fields:
         unknown = set(row) - FIELDS
         if unknown:
-            raise RowError(sorted(unknown)[0], "is not a field VoC knows (see docs/ingest.md)")
+            raise _unknown_field_error(unknown, where="row")
     for name in REQUIRED:
         if row.get(name) in (None, ""):
             raise RowError(name, "is required")

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from contacts.changes import contact_change
+from contacts.erasure.tombstones import ERASED_REASON
 from contacts.ingest.records import MAX_TAGS, MAX_TEXT
 from contacts.ingest.service import contacts_ingest, parse_options
 from contacts.models import Contact, ContactReason, Customer, Message
@@ -146,7 +147,8 @@ def contact_create(
         result = contacts_ingest(rows=[row], options=options, by=sender)
         if result.rejected:
             rejected = result.rejected[0]
-            error_class = Conflict if rejected.field in _REFERENCE_FIELDS else ValidationError
+            stored_state = rejected.field in _REFERENCE_FIELDS or rejected.reason == ERASED_REASON
+            error_class = Conflict if stored_state else ValidationError
             raise error_class({rejected.field: f"{rejected.field} {rejected.reason}."})
         outcome = "created" if result.created else "updated" if result.updated else "unchanged"
         contact = Contact.objects.get(source=source, external_id=external_id)

@@ -62,9 +62,11 @@ def mime(
     return message.as_bytes()
 
 
-def mailgun_signature(key: str = MAILGUN_KEY) -> dict:
-    timestamp = str(int(datetime.now(UTC).timestamp()))
-    token = uuid.uuid4().hex
+def mailgun_signature(
+    key: str = MAILGUN_KEY, *, timestamp: str | None = None, token: str | None = None
+) -> dict:
+    timestamp = timestamp or str(int(datetime.now(UTC).timestamp()))
+    token = token or uuid.uuid4().hex
     signature = hmac.new(key.encode(), f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
     return {"timestamp": timestamp, "token": token, "signature": signature}
 

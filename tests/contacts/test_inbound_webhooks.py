@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.db import connection, transaction
 from django.test import TestCase
 
@@ -179,6 +180,81 @@ def test_ses_with_mismatched_sns_headers_is_refused(client, inbound, queued):
     assert not InboundEmail.objects.exists()
 
 
+@pytest.mark.parametrize("topic", [None, "arn:aws:sns:eu-west-1:999999999999:someone-else"])
+def test_ses_whose_topic_header_differs_from_the_body_is_refused(
+    client, inbound, queued, settings, topic
+):
+    other = "arn:aws:sns:eu-west-1:123456789012:voc-other"
+    body, headers = p.ses_sns(p.mime())
+    if topic is None:
+        del headers["HTTP_X_AMZ_SNS_TOPIC_ARN"]
+    else:
+        headers["HTTP_X_AMZ_SNS_TOPIC_ARN"] = topic
+    assert post_ses(client, body, headers).status_code == 403
+    body, headers = p.ses_sns(p.mime())
+    headers["HTTP_X_AMZ_SNS_TOPIC_ARN"] = other  # allowed too, but not this message's
+    settings.VOC_SES_TOPIC_ARNS = [p.SES_TOPIC, other]
+    assert post_ses(client, body, headers).status_code == 403
+    assert not InboundEmail.objects.exists()
+
+
+# Mailgun: a signature is good for VOC_INBOUND_SIGNATURE_MAX_AGE (300 s) either side of now,
+# and once.
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+def _signed_form(*, age: int, token: str | None = None, **fields) -> dict:
+    form = p.mailgun_parsed_form(**fields)
+    timestamp = str(int(NOW.timestamp()) - age)
+    return {**form, **p.mailgun_signature(timestamp=timestamp, token=token)}
+
+
+@pytest.mark.parametrize(("age", "status"), [(300, 200), (301, 403), (-300, 200), (-301, 403)])
+def test_a_mailgun_signature_is_fresh_within_five_minutes(client, inbound, queued, age, status):
+    with time_machine.travel(NOW, tick=False):
+        assert post_mailgun(client, _signed_form(age=age)).status_code == status
+    assert InboundEmail.objects.count() == (1 if status == 200 else 0)
+
+
+def test_a_mailgun_signature_from_2001_is_refused(client, inbound, queued):
+    form = {**p.mailgun_parsed_form(), **p.mailgun_signature(timestamp="1000000000")}
+    response = post_mailgun(client, form)
+    assert response.status_code == 403
+    assert not InboundEmail.objects.exists()
+    form = {**p.mailgun_parsed_form(), **p.mailgun_signature(timestamp="soon")}
+    assert post_mailgun(client, form).status_code == 403
+
+
+def test_a_captured_mailgun_signature_cannot_be_replayed_with_new_content(client, inbound, queued):
+    with time_machine.travel(NOW, tick=False):
+        first = _signed_form(age=10)
+        assert post_mailgun(client, first).status_code == 200
+        replay = _signed_form(age=10, token=first["token"], message_id="<m2@mail.example>",
+                              text="Send the refund to this other account.")  # fmt: skip
+        assert replay["signature"] == first["signature"]
+        assert post_mailgun(client, replay).status_code == 403
+        raw_replay = {**p.mailgun_mime_form(p.mime(message_id="<m3@mail.example>"))}
+        raw_replay.update({k: first[k] for k in ("timestamp", "token", "signature")})
+        assert post_mailgun(client, raw_replay, mime=True).status_code == 403
+    assert list(InboundEmail.objects.values_list("message_id", flat=True)) == ["m1@mail.example"]
+
+
+def test_without_the_cache_a_fresh_mailgun_signature_is_still_taken(
+    client, inbound, queued, monkeypatch, caplog
+):
+    from django.core.cache import cache
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(cache, "add", down)
+    with time_machine.travel(NOW, tick=False):
+        assert post_mailgun(client, _signed_form(age=10)).status_code == 200
+        assert post_mailgun(client, _signed_form(age=400)).status_code == 403
+    assert "token not checked" in caplog.text
+    assert InboundEmail.objects.count() == 1
+
+
 def test_ses_subscription_confirmation_is_logged_not_fetched(client, inbound, queued, caplog):
     body = {
         "Type": "SubscriptionConfirmation",
@@ -190,6 +266,7 @@ def test_ses_subscription_confirmation_is_logged_not_fetched(client, inbound, qu
     headers = {
         "HTTP_X_AMZ_SNS_MESSAGE_TYPE": "SubscriptionConfirmation",
         "HTTP_X_AMZ_SNS_MESSAGE_ID": "sub-1",
+        "HTTP_X_AMZ_SNS_TOPIC_ARN": p.SES_TOPIC,
     }
     response = post_ses(client, body, headers)
     assert response.status_code == 200  # nothing fetched: boto3 is not even installed

@@ -4,17 +4,21 @@ All mail goes through Django's email API. Production uses django-anymail (or SMT
 default stores messages in the database so they can be read on the /outbox/ page.
 """
 
+import logging
 import smtplib
 import socket
 from collections.abc import Sequence
 
 from anymail.exceptions import AnymailAPIError
-from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.template.loader import render_to_string
+
+from voc.core.queueing import enqueue
+
+logger = logging.getLogger(__name__)
 
 
 class TransientEmailError(Exception):
@@ -79,7 +83,15 @@ EMAIL_SEND_TASK = "core.email_send"
 
 
 def enqueue_email_send(message: dict) -> None:
-    current_app.send_task(EMAIL_SEND_TASK, args=[message])
+    """Queue the message; with the broker down, send it from this process instead (no job
+    could find it later: it is stored nowhere). Never raises: whatever called email_queue
+    has committed, and its answer must not turn into an error."""
+    if enqueue(EMAIL_SEND_TASK, message, catch_up="none (sent from this process instead)"):
+        return
+    try:
+        email_build(message).send()
+    except Exception as error:
+        logger.error("an email could not be queued or sent (%s)", type(error).__name__)
 
 
 class OutboxBackend(BaseEmailBackend):

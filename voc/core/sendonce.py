@@ -49,6 +49,7 @@ from django.utils import timezone
 from voc.core.audit import SWEEP, Actor, actor_fields, audit_record
 from voc.core.mail import TransientEmailError, email_build, email_render, is_transient
 from voc.core.models import OutboxMessage, SendOnce
+from voc.core.queueing import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +113,8 @@ def send_once(
 
 
 def _enqueue(email_id: int) -> None:
-    transaction.on_commit(lambda: send_once_task.delay(email_id))
+    # Never an error for the caller's saved write: with the broker down, the sweep queues it.
+    enqueue_on_commit("core.send_once", email_id, catch_up="core.send_once_sweep")
 
 
 def send_once_deliver(*, email_id: int) -> str:

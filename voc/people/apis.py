@@ -6,7 +6,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from voc.core.api import (
@@ -16,6 +15,7 @@ from voc.core.api import (
     StrictLimitOffsetPagination,
     error_responses,
 )
+from voc.core.throttling import ScopedRateThrottle
 from voc.people import selectors, services
 from voc.people.access import ROLE_CAPABILITIES, Capability, effective_role
 from voc.people.models import ApiToken, Department, Team, User

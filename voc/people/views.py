@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -8,6 +9,8 @@ from voc.people import selectors, services
 from voc.people.access import Capability
 from voc.people.decorators import capability_required
 from voc.people.forms import ApiTokenCreateForm
+from voc.people.services import QueuedPasswordResetForm
+from voc.people.throttling import client_ip, password_reset_allowed
 
 
 @capability_required(Capability.VIEW_PEOPLE)
@@ -53,3 +56,22 @@ def token_revoke_view(request, token_id: int):
     services.api_token_revoke(token=token)
     messages.info(request, f"Token “{token.name}” revoked.")
     return redirect("people:tokens")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, limited per address asked for and per client (throttling.py).
+    Past a limit the page says so (429) and sends nothing; it says the same for addresses
+    with and without an account."""
+
+    form_class = QueuedPasswordResetForm
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        if not password_reset_allowed(email=email, ip=client_ip(self.request)):
+            form.add_error(
+                None,
+                "Too many password resets were asked for this address or from your network. "
+                "Try again in an hour, or ask an admin.",
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
