@@ -1,5 +1,6 @@
 """Reads of the contacts app, with the viewer's row scope applied (voc.people.access)."""
 
+import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -38,6 +39,23 @@ def customer_list_visible(*, viewer: User) -> QuerySet[Customer]:
     return customers.filter(
         id__in=Contact.objects.filter(scope.q(**CONTACT_SCOPE)).values("customer_id")
     )
+
+
+def customer_match(query: str) -> Q:
+    """Customers whose name or email contains ``query``, whose customer ref is it (any case),
+    or whose phone contains its digits (four or more, so "+1 555" does not match every
+    number)."""
+    query = query.strip()
+    condition = Q(name__icontains=query) | Q(email__icontains=query) | Q(external_ref__iexact=query)
+    digits = re.sub(r"\D", "", query)
+    if len(digits) >= 4:
+        condition |= Q(phone__contains=digits)
+    return condition
+
+
+def customer_list_matching(*, viewer: User, query: str) -> QuerySet[Customer]:
+    """The customers the viewer may see that match ``query`` (see customer_match)."""
+    return customer_list_visible(viewer=viewer).filter(customer_match(query))
 
 
 def customer_get_visible(*, viewer: User, customer_id: int) -> Customer | None:

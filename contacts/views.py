@@ -12,6 +12,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -47,18 +49,117 @@ def _contact_for(user: User, contact_id: int) -> Contact:
     return contact
 
 
+@dataclass(frozen=True)
+class SortColumn:
+    """A column a list can be sorted by: ``?sort=key`` ascending, ``?sort=-key`` descending."""
+
+    key: str
+    label: str
+    fields: tuple  # expressions, ascending; blanks go last either way
+    first_descending: bool = False  # the direction of a first click (dates: newest first)
+    ascending_text: str = "A–Z"
+    descending_text: str = "Z–A"
+
+
+class ListSort:
+    """The sort of a list page, read from ``?sort=``. Anything but a known column falls back to
+    the default, so a hand-edited address never fails the page. Ties end on ``id`` so pages
+    never repeat or skip a row."""
+
+    def __init__(self, columns: list[SortColumn], value: str | None, *, default: str):
+        self.columns = {column.key: column for column in columns}
+        value = value or ""
+        key = value.removeprefix("-")
+        if key not in self.columns:
+            value, key = default, default.removeprefix("-")
+        self.key = key
+        self.descending = value.startswith("-")
+
+    def order_by(self) -> list:
+        column = self.columns[self.key]
+        expressions = [F(field) if isinstance(field, str) else field for field in column.fields]
+        order = [
+            e.desc(nulls_last=True) if self.descending else e.asc(nulls_last=True)
+            for e in expressions
+        ]
+        return [*order, "-id" if self.descending else "id"]
+
+    @property
+    def text(self) -> str:
+        """ "newest first", "by customer, A–Z"."""
+        column = self.columns[self.key]
+        direction = column.descending_text if self.descending else column.ascending_text
+        return direction if column.key == "when" else f"by {column.label.lower()}, {direction}"
+
+    def headers(self) -> dict[str, dict]:
+        """Per column: the ``sort`` value of its header link, its aria-sort and arrow."""
+        headers = {}
+        for key, column in self.columns.items():
+            if key == self.key:
+                descending_next = not self.descending
+                aria, arrow = ("descending", "↓") if self.descending else ("ascending", "↑")
+            else:
+                descending_next = column.first_descending
+                aria, arrow = "", ""
+            headers[key] = {
+                "sort": f"-{key}" if descending_next else key,
+                "aria_sort": aria,
+                "arrow": arrow,
+                "label": column.label,
+            }
+        return headers
+
+
+def _blank_last(field: str):
+    return NullIf(field, Value(""))
+
+
+CONTACT_SORTS = [
+    SortColumn("when", "When", ("occurred_at",), True, "oldest first", "newest first"),
+    SortColumn("customer", "Customer", (_blank_last("customer__name"),)),
+    SortColumn("channel", "Channel", ("channel",)),
+    # Parent first, then the reason itself: "Billing" before "Billing › Double charge".
+    SortColumn(
+        "reason", "Reason", (Coalesce("reason__parent__name", "reason__name"), "reason__name")
+    ),
+    SortColumn("team", "Team", ("team__name",)),
+    SortColumn("road", "Road", ("road",), ascending_text="1–4", descending_text="4–1"),
+]
+CUSTOMER_SORTS = [
+    SortColumn("name", "Name", (_blank_last("name"),)),
+    SortColumn("email", "Email", (_blank_last("email"),)),
+    SortColumn("ref", "Customer ref", ("external_ref",)),
+    SortColumn("segment", "Segment", ("segment",)),
+    SortColumn("since", "In VoC since", ("created_at",), True, "oldest first", "newest first"),
+]
+
+
+def _paged(request, rows):
+    """One page of ``rows`` and what the pager's "go to page" form must carry along."""
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    keep = [
+        (key, value) for key, values in request.GET.lists() if key != "page" for value in values
+    ]
+    return page, keep
+
+
 @capability_required(VIEW_CONTACTS)
 def contact_list_view(request):
     form = ContactFilterForm(request.GET or None, viewer=request.user)
+    sort = ListSort(CONTACT_SORTS, request.GET.get("sort"), default="-when")
     contacts = form.apply(
         selectors.contact_list_visible(viewer=request.user)
         .select_related(*LIST_RELATED)
-        .order_by("-occurred_at", "-id")
+        .order_by(*sort.order_by())
     )
-    page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, keep = _paged(request, contacts)
     context = {
         "form": form,
+        "filtered": any(value for key, value in request.GET.items() if key not in ("sort", "page")),
         "page": page,
+        "keep_params": keep,
+        "sort": sort,
+        "sort_headers": sort.headers(),
         "can_log": has_capability(request.user, LOG_CONTACTS),
     }
     return render(request, "contacts/contact_list.html", context)
@@ -303,14 +404,35 @@ def customer_search_view(request):
     """Customers the user may see, by name, email, phone or ref. The log form asks for the
     fragment with pick=1 (radio buttons that choose the contact's customer)."""
     form = CustomerSearchForm(request.GET or None)
-    results = form.search(selectors.customer_list_visible(viewer=request.user))
+    pick = request.GET.get("pick") == "1" and has_capability(request.user, LOG_CONTACTS)
     context = {
         "search_form": form,
-        "results": results,
-        "searched": form.is_bound,
-        "pick": request.GET.get("pick") == "1" and has_capability(request.user, LOG_CONTACTS),
+        "pick": pick,
         "can_log": has_capability(request.user, LOG_CONTACTS),
     }
+    if pick:  # the log form's picker: the 20 best matches, no list around them
+        context["results"] = form.search(selectors.customer_list_visible(viewer=request.user))
+        context["searched"] = form.is_bound
+    else:
+        # The customer list: every customer the user may see, or those matching the query,
+        # sorted and paged like the contact list.
+        customers = selectors.customer_list_visible(viewer=request.user)
+        query = ""
+        if form.is_bound and not form.is_valid():
+            customers = customers.none()  # a query too short or too long: say so, list nothing
+        elif form.is_bound and form.cleaned_data["q"]:
+            query = form.cleaned_data["q"]
+            customers = selectors.customer_list_matching(viewer=request.user, query=query)
+        sort = ListSort(CUSTOMER_SORTS, request.GET.get("sort"), default="name")
+        page, keep = _paged(request, customers.order_by(*sort.order_by()))
+        context.update(
+            page=page,
+            results=list(page.object_list),
+            keep_params=keep,
+            sort=sort,
+            sort_headers=sort.headers(),
+            searched=form.is_bound and bool(request.GET.get("q")),
+        )
     template = (
         "contacts/_customer_results.html" if request.htmx else "contacts/customer_search.html"
     )
