@@ -26,7 +26,12 @@ class ContactsConfig(AppConfig):
         )
         # One box in the bar finds customers and messages (the search page's filters narrow it).
         register_nav_search(
-            NavSearch("contacts:message-search", VIEW_CONTACTS, "Search customers and messages")
+            NavSearch(
+                "contacts:message-search",
+                VIEW_CONTACTS,
+                "Search customers and messages",
+                "Search customers, messages",
+            )
         )
 
         from contacts.inbound import receivers  # noqa: F401  (anymail's inbound signal)

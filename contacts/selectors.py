@@ -117,6 +117,7 @@ def _contact_timeline(*, customer: Customer, viewer: User, limit: int) -> list[T
             url=reverse("contacts:contact-detail", args=[contact.id])
             if contact.id in visible
             else "",
+            restricted=contact.id not in visible,
         )
         for contact in contacts
     ]

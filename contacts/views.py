@@ -30,10 +30,10 @@ from contacts.forms import (
     RoadSuggestionForm,
 )
 from contacts.models import Contact, Message
-from contacts.page_services import contact_log, contact_update
+from contacts.page_services import LOG_SOURCE, contact_log, contact_update
 from contacts.roads import RoadFacts, RoadSuggestion, suggest_road
 from contacts.sentiment import sentiment_score
-from voc.people.access import has_capability
+from voc.people.access import Capability, has_capability
 from voc.people.decorators import capability_required
 from voc.people.models import User
 
@@ -210,6 +210,7 @@ def contact_log_view(request):
         "form": form,
         "chosen_customer": _chosen_customer(request.user, form["customer"].value()),
         "suggestion": suggestion,
+        "set_road": _posted_road(request.POST) if request.method == "POST" else None,
         "search_form": CustomerSearchForm(),
     }
     return render(request, "contacts/contact_log.html", context, status=status)
@@ -253,24 +254,82 @@ def repeat_summary(contact: Contact, repeats: list[Contact]) -> RepeatSummary | 
     )
 
 
+@dataclass(frozen=True)
+class Sentiment:
+    """A sentiment score as a word, with the score for those who hover."""
+
+    word: str  # "negative", "neutral" or "positive"
+    score: float
+
+
+def sentiment_word(score: float | None) -> Sentiment | None:
+    """ "negative" at or below settings.VOC_NEGATIVE_SENTIMENT (the threshold the rollups and
+    road rules use), "positive" at or above the same distance above zero, else "neutral"."""
+    if score is None:
+        return None
+    threshold = abs(settings.VOC_NEGATIVE_SENTIMENT)
+    if score <= -threshold:
+        return Sentiment("negative", score)
+    if score >= threshold:
+        return Sentiment("positive", score)
+    return Sentiment("neutral", score)
+
+
+@dataclass(frozen=True)
+class TimelineSpan:
+    """How many contacts the customer timeline lists and since when, for the repeat banner:
+    the banner counts a window, the timeline shows the whole history."""
+
+    contacts: int
+    since: object  # datetime of the oldest contact listed
+    capped: bool  # the timeline shows the latest entries only
+
+
+def timeline_span(timeline: list, *, limit: int = 100) -> TimelineSpan | None:
+    contacts = [entry for entry in timeline if entry.kind == "contact"]
+    if not contacts:
+        return None
+    return TimelineSpan(len(contacts), contacts[-1].when, len(timeline) >= limit)
+
+
+# Ids of contacts logged on VoC's pages (a random hex) and of email threads (a Message-ID)
+# are VoC's own bookkeeping, shown to admins only; other sources' ids are their references.
+INTERNAL_ID_SOURCES = {LOG_SOURCE: "Logged in VoC", "email": "Email to a support mailbox"}
+
+
+def _source(viewer: User, contact: Contact) -> dict:
+    internal = contact.source in INTERNAL_ID_SOURCES
+    return {
+        "label": INTERNAL_ID_SOURCES.get(contact.source, contact.source),
+        "external_id": contact.external_id
+        if not internal or has_capability(viewer, Capability.USE_ADMIN)
+        else "",
+    }
+
+
 def _render_detail(request, contact: Contact, *, edit_form=None, tags_form=None, status=200):
     viewer = request.user
     contact_messages = list(contact.messages.all())
     can_edit = has_capability(viewer, LOG_CONTACTS)
     repeats = selectors.repeat_contacts(contact=contact, viewer=viewer)
+    timeline = (
+        selectors.customer_timeline(customer=contact.customer, viewer=viewer)
+        if contact.customer_id
+        else []
+    )
     context = {
         "contact": contact,
         "contact_messages": contact_messages,
         "repeat": repeat_summary(contact, repeats),
-        "timeline": (
-            selectors.customer_timeline(customer=contact.customer, viewer=viewer)
-            if contact.customer_id
-            else []
-        ),
+        "timeline": timeline,
+        "timeline_span": timeline_span(timeline),
         "can_edit": can_edit,
         "edit_form": (edit_form or ContactEditForm(contact=contact)) if can_edit else None,
         "tags_form": tags_form or ContactTagsForm(initial={"tags": contact.tags}),
         "suggestion": _contact_suggestion(contact, contact_messages),
+        "set_road": contact.road,
+        "sentiment": sentiment_word(contact.sentiment),
+        "source": _source(viewer, contact),
         "handle_time": format_handle_time(contact.handle_seconds),
     }
     return render(request, "contacts/contact_detail.html", context, status=status)
@@ -348,8 +407,20 @@ def _back_to(request, contact: Contact):
 @capability_required(LOG_CONTACTS)
 def road_suggestion_view(request):
     """The suggested road for what the log or edit form holds so far (an htmx fragment)."""
-    context = {"suggestion": _road_suggestion(request.user, request.POST)}
+    context = {
+        "suggestion": _road_suggestion(request.user, request.POST),
+        "set_road": _posted_road(request.POST),
+    }
     return render(request, "contacts/_road_suggestion.html", context)
+
+
+def _posted_road(data) -> int | None:
+    """The road the form holds, to say why a suggestion differs from it."""
+    try:
+        road = int(data.get("road") or 0)
+    except ValueError:
+        return None
+    return road if road in Contact.Road.values else None
 
 
 def _road_suggestion(user: User, data) -> RoadSuggestion | None:

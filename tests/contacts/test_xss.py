@@ -93,7 +93,7 @@ ALLOWED_ATTRIBUTES = {
     "rows", "cols", "novalidate", "required", "multiple", "disabled", "step", "min", "max",
     "hx-headers", "hx-get", "hx-post", "hx-trigger", "hx-target", "hx-swap", "hx-include",
     "label", "hx-vals", "hx-on:click", "hx-on:keydown", "hx-on:htmx:before-swap",
-    "tabindex", "inputmode", "title",
+    "tabindex", "inputmode", "title", "start",
 }  # fmt: skip
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href", "poster"}
 

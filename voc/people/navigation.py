@@ -31,7 +31,8 @@ class NavItem:
 class NavSearch:
     url_name: str
     capability: str
-    label: str  # what the box finds, for its placeholder and accessible name
+    label: str  # what the box finds: its accessible name
+    placeholder: str = "Search…"
 
 
 _items: dict[str, NavItem] = {}
@@ -88,7 +89,11 @@ def nav_search_for(user) -> dict | None:
     """The search box's target and label, if the user may search."""
     for search in _search:
         if has_capability(user, search.capability):
-            return {"url": reverse(search.url_name), "label": search.label}
+            return {
+                "url": reverse(search.url_name),
+                "label": search.label,
+                "placeholder": search.placeholder,
+            }
     return None
 
 
