@@ -188,3 +188,26 @@ def test_the_django_admin_refuses_non_admins_with_403(page: Page, cast, role):
     expect(page.get_by_test_id("forbidden")).to_contain_text("403 Forbidden")
     expect(page.get_by_test_id("main-nav")).to_be_visible()
     assert reverse("admin:login") not in page.url
+
+
+def test_no_page_scrolls_sideways_on_a_phone(page: Page, cast):
+    """Wide tables (people, jobs, inbound email) scroll inside their card, not the page."""
+    contact = ingest_for(cast.team_a)[0]
+    page.set_viewport_size(PHONE)
+    sign_in(page, cast.admin.username, cast.password)
+    for url in (
+        reverse("home"),
+        reverse("contacts:contact-list"),
+        reverse("contacts:contact-detail", args=[contact.id]),
+        reverse("contacts:contact-log"),
+        reverse("contacts:customer-search"),
+        reverse("contacts:customer-detail", args=[contact.customer_id]),
+        reverse("contacts:message-search") + "?q=hello",
+        reverse("people:directory"),
+        reverse("people:tokens"),
+        reverse("core:jobs"),
+        reverse("inbound:ops"),
+        "/no-such-page/",
+    ):
+        page.goto(url)
+        assert page_overflow(page) == 0, url
