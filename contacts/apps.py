@@ -20,14 +20,23 @@ class ContactsConfig(AppConfig):
         register_action_labels(AUDIT_LABELS)
 
         from contacts.access import VIEW_CONTACTS, register_contact_capabilities
-        from voc.people.navigation import NavItem, register_nav_item
+        from voc.people.navigation import NavItem, NavSearch, register_nav_item, register_nav_search
 
         register_contact_capabilities()
         register_nav_item(
             NavItem("contacts", "Contacts", "contacts:contact-list", VIEW_CONTACTS, order=10)
         )
         register_nav_item(
-            NavItem("search", "Search", "contacts:message-search", VIEW_CONTACTS, order=11)
+            NavItem("customers", "Customers", "contacts:customer-search", VIEW_CONTACTS, order=11)
+        )
+        # One box in the bar finds customers and messages (the search page's filters narrow it).
+        register_nav_search(
+            NavSearch(
+                "contacts:message-search",
+                VIEW_CONTACTS,
+                "Search customers and messages",
+                "Search customers, messages",
+            )
         )
 
         from contacts.home import repeat_contacts_widget

@@ -5,7 +5,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from contacts import selectors
@@ -400,11 +400,5 @@ class CustomerSearchForm(forms.Form):
         phone (contains the digits given); [] for no or a too short query."""
         if not self.is_valid() or not self.cleaned_data["q"]:
             return []
-        query = self.cleaned_data["q"].strip()
-        condition = (
-            Q(name__icontains=query) | Q(email__icontains=query) | Q(external_ref__iexact=query)
-        )
-        digits = re.sub(r"\D", "", query)
-        if len(digits) >= 4:
-            condition |= Q(phone__contains=digits)
+        condition = selectors.customer_match(self.cleaned_data["q"])
         return list(customers.filter(condition).order_by("name", "id")[:limit])

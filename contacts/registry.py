@@ -19,6 +19,9 @@ class TimelineEntry:
     title: str
     summary: str = ""
     url: str = ""
+    # Outside the viewer's scope: shown (when and why the customer got in touch) but greyed,
+    # without what was said or a link; the page says so.
+    restricted: bool = False
 
 
 # provider(customer, viewer, limit) -> entries the viewer may see, newest first

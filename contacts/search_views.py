@@ -1,9 +1,11 @@
-"""The message search page: words, filters, the newest 50 matches with highlights, and on."""
+"""The search page behind the box in the navigation: customers by name, email, phone or
+customer ref, and contacts by the words of their messages (with filters, the newest 50 matches
+with highlights, and on), each in the searcher's row scope."""
 
 from django import forms
 from django.shortcuts import render
 
-from contacts import search
+from contacts import search, selectors
 from contacts.access import VIEW_CONTACTS
 from contacts.forms import ContactScopeFilterForm
 from contacts.models import Message
@@ -21,6 +23,8 @@ from voc.people.decorators import capability_required
 
 PAGE_SIZE = 50
 LAST_PAGE = MAX_OFFSET // PAGE_SIZE + 1
+CUSTOMER_HITS = 10  # customers shown above the messages; the customer list has the rest
+CUSTOMER_QUERY_LENGTH = 100  # the customer list's own limit
 
 
 class MessageSearchForm(ContactScopeFilterForm):
@@ -79,6 +83,20 @@ def total_text(result: SearchResult) -> str:
     return f"about {max(rounded, cap):,} messages"
 
 
+def customer_hits(viewer, query: str) -> tuple[list, bool]:
+    """The first customers (by name) the viewer may see that the query names, and whether
+    there are more. Quotes are the message search's syntax; a name may be typed in them."""
+    query = query.strip().strip('"').strip()
+    if not 2 <= len(query) <= CUSTOMER_QUERY_LENGTH:
+        return [], False
+    customers = list(
+        selectors.customer_list_matching(viewer=viewer, query=query).order_by("name", "id")[
+            : CUSTOMER_HITS + 1
+        ]
+    )
+    return customers[:CUSTOMER_HITS], len(customers) > CUSTOMER_HITS
+
+
 @capability_required(VIEW_CONTACTS)
 def message_search_view(request):
     form = MessageSearchForm(request.GET or None, viewer=request.user)
@@ -92,8 +110,13 @@ def message_search_view(request):
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
         )
+    customers, more_customers = [], False
+    if result is not None and page == 1:
+        customers, more_customers = customer_hits(request.user, form.cleaned_data["q"])
     context = {
         "form": form,
+        "customers": customers,
+        "more_customers": more_customers,
         "result": result,
         "page": page,
         "first_shown": (page - 1) * PAGE_SIZE + 1,

@@ -1,6 +1,8 @@
 """Reads of the contacts app, with the viewer's row scope applied (voc.people.access)."""
 
-from django.db.models import QuerySet
+import re
+
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from contacts.models import Contact, ContactReason, Customer
@@ -36,6 +38,23 @@ def customer_list_visible(*, viewer: User) -> QuerySet[Customer]:
     return customers.filter(
         id__in=Contact.objects.filter(scope.q(**CONTACT_SCOPE)).values("customer_id")
     )
+
+
+def customer_match(query: str) -> Q:
+    """Customers whose name or email contains ``query``, whose customer ref is it (any case),
+    or whose phone contains its digits (four or more, so "+1 555" does not match every
+    number)."""
+    query = query.strip()
+    condition = Q(name__icontains=query) | Q(email__icontains=query) | Q(external_ref__iexact=query)
+    digits = re.sub(r"\D", "", query)
+    if len(digits) >= 4:
+        condition |= Q(phone__contains=digits)
+    return condition
+
+
+def customer_list_matching(*, viewer: User, query: str) -> QuerySet[Customer]:
+    """The customers the viewer may see that match ``query`` (see customer_match)."""
+    return customer_list_visible(viewer=viewer).filter(customer_match(query))
 
 
 def customer_get_visible(*, viewer: User, customer_id: int) -> Customer | None:
@@ -97,6 +116,7 @@ def _contact_timeline(*, customer: Customer, viewer: User, limit: int) -> list[T
             url=reverse("contacts:contact-detail", args=[contact.id])
             if contact.id in visible
             else "",
+            restricted=contact.id not in visible,
         )
         for contact in contacts
     ]

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -30,9 +32,9 @@ from contacts.forms import (
 from contacts.models import Contact, Message
 from contacts.roads import RoadFacts, RoadSuggestion, suggest_road
 from contacts.sentiment import sentiment_score
-from contacts.services.contacts import contact_log, contact_update
+from contacts.services.contacts import LOG_SOURCE, contact_log, contact_update
 from voc.core.audit import audit_history
-from voc.people.access import has_capability
+from voc.people.access import Capability, has_capability
 from voc.people.decorators import capability_required
 from voc.people.models import User
 
@@ -48,21 +50,120 @@ def _contact_for(user: User, contact_id: int) -> Contact:
     return contact
 
 
+@dataclass(frozen=True)
+class SortColumn:
+    """A column a list can be sorted by: ``?sort=key`` ascending, ``?sort=-key`` descending."""
+
+    key: str
+    label: str
+    fields: tuple  # expressions, ascending; blanks go last either way
+    first_descending: bool = False  # the direction of a first click (dates: newest first)
+    ascending_text: str = "A–Z"
+    descending_text: str = "Z–A"
+
+
+class ListSort:
+    """The sort of a list page, read from ``?sort=``. Anything but a known column falls back to
+    the default, so a hand-edited address never fails the page. Ties end on ``id`` so pages
+    never repeat or skip a row."""
+
+    def __init__(self, columns: list[SortColumn], value: str | None, *, default: str):
+        self.columns = {column.key: column for column in columns}
+        value = value or ""
+        key = value.removeprefix("-")
+        if key not in self.columns:
+            value, key = default, default.removeprefix("-")
+        self.key = key
+        self.descending = value.startswith("-")
+
+    def order_by(self) -> list:
+        column = self.columns[self.key]
+        expressions = [F(field) if isinstance(field, str) else field for field in column.fields]
+        order = [
+            e.desc(nulls_last=True) if self.descending else e.asc(nulls_last=True)
+            for e in expressions
+        ]
+        return [*order, "-id" if self.descending else "id"]
+
+    @property
+    def text(self) -> str:
+        """ "newest first", "by customer, A–Z"."""
+        column = self.columns[self.key]
+        direction = column.descending_text if self.descending else column.ascending_text
+        return direction if column.key == "when" else f"by {column.label.lower()}, {direction}"
+
+    def headers(self) -> dict[str, dict]:
+        """Per column: the ``sort`` value of its header link, its aria-sort and arrow."""
+        headers = {}
+        for key, column in self.columns.items():
+            if key == self.key:
+                descending_next = not self.descending
+                aria, arrow = ("descending", "↓") if self.descending else ("ascending", "↑")
+            else:
+                descending_next = column.first_descending
+                aria, arrow = "", ""
+            headers[key] = {
+                "sort": f"-{key}" if descending_next else key,
+                "aria_sort": aria,
+                "arrow": arrow,
+                "label": column.label,
+            }
+        return headers
+
+
+def _blank_last(field: str):
+    return NullIf(field, Value(""))
+
+
+CONTACT_SORTS = [
+    SortColumn("when", "When", ("occurred_at",), True, "oldest first", "newest first"),
+    SortColumn("customer", "Customer", (_blank_last("customer__name"),)),
+    SortColumn("channel", "Channel", ("channel",)),
+    # Parent first, then the reason itself: "Billing" before "Billing › Double charge".
+    SortColumn(
+        "reason", "Reason", (Coalesce("reason__parent__name", "reason__name"), "reason__name")
+    ),
+    SortColumn("team", "Team", ("team__name",)),
+    SortColumn("road", "Road", ("road",), ascending_text="1–4", descending_text="4–1"),
+]
+CUSTOMER_SORTS = [
+    SortColumn("name", "Name", (_blank_last("name"),)),
+    SortColumn("email", "Email", (_blank_last("email"),)),
+    SortColumn("ref", "Customer ref", ("external_ref",)),
+    SortColumn("segment", "Segment", ("segment",)),
+    SortColumn("since", "In VoC since", ("created_at",), True, "oldest first", "newest first"),
+]
+
+
+def _paged(request, rows):
+    """One page of ``rows`` and what the pager's "go to page" form must carry along."""
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    keep = [
+        (key, value) for key, values in request.GET.lists() if key != "page" for value in values
+    ]
+    return page, keep
+
+
 @capability_required(VIEW_CONTACTS)
 def contact_list_view(request):
     form = ContactFilterForm(request.GET or None, viewer=request.user)
+    sort = ListSort(CONTACT_SORTS, request.GET.get("sort"), default="-when")
     contacts = form.apply(
         selectors.contact_list_visible(viewer=request.user)
         .select_related(*LIST_RELATED)
-        .order_by("-occurred_at", "-id")
+        .order_by(*sort.order_by())
     )
-    page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
-    filters = request.GET.copy()  # the export links keep the filters, not the page
+    page, keep = _paged(request, contacts)
+    filters = request.GET.copy()  # the export links keep the filters and the sort, not the page
     filters.pop("page", None)
     filters.pop("format", None)
     context = {
         "form": form,
+        "filtered": any(value for key, value in request.GET.items() if key not in ("sort", "page")),
         "page": page,
+        "keep_params": keep,
+        "sort": sort,
+        "sort_headers": sort.headers(),
         "can_log": has_capability(request.user, LOG_CONTACTS),
         "export_query": f"{filters.urlencode()}&" if filters else "",
     }
@@ -114,6 +215,7 @@ def contact_log_view(request):
         "form": form,
         "chosen_customer": _chosen_customer(request.user, form["customer"].value()),
         "suggestion": suggestion,
+        "set_road": _posted_road(request.POST) if request.method == "POST" else None,
         "search_form": CustomerSearchForm(),
     }
     return render(request, "contacts/contact_log.html", context, status=status)
@@ -157,24 +259,82 @@ def repeat_summary(contact: Contact, repeats: list[Contact]) -> RepeatSummary | 
     )
 
 
+@dataclass(frozen=True)
+class Sentiment:
+    """A sentiment score as a word, with the score for those who hover."""
+
+    word: str  # "negative", "neutral" or "positive"
+    score: float
+
+
+def sentiment_word(score: float | None) -> Sentiment | None:
+    """ "negative" at or below settings.VOC_NEGATIVE_SENTIMENT (the threshold the rollups and
+    road rules use), "positive" at or above the same distance above zero, else "neutral"."""
+    if score is None:
+        return None
+    threshold = abs(settings.VOC_NEGATIVE_SENTIMENT)
+    if score <= -threshold:
+        return Sentiment("negative", score)
+    if score >= threshold:
+        return Sentiment("positive", score)
+    return Sentiment("neutral", score)
+
+
+@dataclass(frozen=True)
+class TimelineSpan:
+    """How many contacts the customer timeline lists and since when, for the repeat banner:
+    the banner counts a window, the timeline shows the whole history."""
+
+    contacts: int
+    since: object  # datetime of the oldest contact listed
+    capped: bool  # the timeline shows the latest entries only
+
+
+def timeline_span(timeline: list, *, limit: int = 100) -> TimelineSpan | None:
+    contacts = [entry for entry in timeline if entry.kind == "contact"]
+    if not contacts:
+        return None
+    return TimelineSpan(len(contacts), contacts[-1].when, len(timeline) >= limit)
+
+
+# Ids of contacts logged on VoC's pages (a random hex) and of email threads (a Message-ID)
+# are VoC's own bookkeeping, shown to admins only; other sources' ids are their references.
+INTERNAL_ID_SOURCES = {LOG_SOURCE: "Logged in VoC", "email": "Email to a support mailbox"}
+
+
+def _source(viewer: User, contact: Contact) -> dict:
+    internal = contact.source in INTERNAL_ID_SOURCES
+    return {
+        "label": INTERNAL_ID_SOURCES.get(contact.source, contact.source),
+        "external_id": contact.external_id
+        if not internal or has_capability(viewer, Capability.USE_ADMIN)
+        else "",
+    }
+
+
 def _render_detail(request, contact: Contact, *, edit_form=None, tags_form=None, status=200):
     viewer = request.user
     contact_messages = list(contact.messages.all())
     can_edit = has_capability(viewer, LOG_CONTACTS)
     repeats = selectors.repeat_contacts(contact=contact)
+    timeline = (
+        selectors.customer_timeline(customer=contact.customer, viewer=viewer)
+        if contact.customer_id
+        else []
+    )
     context = {
         "contact": contact,
         "contact_messages": contact_messages,
         "repeat": repeat_summary(contact, repeats),
-        "timeline": (
-            selectors.customer_timeline(customer=contact.customer, viewer=viewer)
-            if contact.customer_id
-            else []
-        ),
+        "timeline": timeline,
+        "timeline_span": timeline_span(timeline),
         "can_edit": can_edit,
         "edit_form": (edit_form or ContactEditForm(contact=contact)) if can_edit else None,
         "tags_form": tags_form or ContactTagsForm(initial={"tags": contact.tags}),
         "suggestion": _contact_suggestion(contact, contact_messages),
+        "set_road": contact.road,
+        "sentiment": sentiment_word(contact.sentiment),
+        "source": _source(viewer, contact),
         "handle_time": format_handle_time(contact.handle_seconds),
         "history": audit_history(target=contact),
         **_page_extras(request, registry.CONTACT_PAGE, contact),
@@ -264,8 +424,20 @@ def _back_to(request, contact: Contact):
 @capability_required(LOG_CONTACTS)
 def road_suggestion_view(request):
     """The suggested road for what the log or edit form holds so far (an htmx fragment)."""
-    context = {"suggestion": _road_suggestion(request.user, request.POST)}
+    context = {
+        "suggestion": _road_suggestion(request.user, request.POST),
+        "set_road": _posted_road(request.POST),
+    }
     return render(request, "contacts/_road_suggestion.html", context)
+
+
+def _posted_road(data) -> int | None:
+    """The road the form holds, to say why a suggestion differs from it."""
+    try:
+        road = int(data.get("road") or 0)
+    except ValueError:
+        return None
+    return road if road in Contact.Road.values else None
 
 
 def _road_suggestion(user: User, data) -> RoadSuggestion | None:
@@ -322,14 +494,35 @@ def customer_search_view(request):
     """Customers the user may see, by name, email, phone or ref. The log form asks for the
     fragment with pick=1 (radio buttons that choose the contact's customer)."""
     form = CustomerSearchForm(request.GET or None)
-    results = form.search(selectors.customer_list_visible(viewer=request.user))
+    pick = request.GET.get("pick") == "1" and has_capability(request.user, LOG_CONTACTS)
     context = {
         "search_form": form,
-        "results": results,
-        "searched": form.is_bound,
-        "pick": request.GET.get("pick") == "1" and has_capability(request.user, LOG_CONTACTS),
+        "pick": pick,
         "can_log": has_capability(request.user, LOG_CONTACTS),
     }
+    if pick:  # the log form's picker: the 20 best matches, no list around them
+        context["results"] = form.search(selectors.customer_list_visible(viewer=request.user))
+        context["searched"] = form.is_bound
+    else:
+        # The customer list: every customer the user may see, or those matching the query,
+        # sorted and paged like the contact list.
+        customers = selectors.customer_list_visible(viewer=request.user)
+        query = ""
+        if form.is_bound and not form.is_valid():
+            customers = customers.none()  # a query too short or too long: say so, list nothing
+        elif form.is_bound and form.cleaned_data["q"]:
+            query = form.cleaned_data["q"]
+            customers = selectors.customer_list_matching(viewer=request.user, query=query)
+        sort = ListSort(CUSTOMER_SORTS, request.GET.get("sort"), default="name")
+        page, keep = _paged(request, customers.order_by(*sort.order_by()))
+        context.update(
+            page=page,
+            results=list(page.object_list),
+            keep_params=keep,
+            sort=sort,
+            sort_headers=sort.headers(),
+            searched=form.is_bound and bool(request.GET.get("q")),
+        )
     template = (
         "contacts/_customer_results.html" if request.htmx else "contacts/customer_search.html"
     )

@@ -4,13 +4,33 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("role", ["rep", "manager", "executive", "inactive"])
-def test_non_admins_cannot_use_the_django_admin(client, cast, role):
+@pytest.mark.parametrize("role", ["rep", "manager", "executive"])
+def test_signed_in_non_admins_are_refused_the_django_admin_with_403(client, cast, role):
+    """Like every other admin-only page (README, "Access"): a 403 with VoC's page, not the
+    admin's login form."""
     client.force_login(getattr(cast, role))
+    for url in (
+        reverse("admin:index"),
+        reverse("admin:people_user_changelist"),
+        reverse("admin:people_user_change", args=[cast.rep.id]),
+        reverse("admin:login"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert b'data-testid="forbidden"' in response.content, url
+    response = client.post(
+        reverse("admin:people_user_change", args=[cast.rep.id]), {"role": "admin"}
+    )
+    assert response.status_code == 403
+    cast.rep.refresh_from_db()
+    assert cast.rep.role == "rep"
+
+
+def test_inactive_users_are_anonymous_to_the_django_admin(client, cast):
+    client.force_login(cast.inactive)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
-    assert client.get(reverse("admin:people_user_changelist")).status_code == 302
 
 
 def test_anonymous_users_are_sent_to_the_admin_login(client):

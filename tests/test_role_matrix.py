@@ -135,6 +135,7 @@ ROUTES: dict[str, Route] = {
         data={"Subject": "matrix"},
     ),
     "healthz": Route(everyone(OK, anonymous=OK)),
+    "favicon": Route(everyone(REDIRECT, anonymous=REDIRECT)),  # to the static icon
     # contacts pages: executives browse, reps, managers and admins also log and edit
     "contacts:contact-list": Route(everyone(OK)),
     "contacts:contact-export": Route(everyone(OK)),  # rows within each role's scope

@@ -69,7 +69,7 @@ SITE_NAME = env("VOC_SITE_NAME", "VoC")
 COMPANY_NAME = env("VOC_COMPANY_NAME", "Northwind Telecom")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "voc.people.admin_site.VocAdminConfig",  # django.contrib.admin, admin role only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

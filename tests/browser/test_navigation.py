@@ -15,7 +15,8 @@ from voc.people.access import has_capability
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-EVERYONE = ["home", "contacts", "search", "people", "tokens", "api-docs"]
+EVERYONE = ["home", "contacts", "customers", "people"]
+USER_MENU = ["tokens", "api-docs"]  # the user's own account and developer pages
 EXPECTED_NAV = {
     "rep": EVERYONE,
     "manager": EVERYONE,
@@ -26,14 +27,15 @@ EXPECTED_NAV = {
 ROLE_LABELS = {"rep": "Rep", "manager": "Manager", "executive": "Executive", "admin": "Admin"}
 
 
-def registry_nav_keys(user) -> list[str]:
-    """The entries the registry grants this user, in the order the bar shows them."""
+def registry_nav_keys(user, menu: str | None = navigation.MAIN) -> list[str]:
+    """The entries of one menu (None: both) the registry grants this user, in their order."""
     items = sorted(navigation._items.values(), key=lambda i: (i.order, i.label))
     return [
         item.key
         for item in items
         if has_capability(user, item.capability)
         and (not item.enabled_setting or getattr(settings, item.enabled_setting, False))
+        and menu in (None, item.menu)
     ]
 
 
@@ -50,6 +52,16 @@ def nav_keys(page: Page) -> list[str]:
     return nav.locator("a[data-nav]").evaluate_all("links => links.map(a => a.dataset.nav)")
 
 
+def user_menu_keys(page: Page) -> list[str]:
+    menu = page.get_by_test_id("user-menu")
+    return menu.locator("a[data-nav]").evaluate_all("links => links.map(a => a.dataset.nav)")
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_test_id("user-menu").locator("summary").click()
+    page.get_by_role("button", name="Sign out").click()
+
+
 @pytest.mark.parametrize("role", list(EXPECTED_NAV))
 def test_each_role_sees_exactly_its_navigation(page: Page, live_server, cast, role, screenshot_dir):
     user = getattr(cast, role)
@@ -59,23 +71,29 @@ def test_each_role_sees_exactly_its_navigation(page: Page, live_server, cast, ro
     # Two independent expectations that must agree with each other and with the page.
     expected = registry_nav_keys(user)
     assert expected == EXPECTED_NAV[role]
-    assert [item["key"] for item in navigation.nav_items_for(user)] == expected
+    main = [i["key"] for i in navigation.nav_items_for(user) if i["menu"] == navigation.MAIN]
+    assert main == expected
     assert nav_keys(page) == expected
+    # API tokens and API docs sit in the user menu, for every role.
+    assert registry_nav_keys(user, navigation.USER) == USER_MENU
+    assert user_menu_keys(page) == USER_MENU
 
     nav = page.get_by_test_id("main-nav")
     for item in navigation._items.values():
-        link = nav.locator(f'a[data-nav="{item.key}"]')
-        if item.key in expected:
+        menu = nav if item.menu == navigation.MAIN else page.get_by_test_id("user-menu")
+        link = menu.locator(f'a[data-nav="{item.key}"]')
+        if item.key in expected or item.key in USER_MENU:
             expect(link).to_have_attribute("href", reverse(item.url_name))
             expect(link).to_have_text(item.label)
         else:
             expect(link).to_have_count(0)
     expect(nav.locator('a[data-nav="home"]')).to_have_attribute("aria-current", "page")
-    # The home page's tiles mirror the bar (everything but Home itself).
+    # The home page's tiles mirror both menus (everything but Home itself).
     tiles = page.locator("a[data-tile]").evaluate_all("ts => ts.map(t => t.dataset.tile)")
-    assert tiles == [key for key in expected if key != "home"]
+    assert tiles == [key for key in registry_nav_keys(user, None) if key != "home"]
 
     whoami = page.get_by_test_id("whoami")
+    expect(whoami).to_be_visible()
     expect(whoami).to_contain_text(ROLE_LABELS[role])
     expect(whoami).to_contain_text(user.get_full_name())
     expect(whoami.locator(f".role.role-{role}")).to_have_text(ROLE_LABELS[role])
@@ -118,7 +136,7 @@ def test_a_wrong_password_shows_an_error_and_stays_on_the_login_page(page: Page,
 def test_signing_out_returns_to_the_login_page(page: Page, cast):
     sign_in(page, cast.manager.username, cast.password)
     expect(page.get_by_test_id("whoami")).to_contain_text("Manager")
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     assert page.url.endswith(reverse("login"))
     expect(page.get_by_test_id("main-nav")).to_have_count(0)

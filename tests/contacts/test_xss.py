@@ -84,6 +84,7 @@ ALLOWED_TAGS = {
     "span", "a", "form", "input", "button", "ul", "ol", "li", "h1", "h2", "p", "section",
     "table", "thead", "tbody", "tr", "th", "td", "time", "dl", "dt", "dd", "label", "select",
     "option", "optgroup", "textarea", "fieldset", "legend", "strong", "mark",
+    "details", "summary", "em",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "lang", "charset", "name", "content", "rel", "href", "src", "defer", "class", "id",
@@ -92,6 +93,7 @@ ALLOWED_ATTRIBUTES = {
     "rows", "cols", "novalidate", "required", "multiple", "disabled", "step", "min", "max",
     "hx-headers", "hx-get", "hx-post", "hx-trigger", "hx-target", "hx-swap", "hx-include",
     "label", "hx-vals", "hx-on:click", "hx-on:keydown", "hx-on:htmx:before-swap",
+    "tabindex", "inputmode", "title", "start",
 }  # fmt: skip
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href", "poster"}
 

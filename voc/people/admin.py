@@ -9,13 +9,18 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "get_full_name", "email", "role", "team", "department", "is_active"]
     list_filter = ["role", "team", "department", "is_active"]
     list_select_related = ["team", "department"]
+    # What decides a VoC user's access comes first; Django's own permission flags follow,
+    # folded: the role grants VoC's pages and the admin (is_staff follows the role).
     fieldsets = [
-        *DjangoUserAdmin.fieldsets,
-        ("VoC", {"fields": ["role", "title", "team", "department", "reports_to"]}),
+        ("VoC", {"fields": ["role", "team", "department", "title", "reports_to"]}),
+        *[
+            (name, {**options, "classes": ["collapse"]} if name == "Permissions" else options)
+            for name, options in DjangoUserAdmin.fieldsets
+        ],
     ]
     add_fieldsets = [
+        ("VoC", {"fields": ["role", "team", "department", "email"]}),
         *DjangoUserAdmin.add_fieldsets,
-        ("VoC", {"fields": ["email", "role", "team", "department"]}),
     ]
     autocomplete_fields = ["team", "department", "reports_to"]
 

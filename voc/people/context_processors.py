@@ -1,7 +1,7 @@
 from django.conf import settings
 
 from voc.people.access import effective_role
-from voc.people.navigation import nav_items_for
+from voc.people.navigation import nav_items_for, nav_search_for
 from voc.people.roles import Role
 
 
@@ -11,7 +11,8 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     role = effective_role(user) if user is not None else None
     return {
-        "nav_items": nav_items_for(user) if user is not None else [],
+        "nav_items": nav_items_for(user, request.path) if user is not None else [],
+        "nav_search": nav_search_for(user) if user is not None else None,
         "effective_role": role,
         "effective_role_label": Role(role).label if role else "",
         "brand_name": settings.SITE_NAME,
