@@ -41,6 +41,9 @@ def ingest_for(team, n: int = 1, **fields) -> list[Contact]:
 
 
 def test_the_admins_bar_fits_on_one_line_on_a_laptop(page: Page, cast):
+    # A long name must not push the bar onto a second line (the name is cut with "…").
+    cast.admin.first_name, cast.admin.last_name = "Maximiliane", "Oberhollenzer-Wittgenstein"
+    cast.admin.save()
     page.set_viewport_size(LAPTOP)
     sign_in(page, cast.admin.username, cast.password)
     links = page.get_by_test_id("main-nav").locator("a[data-nav]")
