@@ -6,20 +6,25 @@ left to that job."""
 
 import logging
 
+from celery import current_app
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
 
 def enqueue(task, *args, catch_up: str) -> bool:
-    """``task.delay(*args)``; False, with a warning naming the ``catch_up`` job, if the
-    broker refused it."""
+    """``task.delay(*args)`` (or ``send_task`` for a task given by name); False, with a
+    warning naming the ``catch_up`` job, if the broker refused it."""
+    name = task if isinstance(task, str) else task.name
     try:
-        task.delay(*args)
+        if isinstance(task, str):
+            current_app.send_task(task, args=list(args))
+        else:
+            task.delay(*args)
     except Exception as error:  # kombu's OperationalError, a timeout, a refused connection
         logger.warning(
             "task %s could not be queued (%s: %s); the periodic job %s catches up",
-            task.name,
+            name,
             type(error).__name__,
             error,
             catch_up,
