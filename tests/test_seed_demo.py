@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.http import HttpRequest
 from django.test.utils import CaptureQueriesContext
 
 from contacts.models import (
@@ -52,8 +53,8 @@ def test_demo_data_covers_every_role_and_logs_in(client, settings):
     assert not User.objects.filter(role=Role.REP, team__isnull=True).exists()
     # The demo's inbound emails add their senders as customers.
     assert Customer.objects.exclude(contacts__source="email").count() == 300
-    assert client.login(username="rep01", password=settings.DEMO_PASSWORD)
-    assert client.login(username="ceo", password=settings.DEMO_PASSWORD)
+    assert client.login(request=HttpRequest(), username="rep01", password=settings.DEMO_PASSWORD)
+    assert client.login(request=HttpRequest(), username="ceo", password=settings.DEMO_PASSWORD)
 
 
 def wipe_demo() -> None:

@@ -146,3 +146,89 @@ def test_deploy_checks_pass_in_production_mode(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+# Requests answered by VoC in production mode (the real settings module, a fresh process).
+# Static files are stored plainly here: the manifest storage needs collectstatic first.
+HEADERS_PROBE = """
+import json
+from unittest import mock
+import django
+from django.conf import settings
+django.setup()
+settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+from django.test import Client
+from voc.core import api
+
+def boom(*args, **kwargs):
+    raise RuntimeError("boom")
+
+answers = {}
+client = Client(raise_request_exception=False, HTTP_HOST="voc.example.com")
+for name, path in [("page", "/accounts/login/"), ("api_404", "/api/v1/nothing%0a/"),
+                   ("api_404_outside_v1", "/api/v2/x/"), ("page_404", "/nothing/")]:
+    response = client.get(path, secure=True)
+    answers[name] = {"status": response.status_code, "type": response["Content-Type"],
+                     "headers": dict(response.headers), "body": response.content.decode()[:300]}
+with mock.patch("voc.people.authentication.ApiTokenAuthentication.authenticate", boom):
+    response = client.get("/api/v1/departments/", secure=True)
+answers["api_500"] = {"status": response.status_code, "type": response["Content-Type"],
+                      "body": response.content.decode()[:300]}
+print(json.dumps(answers))
+"""
+
+
+def test_production_answers_with_the_security_headers_and_json_api_errors(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG"}} | {
+        "DJANGO_SETTINGS_MODULE": "voc.settings",
+        "VOC_ENV": "production",
+        "SECRET_KEY": "x" * 60,
+        "ALLOWED_HOSTS": "voc.example.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'headers.sqlite3'}",
+        "VOC_VAR_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", HEADERS_PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout.strip().splitlines()[-1])
+
+    page = answers["page"]
+    assert page["status"] == 200, page
+    headers = page["headers"]
+    directives = [part.strip() for part in headers["Content-Security-Policy"].split(";")]
+    csp = {name: value for name, _, value in (d.partition(" ") for d in directives if d)}
+    assert csp["default-src"] == "'self'"
+    assert csp["script-src"] == "'self'"  # no 'unsafe-inline', no 'unsafe-eval', no nonce
+    assert csp["style-src"] == "'self'"
+    assert csp["object-src"] == "'none'"
+    assert csp["frame-ancestors"] == "'none'"
+    assert csp["base-uri"] == "'none'"
+    assert "unsafe" not in headers["Content-Security-Policy"]
+    policy = headers["Permissions-Policy"]
+    for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()"):
+        assert feature in policy
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+
+    for name in ("api_404", "api_404_outside_v1"):
+        assert answers[name]["status"] == 404, answers[name]
+        assert answers[name]["type"] == "application/json"
+        assert json.loads(answers[name]["body"]) == {"detail": "Not found."}
+        assert "Content-Security-Policy" in answers[name]["headers"]
+    assert answers["page_404"]["status"] == 404
+    assert answers["page_404"]["type"].startswith("text/html")
+    assert answers["api_500"] == {
+        "status": 500,
+        "type": "application/json",
+        "body": '{"detail": "Server error."}',
+    }

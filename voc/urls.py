@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from voc.core.api import api_not_found_view
 from voc.core.views import healthz_view
@@ -41,7 +41,8 @@ auth_patterns = [
 api_patterns = [
     path("", include("voc.people.api_urls")),
     path("", include("contacts.api_urls")),
-    re_path(r"^.*$", api_not_found_view, name="api-not-found"),  # last: JSON 404s
+    # Last: JSON 404s. [\s\S], not ".", so a path with an encoded newline (%0a) matches too.
+    re_path(r"^[\s\S]*$", api_not_found_view, name="api-not-found"),
 ]
 
 urlpatterns = [
@@ -54,7 +55,8 @@ urlpatterns = [
     path("healthz/", healthz_view, name="healthz"),
     path("api/v1/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves its start-up script from its own URL: no inline script (CSP).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico on pages without an icon link (the API's JSON, files).
     path(
@@ -63,3 +65,8 @@ urlpatterns = [
         name="favicon",
     ),
 ]
+
+# Under /api/ errors answer in JSON, like the rest of the API; pages keep Django's HTML.
+handler400 = "voc.core.api.bad_request_view"
+handler404 = "voc.core.api.page_not_found_view"
+handler500 = "voc.core.api.server_error_view"

@@ -47,3 +47,23 @@
     });
   });
 })();
+
+// Kept apart from the menu code above: htmx's hooks, which the CSP keeps out of hx-on.
+(function () {
+  "use strict";
+
+  // data-swap-422: a 422 answer (a form with its errors) replaces the element like a 200.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status === 422 && event.target.closest("[data-swap-422]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // data-enter-submits-not: Enter in this field does not submit its form.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.closest("[data-enter-submits-not]")) {
+      event.preventDefault();
+    }
+  });
+})();

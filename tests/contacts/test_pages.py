@@ -660,7 +660,7 @@ def test_tag_edits_return_a_fragment_for_htmx_and_the_full_page_otherwise(client
     response = client.post(
         url, {"tags": ",".join(f"t{n}" for n in range(31))}, HTTP_HX_REQUEST="true"
     )
-    assert response.status_code == 422  # swapped in by the form's hx-on handler
+    assert response.status_code == 422  # swapped in by data-swap-422 (static/js/voc.js)
     assert "at most 30 tags" in response.content.decode()
 
     response = client.post(url, {"tags": "phone"})

@@ -180,3 +180,10 @@ def test_the_sweeps_catch_up_once_redis_is_back(ingest_key, cast, settings, clie
     email = InboundEmail.objects.get()
     assert email.status == InboundEmail.Status.THREADED
     assert inbound_services.inbound_pending_ids(older_than=timedelta(0), limit=10) == []
+
+
+def test_a_task_named_rather_than_imported_is_queued_the_same_way(redis_down, caplog):
+    from voc.core.queueing import enqueue
+
+    assert enqueue("contacts.sentiment", [1, 2], catch_up="contacts.sentiment_sweep") is False
+    assert "task contacts.sentiment could not be queued" in caplog.text

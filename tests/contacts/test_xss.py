@@ -92,7 +92,7 @@ ALLOWED_ATTRIBUTES = {
     "datetime", "colspan", "placeholder", "autocomplete", "maxlength", "checked", "selected",
     "rows", "cols", "novalidate", "required", "multiple", "disabled", "step", "min", "max",
     "hx-headers", "hx-get", "hx-post", "hx-trigger", "hx-target", "hx-swap", "hx-include",
-    "label", "hx-vals", "hx-on:click", "hx-on:keydown", "hx-on:htmx:before-swap",
+    "label", "hx-vals",
     "tabindex", "inputmode", "title", "start",
 }  # fmt: skip
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href", "poster"}

@@ -16,15 +16,19 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 
-def enqueue(task_name: str, *args: object, catch_up: str) -> bool:
-    """Send the task named ``task_name`` with ``args``; False, with a warning naming the
-    ``catch_up`` job, if the broker refused it."""
+def enqueue(task, *args, catch_up: str) -> bool:
+    """``task.delay(*args)`` (or ``send_task`` for a task given by name); False, with a
+    warning naming the ``catch_up`` job, if the broker refused it."""
+    name = task if isinstance(task, str) else task.name
     try:
-        current_app.send_task(task_name, args=list(args))
+        if isinstance(task, str):
+            current_app.send_task(task, args=list(args))
+        else:
+            task.delay(*args)
     except Exception as error:  # kombu's OperationalError, a timeout, a refused connection
         logger.warning(
             "task %s could not be queued (%s: %s); the periodic job %s catches up",
-            task_name,
+            name,
             type(error).__name__,
             error,
             catch_up,
