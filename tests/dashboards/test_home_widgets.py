@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from contacts.models import Contact, ContactReason
@@ -145,3 +147,24 @@ def test_a_widget_with_nothing_to_show_is_left_out_and_order_is_kept(client, cas
 
 def test_the_home_page_still_refuses_the_signed_out(client):
     assert client.get(reverse("home")).status_code == 302
+
+
+def test_the_home_page_queries_do_not_grow_with_the_listed_repeats(client, cast, repeats):
+    """Prevents an N+1 over the listed contacts' customers and reasons."""
+    client.force_login(cast.outsider)
+    with CaptureQueriesContext(connection) as two:
+        client.get(reverse("home"))
+    first = Contact.objects.get(external_id="c-4")
+    for n in range(7, 9):  # four listed: still under the five that need a count
+        contact(
+            n,
+            team=cast.team_b,
+            reason=first.reason,
+            at=NOW,
+            repeat_of=first,
+            customer=CustomerFactory(),
+        )
+    with CaptureQueriesContext(connection) as four:
+        page = client.get(reverse("home")).content.decode()
+    assert '<strong data-testid="repeat-count">4</strong>' in page
+    assert len(four) == len(two)
