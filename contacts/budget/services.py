@@ -79,9 +79,11 @@ def budget_claim(*, customer: Customer, purpose: str, key: str = "", by: Actor) 
 @transaction.atomic
 def budget_opt_out(*, customer: Customer, purpose: str, by: Actor) -> bool:
     """The customer says no to ``purpose``: set by a rep (``by`` the user) or through a signed
-    link (``by=OPT_OUT_LINK``). Returns False when they had already opted out."""
+    link (``by=OPT_OUT_LINK``). Returns False when they had already opted out. A record merged
+    into another since the link was sent opts out the customer it was merged into."""
     purpose = _purpose(purpose)
     actor = actor_fields(by)
+    customer = _survivor(customer)
     _, created = BudgetOptOut.objects.get_or_create(
         customer_id=customer.pk, purpose=purpose, defaults={"at": timezone.now(), **actor}
     )
@@ -94,6 +96,15 @@ def budget_opt_out(*, customer: Customer, purpose: str, by: Actor) -> bool:
             customer_id=customer.pk,
         )
     return created
+
+
+def _survivor(customer: Customer) -> Customer:
+    """The customer a merged-away record now lives on (itself when it was not merged)."""
+    seen = set()
+    while customer.merged_into_id and customer.pk not in seen:
+        seen.add(customer.pk)
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    return customer
 
 
 @transaction.atomic

@@ -237,6 +237,16 @@ def test_the_signed_link_opts_out_as_the_link_actor():
     assert claim(ann, "outreach").reason == Reason.OPTED_OUT
 
 
+def test_a_link_sent_before_a_merge_opts_out_the_surviving_customer():
+    ann, dup = CustomerFactory(), CustomerFactory()
+    customer_merge(source=dup, target=ann)
+    dup.refresh_from_db()
+    budget_opt_out(customer=dup, purpose="survey", by=OPT_OUT_LINK)
+    assert budget_opt_outs(customer_id=ann.id) == ["survey"]
+    assert budget_opt_outs(customer_id=dup.id) == []
+    assert AuditEntry.objects.get().customer_id == ann.id
+
+
 def test_opting_back_in_removes_the_opt_out_and_is_audited(cast):
     ann = CustomerFactory()
     budget_opt_out(customer=ann, purpose="survey", by=cast.rep)
