@@ -159,6 +159,7 @@ _RUN = re.compile(rf"[0-9](?:[ \t.\-{IGNORED}]{{0,{MAX_SEPARATORS}}}[0-9]){{2,}}
 MAX_GAP = 40
 _CHAIN = re.compile(rf"[0-9][0-9{IGNORED}]*(?:[{_SEP}]{{1,{MAX_GAP}}}[0-9][0-9{IGNORED}]*)*")
 _GROUP = re.compile(rf"[0-9](?:{IGNORED}*[0-9])*")
+_SEPARATORS_DELETED = dict.fromkeys(map(ord, _SEPS))
 MAX_GAP_LINE_BREAKS = 3  # "4111 1111<br>1111 1111" in HTML mail has two
 MAX_GAP_PUNCTUATION = 3
 # Nine digits shaped like an SSN, inside a run; which shapes count is decided in _ssn_edits.
@@ -648,13 +649,11 @@ def _one_pass(text: str, extras, counts: dict[str, int]) -> str:
     scan = _view(text)
     runs = _RUN.findall(scan)  # strings only: locating them (find) is cheaper than Match objects
     if runs:
-        # Every card the rules below accept holds a run of 3+ digits joined as _RUN joins them
-        # (a group of 3+ digits, or pairs and single digits joined by short separators), so
-        # text without such a run skips the card rule too.
-        cards = _card_spans(scan)
+        located = _locate(scan, runs)
+        cards = _card_spans(scan) if _may_hold_card(scan, located) else []
         if cards:
             counts["card"] = counts.get("card", 0) + len(cards)
-        edits = _digit_edits(text, scan, runs, counts, cards)
+        edits = _digit_edits(text, located, counts, cards)
         if cards:
             edits = sorted([*edits, *((s, e, CARD_PLACEHOLDER) for s, e in cards)])
         if edits:
@@ -664,12 +663,47 @@ def _one_pass(text: str, extras, counts: dict[str, int]) -> str:
     return text
 
 
+def _locate(scan: str, runs: list[str]) -> list[tuple[int, int, str, int]]:
+    """(start, end, run, digits) of each run of the view."""
+    located = []
+    end = 0
+    for run in runs:
+        # Runs come in order and no other run of 3+ digits lies between two of them, so the
+        # next occurrence of the string is the run itself.
+        start = scan.find(run, end)
+        end = start + len(run)
+        located.append((start, end, run, len(run) if run.isdigit() else _digit_count(run)))
+    return located
+
+
+def _may_hold_card(scan: str, located: list[tuple[int, int, str, int]]) -> bool:
+    """Whether the card rule can find anything: every card it takes has at least 12 digits in
+    runs (a card's groups of 3+ digits are runs, and so are pairs and single digits between
+    strong separators; only a last group of 1-2 digits can be outside), and those runs are
+    joined by separators alone. Most text has no such runs, and skips the rule."""
+    total = 0
+    previous = -MAX_GAP - 1
+    for start, end, _, digits in located:
+        gap = start - previous
+        if gap <= MAX_GAP and not scan[previous:start].translate(_SEPARATORS_DELETED):
+            total += digits
+        else:
+            total = digits
+        if total >= _CARD_MIN - 1:
+            return True
+        previous = end
+    return False
+
+
 def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(s < end and start < e for s, e in spans)
 
 
 def _digit_edits(
-    text: str, scan: str, runs: list[str], counts: dict[str, int], cards: list[tuple[int, int]]
+    text: str,
+    located: list[tuple[int, int, str, int]],
+    counts: dict[str, int],
+    cards: list[tuple[int, int]],
 ) -> list:
     """(start, end, placeholder) for the security-code and SSN rules, in text order, outside
     the card spans (a run that touches a card is the card's: its leftovers are looked at again
@@ -678,15 +712,9 @@ def _digit_edits(
     # Does the text have a hint of a security-code word at all? Worth asking once for a short
     # text (most have none); a long one is better served by the per-candidate check alone.
     security_hint = None if len(text) <= 4096 else True
-    end = 0
-    for run in runs:
-        # Runs come in order and no other run of 3+ digits lies between two of them, so the
-        # next occurrence of the string is the run itself.
-        start = scan.find(run, end)
-        end = start + len(run)
+    for start, end, run, digits in located:
         if cards and _overlaps(cards, start, end):
             continue
-        digits = len(run) if len(run) <= 4 or run.isdigit() else _digit_count(run)
         if digits >= 9:  # SSNs
             _ssn_edits(text, run, start, edits, counts)
         elif digits <= 4:  # 3-4 digits: maybe a security code
@@ -730,7 +758,7 @@ class _Chain:
                 offsets = range(base, base + len(group))
             where.extend(offsets)
             sizes.append(len(offsets))
-        digits = "".join(ch for ch in chain if "0" <= ch <= "9")
+        digits = chain.translate(_SEPARATORS_DELETED)
         return cls(start, digits, tuple(sizes), tuple(where), tuple(gaps), before.isalpha())
 
 
@@ -778,10 +806,9 @@ def _card_shaped(
     * Equal groups of 1 or 2 digits (pairs, single digits) joined by strong gaps only.
     * Two groups of 4+ digits with a line break between them (a number wrapped over two lines),
       when nothing else is joined to them (``whole``).
-    Over two messages (``split``), only groups of 3 to 6 digits and Amex's shapes count.
-    * Any grouping with groups of 3 to 6 digits, or two groups of 3 or more, joined by strong
-      gaps (the spec's "any spacing"): only when it is the whole number, which the caller
-      checks."""
+    * (Checked by the caller) any grouping with groups of 3 to 6 digits, or two groups of 3 or
+      more, joined by strong gaps (the spec's "any spacing"), when it is the whole number.
+    Over two messages (``split``), only groups of 3 to 6 digits and Amex's shapes count."""
     keys = [_gap_key(gap) for gap in gaps]
     k = sizes[0]
     if all(s == k for s in sizes[:-1]) and 1 <= sizes[-1] <= k:
@@ -906,7 +933,7 @@ def _card_spans(scan: str) -> list[tuple[int, int]]:
     for text in _CHAIN.findall(scan):
         start = scan.find(text, end)
         end = start + len(text)
-        if len(text) < _CARD_MIN:
+        if len(text) < _CARD_MIN or _digit_count(text) < _CARD_MIN:
             continue
         chain = _Chain.parse(text, start, scan[start - 1] if start else "")
         windows = _chain_windows(chain)
@@ -975,9 +1002,10 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
 
 
 def _digit_count(run: str) -> int:
+    """Digits in a run or chain of the view (digits and separators only)."""
     if run.isdigit():
         return len(run)
-    return sum(1 for ch in run if "0" <= ch <= "9")
+    return len(run.translate(_SEPARATORS_DELETED))
 
 
 def _near(text: str, start: int, end: int, hint, before: re.Pattern, after: re.Pattern) -> bool:
