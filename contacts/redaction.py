@@ -7,20 +7,24 @@ it runs on every ingested message (``bench/redaction_bench.py`` measures it).
 
 Rules, applied in this order (a later rule never looks inside an earlier rule's placeholder):
 
-1. Payment card numbers -> ``[card number redacted]``.
-   A *digit run* is a maximal sequence of digits in which neighbouring digits are separated by
-   nothing or by at most THREE separator characters (space, tab, no-break/thin/ideographic
-   space, ``-`` and the Unicode hyphens/dashes, ``.``), so "4111 1111", "4111  1111",
-   "4111 - 1111" and "4111.-1111" all continue a run. Every window of 13-19 consecutive digits of a run (separators
-   are transparent) that passes the Luhn check is redacted, wherever it sits in the run: a card
-   typed next to its expiry or CVV ("41111111111111111225123") or in the middle of a longer
-   number. Overlapping or touching windows are merged, so there is one placeholder per maximal
-   redacted span, and the separators inside that span go with it. Runs with no Luhn-valid window
-   (order numbers, phone numbers, dates) are left alone.
-   Note the consequence of "any window": a random run of 20+ digits almost always contains a
-   Luhn-valid window (35 windows, each valid with probability 1/10), so long digit runs are
-   usually redacted. That is the intended trade-off: a leaked card costs far more than a
-   redacted order number.
+1. Payment card numbers -> ``[card number redacted]``, as a person reads them.
+   The rules read a *view* of the text (see ``_view``): every Unicode digit is its ASCII digit
+   (full-width, superscript, circled, Arabic-Indic, ...), invisible characters (zero-width
+   spaces and joiners, word joiner, BOM, soft hyphen, combining marks) are transparent, and
+   other characters fold to what they look like (NFKC). A *chain* is digit groups joined by
+   runs of whitespace or punctuation (line breaks included) of at most 40 characters, 3 line
+   breaks and 3 punctuation marks. A 13-19 digit window of a chain is a card when it is
+   Luhn-valid, starts like a PCI brand's number (:func:`plausible_issuer`) and is written like
+   a card (``_chain_windows``): a whole unbroken group of 13-16 digits; an unbroken group of
+   17+ digits that starts with a card (the expiry or code typed on goes with it, unless the
+   group follows a letter, as in an id); or whole groups in a card's shape (equal groups of
+   3-6 digits with one kind of punctuation, pairs or single digits between spaces, dashes or
+   dots, Amex's 4-6-5, a number wrapped over two lines, or any grouping of the whole number
+   between spaces, dashes or dots). Windows inside a valid IBAN or USPS tracking number are
+   not cards. Overlapping or touching windows are merged into one placeholder, which
+   replaces the original characters from the first digit to the last.
+   :func:`redact_split_cards` does the same over the ordered messages of one contact, for
+   cards split at a group boundary. docs/redaction.md says what this catches and why.
 2. Security codes -> ``[security code redacted]``: a whole digit run of 3-4 digits within a
    short distance of a card-code word (CVV, CVV2, CVC, CID, CSC, PIN, "security code",
    "card verification", "3 digit code", "code on the back", ...), before or after it.
@@ -32,7 +36,8 @@ Rules, applied in this order (a later rule never looks inside an earlier rule's 
    :func:`compile_extra_pattern` (see there for the catastrophic-backtracking risk). They never
    match inside an existing placeholder.
 
-Digits are Unicode decimal digits (what ``\\d`` matches: ASCII, Arabic-Indic, fullwidth, ...).
+Identifiers (external ids, customer references, Message-IDs) are never redacted in place:
+:meth:`Redactor.identifier` stores one that holds a card-like run as a keyed stand-in.
 
 The result is idempotent: ``redact(redact(x).text).text == redact(x).text``. Placeholders contain
 no digits of their own (unless an admin puts digits in a pattern name) and are opaque to the
@@ -42,9 +47,9 @@ exposes a new match (digits left over next to a card placeholder, say) is caught
 call.
 
 Speed: the digit rules are anchored on digits, not on words. One scan finds every digit run of
-3+ digits (in an ASCII view of the text, so the regex engine only tests ASCII classes), and only
-the few runs of the right size look at their surroundings, with a cheap substring prefilter
-before any keyword regex runs.
+3+ digits, and only the few runs of the right size look at their surroundings, with a cheap
+substring prefilter before any keyword regex runs; the card rule's chain scan only runs when
+runs joined by separators hold 12+ digits. ASCII text is its own view.
 """
 
 from __future__ import annotations
