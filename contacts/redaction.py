@@ -919,12 +919,14 @@ def _chain_windows(chain: _Chain, boundaries: tuple[int, ...] = ()) -> list[tupl
     return windows
 
 
-def _merge(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _merge(windows: list[tuple[int, int]], touching=None) -> list[tuple[int, int]]:
+    """Overlapping windows as one span; touching ones too when ``touching(end, start)`` says
+    so (by default always)."""
     windows.sort()
     spans = [windows[0]]
     for i, j in windows[1:]:
         start, end = spans[-1]
-        if i <= end:  # overlapping or touching: one placeholder
+        if i < end or (i == end and (touching is None or touching(end, i))):
             spans[-1] = (start, max(end, j))
         else:
             spans.append((i, j))
@@ -947,7 +949,13 @@ def _card_spans(scan: str) -> list[tuple[int, int]]:
         windows = [w for w in windows if not _other_scheme(scan, chain, *w)]
         if windows:
             where = chain.where
-            spans.extend((where[i], where[j - 1] + 1) for i, j in _merge(windows))
+
+            def touching(end: int, start: int, where=where) -> bool:
+                # "4111111111111111 5555555555554444" is one placeholder, two cards between
+                # commas or on two lines are two
+                return _gap_kind(scan[where[end - 1] + 1 : where[start]]) == "strong"
+
+            spans.extend((where[i], where[j - 1] + 1) for i, j in _merge(windows, touching))
     return spans
 
 
