@@ -7,20 +7,24 @@ it runs on every ingested message (``bench/redaction_bench.py`` measures it).
 
 Rules, applied in this order (a later rule never looks inside an earlier rule's placeholder):
 
-1. Payment card numbers -> ``[card number redacted]``.
-   A *digit run* is a maximal sequence of digits in which neighbouring digits are separated by
-   nothing or by at most THREE separator characters (space, tab, no-break/thin/ideographic
-   space, ``-`` and the Unicode hyphens/dashes, ``.``), so "4111 1111", "4111  1111",
-   "4111 - 1111" and "4111.-1111" all continue a run. Every window of 13-19 consecutive digits of a run (separators
-   are transparent) that passes the Luhn check is redacted, wherever it sits in the run: a card
-   typed next to its expiry or CVV ("41111111111111111225123") or in the middle of a longer
-   number. Overlapping or touching windows are merged, so there is one placeholder per maximal
-   redacted span, and the separators inside that span go with it. Runs with no Luhn-valid window
-   (order numbers, phone numbers, dates) are left alone.
-   Note the consequence of "any window": a random run of 20+ digits almost always contains a
-   Luhn-valid window (35 windows, each valid with probability 1/10), so long digit runs are
-   usually redacted. That is the intended trade-off: a leaked card costs far more than a
-   redacted order number.
+1. Payment card numbers -> ``[card number redacted]``, as a person reads them.
+   The rules read a *view* of the text (see ``_view``): every Unicode digit is its ASCII digit
+   (full-width, superscript, circled, Arabic-Indic, ...), invisible characters (zero-width
+   spaces and joiners, word joiner, BOM, soft hyphen, combining marks) are transparent, and
+   other characters fold to what they look like (NFKC). A *chain* is digit groups joined by
+   runs of whitespace or punctuation (line breaks included) of at most 40 characters, 3 line
+   breaks and 3 punctuation marks. A 13-19 digit window of a chain is a card when it is
+   Luhn-valid, starts like a PCI brand's number (:func:`plausible_issuer`) and is written like
+   a card (``_chain_windows``): a whole unbroken group of 13-16 digits; an unbroken group of
+   17+ digits that starts with a card (the expiry or code typed on goes with it, unless the
+   group follows a letter, as in an id); or whole groups in a card's shape (equal groups of
+   3-6 digits with one kind of punctuation, pairs or single digits between spaces, dashes or
+   dots, Amex's 4-6-5, a number wrapped over two lines, or any grouping of the whole number
+   between spaces, dashes or dots). Windows inside a valid IBAN or USPS tracking number are
+   not cards. Overlapping or touching windows are merged into one placeholder, which
+   replaces the original characters from the first digit to the last.
+   :func:`redact_split_cards` does the same over the ordered messages of one contact, for
+   cards split at a group boundary. docs/redaction.md says what this catches and why.
 2. Security codes -> ``[security code redacted]``: a whole digit run of 3-4 digits within a
    short distance of a card-code word (CVV, CVV2, CVC, CID, CSC, PIN, "security code",
    "card verification", "3 digit code", "code on the back", ...), before or after it.
@@ -32,7 +36,8 @@ Rules, applied in this order (a later rule never looks inside an earlier rule's 
    :func:`compile_extra_pattern` (see there for the catastrophic-backtracking risk). They never
    match inside an existing placeholder.
 
-Digits are Unicode decimal digits (what ``\\d`` matches: ASCII, Arabic-Indic, fullwidth, ...).
+Identifiers (external ids, customer references, Message-IDs) are never redacted in place:
+:meth:`Redactor.identifier` stores one that holds a card-like run as a keyed stand-in.
 
 The result is idempotent: ``redact(redact(x).text).text == redact(x).text``. Placeholders contain
 no digits of their own (unless an admin puts digits in a pattern name) and are opaque to the
@@ -42,9 +47,9 @@ exposes a new match (digits left over next to a card placeholder, say) is caught
 call.
 
 Speed: the digit rules are anchored on digits, not on words. One scan finds every digit run of
-3+ digits (in an ASCII view of the text, so the regex engine only tests ASCII classes), and only
-the few runs of the right size look at their surroundings, with a cheap substring prefilter
-before any keyword regex runs.
+3+ digits, and only the few runs of the right size look at their surroundings, with a cheap
+substring prefilter before any keyword regex runs; the card rule's chain scan only runs when
+runs joined by separators hold 12+ digits. ASCII text is its own view.
 """
 
 from __future__ import annotations
@@ -159,6 +164,7 @@ _RUN = re.compile(rf"[0-9](?:[ \t.\-{IGNORED}]{{0,{MAX_SEPARATORS}}}[0-9]){{2,}}
 MAX_GAP = 40
 _CHAIN = re.compile(rf"[0-9][0-9{IGNORED}]*(?:[{_SEP}]{{1,{MAX_GAP}}}[0-9][0-9{IGNORED}]*)*")
 _GROUP = re.compile(rf"[0-9](?:{IGNORED}*[0-9])*")
+_SEPARATORS_DELETED = dict.fromkeys(map(ord, _SEPS))
 MAX_GAP_LINE_BREAKS = 3  # "4111 1111<br>1111 1111" in HTML mail has two
 MAX_GAP_PUNCTUATION = 3
 # Nine digits shaped like an SSN, inside a run; which shapes count is decided in _ssn_edits.
@@ -648,13 +654,11 @@ def _one_pass(text: str, extras, counts: dict[str, int]) -> str:
     scan = _view(text)
     runs = _RUN.findall(scan)  # strings only: locating them (find) is cheaper than Match objects
     if runs:
-        # Every card the rules below accept holds a run of 3+ digits joined as _RUN joins them
-        # (a group of 3+ digits, or pairs and single digits joined by short separators), so
-        # text without such a run skips the card rule too.
-        cards = _card_spans(scan)
+        located = _locate(scan, runs)
+        cards = _card_spans(scan) if _may_hold_card(scan, located) else []
         if cards:
             counts["card"] = counts.get("card", 0) + len(cards)
-        edits = _digit_edits(text, scan, runs, counts, cards)
+        edits = _digit_edits(text, located, counts, cards)
         if cards:
             edits = sorted([*edits, *((s, e, CARD_PLACEHOLDER) for s, e in cards)])
         if edits:
@@ -664,12 +668,47 @@ def _one_pass(text: str, extras, counts: dict[str, int]) -> str:
     return text
 
 
+def _locate(scan: str, runs: list[str]) -> list[tuple[int, int, str, int]]:
+    """(start, end, run, digits) of each run of the view."""
+    located = []
+    end = 0
+    for run in runs:
+        # Runs come in order and no other run of 3+ digits lies between two of them, so the
+        # next occurrence of the string is the run itself.
+        start = scan.find(run, end)
+        end = start + len(run)
+        located.append((start, end, run, len(run) if run.isdigit() else _digit_count(run)))
+    return located
+
+
+def _may_hold_card(scan: str, located: list[tuple[int, int, str, int]]) -> bool:
+    """Whether the card rule can find anything: every card it takes has at least 12 digits in
+    runs (a card's groups of 3+ digits are runs, and so are pairs and single digits between
+    strong separators; only a last group of 1-2 digits can be outside), and those runs are
+    joined by separators alone. Most text has no such runs, and skips the rule."""
+    total = 0
+    previous = -MAX_GAP - 1
+    for start, end, _, digits in located:
+        gap = start - previous
+        if gap <= MAX_GAP and not scan[previous:start].translate(_SEPARATORS_DELETED):
+            total += digits
+        else:
+            total = digits
+        if total >= _CARD_MIN - 1:
+            return True
+        previous = end
+    return False
+
+
 def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(s < end and start < e for s, e in spans)
 
 
 def _digit_edits(
-    text: str, scan: str, runs: list[str], counts: dict[str, int], cards: list[tuple[int, int]]
+    text: str,
+    located: list[tuple[int, int, str, int]],
+    counts: dict[str, int],
+    cards: list[tuple[int, int]],
 ) -> list:
     """(start, end, placeholder) for the security-code and SSN rules, in text order, outside
     the card spans (a run that touches a card is the card's: its leftovers are looked at again
@@ -678,15 +717,9 @@ def _digit_edits(
     # Does the text have a hint of a security-code word at all? Worth asking once for a short
     # text (most have none); a long one is better served by the per-candidate check alone.
     security_hint = None if len(text) <= 4096 else True
-    end = 0
-    for run in runs:
-        # Runs come in order and no other run of 3+ digits lies between two of them, so the
-        # next occurrence of the string is the run itself.
-        start = scan.find(run, end)
-        end = start + len(run)
+    for start, end, run, digits in located:
         if cards and _overlaps(cards, start, end):
             continue
-        digits = len(run) if len(run) <= 4 or run.isdigit() else _digit_count(run)
         if digits >= 9:  # SSNs
             _ssn_edits(text, run, start, edits, counts)
         elif digits <= 4:  # 3-4 digits: maybe a security code
@@ -730,7 +763,7 @@ class _Chain:
                 offsets = range(base, base + len(group))
             where.extend(offsets)
             sizes.append(len(offsets))
-        digits = "".join(ch for ch in chain if "0" <= ch <= "9")
+        digits = chain.translate(_SEPARATORS_DELETED)
         return cls(start, digits, tuple(sizes), tuple(where), tuple(gaps), before.isalpha())
 
 
@@ -778,10 +811,9 @@ def _card_shaped(
     * Equal groups of 1 or 2 digits (pairs, single digits) joined by strong gaps only.
     * Two groups of 4+ digits with a line break between them (a number wrapped over two lines),
       when nothing else is joined to them (``whole``).
-    Over two messages (``split``), only groups of 3 to 6 digits and Amex's shapes count.
-    * Any grouping with groups of 3 to 6 digits, or two groups of 3 or more, joined by strong
-      gaps (the spec's "any spacing"): only when it is the whole number, which the caller
-      checks."""
+    * (Checked by the caller) any grouping with groups of 3 to 6 digits, or two groups of 3 or
+      more, joined by strong gaps (the spec's "any spacing"), when it is the whole number.
+    Over two messages (``split``), only groups of 3 to 6 digits and Amex's shapes count."""
     keys = [_gap_key(gap) for gap in gaps]
     k = sizes[0]
     if all(s == k for s in sizes[:-1]) and 1 <= sizes[-1] <= k:
@@ -887,12 +919,14 @@ def _chain_windows(chain: _Chain, boundaries: tuple[int, ...] = ()) -> list[tupl
     return windows
 
 
-def _merge(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _merge(windows: list[tuple[int, int]], touching=None) -> list[tuple[int, int]]:
+    """Overlapping windows as one span; touching ones too when ``touching(end, start)`` says
+    so (by default always)."""
     windows.sort()
     spans = [windows[0]]
     for i, j in windows[1:]:
         start, end = spans[-1]
-        if i <= end:  # overlapping or touching: one placeholder
+        if i < end or (i == end and (touching is None or touching(end, i))):
             spans[-1] = (start, max(end, j))
         else:
             spans.append((i, j))
@@ -906,7 +940,7 @@ def _card_spans(scan: str) -> list[tuple[int, int]]:
     for text in _CHAIN.findall(scan):
         start = scan.find(text, end)
         end = start + len(text)
-        if len(text) < _CARD_MIN:
+        if len(text) < _CARD_MIN or _digit_count(text) < _CARD_MIN:
             continue
         chain = _Chain.parse(text, start, scan[start - 1] if start else "")
         windows = _chain_windows(chain)
@@ -915,7 +949,13 @@ def _card_spans(scan: str) -> list[tuple[int, int]]:
         windows = [w for w in windows if not _other_scheme(scan, chain, *w)]
         if windows:
             where = chain.where
-            spans.extend((where[i], where[j - 1] + 1) for i, j in _merge(windows))
+
+            def touching(end: int, start: int, where=where) -> bool:
+                # "4111111111111111 5555555555554444" is one placeholder, two cards between
+                # commas or on two lines are two
+                return _gap_kind(scan[where[end - 1] + 1 : where[start]]) == "strong"
+
+            spans.extend((where[i], where[j - 1] + 1) for i, j in _merge(windows, touching))
     return spans
 
 
@@ -975,9 +1015,10 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
 
 
 def _digit_count(run: str) -> int:
+    """Digits in a run or chain of the view (digits and separators only)."""
     if run.isdigit():
         return len(run)
-    return sum(1 for ch in run if "0" <= ch <= "9")
+    return len(run.translate(_SEPARATORS_DELETED))
 
 
 def _near(text: str, start: int, end: int, hint, before: re.Pattern, after: re.Pattern) -> bool:

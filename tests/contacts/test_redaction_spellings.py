@@ -53,6 +53,9 @@ def test_every_spelling_becomes_one_placeholder(name, template):
         ("3782/822463/10005.1", f"{CARD}.1"),
         ("4111 1111 1111 1111\n12/25 cvv 123", f"{CARD}\n12/25 cvv [security code redacted]"),
         ("4111111111 111111", CARD),
+        # two cards touching in one run are one placeholder; between commas, one each
+        ("4111111111111111 5555555555554444", CARD),
+        ("4111 1111 1111 1111, 5555 5555 5555 4444", f"{CARD}, {CARD}"),
     ],
 )
 def test_cards_with_more_after_them(text, expected):
