@@ -36,6 +36,7 @@ from contacts.redaction import redact_text
 from contacts.registry import erasure_handlers
 from contacts.services.sentiment import contact_sentiment_update
 from voc.core.audit import SystemActor, audit_forget_customers, audit_record
+from voc.core.sendonce import send_once_forget_customers
 from voc.core.models import OutboxMessage
 from voc.people.models import User
 
@@ -165,6 +166,7 @@ def customer_erase(*, customer: Customer, by: User | None, note: str = "") -> Cu
     )
     counts["outbox_messages"] = _delete_outbox_mail(emails)
     counts["audit_entries"] = audit_forget_customers(customer_ids=customer_ids)
+    counts["send_once_emails"] = send_once_forget_customers(customer_ids=customer_ids)
 
     Customer.objects.filter(id__in=customer_ids).update(
         name="", email="", phone="", external_ref=None, erased_at=timezone.now()

@@ -221,6 +221,28 @@ def test_it_leaves_no_erased_value_anywhere_in_the_database(ann, cast):
     assert OutboxMessage.objects.filter(subject="To Bob").exists()
 
 
+def test_audit_entries_and_send_once_emails_keep_nothing_of_the_customer(ann, cast):
+    from contacts.services.contacts import contact_update
+    from voc.core.sendonce import send_once
+
+    contact = Contact.objects.get(external_id=ANN["call_id"])
+    contact_update(contact=contact, changes={"notes": f"{ANN['name']} called"}, by=cast.rep)
+    send_once(
+        purpose="test.notice",
+        key=f"customer:{ann.id}",
+        to=[ANN["email"]],
+        template="password-reset",
+        context={"name": ANN["name"]},
+        customer_id=ann.id,
+        by=cast.rep,
+    )
+    assert find_values([ANN["name"], ANN["email"]]), "the scan must see them first"
+    erasure = erase(ann, cast)
+    assert find_values(values_of_ann()) == []
+    assert erasure.counts["send_once_emails"] == 1
+    assert erasure.counts["audit_entries"] >= 2  # the merge and the rep's note
+
+
 def test_the_customer_row_stays_anonymised_with_its_merged_record(ann, cast):
     duplicate = Customer.objects.get(merged_into=ann)
     contact_ids = set(Contact.objects.filter(customer_id__in=[ann.id]).values_list("id", flat=True))
@@ -262,6 +284,7 @@ def test_the_customer_row_stays_anonymised_with_its_merged_record(ann, cast):
         "outbox_messages": 1,
         "tombstones": 8,  # 2 refs, 2 emails, 1 phone, 3 contacts
         "audit_entries": 2,  # the merge, on both records: kept, values dropped
+        "send_once_emails": 0,
         "budget_touches": 0,
         "budget_refusals": 0,
         "budget_opt_outs": 0,
