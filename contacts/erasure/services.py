@@ -36,8 +36,8 @@ from contacts.redaction import redact_text
 from contacts.registry import erasure_handlers
 from contacts.services.sentiment import contact_sentiment_update
 from voc.core.audit import SystemActor, audit_forget_customers, audit_record
-from voc.core.sendonce import send_once_forget_customers
 from voc.core.models import OutboxMessage
+from voc.core.sendonce import send_once_forget_customers
 from voc.people.models import User
 
 ERASURE = SystemActor("erasure")
