@@ -98,6 +98,16 @@ EDIT_TEAM_B_CONTACT = {
     "admin": REDIRECT,
 }
 
+
+def _opt_out(cast) -> dict:
+    from contacts.budget.links import OPT_OUT_LINK_PURPOSES
+    from tests.factories import CustomerFactory
+    from voc.core.links import link_token
+
+    token = link_token(purpose=OPT_OUT_LINK_PURPOSES["survey"], target=CustomerFactory())
+    return {"purpose": "survey", "token": token}
+
+
 ROUTES: dict[str, Route] = {
     # pages
     "home": Route(everyone(OK)),
@@ -139,6 +149,8 @@ ROUTES: dict[str, Route] = {
     # contacts pages: executives browse, reps, managers and admins also log and edit
     "contacts:contact-list": Route(everyone(OK)),
     "contacts:contact-export": Route(everyone(OK)),  # rows within each role's scope
+    # from an email: the signed token is the authority, whoever follows it
+    "budget:opt-out": Route(everyone(OK, anonymous=OK), kwargs=lambda cast, user: _opt_out(cast)),
     "contacts:contact-log": Route(
         {"anonymous": LOGIN, "rep": OK, "manager": OK, "executive": DENIED, "admin": OK}
     ),

@@ -52,6 +52,7 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("", include("voc.core.urls")),
     path("", include("contacts.inbound.urls")),  # /webhooks/inbound/<esp>/, /ops/inbound/
+    path("c/", include("contacts.budget.urls")),  # /c/opt-out/<purpose>/<token>/, from emails
     path("healthz/", healthz_view, name="healthz"),
     path("api/v1/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -11,7 +11,7 @@ disagree.
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import BooleanField, Exists, OuterRef, Subquery
@@ -19,7 +19,6 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from contacts.budget.rules import (
-    DEFAULT_COOL_DOWNS,
     OPEN_OUTCOMES,
     BudgetAnswer,
     BudgetFacts,
@@ -27,12 +26,17 @@ from contacts.budget.rules import (
     budget_decide,
 )
 from contacts.models import BudgetOptOut, BudgetPurpose, BudgetTouch, Contact, Customer
+from voc.core.business import business_setting
 
 
 def budget_cool_downs() -> CoolDowns:
-    """The cool-downs in force: survey 30 days, outreach 90, open contact 14 by default. The
-    one place they are read; the business settings will answer here."""
-    return DEFAULT_COOL_DOWNS
+    """The cool-downs in force, as admins set them in the business settings (survey 30 days,
+    outreach 90, open contact 14 by default). The one place the rules get them from."""
+    return CoolDowns(
+        survey=timedelta(days=business_setting("survey_cooldown_days")),
+        outreach=timedelta(days=business_setting("outreach_cooldown_days")),
+        open_contact=timedelta(days=business_setting("open_contact_days")),
+    )
 
 
 def _id_among(ids: list[int]) -> RawSQL:
@@ -66,10 +70,10 @@ def budget_facts(
     Only what the purpose's rules need is read: the open contacts for surveys, the key for
     fix notices."""
     purpose = BudgetPurpose(purpose)
-    cool_downs = cool_downs or budget_cool_downs()
     ids = sorted({int(customer_id) for customer_id in customer_ids})
     if not ids:
         return {}
+    cool_downs = cool_downs or budget_cool_downs()
     touches = BudgetTouch.objects.filter(customer=OuterRef("pk"), purpose=purpose)
     columns: dict = {
         "opted_out": Exists(BudgetOptOut.objects.filter(customer=OuterRef("pk"), purpose=purpose)),

@@ -182,7 +182,15 @@ def customer_merge(*, source: Customer, target: Customer, by: Actor) -> int:
         raise ValidationError("A customer cannot be merged into itself.")
     if target.merged_into_id:
         raise ValidationError("Merge into a customer that has not itself been merged.")
-    # Both customers' contacts are locked, in id order: the target's links change too.
+    # Customers first, then their contacts, each in id order: the order an erasure takes
+    # them in, so a merge and an erasure of the same person wait for each other instead of
+    # deadlocking. Both customers' contacts are locked: the target's links change too.
+    list(
+        Customer.objects.select_for_update()
+        .filter(id__in=[source.pk, target.pk])
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
     contact_ids = list(
         Contact.objects.filter(customer__in=[source, target]).values_list("id", flat=True)
     )

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from contacts.budget.rules import ALLOWED
-from contacts.budget.selectors import budget_allowed, budget_opt_outs
+from contacts.budget.selectors import budget_allowed, budget_cool_downs, budget_opt_outs
 from contacts.budget.services import (
     OPT_OUT_LINK,
     budget_claim,
@@ -30,7 +30,7 @@ from contacts.models import (
 )
 from contacts.services.customers import customer_merge
 from tests.factories import CustomerFactory
-from voc.core.audit import SystemActor
+from voc.core.audit import SWEEP, SystemActor
 from voc.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -239,12 +239,12 @@ def test_the_signed_link_opts_out_as_the_link_actor():
 
 def test_a_link_sent_before_a_merge_opts_out_the_surviving_customer():
     ann, dup = CustomerFactory(), CustomerFactory()
-    customer_merge(source=dup, target=ann)
+    customer_merge(source=dup, target=ann, by=SWEEP)
     dup.refresh_from_db()
     budget_opt_out(customer=dup, purpose="survey", by=OPT_OUT_LINK)
     assert budget_opt_outs(customer_id=ann.id) == ["survey"]
     assert budget_opt_outs(customer_id=dup.id) == []
-    assert AuditEntry.objects.get().customer_id == ann.id
+    assert AuditEntry.objects.get(action__startswith="budget.").customer_id == ann.id
 
 
 def test_opting_back_in_removes_the_opt_out_and_is_audited(cast):
@@ -406,6 +406,7 @@ def test_the_set_based_answer_takes_the_same_queries_however_many_candidates(pur
             customer_id=customer_id, purpose=purpose, key="k", at=NOW, actor_name="t"
         )
         contact(Customer(pk=customer_id), outcome="open", occurred_at=NOW)
+    budget_cool_downs()  # the business settings: read once per request or task, then cached
     with CaptureQueriesContext(connection) as for_few:
         budget_allowed(customer_ids=few, purpose=purpose, now=NOW, key="k")
     with CaptureQueriesContext(connection) as for_many:
@@ -461,3 +462,24 @@ def test_the_set_based_and_one_at_a_time_answers_agree_on_random_data():
         }
         assert together == alone, purpose
         assert {answer.allowed for answer in together.values()} == {True, False}, purpose
+
+
+def test_the_cool_downs_are_the_admins_business_settings(cast):
+    from contacts.budget.selectors import budget_cool_downs
+    from voc.core.business import business_setting_set
+
+    assert budget_cool_downs().survey == timedelta(days=30)
+    business_setting_set(key="survey_cooldown_days", value=45, by=cast.admin)
+    business_setting_set(key="outreach_cooldown_days", value=120, by=cast.admin)
+    business_setting_set(key="open_contact_days", value=7, by=cast.admin)
+    cool_downs = budget_cool_downs()
+    assert (cool_downs.survey, cool_downs.outreach, cool_downs.open_contact) == (
+        timedelta(days=45),
+        timedelta(days=120),
+        timedelta(days=7),
+    )
+    # The claim follows them: 30 days after a survey is now too soon, 45 is allowed.
+    ann = CustomerFactory()
+    claim(ann, "survey")
+    assert claim(ann, "survey", at=NOW + timedelta(days=44, hours=23)).reason == Reason.COOL_DOWN
+    assert claim(ann, "survey", at=NOW + timedelta(days=45)) == ALLOWED
