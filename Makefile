@@ -31,10 +31,11 @@ beat:  ## Only Celery beat; run exactly one (not next to bin/run, whose worker e
 test:  ## The whole test suite (bin/test); pass pytest options with ARGS="tests/people -x"
 	bin/test $(ARGS)
 
-lint:  ## ruff check and ruff format --check
+lint:  ## ruff check, ruff format --check and the dependency rule (lint-imports)
 	bin/setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports
 
 format:  ## Apply ruff's safe fixes and format the code
 	bin/setup

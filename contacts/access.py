@@ -4,7 +4,7 @@ Everyone browses contacts within their row scope (voc.people.access); reps, mana
 also log and edit them. Executives browse: they listen, they do not log.
 """
 
-from voc.people.access import register_capabilities
+from voc.core.capabilities import register_capabilities
 from voc.people.roles import Role
 
 VIEW_CONTACTS = "contacts.view"

@@ -20,7 +20,7 @@ class ContactsConfig(AppConfig):
         register_action_labels(AUDIT_LABELS)
 
         from contacts.access import VIEW_CONTACTS, register_contact_capabilities
-        from voc.people.navigation import NavItem, NavSearch, register_nav_item, register_nav_search
+        from voc.core.navigation import NavItem, NavSearch, register_nav_item, register_nav_search
 
         register_contact_capabilities()
         register_nav_item(

@@ -8,8 +8,8 @@ from contacts import selectors
 from contacts.access import VIEW_CONTACTS
 from contacts.forms import ContactFilterForm
 from contacts.views import LIST_RELATED
+from voc.core.capabilities import capability_required
 from voc.core.exports import Column, ExportFormatError, export_response
-from voc.people.decorators import capability_required
 
 # The columns of the contact list, for its CSV and Excel export.
 CONTACT_EXPORT_COLUMNS = [

@@ -11,7 +11,8 @@ from django.utils import timezone
 from contacts import selectors
 from contacts.ingest.records import MAX_TAGS, MAX_TEXT
 from contacts.models import Channel, Contact, ContactReason, Customer
-from voc.people.access import effective_role, scope_for
+from voc.core.capabilities import effective_role
+from voc.people.access import scope_for
 from voc.people.models import Team, User
 from voc.people.roles import Role
 

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from django.utils.safestring import SafeString
 
+from voc.core.capabilities import has_capability
 from voc.core.home import Fragment
-from voc.people.access import has_capability
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from contacts.search import (
     day_bounds,
     message_search,
 )
-from voc.people.decorators import capability_required
+from voc.core.capabilities import capability_required
 
 PAGE_SIZE = 50
 LAST_PAGE = MAX_OFFSET // PAGE_SIZE + 1

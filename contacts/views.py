@@ -34,8 +34,7 @@ from contacts.roads import RoadFacts, RoadSuggestion, suggest_road
 from contacts.sentiment import sentiment_score
 from contacts.services.contacts import LOG_SOURCE, contact_log, contact_update
 from voc.core.audit import audit_history
-from voc.people.access import Capability, has_capability
-from voc.people.decorators import capability_required
+from voc.core.capabilities import Capability, capability_required, has_capability
 from voc.people.models import User
 
 PAGE_SIZE = 50

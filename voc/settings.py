@@ -282,7 +282,7 @@ REST_FRAMEWORK = {
         "voc.people.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["voc.people.permissions.IsActiveUser"],
+    "DEFAULT_PERMISSION_CLASSES": ["voc.core.permissions.IsActiveUser"],
     "DEFAULT_PAGINATION_CLASS": "voc.core.api.StrictLimitOffsetPagination",
     # The API speaks JSON (the bulk endpoint adds NDJSON): no form or multipart bodies.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -300,7 +300,7 @@ SPECTACULAR_SETTINGS = {
     "Authenticate with a personal API token: `Authorization: Token <key>`.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["voc.people.permissions.IsActiveUser"],
+    "SERVE_PERMISSIONS": ["voc.core.permissions.IsActiveUser"],
     "SWAGGER_UI_DIST": "SIDECAR",
     # No call to the public validator (its badge is an image from elsewhere, and it would be
     # sent the schema's URL).

@@ -16,9 +16,9 @@ from contacts.authentication import IngestTokenAuthentication
 from contacts.ingest.records import MAX_YEAR, MIN_YEAR
 from contacts.models import Contact, Customer, Message
 from voc.core.api import StrictCharField
-from voc.people.access import effective_role
+from voc.core.capabilities import effective_role
+from voc.core.permissions import HasCapability
 from voc.people.authentication import ApiTokenAuthentication
-from voc.people.permissions import HasCapability
 from voc.people.roles import Role
 
 # --- permissions and errors ----------------------------------------------------------------

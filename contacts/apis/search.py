@@ -21,7 +21,7 @@ from contacts.search import (
     message_search,
 )
 from voc.core.api import StrictLimitOffsetPagination, api_errors, flatten_errors
-from voc.people.permissions import HasCapability
+from voc.core.permissions import HasCapability
 
 _ID = re.compile(r"-?[0-9]+")
 _ID_MIN, _ID_MAX = -(2**63), 2**63 - 1

@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from contacts.access import ERASE_CUSTOMERS
 from contacts.erasure.services import customer_erase, erasure_preview
 from contacts.models import CustomerErasure
-from voc.people.access import has_capability
+from voc.core.capabilities import has_capability
 
 
 def may_erase(user) -> bool:

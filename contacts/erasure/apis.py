@@ -13,7 +13,7 @@ from contacts.apis.common import TextField
 from contacts.erasure.services import AlreadyErased, customer_erase
 from contacts.models import CustomerErasure
 from voc.core.api import ConflictError, ErrorSerializer, error_responses, validated_data
-from voc.people.permissions import HasCapability
+from voc.core.permissions import HasCapability
 
 
 class CustomerEraseInputSerializer(serializers.Serializer):

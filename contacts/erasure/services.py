@@ -20,9 +20,9 @@ from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from contacts import tombstones
 from contacts.budget.services import budget_forget_customers
 from contacts.changes import contact_change
-from contacts.erasure import tombstones
 from contacts.models import (
     Contact,
     Customer,

@@ -11,7 +11,7 @@ from contacts import selectors
 from contacts.access import ERASE_CUSTOMERS
 from contacts.erasure.services import customer_erase, erasure_preview
 from contacts.models import CustomerErasure
-from voc.people.decorators import capability_required
+from voc.core.capabilities import capability_required
 
 
 class CustomerEraseForm(forms.Form):

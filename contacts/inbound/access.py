@@ -1,6 +1,6 @@
 """The capability of the inbound-email page, granted to admins from ContactsConfig.ready()."""
 
-from voc.people.access import register_capabilities
+from voc.core.capabilities import register_capabilities
 from voc.people.roles import Role
 
 VIEW_INBOUND = "ops.inbound_email"

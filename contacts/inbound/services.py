@@ -16,11 +16,6 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from contacts import redaction_rules
-from contacts.erasure.tombstones import (
-    email_is_erased,
-    erased_message_id,
-    hold_erasure_lock_shared,
-)
 from contacts.inbound.parsing import InboundRejected, ParsedEmail, parse_email
 from contacts.inbound.quotes import reply_text
 from contacts.inbound.selectors import mailboxes_for
@@ -29,6 +24,11 @@ from contacts.ingest.service import contacts_ingest
 from contacts.models import Contact, Customer, InboundEmail, Message, SupportMailbox
 from contacts.queue import enqueue_inbound_thread_on_commit
 from contacts.services.messages import message_append
+from contacts.tombstones import (
+    email_is_erased,
+    erased_message_id,
+    hold_erasure_lock_shared,
+)
 from voc.core.audit import INBOUND_EMAIL
 
 logger = logging.getLogger(__name__)

@@ -39,7 +39,7 @@ from contacts.inbound import selectors
 from contacts.inbound.access import VIEW_INBOUND
 from contacts.inbound.parsing import InboundRejected
 from contacts.models import InboundEmail
-from voc.people.decorators import capability_required
+from voc.core.capabilities import capability_required
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,6 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from contacts.erasure.tombstones import tombstones_exist
 from contacts.ingest.files import FileError, detect_format, read_rows
 from contacts.ingest.mapping import (
     ImportMappingConfig,
@@ -40,6 +39,7 @@ from contacts.ingest.parsing import ForkedBatches, fork_available, parsed_batche
 from contacts.ingest.service import MAX_BATCH, contacts_ingest, fewer_gc_passes, parse_options
 from contacts.models import ImportRun
 from contacts.redaction import redact_text
+from contacts.tombstones import tombstones_exist
 
 logger = logging.getLogger(__name__)
 

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
 
-from contacts.erasure.tombstones import record_erasure_keys
 from contacts.ingest.pgcopy import record_copy_text
 from contacts.ingest.records import ContactRecord, MessageRecord, ParseOptions, RowError, parse_row
+from contacts.tombstones import record_erasure_keys
 
 
 @dataclass

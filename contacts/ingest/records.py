@@ -106,7 +106,7 @@ class ContactRecord:
     # content_hash(), once computed (a record is not changed after parse_row made it).
     digest: str = field(default="", compare=False, repr=False)
     # (field, tombstone kind, HMAC) of the identifiers an erasure would tombstone, once
-    # computed (contacts.erasure.tombstones.record_erasure_keys).
+    # computed (contacts.tombstones.record_erasure_keys).
     erasure_keys: tuple = field(default=(), compare=False, repr=False)
     # On PostgreSQL, the record's part of its COPY lines (contacts.ingest.pgcopy.
     # record_copy_text), when the file import's parsing processes formatted it ahead.

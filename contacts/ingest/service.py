@@ -21,7 +21,6 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from contacts.changes import contacts_lock, relinked_delta, widen_span
-from contacts.erasure.tombstones import ERASED_REASON, erased_rows, hold_erasure_lock_shared
 from contacts.ingest.pgcopy import CopyWriter
 from contacts.ingest.records import (
     CONTACT_UPDATE_FIELDS,
@@ -39,6 +38,7 @@ from contacts.repeats import (
     repeats_save_links,
 )
 from contacts.rollups import CONTRIBUTION_FIELDS, RollupDelta
+from contacts.tombstones import ERASED_REASON, erased_rows, hold_erasure_lock_shared
 from voc.core.audit import INGEST, Actor, audit_record
 from voc.core.pg import array_literal
 from voc.people.models import Team, User

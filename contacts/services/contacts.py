@@ -16,15 +16,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from contacts.changes import contact_change
-from contacts.erasure.tombstones import ERASED_REASON
 from contacts.ingest.records import MAX_TAGS, MAX_TEXT
 from contacts.ingest.service import contacts_ingest, parse_options
 from contacts.models import Contact, ContactReason, Customer, Message
 from contacts.services.reasons import active_reason, reason_resolve_merged
 from contacts.services.text import TextCleaner
+from contacts.tombstones import ERASED_REASON
 from voc.core.audit import Actor, SystemActor
+from voc.core.capabilities import effective_role
 from voc.core.errors import Conflict
-from voc.people.access import effective_role, scope_for
+from voc.people.access import scope_for
 from voc.people.models import Team, User
 from voc.people.roles import Role
 

@@ -11,10 +11,10 @@ from django.db.models.functions import Lower
 
 from contacts.budget.services import budget_merge_customers
 from contacts.changes import contact_change
-from contacts.erasure.tombstones import identity_erased
 from contacts.ingest.records import RowError, normalise_phone
 from contacts.models import Contact, Customer, CustomerEvent
 from contacts.services.text import TextCleaner
+from contacts.tombstones import identity_erased
 from voc.core.audit import Actor, audit_record, field_changes
 from voc.core.errors import Conflict
 

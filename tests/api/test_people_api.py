@@ -8,8 +8,8 @@ from rest_framework.test import APIClient
 
 from tests.factories import DepartmentFactory, TeamFactory, UserFactory
 from voc.core.api import StrictLimitOffsetPagination
+from voc.core.capabilities import Capability
 from voc.people import services
-from voc.people.access import Capability
 from voc.people.models import ApiToken
 from voc.people.roles import Role
 

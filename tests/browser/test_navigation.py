@@ -1,6 +1,6 @@
 """Each role signs in through the real login form and sees exactly the navigation it may use.
 
-The expected entries come twice: from the registry (voc.people.navigation and
+The expected entries come twice: from the registry (voc.core.navigation and
 access.has_capability for that user) and hard-coded per role, so a change to either the
 registry or the capability table that alters what a role sees fails here on purpose.
 """
@@ -10,8 +10,8 @@ from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from voc.core.capabilities import has_capability
 from voc.people import navigation
-from voc.people.access import has_capability
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

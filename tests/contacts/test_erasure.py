@@ -14,8 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from contacts import registry
-from contacts.erasure import tombstones
+from contacts import registry, tombstones
 from contacts.erasure.services import (
     ERASED_TEXT,
     AlreadyErased,
@@ -457,7 +456,7 @@ def test_the_erasure_check_is_two_queries_a_batch(ann, cast):
 
 
 def test_without_tombstones_no_row_is_hashed_and_one_query_checks(cast, monkeypatch):
-    from contacts.erasure import tombstones
+    from contacts import tombstones
 
     def no_hashing(record):
         raise AssertionError("hashed while no customer was ever erased")

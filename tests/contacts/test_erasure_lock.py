@@ -7,7 +7,7 @@ import time
 import pytest
 from django.db import connection, connections, transaction
 
-from contacts.erasure import tombstones
+from contacts import tombstones
 from contacts.erasure.services import customer_erase
 from contacts.models import Customer
 

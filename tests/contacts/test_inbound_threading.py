@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import TestCase
 
-from contacts.erasure import tombstones
+from contacts import tombstones
 from contacts.inbound.quotes import reply_text
 from contacts.inbound.services import (
     inbound_email_store,

@@ -10,8 +10,7 @@ import time_machine
 from django.db import connection, transaction
 from django.test import TestCase
 
-from contacts import queue
-from contacts.erasure import tombstones
+from contacts import queue, tombstones
 from contacts.inbound import services as inbound_services
 from contacts.inbound.services import NO_CUSTOMER, NOT_TO_A_MAILBOX, inbound_email_store
 from contacts.models import CustomerErasure, ErasureTombstone, InboundEmail, SupportMailbox

@@ -12,8 +12,8 @@ from django.urls import reverse
 from contacts.models import Contact, ContactReason
 from tests.factories import CustomerFactory
 from voc.core import home
+from voc.core.capabilities import Capability
 from voc.core.home import Fragment, HomeWidget, home_widgets, register_home_widget
-from voc.people.access import Capability
 
 pytestmark = pytest.mark.django_db
 

@@ -1,13 +1,7 @@
 import pytest
 
-from voc.people.access import (
-    Capability,
-    has_capability,
-    owned_department_ids,
-    scope_for,
-    sees_everything,
-    visible_team_ids,
-)
+from voc.core.capabilities import Capability, has_capability
+from voc.people.access import owned_department_ids, scope_for, sees_everything, visible_team_ids
 from voc.people.models import User
 
 pytestmark = pytest.mark.django_db

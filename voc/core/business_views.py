@@ -19,9 +19,8 @@ from voc.core.business import (
     business_setting_set,
     team_model,
 )
+from voc.core.capabilities import Capability, capability_required
 from voc.core.forms import NEW_TEAM_SCOPE, BusinessSettingForm
-from voc.people.access import Capability
-from voc.people.decorators import capability_required
 
 
 @capability_required(Capability.MANAGE_BUSINESS_SETTINGS)

@@ -6,10 +6,9 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 
 from voc.core import selectors
+from voc.core.capabilities import Capability, capability_required
 from voc.core.links import LinkError
 from voc.core.models import OutboxMessage
-from voc.people.access import Capability
-from voc.people.decorators import capability_required
 
 
 @never_cache

@@ -1,9 +1,8 @@
 from django.shortcuts import render
 
+from voc.core.capabilities import Capability, capability_required, has_capability
 from voc.core.home import home_widgets_shown
 from voc.core.selectors import last_heartbeat
-from voc.people.access import Capability, has_capability
-from voc.people.decorators import capability_required
 
 
 @capability_required(Capability.VIEW_HOME)

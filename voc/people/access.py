@@ -1,6 +1,7 @@
 """Who may do what, and which rows they may see. Pages and the API both use these rules.
 
-Capabilities answer "may this user use this feature at all". Row scope answers "which rows":
+Capabilities answer "may this user use this feature at all" (voc.core.capabilities; the
+platform's are granted to the roles here). Row scope answers "which rows":
 people does not know other apps' models, so it hands out plain sets of ids and each app's
 selectors apply them to their own rows:
 
@@ -11,61 +12,28 @@ selectors apply them to their own rows:
 """
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
+from voc.core.capabilities import Capability, effective_role, register_capabilities
 from voc.people.models import Department, Team, User
 from voc.people.roles import Role
 
-
-class Capability(StrEnum):
-    VIEW_HOME = "home.view"
-    VIEW_PEOPLE = "people.view"
-    MANAGE_OWN_TOKENS = "tokens.manage_own"
-    VIEW_API_DOCS = "api.docs"
-    VIEW_JOB_RUNS = "ops.job_runs"
-    VIEW_OUTBOX = "ops.outbox"
-    MANAGE_BUSINESS_SETTINGS = "settings.business"  # currency, costs, targets, allowances
-    USE_ADMIN = "admin.use"
-
-
-_EVERYONE = {
+# What every role may use; admins also get the operations capabilities. Granted from
+# PeopleConfig.ready() (grant_platform_capabilities), since voc.core knows no roles.
+EVERYONE = (
     Capability.VIEW_HOME,
     Capability.VIEW_PEOPLE,
     Capability.MANAGE_OWN_TOKENS,
     Capability.VIEW_API_DOCS,
-}
-
-ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    Role.REP: frozenset(_EVERYONE),
-    Role.MANAGER: frozenset(_EVERYONE),
-    Role.EXECUTIVE: frozenset(_EVERYONE),
-    Role.ADMIN: frozenset(Capability),
-}
+)
 
 
-def register_capabilities(role: str, *capabilities: str) -> None:
-    """Let a later app grant its own capabilities (from its AppConfig.ready)."""
-    ROLE_CAPABILITIES[role] = ROLE_CAPABILITIES[role] | frozenset(capabilities)
-
-
-def effective_role(user: User | AnonymousUser) -> str | None:
-    if not user.is_authenticated or not user.is_active:
-        return None
-    return Role.ADMIN if user.is_superuser else user.role
-
-
-def has_capability(user: User | AnonymousUser, capability: str) -> bool:
-    role = effective_role(user)
-    return role is not None and capability in ROLE_CAPABILITIES.get(role, frozenset())
-
-
-def require_capability(user: User | AnonymousUser, capability: str) -> None:
-    if not has_capability(user, capability):
-        raise PermissionDenied
+def grant_platform_capabilities() -> None:
+    for role in (Role.REP, Role.MANAGER, Role.EXECUTIVE):
+        register_capabilities(role, *EVERYONE)
+    register_capabilities(Role.ADMIN, *Capability)
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from voc.core.api import (
     StrictLimitOffsetPagination,
     error_responses,
 )
+from voc.core.capabilities import Capability, effective_role, role_capabilities
+from voc.core.permissions import HasCapability
 from voc.core.throttling import ScopedRateThrottle
 from voc.people import selectors, services
-from voc.people.access import ROLE_CAPABILITIES, Capability, effective_role
 from voc.people.models import ApiToken, Department, Team, User
-from voc.people.permissions import HasCapability
 from voc.people.roles import Role
 
 
@@ -72,7 +72,7 @@ class MeOutputSerializer(UserOutputSerializer):
         return effective_role(user)
 
     def get_capabilities(self, user) -> list[str]:
-        return sorted(ROLE_CAPABILITIES.get(effective_role(user) or "", frozenset()))
+        return sorted(role_capabilities(effective_role(user)))
 
 
 class MeApi(APIView):

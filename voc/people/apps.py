@@ -14,3 +14,7 @@ class PeopleConfig(AppConfig):
         from voc.people.demo import seed_people
 
         register_demo_seeder("people", seed_people)
+
+        from voc.people.access import grant_platform_capabilities
+
+        grant_platform_capabilities()

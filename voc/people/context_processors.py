@@ -1,7 +1,7 @@
 from django.conf import settings
 
-from voc.people.access import effective_role
-from voc.people.navigation import nav_items_for, nav_search_for
+from voc.core.capabilities import effective_role
+from voc.core.navigation import nav_items_for, nav_search_for
 from voc.people.roles import Role
 
 

@@ -5,9 +5,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from voc.core.capabilities import Capability, capability_required
 from voc.people import selectors, services
-from voc.people.access import Capability
-from voc.people.decorators import capability_required
 from voc.people.forms import ApiTokenCreateForm
 from voc.people.services import QueuedPasswordResetForm
 from voc.people.throttling import client_ip, password_reset_allowed

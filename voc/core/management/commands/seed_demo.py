@@ -1,11 +1,11 @@
 import random
 import time
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from voc.core.demo import DemoContext, demo_seeders
-from voc.people.models import User
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, seed: int, customers: int, contacts: int, if_empty: bool, **options):
-        if User.objects.exists():
+        if get_user_model().objects.exists():
             if if_empty:
                 self.stdout.write("Demo data: the database already has users; left as it is.")
                 return

@@ -1,6 +1,10 @@
+"""DRF permission classes on the capability rules the pages use (voc.core.capabilities).
+Kept apart from voc.core.api: DRF reads the default one from settings while rest_framework.views
+is still loading."""
+
 from rest_framework.permissions import BasePermission
 
-from voc.people.access import effective_role, has_capability
+from voc.core.capabilities import effective_role, has_capability
 
 
 class IsActiveUser(BasePermission):

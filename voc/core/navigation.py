@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from voc.people.access import Capability, has_capability
+from voc.core.capabilities import Capability, has_capability
 
 MAIN = "main"
 USER = "user"
