@@ -35,8 +35,13 @@ from django.db import transaction
 from contacts.models import Contact
 from contacts.queue import enqueue_sentiment_on_commit
 from contacts.repeats import Relink, repeats_relink_spans
-from contacts.rollups import CONTRIBUTION_FIELDS, RollupDelta, contribution_rows
-from voc.core.audit import Actor, audit_record_many, field_changes
+from contacts.rollups import (
+    CONTRIBUTION_FIELDS,
+    ContributionRow,
+    RollupDelta,
+    contribution_rows,
+)
+from voc.core.audit import Actor, AuditEntryArgs, audit_record_many, field_changes
 
 # What a contact change is compared on: the rollup contribution, the customer (repeat spans),
 # and what a person may see changed in the history.
@@ -45,6 +50,22 @@ STATE_FIELDS = (
     "customer_id", "rep_id", "direction", "tags", "subject", "notes", "outcome",
     "first_contact_resolution", "road",
 )  # fmt: skip
+
+
+class ContactState(ContributionRow):
+    """A contact's STATE_FIELDS, as ``.values()`` reads them."""
+
+    customer_id: int | None
+    rep_id: int | None
+    direction: str
+    tags: list[str]
+    subject: str
+    notes: str
+    outcome: str
+    first_contact_resolution: bool | None
+    road: int | None
+
+
 # How a contact's or customer's history names what people did.
 AUDIT_LABELS = {
     "contact.update": "changed the contact",
@@ -66,7 +87,7 @@ AUDIT_LABELS = {
 _NOT_AUDITED = frozenset({"id", "sentiment", "repeat_of_id"})
 
 
-def contacts_lock(contact_ids: Iterable[int]) -> dict[int, dict]:
+def contacts_lock(contact_ids: Iterable[int]) -> dict[int, ContactState]:
     """Lock these contacts in id order and return their STATE_FIELDS by id (missing ids are
     left out). Must run inside a transaction."""
     ids = sorted(set(contact_ids))
@@ -81,7 +102,7 @@ def contacts_lock(contact_ids: Iterable[int]) -> dict[int, dict]:
     }
 
 
-def contacts_state(contact_ids: Iterable[int]) -> dict[int, dict]:
+def contacts_state(contact_ids: Iterable[int]) -> dict[int, ContactState]:
     ids = sorted(set(contact_ids))
     if not ids:
         return {}
@@ -107,8 +128,9 @@ def relinked_delta(delta: RollupDelta, relinked: Sequence[Relink], *, skip: set[
     others = [change for change in relinked if change.contact_id not in skip]
     if not others:
         return
-    if all(change.row is not None for change in others):
-        after = [change.row for change in others]
+    rows = [change.row for change in others if change.row is not None]
+    if len(rows) == len(others):
+        after = rows
     else:
         after = contribution_rows(change.contact_id for change in others)
     old_links = {change.contact_id: change.old_repeat_of for change in others}
@@ -119,9 +141,9 @@ def relinked_delta(delta: RollupDelta, relinked: Sequence[Relink], *, skip: set[
 class ContactChange:
     """What one :func:`contact_change` block changes; see the module docstring."""
 
-    def __init__(self, before: dict[int, dict]) -> None:
+    def __init__(self, before: dict[int, ContactState]) -> None:
         self.before = before
-        self.after: dict[int, dict] = {}
+        self.after: dict[int, ContactState] = {}
         self.relinked: list[Relink] = []
         self._created: set[int] = set()
         self._rescore: set[int] = set()
@@ -170,10 +192,11 @@ class ContactChange:
         if self._rescore:
             enqueue_sentiment_on_commit(sorted(self._rescore))
 
-    def changes_of(self, contact_id: int) -> dict[str, list]:
+    def changes_of(self, contact_id: int) -> dict[str, list[object]]:
         """{field: [before, after]} of one contact, as its history shows it."""
-        old = self.before.get(contact_id, {})
-        new = self.after.get(contact_id, {})
+        no_state: Mapping[str, object] = {}
+        old = self.before.get(contact_id, no_state)
+        new = self.after.get(contact_id, no_state)
         return {
             name: values
             for name, values in field_changes(old, new).items()
@@ -188,7 +211,7 @@ def contact_change(
     by: Actor,
     action: str | None = None,
     why: str = "",
-    extra: Mapping[int, Mapping] | None = None,
+    extra: Mapping[int, Mapping[str, object]] | None = None,
 ) -> Iterator[ContactChange]:
     """Lock ``contact_ids``, run the block, then relink, move rollups, audit and queue (see
     the module docstring). ``action`` records one audit entry per contact that changed (for a
@@ -200,19 +223,19 @@ def contact_change(
         yield change
         change._finish()
         if action:
-            entries = []
+            entries: list[AuditEntryArgs] = []
             for contact_id in change.ids:
                 changes = {**change.changes_of(contact_id), **((extra or {}).get(contact_id, {}))}
                 if not changes:
                     continue
-                row = change.after.get(contact_id) or change.before.get(contact_id) or {}
+                row = change.after.get(contact_id) or change.before.get(contact_id)
                 entries.append(
                     {
                         "action": action,
                         "target": Contact(pk=contact_id),
                         "changes": changes,
                         "why": why,
-                        "customer_id": row.get("customer_id"),
+                        "customer_id": row["customer_id"] if row else None,
                     }
                 )
             if entries:

@@ -12,11 +12,13 @@ after its writes (``repeats_relink``, ``repeats_relink_spans``). Both give the s
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
 
 from contacts.models import Contact
+from contacts.rollups import ContributionRow
 from voc.core.pg import array_literal
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -46,7 +48,7 @@ class Relink:
     new_repeat_of: int | None
     # On PostgreSQL: the contact's CONTRIBUTION_FIELDS after the change (read in the same
     # statement), so callers can adjust rollups without reading it back. None elsewhere.
-    row: dict | None = None
+    row: ContributionRow | None = None
 
 
 # PostgreSQL: each customer's contacts over its own span (one window either side), read with
@@ -156,15 +158,19 @@ def repeats_relink_spans(*, spans: Mapping[int, tuple[datetime, datetime]]) -> l
     return changes
 
 
-_NEAR_FIELDS = (
-    "id", "customer_id", "occurred_at", "repeat_of_id", "reason_id", "channel", "team_id",
-    "handle_seconds", "sentiment",
-)  # fmt: skip
+class _NearRow(ContributionRow):
+    """A stored contact near a batch's spans: its rollup fields and its customer."""
+
+    customer_id: int
+
+
+# (occurred_at, id, the batch's row or None, the stored contact or None).
+_Nearby = tuple[datetime, int, dict[str, Any] | None, _NearRow | None]
 
 
 def repeats_link_ahead(
     *,
-    rows: Sequence[dict],
+    rows: Sequence[dict[str, Any]],
     spans: Mapping[int, tuple[datetime, datetime]],
     new_customers: Collection[int] = (),
 ) -> list[Relink]:
@@ -180,12 +186,12 @@ def repeats_link_ahead(
     the batch wrote or rewriting the rows it just wrote."""
     window = repeat_window()
     written = {values["id"] for values in rows}
-    by_customer: dict[int, list[tuple[datetime, int, dict, bool]]] = {}
+    by_customer: dict[int, list[_Nearby]] = {}
     for values in rows:
         customer_id = values["customer_id"]
         if customer_id:
             by_customer.setdefault(customer_id, []).append(
-                (values["occurred_at"], values["id"], values, True)
+                (values["occurred_at"], values["id"], values, None)
             )
         else:
             values["repeat_of_id"] = None  # no customer, no repeat
@@ -194,28 +200,50 @@ def repeats_link_ahead(
         with connection.cursor() as cursor:
             cursor.execute(
                 _STORED_NEAR_SQL.format(table=Contact._meta.db_table),
-                _span_params(spans, to_read, window),
+                # psycopg2 sends the window (a timedelta) as an interval; django-stubs'
+                # parameter types leave timedelta out.
+                _span_params(spans, to_read, window),  # type: ignore[arg-type]
             )
-            for values in cursor.fetchall():
-                if values[0] not in written:  # an updated contact counts as it will be
-                    stored = dict(zip(_NEAR_FIELDS, values, strict=True))
-                    by_customer.setdefault(stored["customer_id"], []).append(
-                        (stored["occurred_at"], stored["id"], stored, False)
+            for (
+                contact_id,
+                customer_id,
+                occurred_at,
+                repeat_of_id,
+                reason_id,
+                channel,
+                team_id,
+                seconds,
+                sentiment,
+            ) in cursor.fetchall():
+                if contact_id not in written:  # an updated contact counts as it will be
+                    stored: _NearRow = {
+                        "id": contact_id,
+                        "customer_id": customer_id,
+                        "occurred_at": occurred_at,
+                        "repeat_of_id": repeat_of_id,
+                        "reason_id": reason_id,
+                        "channel": channel,
+                        "team_id": team_id,
+                        "handle_seconds": seconds,
+                        "sentiment": sentiment,
+                    }
+                    by_customer.setdefault(customer_id, []).append(
+                        (occurred_at, contact_id, None, stored)
                     )
     changes: list[Relink] = []
     for customer_id, contacts in by_customer.items():
         low = spans[customer_id][0]
         contacts.sort(key=lambda item: (item[0], item[1]))
         previous: tuple[datetime, int] | None = None
-        for occurred_at, contact_id, values, batch_row in contacts:
+        for occurred_at, contact_id, batch_row, near in contacts:
             if occurred_at >= low:  # earlier ones only lead to the span: their links stay
                 expected = repeat_of(previous, occurred_at, window)
-                if batch_row:
-                    values["repeat_of_id"] = expected
-                elif expected != values["repeat_of_id"]:
-                    old = values["repeat_of_id"]
-                    values["repeat_of_id"] = expected
-                    changes.append(Relink(contact_id, old, expected, values))
+                if batch_row is not None:
+                    batch_row["repeat_of_id"] = expected
+                elif near is not None and expected != near["repeat_of_id"]:
+                    old = near["repeat_of_id"]
+                    near["repeat_of_id"] = expected
+                    changes.append(Relink(contact_id, old, expected, near))
             previous = (occurred_at, contact_id)
     return changes
 
@@ -235,7 +263,7 @@ def repeats_save_links(changes: Sequence[Relink]) -> None:
 
 def _span_params(
     spans: Mapping[int, tuple[datetime, datetime]], customers: list[int], window: timedelta
-) -> dict:
+) -> dict[str, str | timedelta]:
     """The parameters of _SPANS and _CONTACTS_IN_SPANS for these customers."""
     return {
         "customers": array_literal(customers),
@@ -251,7 +279,8 @@ def _relink_in_sql(
     params = _span_params(spans, sorted(spans), window)
     table = Contact._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(_CHANGED_LINKS_SQL.format(table=table), params)
+        # The window is a timedelta again (see repeats_link_ahead).
+        cursor.execute(_CHANGED_LINKS_SQL.format(table=table), params)  # type: ignore[arg-type]
         returned = cursor.fetchall()
         if returned:
             cursor.execute(
@@ -273,7 +302,7 @@ def _relink_in_sql(
         seconds,
         sentiment,
     ) in returned:
-        row = {
+        row: ContributionRow = {
             "id": contact_id,
             "occurred_at": occurred_at,
             "reason_id": reason_id,

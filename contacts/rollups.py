@@ -7,7 +7,8 @@ SQLite; on PostgreSQL a large delta is first copied into a temporary table). ``r
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
+from typing import NotRequired, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -25,6 +26,20 @@ CONTRIBUTION_FIELDS = (
 )  # fmt: skip
 
 
+class ContributionRow(TypedDict):
+    """A contact's CONTRIBUTION_FIELDS, as ``.values()`` reads them. ``id`` may be missing from
+    the rows a write path builds itself (the delta does not need it)."""
+
+    id: NotRequired[int]
+    occurred_at: datetime
+    reason_id: int | None
+    channel: str
+    team_id: int | None
+    handle_seconds: int | None
+    repeat_of_id: int | None
+    sentiment: float | None
+
+
 def reporting_tz() -> ZoneInfo:
     return ZoneInfo(settings.VOC_REPORTING_TIME_ZONE)
 
@@ -39,7 +54,7 @@ class RollupDelta:
     def __init__(self) -> None:
         self.changes: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
 
-    def add_rows(self, rows: Iterable[dict], sign: int = 1) -> None:
+    def add_rows(self, rows: Iterable[ContributionRow], sign: int = 1) -> None:
         """Add (or, with sign=-1, take away) what each contact (a dict of CONTRIBUTION_FIELDS)
         contributes. Written as one loop: a backfill adds every row."""
         tz = reporting_tz()
@@ -78,7 +93,7 @@ class RollupDelta:
         else:
             changed.sort()
             placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(changed))
-            params: list = []
+            params: list[date | int | str] = []
             for key, totals in changed:
                 params.extend([*key, *totals])
             with connection.cursor() as cursor:
@@ -135,9 +150,9 @@ def _apply_staged(upsert: str, changed: list[tuple[Key, list[int]]]) -> None:
             cursor.execute(f"TRUNCATE {staging}")
 
 
-def contribution_rows(contact_ids: Iterable[int]) -> list[dict]:
+def contribution_rows(contact_ids: Iterable[int]) -> list[ContributionRow]:
     ids = list(contact_ids)
-    rows: list[dict] = []
+    rows: list[ContributionRow] = []
     for start in range(0, len(ids), 5000):
         rows.extend(
             Contact.objects.filter(id__in=ids[start : start + 5000]).values(*CONTRIBUTION_FIELDS)
@@ -152,7 +167,7 @@ def rollups_rebuild(*, batch_size: int = 20_000) -> int:
     delta = RollupDelta()
     last_id = 0
     while True:
-        rows = list(
+        rows: list[ContributionRow] = list(
             Contact.objects.filter(id__gt=last_id)
             .order_by("id")
             .values(*CONTRIBUTION_FIELDS)[:batch_size]

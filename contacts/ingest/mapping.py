@@ -69,7 +69,7 @@ class ImportMappingConfig:
     """A validated mapping. ``config`` is the document it came from (saved as is)."""
 
     name: str
-    config: dict
+    config: dict[str, Any]
     columns: dict[str, str] = field(default_factory=dict)  # column → VoC field
     values: dict[str, dict[str, Any]] = field(default_factory=dict)  # field → {casefolded: value}
     constants: dict[str, Any] = field(default_factory=dict)
@@ -169,7 +169,9 @@ def mapping_validate(config: Any, *, name: str = "") -> ImportMappingConfig:
     )
 
 
-def _check_columns(config: dict, problems: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+def _check_columns(
+    config: dict[str, Any], problems: list[str]
+) -> tuple[dict[str, str], dict[str, str]]:
     """{column: field} and its inverse {field: column}."""
     columns: dict[str, str] = {}
     raw_columns = config.get("columns", {})
@@ -199,7 +201,7 @@ def _check_columns(config: dict, problems: list[str]) -> tuple[dict[str, str], d
 
 
 def _check_reason(
-    config: dict, targets: dict[str, str], problems: list[str]
+    config: dict[str, Any], targets: dict[str, str], problems: list[str]
 ) -> "ReasonSpec | None":
     raw_reason = config.get("reason")
     if raw_reason is None:
@@ -230,7 +232,7 @@ def _check_reason(
 
 
 def _check_value_maps(
-    config: dict, targets: dict[str, str], problems: list[str]
+    config: dict[str, Any], targets: dict[str, str], problems: list[str]
 ) -> dict[str, dict[str, Any]]:
     value_maps: dict[str, dict[str, Any]] = {}
     raw_values = config.get("values", {})
@@ -268,7 +270,7 @@ def _check_value_maps(
 
 
 def _check_fixed(
-    config: dict,
+    config: dict[str, Any],
     section: str,
     targets: dict[str, str],
     reason: "ReasonSpec | None",
@@ -307,7 +309,7 @@ def _check_fixed(
     return fixed
 
 
-def _check_date_formats(config: dict, problems: list[str]) -> tuple[str, ...]:
+def _check_date_formats(config: dict[str, Any], problems: list[str]) -> tuple[str, ...]:
     raw_formats = config.get("date_format")
     if raw_formats is None:
         return ()
@@ -321,7 +323,7 @@ def _check_date_formats(config: dict, problems: list[str]) -> tuple[str, ...]:
     return tuple(f for f in formats if isinstance(f, str))
 
 
-def _check_time_zone(config: dict, problems: list[str]) -> ZoneInfo | None:
+def _check_time_zone(config: dict[str, Any], problems: list[str]) -> ZoneInfo | None:
     raw_zone = config.get("time_zone")
     if raw_zone is None:
         return None
@@ -337,7 +339,7 @@ def _check_time_zone(config: dict, problems: list[str]) -> ZoneInfo | None:
 
 
 def _check_required(
-    config: dict,
+    config: dict[str, Any],
     columns: dict[str, str],
     targets: dict[str, str],
     reason: "ReasonSpec | None",
@@ -554,9 +556,10 @@ class RowMapper:
             if problem:
                 raise RowError(self.label(target), problem)
 
-    def to_row(self, values: Mapping, *, suspect: bool = True) -> dict:
+    def to_row(self, values: Mapping[str, Any], *, suspect: bool = True) -> dict[str, Any]:
         """A row of VoC field names, or RowError. With ``suspect`` (see FileRow) each value
         used is checked for undecodable bytes and length first."""
+        row: dict[str, Any]
         if self.mapping is None:
             if self._header_fields is not None:  # CSV: the header said which columns count
                 row = {key: values[key] for key in self._header_fields}
@@ -570,7 +573,7 @@ class RowMapper:
                     self._check(key, value)
             return row
         mapping = self.mapping
-        row: dict[str, Any] = {}
+        row = {}
         for column, target in mapping.columns.items():
             value = values.get(column)
             if value is None or value == "":
@@ -608,11 +611,11 @@ class RowMapper:
                 row[target] = value
         occurred = row.get("occurred_at")
         if isinstance(occurred, str) and occurred.strip():
-            row["occurred_at"] = self._iso_date(occurred.strip())
+            row["occurred_at"] = self._iso_date(occurred.strip(), mapping.date_formats)
         return row
 
-    def _iso_date(self, value: str) -> str:
-        for fmt in self.mapping.date_formats:
+    def _iso_date(self, value: str, date_formats: tuple[str, ...]) -> str:
+        for fmt in date_formats:
             try:
                 return datetime.strptime(value, fmt).isoformat()  # noqa: DTZ007 (naive_tz applies)
             except ValueError:
@@ -625,6 +628,6 @@ class RowMapper:
             day = None
         if day is not None:
             return f"{day.isoformat()}T00:00:00"
-        formats = " or ".join(f"“{fmt}”" for fmt in self.mapping.date_formats)
+        formats = " or ".join(f"“{fmt}”" for fmt in date_formats)
         expected = f"{formats} or ISO 8601" if formats else "ISO 8601 (2026-11-23T14:05:00Z)"
         raise RowError(self.label("occurred_at"), f"is not a date in the format {expected}")

@@ -14,7 +14,7 @@ so no raw card number reaches a table, temporary ones included.
 import io
 import json
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import connection
 from django.utils import timezone
@@ -38,6 +38,18 @@ from voc.core.pg import (
 
 if TYPE_CHECKING:
     from contacts.ingest.records import ContactRecord
+
+
+class NewCustomer(Protocol):
+    """A customer the ingest service is about to create (contacts.ingest.service._NewCustomer);
+    create_customers sets its pk."""
+
+    pk: int | None
+    external_ref: str | None
+    name: str
+    email: str
+    phone: str
+    segment: str
 
 
 # The columns of a new contact that come from its record alone, in COPY order: the parsing
@@ -86,7 +98,7 @@ class CopyWriter:
     MESSAGE_COLUMNS = ("contact_id", *MESSAGE_RECORD_COLUMNS)
     CUSTOMER_COLUMNS = ("id", "external_ref", "name", "email", "phone", "segment")
 
-    def create_customers(self, customers: list) -> None:
+    def create_customers(self, customers: Sequence[NewCustomer]) -> None:
         now = copy_field(timezone.now())
         for customer, new_id in zip(
             customers, next_ids(Customer._meta.db_table, len(customers)), strict=True
@@ -103,12 +115,14 @@ class CopyWriter:
             ],  # segment is a choice: nothing to escape
         )
 
-    def assign_contact_ids(self, rows: list[dict]) -> bool:
+    def assign_contact_ids(self, rows: list[dict[str, Any]]) -> bool:
         for values, new_id in zip(rows, next_ids(Contact._meta.db_table, len(rows)), strict=True):
             values["id"] = new_id
         return True
 
-    def create_contacts(self, rows: list[dict], records: Sequence["ContactRecord"]) -> None:
+    def create_contacts(
+        self, rows: list[dict[str, Any]], records: Sequence["ContactRecord"]
+    ) -> None:
         if not rows:
             return
         if "id" not in rows[0]:
@@ -128,7 +142,7 @@ class CopyWriter:
             )
         copy_buffer(Contact._meta.db_table, self.CONTACT_COLUMNS, buffer)
 
-    def update_contacts(self, rows: list[dict]) -> None:
+    def update_contacts(self, rows: list[dict[str, Any]]) -> None:
         update_via_staging(
             Contact._meta.db_table,
             CONTACT_UPDATE_FIELDS,

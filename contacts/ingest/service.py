@@ -10,17 +10,18 @@ the good rows of the batch are kept.
 import contextlib
 import gc
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, tzinfo
+from typing import Any, Protocol, TypedDict, Unpack
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from contacts.changes import contacts_lock, relinked_delta, widen_span
+from contacts.changes import ContactState, contacts_lock, relinked_delta, widen_span
 from contacts.ingest.pgcopy import CopyWriter
 from contacts.ingest.records import (
     CONTACT_UPDATE_FIELDS,
@@ -33,11 +34,12 @@ from contacts.models import Contact, ContactReason, Customer, Message
 from contacts.queue import enqueue_sentiment_on_commit
 from contacts.redaction_rules import extra_patterns
 from contacts.repeats import (
+    Relink,
     repeats_link_ahead,
     repeats_relink_spans,
     repeats_save_links,
 )
-from contacts.rollups import CONTRIBUTION_FIELDS, RollupDelta
+from contacts.rollups import CONTRIBUTION_FIELDS, ContributionRow, RollupDelta
 from contacts.tombstones import ERASED_REASON, erased_rows, hold_erasure_lock_shared
 from voc.core.audit import INGEST, Actor, audit_record
 from voc.core.pg import array_literal
@@ -47,6 +49,10 @@ logger = logging.getLogger(__name__)
 
 MAX_BATCH = 10_000
 
+# A contact's column values by name, as a writer inserts or updates them (model field names
+# with "_id" for references; "id" once known).
+ContactValues = dict[str, Any]
+
 
 @dataclass(frozen=True)
 class RejectedRow:
@@ -54,7 +60,7 @@ class RejectedRow:
     field: str
     reason: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, int | str]:
         return {"index": self.index, "field": self.field, "reason": self.reason}
 
 
@@ -73,7 +79,7 @@ class IngestResult:
         self.rejected.extend(other.rejected)
         self.written_contact_ids.extend(other.written_contact_ids)
 
-    def counts(self) -> dict:
+    def counts(self) -> dict[str, int]:
         return {
             "created": self.created,
             "updated": self.updated,
@@ -82,7 +88,18 @@ class IngestResult:
         }
 
 
-def parse_options(**kwargs) -> ParseOptions:
+class ParseOptionArgs(TypedDict, total=False):
+    """ParseOptions' fields, for parse_options."""
+
+    source: str | None
+    default_occurred_at: datetime | None
+    naive_tz: tzinfo | None
+    phone_region: str
+    strict_fields: bool
+    extra_patterns: Sequence[tuple[str, re.Pattern[str]]]
+
+
+def parse_options(**kwargs: Unpack[ParseOptionArgs]) -> ParseOptions:
     """ParseOptions with the admin's redaction patterns and the platform's phone region."""
     kwargs.setdefault("extra_patterns", extra_patterns())
     kwargs.setdefault("phone_region", settings.VOC_PHONE_REGION)
@@ -94,12 +111,12 @@ class _Lookups:
 
     def __init__(self, records: list[ContactRecord], *, create_reasons: bool) -> None:
         self.create_reasons = create_reasons
-        self.reasons = {}
+        self.reasons: dict[tuple[str, str], ContactReason] = {}
         for reason in ContactReason.objects.select_related("parent"):
-            parent = reason.parent.name.lower() if reason.parent_id else ""
+            parent = reason.parent.name.lower() if reason.parent is not None else ""
             self.reasons[(parent, reason.name.lower())] = reason
         team_names = {r.team.lower() for r in records if r.team}
-        self.teams = {
+        self.teams: dict[str, int] = {
             name: team_id
             for team_id, name in Team.objects.annotate(lname=Lower("name"))
             .filter(lname__in=team_names)
@@ -157,20 +174,20 @@ class _Lookups:
 class Writer(Protocol):
     """The writes of one batch; ``contacts_ingest`` decides what they are."""
 
-    def create_customers(self, customers: list) -> None:
+    def create_customers(self, customers: Sequence["_NewCustomer"]) -> None:
         """Insert new customers (objects with pk None, external_ref, name, email, phone and
         segment) and set their pk."""
 
-    def assign_contact_ids(self, rows: list[dict]) -> bool:
+    def assign_contact_ids(self, rows: list[ContactValues]) -> bool:
         """Set each new contact's "id" ahead of create_contacts, if this writer can; returns
         whether it did."""
 
-    def create_contacts(self, rows: list[dict], records: Sequence[ContactRecord]) -> None:
+    def create_contacts(self, rows: list[ContactValues], records: Sequence[ContactRecord]) -> None:
         """Insert contacts (dicts of column values, each made from the record at the same
         position, "repeat_of_id" among them when known) and set each one's "id" unless
         assign_contact_ids did."""
 
-    def update_contacts(self, rows: list[dict]) -> None:
+    def update_contacts(self, rows: list[ContactValues]) -> None:
         """Set CONTACT_UPDATE_FIELDS of existing contacts (dicts with "id")."""
 
     def delete_messages(self, contact_ids: list[int]) -> None: ...
@@ -182,7 +199,7 @@ class Writer(Protocol):
 class OrmWriter:
     """Django's bulk operations: the writer for SQLite, and the reference for the others."""
 
-    def create_customers(self, customers: list) -> None:
+    def create_customers(self, customers: Sequence["_NewCustomer"]) -> None:
         models = [
             Customer(
                 external_ref=c.external_ref, name=c.name, email=c.email, phone=c.phone,
@@ -195,16 +212,16 @@ class OrmWriter:
         for customer, model in zip(customers, models, strict=True):
             customer.pk = model.pk
 
-    def assign_contact_ids(self, rows: list[dict]) -> bool:
+    def assign_contact_ids(self, rows: list[ContactValues]) -> bool:
         return False  # the database assigns them as it inserts
 
-    def create_contacts(self, rows: list[dict], records: Sequence[ContactRecord]) -> None:
+    def create_contacts(self, rows: list[ContactValues], records: Sequence[ContactRecord]) -> None:
         contacts = [Contact(**values) for values in rows]
         Contact.objects.bulk_create(contacts, batch_size=2000)
         for values, contact in zip(rows, contacts, strict=True):
             values["id"] = contact.id
 
-    def update_contacts(self, rows: list[dict]) -> None:
+    def update_contacts(self, rows: list[ContactValues]) -> None:
         fields = [name.removesuffix("_id") for name in CONTACT_UPDATE_FIELDS]
         contacts = [
             Contact(id=values["id"], **{name: values[name] for name in CONTACT_UPDATE_FIELDS})
@@ -244,12 +261,24 @@ class _KnownCustomer:
     __slots__ = ("email", "external_ref", "name", "phone", "pk")
     FIELDS = ("id", "external_ref", "name", "email", "phone")  # in __init__'s order
 
-    def __init__(self, pk, external_ref, name, email, phone) -> None:
+    def __init__(
+        self, pk: int | None, external_ref: str | None, name: str, email: str, phone: str
+    ) -> None:
         self.pk = pk
         self.external_ref = external_ref
         self.name = name
         self.email = email
         self.phone = phone
+
+    def stored_pk(self) -> int:
+        """The pk of a stored customer (a new one's is set by the writer's create_customers)."""
+        if self.pk is None:
+            raise RuntimeError("The writer did not set a new customer's pk.")
+        return self.pk
+
+
+# Customers by external ref, email or phone; looked up with None for a record without one.
+_CustomerIndex = dict[str | None, _KnownCustomer]
 
 
 class _NewCustomer(_KnownCustomer):
@@ -257,7 +286,15 @@ class _NewCustomer(_KnownCustomer):
 
     __slots__ = ("segment",)
 
-    def __init__(self, pk, external_ref, name, email, phone, segment) -> None:
+    def __init__(
+        self,
+        pk: int | None,
+        external_ref: str | None,
+        name: str,
+        email: str,
+        phone: str,
+        segment: str,
+    ) -> None:
         super().__init__(pk, external_ref, name, email, phone)
         self.segment = segment
 
@@ -272,22 +309,22 @@ def _match_customers(
     refs = {r.customer_ref for r in records if r.customer_ref}
     emails = {r.customer_email.lower() for r in records if r.customer_email}
     phones = {r.customer_phone for r in records if r.customer_phone}
-    by_ref: dict[str, _KnownCustomer] = {}
-    by_email: dict[str, _KnownCustomer] = {}
-    by_phone: dict[str, _KnownCustomer] = {}
+    by_ref: _CustomerIndex = {}
+    by_email: _CustomerIndex = {}
+    by_phone: _CustomerIndex = {}
     survivors: dict[int, list[_KnownCustomer]] = {}
     for *values, merged_into_id in _find_customers(refs, emails, phones):
-        customer = _KnownCustomer(*values)
+        known = _KnownCustomer(*values)
         if merged_into_id:
-            survivors.setdefault(merged_into_id, []).append(customer)
+            survivors.setdefault(merged_into_id, []).append(known)
         else:
-            _index_customer(customer, by_ref, by_email, by_phone)
+            _index_customer(known, by_ref, by_email, by_phone)
     if survivors:  # a merged-away record still matches, as the customer it was merged into
         for values in Customer.objects.filter(id__in=list(survivors)).values_list(
             *_KnownCustomer.FIELDS
         ):
             survivor = _KnownCustomer(*values)
-            for merged in survivors[survivor.pk]:
+            for merged in survivors[survivor.stored_pk()]:
                 for index, value in (
                     (by_ref, merged.external_ref),
                     (by_email, merged.email.lower()),
@@ -296,8 +333,8 @@ def _match_customers(
                     if value:
                         index.setdefault(value, survivor)
 
-    result: dict[int, int] = {}
-    to_create: list[Customer] = []
+    result: dict[int, _KnownCustomer] = {}
+    to_create: list[_NewCustomer] = []
     to_fill: dict[int, _KnownCustomer] = {}
     for position, record in enumerate(records):
         if not record.has_customer:
@@ -308,7 +345,7 @@ def _match_customers(
             or by_phone.get(record.customer_phone or None)
         )
         if customer is None:
-            customer = _NewCustomer(
+            customer = new = _NewCustomer(
                 None,
                 record.customer_ref or None,
                 record.customer_name,
@@ -316,7 +353,7 @@ def _match_customers(
                 record.customer_phone,
                 record.customer_segment or Customer.Segment.CONSUMER,
             )
-            to_create.append(customer)
+            to_create.append(new)
             _index_customer(customer, by_ref, by_email, by_phone)
         elif customer.pk and _fill_blanks(customer, record):
             to_fill[customer.pk] = customer
@@ -334,11 +371,11 @@ def _match_customers(
             ["external_ref", "name", "email", "phone"],
             batch_size=1000,
         )
-    positions = {position: customer.pk for position, customer in result.items()}
-    return positions, {customer.pk for customer in to_create}
+    positions = {position: customer.stored_pk() for position, customer in result.items()}
+    return positions, {customer.stored_pk() for customer in to_create}
 
 
-def _find_customers(refs: set[str], emails: set[str], phones: set[str]) -> list[tuple]:
+def _find_customers(refs: set[str], emails: set[str], phones: set[str]) -> list[tuple[Any, ...]]:
     """(*_KnownCustomer.FIELDS, merged_into_id) of the customers with one of these external
     refs, lower-cased emails or phones, by id."""
     if not (refs or emails or phones):
@@ -362,7 +399,8 @@ def _find_customers(refs: set[str], emails: set[str], phones: set[str]) -> list[
                 f"SELECT * FROM ({probes}) AS found ORDER BY id",  # noqa: S608
                 [array_literal(values) for values in (refs, emails, phones) if values],
             )
-            return cursor.fetchall()
+            found: list[tuple[Any, ...]] = cursor.fetchall()
+            return found
     return list(
         Customer.objects.annotate(lemail=Lower("email"))
         .filter(Q(external_ref__in=refs) | Q(lemail__in=emails) | Q(phone__in=phones))
@@ -382,7 +420,12 @@ def _probe_each(table: str, columns: Sequence[str], condition: str) -> str:
     )
 
 
-def _index_customer(customer: _KnownCustomer, by_ref: dict, by_email: dict, by_phone: dict) -> None:
+def _index_customer(
+    customer: _KnownCustomer,
+    by_ref: _CustomerIndex,
+    by_email: _CustomerIndex,
+    by_phone: _CustomerIndex,
+) -> None:
     if customer.external_ref:
         by_ref.setdefault(customer.external_ref, customer)
     if customer.email:
@@ -415,7 +458,7 @@ def _fill_blanks(customer: _KnownCustomer, record: ContactRecord) -> bool:
 
 def contacts_ingest(
     *,
-    rows: Iterable[Mapping],
+    rows: Iterable[Mapping[str, object] | ContactRecord],
     options: ParseOptions | None = None,
     create_reasons: bool = False,
     first_index: int = 0,
@@ -438,7 +481,7 @@ def contacts_ingest(
 
 
 @contextlib.contextmanager
-def fewer_gc_passes(threshold: int = 50_000):
+def fewer_gc_passes(threshold: int = 50_000) -> Iterator[None]:
     """Python's cycle collector runs every 700 new containers and, now and then, walks every
     live object: with a batch of thousands of records alive that is a good part of the time,
     and records make no cycles for it to find. Run it less often for a while."""
@@ -450,7 +493,14 @@ def fewer_gc_passes(threshold: int = 50_000):
         gc.set_threshold(*old)
 
 
-def _ingest(rows, options, create_reasons, first_index, writer, by) -> IngestResult:
+def _ingest(
+    rows: Iterable[Mapping[str, object] | ContactRecord],
+    options: ParseOptions | None,
+    create_reasons: bool,
+    first_index: int,
+    writer: "Writer | None",
+    by: Actor,
+) -> IngestResult:
     options = options or parse_options()
     result = IngestResult()
     parsed: list[tuple[int, ContactRecord]] = []
@@ -511,7 +561,7 @@ def _write(
     *,
     create_reasons: bool,
     writer: "Writer | None" = None,
-):
+) -> None:
     """Write one parsed batch: resolve references, skip unchanged rows, match customers, then
     create and update contacts with their messages, repeat links and rollup delta."""
     resolved = _resolve_references(parsed, result, create_reasons=create_reasons)
@@ -557,12 +607,13 @@ def _write(
 
 def _resolve_references(
     parsed: list[tuple[int, ContactRecord]], result: IngestResult, *, create_reasons: bool
-) -> list[tuple[int, ContactRecord, dict]]:
+) -> list[tuple[int, ContactRecord, "_Refs"]]:
     """Each row with its rep, team and reason ids; a row that names an unknown reason, team or
     rep is rejected."""
     lookups = _Lookups([record for _, record in parsed], create_reasons=create_reasons)
-    resolved: list[tuple[int, ContactRecord, dict]] = []
-    known: dict[tuple, dict | RowError] = {}  # a batch has few distinct (rep, team, reason)
+    resolved: list[tuple[int, ContactRecord, _Refs]] = []
+    # A batch has few distinct (rep, team, reason).
+    known: dict[tuple[str, str, tuple[str, ...]], _Refs | RowError] = {}
     for index, record in parsed:
         key = (record.rep, record.team, record.reason_path)
         refs = known.get(key)
@@ -585,7 +636,9 @@ def _resolve_references(
     return resolved
 
 
-def _changed_rows(resolved: list[tuple[int, ContactRecord, dict]], result: IngestResult) -> list:
+def _changed_rows(
+    resolved: list[tuple[int, ContactRecord, "_Refs"]], result: IngestResult
+) -> list["_Changed"]:
     """(index, record, refs, digest, stored state or None) of the rows that create or change a
     contact; rows identical to their stored contact are counted unchanged.
 
@@ -593,7 +646,7 @@ def _changed_rows(resolved: list[tuple[int, ContactRecord, dict]], result: Inges
     write primitive's contract, contacts.changes): another writer's change to one of them
     waits, and the rollup delta starts from what is really stored."""
     existing = _existing_contacts([record for _, record, _ in resolved])
-    changed = []
+    changed: list[tuple[int, ContactRecord, _Refs, str, dict[str, Any] | None]] = []
     for index, record, refs in resolved:
         current = existing.get((record.source, record.external_id))
         digest = record.content_hash()
@@ -608,26 +661,37 @@ def _changed_rows(resolved: list[tuple[int, ContactRecord, dict]], result: Inges
     ]
 
 
+class _Refs(TypedDict):
+    rep_id: int | None
+    team_id: int | None
+    reason_id: int | None
+
+
+# (index, record, refs, content hash, stored state or None) of a row that creates or changes
+# a contact.
+_Changed = tuple[int, ContactRecord, _Refs, str, ContactState | None]
+
+
 @dataclass
 class _Plan:
     """What a batch writes: new and updated contacts' values, each customer's span of touched
     times (its repeat links are recomputed there), and the rollup delta of the stored contacts'
     before-state (the written values are added once their links are known)."""
 
-    to_create: list[dict] = field(default_factory=list)
-    to_update: list[dict] = field(default_factory=list)
+    to_create: list[ContactValues] = field(default_factory=list)
+    to_update: list[ContactValues] = field(default_factory=list)
     spans: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
     delta: RollupDelta = field(default_factory=RollupDelta)
 
     @property
-    def written(self) -> list[dict]:
+    def written(self) -> list[ContactValues]:
         return self.to_create + self.to_update
 
 
-def _plan(changed: list, customer_ids: dict[int, int]) -> _Plan:
+def _plan(changed: list[_Changed], customer_ids: dict[int, int]) -> _Plan:
     plan = _Plan()
     for position, (_, record, refs, digest, current) in enumerate(changed):
-        values = {
+        values: ContactValues = {
             "customer_id": customer_ids.get(position),
             "channel": record.channel,
             "direction": record.direction,
@@ -662,12 +726,12 @@ def _plan(changed: list, customer_ids: dict[int, int]) -> _Plan:
     return plan
 
 
-def _apply_rollups(plan: _Plan, relinked: list) -> None:
+def _apply_rollups(plan: _Plan, relinked: list[Relink]) -> None:
     """Add what the written contacts now contribute, from the values just written (sentiment
     is empty until it is computed again, repeat links are what the relinking left), and what
     the stored contacts whose link moved contribute instead of before; apply the delta."""
     new_links = {change.contact_id: change.new_repeat_of for change in relinked}
-    plan.delta.add_rows(
+    written: Iterable[ContributionRow] = (
         {
             "occurred_at": values["occurred_at"],
             "reason_id": values["reason_id"],
@@ -679,6 +743,7 @@ def _apply_rollups(plan: _Plan, relinked: list) -> None:
         }
         for values in plan.written
     )
+    plan.delta.add_rows(written)
     relinked_delta(plan.delta, relinked, skip={values["id"] for values in plan.written})
     plan.delta.apply()
 
@@ -686,12 +751,12 @@ def _apply_rollups(plan: _Plan, relinked: list) -> None:
 _EXISTING_FIELDS = ("source", "external_id", "content_hash", "customer_id", *CONTRIBUTION_FIELDS)
 
 
-def _existing_contacts(records: list[ContactRecord]) -> dict[tuple[str, str], dict]:
+def _existing_contacts(records: list[ContactRecord]) -> dict[tuple[str, str], dict[str, Any]]:
     """The stored contacts of these records, by (source, external_id)."""
     by_source: dict[str, list[str]] = {}
     for record in records:
         by_source.setdefault(record.source, []).append(record.external_id)
-    existing: dict[tuple[str, str], dict] = {}
+    existing: dict[tuple[str, str], dict[str, Any]] = {}
     if connection.vendor == "postgresql":  # one array parameter instead of an IN list
         sql = _probe_each(
             Contact._meta.db_table, _EXISTING_FIELDS, "source = %s AND external_id = u.value"
@@ -711,7 +776,7 @@ def _existing_contacts(records: list[ContactRecord]) -> dict[tuple[str, str], di
     return existing
 
 
-def _in_write_order(changed):
+def _in_write_order(changed: list[_Changed]) -> list[_Changed]:
     """The changed rows in the order of to_create + to_update."""
     new = [item for item in changed if item[4] is None]
     old = [item for item in changed if item[4] is not None]

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
@@ -39,11 +40,11 @@ CONTACT_EDITABLE = frozenset(
 MAX_TAG_LENGTH = 50
 
 
-def tags_normalise(tags: Iterable, *, cleaner: TextCleaner | None = None) -> list[str]:
+def tags_normalise(tags: Iterable[object], *, cleaner: TextCleaner | None = None) -> list[str]:
     """Tags as ingestion stores them: redacted (before they are cut, so no part of a card
     number is left), lower case, trimmed, at most 50 characters, unique, sorted."""
     cleaner = cleaner or TextCleaner()
-    cleaned = set()
+    cleaned: set[str] = set()
     for tag in tags:
         tag = cleaner.redact(str(tag)).strip().lower()[:MAX_TAG_LENGTH].strip()
         if tag:
@@ -53,7 +54,9 @@ def tags_normalise(tags: Iterable, *, cleaner: TextCleaner | None = None) -> lis
     return sorted(cleaned)
 
 
-def contact_update(*, contact: Contact, changes: Mapping, by: Actor, why: str = "") -> Contact:
+def contact_update(
+    *, contact: Contact, changes: Mapping[str, Any], by: Actor, why: str = ""
+) -> Contact:
     """Change some of CONTACT_EDITABLE on one contact. ``reason`` is a ContactReason, the id
     of an active reason (a retired or merged one is a Conflict), or None.
 
@@ -63,7 +66,7 @@ def contact_update(*, contact: Contact, changes: Mapping, by: Actor, why: str = 
     if unknown:
         raise ValidationError({sorted(unknown)[0]: "This field can't be changed."})
     cleaner = TextCleaner()
-    values: dict = {}
+    values: dict[str, object] = {}
     if "reason" in changes:
         reason = changes["reason"]
         if reason is not None and not isinstance(reason, ContactReason):
@@ -132,7 +135,7 @@ _REFERENCE_FIELDS = {"reason", "team", "rep"}
 
 
 def contact_create(
-    *, row: Mapping, source: str, by: User | None, now: datetime | None = None
+    *, row: Mapping[str, object], source: str, by: User | None, now: datetime | None = None
 ) -> ContactWrite:
     """Create or update one contact from a row of VoC's ingest fields, stored under
     ``source``. ``by`` is the person sending it (None for an ingest token): reps and managers
@@ -156,7 +159,9 @@ def contact_create(
     return ContactWrite(contact=contact, outcome=outcome)
 
 
-def _check_contact_scope(row: dict, *, by: User, source: str, external_id: str) -> None:
+def _check_contact_scope(
+    row: dict[str, object], *, by: User, source: str, external_id: str
+) -> None:
     scope = scope_for(by)
     if scope.everything:
         return
@@ -178,7 +183,7 @@ def _check_contact_scope(row: dict, *, by: User, source: str, external_id: str) 
         team = Team.objects.filter(name__iexact=team_name.strip()).first()
         if team is not None and team.id not in scope.team_ids:
             raise ValidationError({"team": "You may log contacts for your own teams only."})
-    elif by.team_id and by.team_id in scope.team_ids:
+    elif by.team_id and by.team_id in scope.team_ids and by.team is not None:
         row["team"] = by.team.name  # logged by a rep: the rep's team by default
     if not row.get("rep") and effective_role(by) == Role.REP:
         row["rep"] = by.username  # a rep logging a contact handled it
@@ -227,7 +232,7 @@ def contact_log(
     if customer is not None and (customer_name or customer_email or customer_phone):
         raise ValidationError("Choose an existing customer or describe a new one, not both.")
     options = parse_options(source=LOG_SOURCE)
-    row: dict = {
+    row: dict[str, object] = {
         "external_id": uuid.uuid4().hex,
         "channel": channel,
         "direction": direction,
@@ -280,11 +285,13 @@ def _reason_path(reason: ContactReason | None) -> list[str] | str:
     # the text form would split on.
     if reason is None:
         return ""
-    return [reason.parent.name, reason.name] if reason.parent_id else [reason.name]
+    return [reason.parent.name, reason.name] if reason.parent is not None else [reason.name]
 
 
-def _messages(by: User, customer: Customer | None, name: str, words: str, reply: str) -> list:
-    messages = []
+def _messages(
+    by: User, customer: Customer | None, name: str, words: str, reply: str
+) -> list[dict[str, str]]:
+    messages: list[dict[str, str]] = []
     if words:
         author = customer.name if customer is not None else name
         messages.append({"direction": Message.Direction.INCOMING, "author": author, "text": words})
@@ -294,7 +301,7 @@ def _messages(by: User, customer: Customer | None, name: str, words: str, reply:
     return messages
 
 
-def _customer_identity(customer: Customer) -> dict:
+def _customer_identity(customer: Customer) -> dict[str, str]:
     """The strongest identifier of an existing customer, so ingest matches that customer."""
     if customer.external_ref:
         return {"customer_ref": customer.external_ref}

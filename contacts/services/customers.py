@@ -2,6 +2,7 @@
 
 import contextlib
 from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,10 +22,10 @@ from voc.core.errors import Conflict
 
 def _customer_identity(
     *, external_ref: str | None, email: str | None, phone: str | None, cleaner: TextCleaner
-) -> dict:
+) -> dict[str, str | None]:
     """Cleaned identity fields (None: not given), or a ValidationError naming the field."""
     errors: dict[str, str] = {}
-    cleaned: dict = {}
+    cleaned: dict[str, str | None] = {}
     if external_ref is not None:
         # An id: kept, or its keyed stand-in, exactly as ingestion matches it.
         cleaned["external_ref"] = cleaner.identifier(external_ref) or None
@@ -58,7 +59,9 @@ def _customer_identity(
     return cleaned
 
 
-def _refuse_duplicate_customer(cleaned: dict, *, exclude_id: int | None = None) -> None:
+def _refuse_duplicate_customer(
+    cleaned: Mapping[str, str | None], *, exclude_id: int | None = None
+) -> None:
     """Customers are matched by external ref, then email (case-insensitively): a second
     customer with the same ref or email would split one customer's history."""
     erased = identity_erased(
@@ -71,8 +74,8 @@ def _refuse_duplicate_customer(cleaned: dict, *, exclude_id: int | None = None) 
     others = Customer.objects.exclude(id=exclude_id) if exclude_id else Customer.objects.all()
     if cleaned.get("external_ref") and others.filter(external_ref=cleaned["external_ref"]).exists():
         raise Conflict({"external_ref": "A customer with this external ref already exists."})
-    if cleaned.get("email"):
-        same_email = others.annotate(lemail=Lower("email")).filter(lemail=cleaned["email"].lower())
+    if email := cleaned.get("email"):
+        same_email = others.annotate(lemail=Lower("email")).filter(lemail=email.lower())
         if same_email.exists():
             raise Conflict({"email": "A customer with this email address already exists."})
 
@@ -110,7 +113,7 @@ def customer_create(
     return customer
 
 
-def customer_update(*, customer: Customer, changes: Mapping, by: Actor) -> Customer:
+def customer_update(*, customer: Customer, changes: Mapping[str, Any], by: Actor) -> Customer:
     """Change some of external_ref, name, email, phone and segment."""
     if customer.erased_at:
         raise Conflict({"detail": "This customer was erased; their record cannot change."})

@@ -1,6 +1,7 @@
 """The contact-reason taxonomy: creating, renaming, moving, retiring and merging reasons."""
 
 from collections.abc import Mapping
+from typing import Any, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -68,8 +69,16 @@ def _check_reason_tree(
         raise Conflict({"name": "A reason with this name already exists there."})
 
 
-def _reason_refs(changes: Mapping) -> dict:
-    refs: dict = {}
+class _ReasonValues(TypedDict, total=False):
+    name: str
+    parent: ContactReason | None
+    department: Department | None
+    avoidable: bool
+
+
+def _reason_refs(changes: Mapping[str, Any]) -> _ReasonValues:
+    """The parent and department among ``changes``, as objects (given as objects or ids)."""
+    refs: _ReasonValues = {}
     if "parent" in changes:
         parent = changes["parent"]
         if parent is not None and not isinstance(parent, ContactReason):
@@ -112,7 +121,7 @@ def reason_create(
         raise Conflict({"name": "A reason with this name already exists there."}) from None
 
 
-def reason_update(*, reason: ContactReason, changes: Mapping, by: Actor) -> ContactReason:
+def reason_update(*, reason: ContactReason, changes: Mapping[str, Any], by: Actor) -> ContactReason:
     """Change some of name, parent, department and avoidable. Contacts keep pointing at the
     reason, so history follows the change."""
     values = _reason_refs(changes)

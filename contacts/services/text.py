@@ -16,7 +16,7 @@ class TextCleaner:
     def redact(self, value: str | None) -> str:
         return self.redactor.text(value) if value else ""
 
-    def identifier(self, value: str | None) -> str:
+    def identifier(self, value: object) -> str:
         """An id that finds a row again (external id, customer reference): kept, or a keyed
         stand-in if it holds something redaction would take, exactly as ingestion stores it."""
         return self.redactor.identifier(str(value or "").strip())

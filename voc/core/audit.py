@@ -17,8 +17,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Required, TypedDict
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 from django.utils import timezone
 
@@ -43,7 +44,24 @@ SENTIMENT = SystemActor("sentiment")
 INBOUND_EMAIL = SystemActor("inbound-email")
 SWEEP = SystemActor("sweep")
 
-Actor = Any  # a user (voc.people.models.User) or a SystemActor; voc.core can't import people
+# A user (voc.people.models.User, named by Django's base class: voc.core can't import people)
+# or a SystemActor.
+Actor = AbstractBaseUser | SystemActor
+
+
+class ActorFields(TypedDict):
+    actor: AbstractBaseUser | None
+    actor_name: str
+
+
+class AuditEntryArgs(TypedDict, total=False):
+    """One entry for audit_record_many: audit_record's arguments other than by= and at=."""
+
+    action: Required[str]
+    target: models.Model | None
+    changes: Mapping[str, object] | None
+    why: str
+    customer_id: int | None
 
 
 # How an object's history names an action: "changed the contact" rather than "contact.update".
@@ -59,7 +77,7 @@ def action_label(action: str) -> str:
     return _action_labels.get(action, action)
 
 
-def actor_fields(by: Actor) -> dict:
+def actor_fields(by: Actor) -> ActorFields:
     """The actor columns of an entry for ``by``."""
     if by is None:
         raise ValueError("Say who acted: pass a user or a SystemActor as by=.")
@@ -79,7 +97,7 @@ def audit_record(
     by: Actor,
     action: str,
     target: models.Model | None = None,
-    changes: Mapping[str, Any] | None = None,
+    changes: Mapping[str, object] | None = None,
     why: str = "",
     customer_id: int | None = None,
     at: datetime | None = None,
@@ -98,7 +116,9 @@ def audit_record(
     )
 
 
-def audit_record_many(entries: Iterable[dict], *, by: Actor, at: datetime | None = None) -> int:
+def audit_record_many(
+    entries: Iterable[AuditEntryArgs], *, by: Actor, at: datetime | None = None
+) -> int:
     """Several entries by one actor at one time (a bulk action a person took, such as merging
     a reason's contacts), in one INSERT. Each dict holds audit_record's other arguments."""
     when = at or timezone.now()
@@ -107,8 +127,10 @@ def audit_record_many(entries: Iterable[dict], *, by: Actor, at: datetime | None
         AuditEntry(
             at=when,
             action=entry["action"],
-            target_type=target_label(entry["target"]) if entry.get("target") is not None else "",
-            target_id=entry["target"].pk if entry.get("target") is not None else None,
+            target_type=(
+                target_label(target) if (target := entry.get("target")) is not None else ""
+            ),
+            target_id=target.pk if target is not None else None,
             customer_id=entry.get("customer_id"),
             changes=_json_safe(dict(entry.get("changes") or {})),
             why=str(entry.get("why", ""))[:500],
@@ -120,7 +142,9 @@ def audit_record_many(entries: Iterable[dict], *, by: Actor, at: datetime | None
     return len(rows)
 
 
-def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list]:
+def field_changes(
+    before: Mapping[str, object], after: Mapping[str, object]
+) -> dict[str, list[object]]:
     """{field: [before, after]} for the fields whose value differs."""
     return {
         name: [before.get(name), value]
@@ -137,7 +161,8 @@ def audit_history(*, target: models.Model, limit: int = 50) -> list[AuditEntry]:
         .order_by("-at", "-id")[:limit]
     )
     for entry in entries:
-        entry.label = action_label(entry.action)
+        # A display attribute for the page, not a field of the model.
+        entry.label = action_label(entry.action)  # type: ignore[attr-defined]
     return entries
 
 
@@ -158,7 +183,7 @@ def audit_forget_customers(*, customer_ids: Iterable[int]) -> int:
     return forgotten
 
 
-def _json_safe(value: Any) -> Any:
+def _json_safe(value: object) -> Any:  # JSON: whatever the changes held
     if isinstance(value, dict):
         return {str(key): _json_safe(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

@@ -6,8 +6,9 @@ transaction.
 
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
+from typing import Any, TypeGuard
 
 from django.db import connection, transaction
 from psycopg2.extras import execute_values
@@ -17,7 +18,7 @@ COPY_CHUNK = 1 << 20  # characters handed to COPY at a time
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def copy_field(value) -> str:
+def copy_field(value: object) -> str:
     """One value in COPY's text format."""
     if value is None:
         return "\\N"
@@ -47,7 +48,7 @@ def copy_escape(value: str) -> str:
 
 # The common exact types, converted without the isinstance chain (subclasses, such as the
 # members of a TextChoices, take the chain in copy_field).
-_BY_TYPE = {
+_BY_TYPE: dict[type, Callable[[Any], str]] = {
     str: copy_escape,
     int: str,
     float: str,
@@ -90,7 +91,7 @@ def array_literal(values: Iterable[str | int | None]) -> str:
     # The usual arrays, ids or texts with nothing to escape, joined in one go.
     if all(type(value) is int for value in values):
         return "{" + ",".join(map(str, values)) + "}"
-    if all(type(value) is str for value in values):
+    if _all_text(values):
         joined = "".join(values)
         if '"' not in joined and "\\" not in joined:
             return '{"' + '","'.join(values) + '"}' if values else "{}"
@@ -105,7 +106,11 @@ def array_literal(values: Iterable[str | int | None]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+def _all_text(values: Sequence[str | int | None]) -> TypeGuard[Sequence[str]]:
+    return all(type(value) is str for value in values)
+
+
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     """COPY rows (sequences in the order of ``columns``) into ``table``."""
     buffer = io.StringIO()
     write = buffer.write
@@ -147,7 +152,7 @@ def next_ids(table: str, count: int) -> list[int]:
 
 
 def update_from_values(
-    table: str, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence]
+    table: str, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[object]]
 ) -> None:
     """``UPDATE table SET columns… FROM (VALUES (id, …), …) WHERE table.id = id`` in one
     statement per 5,000 rows. ``types`` casts each value column (e.g. ``bigint``)."""
@@ -165,7 +170,7 @@ def update_from_values(
 
 
 def update_via_staging(
-    table: str, columns: Sequence[str], rows: Sequence[Sequence], *, staging: str
+    table: str, columns: Sequence[str], rows: Sequence[Sequence[object]], *, staging: str
 ) -> None:
     """Update many columns of many rows: COPY (id, columns…) into a temporary table with the
     types of those columns, then one ``UPDATE … FROM``. The temporary table lives for the
