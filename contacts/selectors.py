@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from contacts.models import Contact, ContactReason, Customer
+from contacts.redaction_rules import redactor
 from contacts.registry import TimelineEntry, register_timeline_provider, timeline_providers
 from contacts.repeats import repeat_window
 from voc.people.access import scope_for
@@ -46,6 +47,9 @@ def customer_match(query: str) -> Q:
     number)."""
     query = query.strip()
     condition = Q(name__icontains=query) | Q(email__icontains=query) | Q(external_ref__iexact=query)
+    stored_ref = redactor().identifier(query)  # a reference holding a card is stored keyed
+    if stored_ref != query:
+        condition |= Q(external_ref=stored_ref)
     digits = re.sub(r"\D", "", query)
     if len(digits) >= 4:
         condition |= Q(phone__contains=digits)

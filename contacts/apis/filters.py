@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from contacts.apis.common import SOME_TEXT
 from contacts.models import Channel, Contact, Customer, Message
+from contacts.redaction_rules import redactor
 from voc.core.api import IdFilter, StrictFilterSet
 
 # --- filters ------------------------------------------------------------------------------
@@ -63,8 +64,12 @@ class BooleanFilter(django_filters.BooleanFilter):
 
 class CustomerFilter(StrictFilterSet):
     segment = django_filters.ChoiceFilter(choices=Customer.Segment.choices)
-    external_ref = TextFilter(field_name="external_ref")
+    external_ref = TextFilter(method="filter_external_ref")
     email = TextFilter(field_name="email", lookup_expr="iexact", help_text="In any case.")
+
+    def filter_external_ref(self, queryset, name, value):
+        # A reference that holds a card number is stored as its keyed stand-in.
+        return queryset.filter(external_ref__in={value, redactor().identifier(value)})
 
 
 class ContactFilter(StrictFilterSet):

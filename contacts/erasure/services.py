@@ -32,7 +32,7 @@ from contacts.models import (
     InboundEmail,
     Message,
 )
-from contacts.redaction import redact_text
+from contacts.redaction_rules import redactor
 from contacts.registry import erasure_handlers
 from contacts.services.sentiment import contact_sentiment_update
 from voc.core.audit import SystemActor, audit_forget_customers, audit_record
@@ -120,7 +120,7 @@ def customer_erase(*, customer: Customer, by: User | None, note: str = "") -> Cu
     emails = _emails(people)
 
     erasure = CustomerErasure.objects.create(
-        erased_by=by, customer_id_erased=locked.pk, note=redact_text(note.strip())[:200]
+        erased_by=by, customer_id_erased=locked.pk, note=redactor().text(note.strip())[:200]
     )
     counts: dict[str, int] = {"customers": len(people), "contacts": len(contacts)}
 

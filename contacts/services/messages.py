@@ -4,7 +4,6 @@ its thread), and an admin's corrections."""
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import Max
 from django.utils import timezone
 
 from contacts.changes import contact_change
@@ -62,8 +61,14 @@ def message_append(
             if skip_duplicate:
                 return None
             raise Conflict({"external_id": "This contact already has a message with this id."})
-        last = Message.objects.filter(contact_id=contact_id).aggregate(last=Max("position"))
-        position = 0 if last["last"] is None else last["last"] + 1
+        previous = Message.objects.filter(contact_id=contact_id).order_by("-position").first()
+        position = 0 if previous is None else previous.position + 1
+        if previous is not None:
+            # A card number split over the last message and this one ("4111 1111" then
+            # "1111 1111") is one card a person reads across them: redact both parts.
+            previous_text, text = cleaner.redactor.messages([previous.text, text])
+            if previous_text != previous.text:
+                Message.objects.filter(pk=previous.pk).update(text=previous_text)
         if not external_id:
             external_id = str(position)
             suffix = 1

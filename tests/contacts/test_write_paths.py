@@ -302,3 +302,22 @@ def test_a_changed_outcome_records_when_it_was_set_and_an_unchanged_one_does_not
         contact_update(contact=contact, changes={"outcome": "callback", "road": 2}, by=cast.rep)
     contact.refresh_from_db()
     assert contact.outcome_set_at == datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def test_a_card_split_over_an_appended_message_and_the_one_before_is_redacted_in_both(cast):
+    contacts_ingest(rows=[row(1, customer="A", hours=0, text="my card is 4111 1111")])
+    contact = Contact.objects.get()
+    message_append(contact_id=contact.id, text="1111 1111 and expires 12/28", by=INBOUND_EMAIL)
+    texts = list(Message.objects.filter(contact=contact).values_list("text", flat=True))
+    assert "1111" not in " ".join(texts)
+    assert texts[1].endswith("and expires 12/28")
+
+
+def test_a_customer_reference_holding_a_card_is_found_by_what_was_typed(cast):
+    from contacts.selectors import customer_list_matching
+
+    contacts_ingest(rows=[row(1, customer="4111111111111111", hours=0)])
+    stored = Customer.objects.get()
+    assert stored.external_ref.startswith("hash-")  # never the number itself
+    found = customer_list_matching(viewer=cast.admin, query="4111111111111111")
+    assert list(found) == [stored]
