@@ -10,8 +10,8 @@ from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from voc.core import navigation
 from voc.core.capabilities import has_capability
-from voc.people import navigation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
