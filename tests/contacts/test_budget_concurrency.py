@@ -8,7 +8,7 @@ from django.db import OperationalError, connection, connections, transaction
 
 from contacts.budget.services import budget_claim
 from contacts.models import BudgetRefusal, BudgetTouch, Contact
-from tests.contacts.test_erasure_lock import in_thread, wait_until
+from tests.concurrency import in_thread, wait_until
 from tests.factories import CustomerFactory
 from voc.core.audit import SystemActor
 

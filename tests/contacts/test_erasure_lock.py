@@ -2,7 +2,6 @@
 or email can pass the tombstone check just before an erasure commits and write just after."""
 
 import threading
-import time
 
 import pytest
 from django.db import connection, connections, transaction
@@ -10,6 +9,7 @@ from django.db import connection, connections, transaction
 from contacts import tombstones
 from contacts.erasure.services import customer_erase
 from contacts.models import Customer
+from tests.concurrency import in_thread, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -29,31 +29,6 @@ def advisory_locks(*, granted: bool, mode: str | None = None) -> int:
 
 def waiting_for_advisory_lock() -> int:
     return advisory_locks(granted=False)
-
-
-def wait_until(predicate, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
-def in_thread(function):
-    outcome = {}
-
-    def run():
-        try:
-            outcome["value"] = function()
-        except Exception as error:  # reported by the test
-            outcome["error"] = error
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    return worker, outcome
 
 
 def test_an_erasure_waits_for_a_writer_that_checked_tombstones(cast):

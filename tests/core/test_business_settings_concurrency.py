@@ -2,11 +2,11 @@
 the first, then records its change on top of it; one row, two entries, nothing lost."""
 
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
 
+from tests.concurrency import in_thread, wait_until
 from tests.factories import UserFactory
 from voc.core.business import (
     business_setting,
@@ -25,31 +25,6 @@ def locks_waited_for() -> int:
             "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()"
         )
         return cursor.fetchone()[0]
-
-
-def wait_until(predicate, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
-def in_thread(function):
-    outcome = {}
-
-    def run():
-        try:
-            outcome["value"] = function()
-        except Exception as error:  # reported by the test
-            outcome["error"] = error
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    return worker, outcome
 
 
 def test_a_second_first_value_waits_and_is_recorded_on_top_of_the_first(cast):
