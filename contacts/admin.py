@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
 from contacts.erasure import admin as erasure_admin
 from contacts.models import (
@@ -21,6 +22,7 @@ from contacts.services.contacts import contact_admin_save
 from contacts.services.customers import customer_admin_save, customer_merge
 from contacts.services.messages import messages_admin_save
 from contacts.services.reasons import reason_admin_save, reason_merge, reason_retire
+from voc.people.models import Team
 
 
 class MergeActionForm(ActionForm):
@@ -174,10 +176,35 @@ class RedactionPatternAdmin(admin.ModelAdmin):
 
 @admin.register(ContactRollup)
 class ContactRollupAdmin(admin.ModelAdmin):
-    list_display = ["day", "reason_id", "channel", "team_id", "contacts", "handle_seconds",
+    list_display = ["day", "reason_name", "channel", "team_name", "contacts", "handle_seconds",
                     "repeat_contacts", "negative_contacts"]  # fmt: skip
     list_filter = ["channel"]
     date_hierarchy = "day"
+
+    def get_queryset(self, request):
+        # The key holds plain ids (0 = none): the names come with the rows, in the same query.
+        reasons = ContactReason.objects.filter(pk=OuterRef("reason_id"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                reason_label=Subquery(reasons.values("name")[:1]),
+                reason_parent_label=Subquery(reasons.values("parent__name")[:1]),
+                team_label=Subquery(Team.objects.filter(pk=OuterRef("team_id")).values("name")[:1]),
+            )
+        )
+
+    @admin.display(description="Reason", ordering="reason_label")
+    def reason_name(self, obj) -> str:
+        if not obj.reason_id:
+            return "(no reason)"
+        if obj.reason_parent_label:
+            return f"{obj.reason_parent_label} › {obj.reason_label}"
+        return obj.reason_label or f"reason {obj.reason_id}"
+
+    @admin.display(description="Team", ordering="team_label")
+    def team_name(self, obj) -> str:
+        return obj.team_label or ("(no team)" if not obj.team_id else f"team {obj.team_id}")
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -321,3 +321,29 @@ def test_a_customer_reference_holding_a_card_is_found_by_what_was_typed(cast):
     assert stored.external_ref.startswith("hash-")  # never the number itself
     found = customer_list_matching(viewer=cast.admin, query="4111111111111111")
     assert list(found) == [stored]
+
+
+def test_the_admins_rollup_list_names_reasons_and_teams_in_one_query(client, cast):
+    billing = ContactReason.objects.create(name="Billing")
+    ContactReason.objects.create(name="Refund", parent=billing)
+    contacts_ingest(
+        rows=[
+            row(1, customer="A", hours=0, reason="Billing › Refund"),
+            row(2, customer="A", hours=30, team=""),
+        ]
+    )
+    client.force_login(cast.admin)
+    url = reverse("admin:contacts_contactrollup_changelist")
+    page = client.get(url).content.decode()
+    assert "Billing › Refund" in page
+    assert "Billing Care" in page
+    assert "(no reason)" in page and "(no team)" in page
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as two_rows:
+        client.get(url)
+    contacts_ingest(rows=[row(n, customer="B", hours=24 * n) for n in range(3, 9)])
+    with CaptureQueriesContext(connection) as eight_rows:
+        client.get(url)
+    assert len(eight_rows) == len(two_rows)
