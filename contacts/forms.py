@@ -322,9 +322,10 @@ def parse_handle_time(value: str) -> int | None:
 
 
 class ContactEditForm(forms.Form):
-    """What a rep corrects after the fact: reason, road, outcome, notes, resolution. Tags have
-    their own small form (ContactTagsForm) that saves without reloading the page."""
+    """What a rep corrects after the fact: reason, tags, outcome, resolution, road, notes. One
+    form and one Save: nothing typed on the contact page is left unsaved."""
 
+    tags = TagsField()
     outcome = _outcome_field()
     first_contact_resolution = _fcr_field()
     road = _road_field()
@@ -335,6 +336,7 @@ class ContactEditForm(forms.Form):
             "initial",
             {
                 "reason": contact.reason_id or "",
+                "tags": contact.tags,
                 "outcome": contact.outcome,
                 "first_contact_resolution": fcr_value(contact.first_contact_resolution),
                 "road": contact.road or "",
@@ -346,15 +348,9 @@ class ContactEditForm(forms.Form):
         if contact.reason is not None and contact.reason_id not in {r.id for r in reasons}:
             reasons.append(contact.reason)  # a retired reason stays selectable on its contacts
         self.fields["reason"] = ReasonField(reasons=reasons, label="Reason")
-        self.order_fields(["reason", "outcome", "first_contact_resolution", "road", "notes"])
-
-
-class ContactTagsForm(forms.Form):
-    tags = TagsField(help_text="")
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("auto_id", "tags_%s")  # the edit form on the same page has id_* ids
-        super().__init__(*args, **kwargs)
+        self.order_fields(
+            ["reason", "tags", "outcome", "first_contact_resolution", "road", "notes"]
+        )
 
 
 class RoadSuggestionForm(forms.Form):

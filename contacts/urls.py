@@ -12,7 +12,6 @@ urlpatterns = [
     path("search/", search_views.message_search_view, name="message-search"),
     path("<int:contact_id>/", views.contact_detail_view, name="contact-detail"),
     path("<int:contact_id>/edit/", views.contact_edit_view, name="contact-edit"),
-    path("<int:contact_id>/tags/", views.contact_tags_view, name="contact-tags"),
     path("customers/", views.customer_search_view, name="customer-search"),
     path("customers/<int:customer_id>/", views.customer_detail_view, name="customer-detail"),
     path(

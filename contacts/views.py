@@ -25,7 +25,6 @@ from contacts.forms import (
     ContactEditForm,
     ContactFilterForm,
     ContactLogForm,
-    ContactTagsForm,
     CustomerSearchForm,
     RoadSuggestionForm,
 )
@@ -311,7 +310,7 @@ def _source(viewer: User, contact: Contact) -> dict:
     }
 
 
-def _render_detail(request, contact: Contact, *, edit_form=None, tags_form=None, status=200):
+def _render_detail(request, contact: Contact, *, edit_form=None, status=200):
     viewer = request.user
     contact_messages = list(contact.messages.all())
     can_edit = has_capability(viewer, LOG_CONTACTS)
@@ -329,7 +328,6 @@ def _render_detail(request, contact: Contact, *, edit_form=None, tags_form=None,
         "timeline_span": timeline_span(timeline),
         "can_edit": can_edit,
         "edit_form": (edit_form or ContactEditForm(contact=contact)) if can_edit else None,
-        "tags_form": tags_form or ContactTagsForm(initial={"tags": contact.tags}),
         "suggestion": _contact_suggestion(contact, contact_messages),
         "set_road": contact.road,
         "sentiment": sentiment_word(contact.sentiment),
@@ -382,32 +380,6 @@ def contact_edit_view(request, contact_id: int):
             messages.success(request, "Contact updated.")
             return _back_to(request, contact)
     return _render_detail(request, contact, edit_form=form, status=400)
-
-
-@require_POST
-@capability_required(LOG_CONTACTS)
-def contact_tags_view(request, contact_id: int):
-    contact = _contact_for(request.user, contact_id)
-    form = ContactTagsForm(request.POST)
-    if form.is_valid():
-        try:
-            contact = contact_update(
-                contact=contact, changes={"tags": form.cleaned_data["tags"]}, by=request.user
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-    if request.htmx:
-        if form.is_valid() and not form.errors:
-            form = ContactTagsForm(initial={"tags": contact.tags})
-            status = 200
-        else:
-            status = 422  # _tags.html swaps a 422 in (hx-on), so the errors show next to the input
-        context = {"contact": contact, "tags_form": form, "can_edit": True}
-        return render(request, "contacts/_tags.html", context, status=status)
-    if form.errors:
-        return _render_detail(request, contact, tags_form=form, status=400)
-    messages.success(request, "Tags saved.")
-    return _back_to(request, contact)
 
 
 def _back_to(request, contact: Contact):

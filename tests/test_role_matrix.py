@@ -163,11 +163,6 @@ ROUTES: dict[str, Route] = {
         method="post",
         kwargs=contact_b,
     ),
-    "contacts:contact-tags": Route(
-        EDIT_TEAM_B_CONTACT,
-        method="post",
-        kwargs=contact_b,
-    ),
     "contacts:road-suggestion": Route(
         {"anonymous": LOGIN, "rep": OK, "manager": OK, "executive": DENIED, "admin": OK},
         method="post",

@@ -92,3 +92,22 @@ def test_a_rep_reads_the_contact_page_with_its_jargon_explained(
 
     if viewport is LAPTOP:
         page.screenshot(path=screenshot_dir / "contact-page-1366.png", full_page=True)
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366", "390"])
+def test_tags_typed_on_the_contact_page_are_saved_by_its_one_save_button(
+    page: Page, cast, viewport
+):
+    contact = seed(cast)
+    page.set_viewport_size(viewport)
+    sign_in(page, cast.rep.username, cast.password)
+    page.goto(reverse("contacts:contact-detail", args=[contact.id]))
+    form = page.locator("#edit-form")
+    form.locator("input[name=tags]").fill("Refund, App")
+    form.locator("textarea[name=notes]").fill("Called back, refunded")
+    form.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Contact updated.")).to_be_visible()
+    expect(page.get_by_test_id("contact-tags")).to_contain_text("refund")
+    contact.refresh_from_db()
+    assert (contact.tags, contact.notes) == (["app", "refund"], "Called back, refunded")
+    assert page.get_by_role("button", name="Save tags").count() == 0  # one form, one save

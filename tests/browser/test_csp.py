@@ -129,8 +129,8 @@ def test_the_moved_handlers_still_work(watched, live_server, cast, contact):
         page.get_by_role("button", name="Use it").click()
         expect(page.locator("#id_road")).to_have_value(suggestion.get_attribute("data-road"))
 
-    # A refused tag list (a 422) is swapped in with its message, without a reload.
-    page.locator("#contact-tags input[name=tags]").fill(",".join(f"t{n}" for n in range(31)))
-    page.get_by_role("button", name="Save tags").click()
-    expect(page.locator("#contact-tags")).to_contain_text("at most 30 tags")
+    # A refused tag list comes back with its message next to the field.
+    page.locator("#edit-form input[name=tags]").fill(",".join(f"t{n}" for n in range(31)))
+    page.locator("#edit-form").get_by_role("button", name="Save").click()
+    expect(page.locator("#edit-form")).to_contain_text("at most 30 tags")
     assert_no_violation(page, complaints, "handlers")
