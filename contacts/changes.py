@@ -71,6 +71,7 @@ AUDIT_LABELS = {
     "contact.update": "changed the contact",
     "contact.admin_update": "corrected the contact in the admin",
     "contact.messages_edit": "corrected the messages in the admin",
+    "contact.delete": "deleted the contact",
     "customer.create": "added the customer",
     "customer.update": "changed the customer",
     "customer.admin_update": "corrected the customer in the admin",
@@ -197,6 +198,8 @@ class ContactChange:
         no_state: Mapping[str, object] = {}
         old = self.before.get(contact_id, no_state)
         new = self.after.get(contact_id, no_state)
+        if old and not new:  # deleted: the history keeps what it was
+            new = dict.fromkeys(old)
         return {
             name: values
             for name, values in field_changes(old, new).items()

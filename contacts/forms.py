@@ -260,6 +260,11 @@ class ContactLogForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if not any(data.get(name) for name in ("reason", "subject", "customer_words", "reply")):
+            # An empty form sent with Enter would store a contact that says nothing.
+            self.add_error(
+                None, "Give a reason, a subject or what was said: a contact needs at least one."
+            )
         new_customer = any(
             data.get(name) for name in ("customer_name", "customer_email", "customer_phone")
         )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("search/", search_views.message_search_view, name="message-search"),
     path("<int:contact_id>/", views.contact_detail_view, name="contact-detail"),
     path("<int:contact_id>/edit/", views.contact_edit_view, name="contact-edit"),
+    path("<int:contact_id>/delete/", views.contact_delete_view, name="contact-delete"),
     path("customers/", views.customer_search_view, name="customer-search"),
     path("customers/<int:customer_id>/", views.customer_detail_view, name="customer-detail"),
     path(

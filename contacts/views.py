@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, NullIf
@@ -31,7 +31,13 @@ from contacts.forms import (
 from contacts.models import Contact, Message
 from contacts.roads import RoadFacts, RoadSuggestion, suggest_road
 from contacts.sentiment import sentiment_score
-from contacts.services.contacts import LOG_SOURCE, contact_log, contact_update
+from contacts.services.contacts import (
+    LOG_SOURCE,
+    contact_delete,
+    contact_log,
+    contact_may_delete,
+    contact_update,
+)
 from voc.core.audit import audit_history
 from voc.core.capabilities import Capability, capability_required, has_capability
 from voc.people.models import User
@@ -334,6 +340,7 @@ def _render_detail(request, contact: Contact, *, edit_form=None, status=200):
         "source": _source(viewer, contact),
         "handle_time": format_handle_time(contact.handle_seconds),
         "history": audit_history(target=contact),
+        "can_delete": contact_may_delete(contact=contact, user=viewer),
         **_page_extras(request, registry.CONTACT_PAGE, contact),
     }
     return render(request, "contacts/contact_detail.html", context, status=status)
@@ -380,6 +387,17 @@ def contact_edit_view(request, contact_id: int):
             messages.success(request, "Contact updated.")
             return _back_to(request, contact)
     return _render_detail(request, contact, edit_form=form, status=400)
+
+
+@require_POST
+@capability_required(LOG_CONTACTS)
+def contact_delete_view(request, contact_id: int):
+    contact = _contact_for(request.user, contact_id)
+    if not contact_may_delete(contact=contact, user=request.user):
+        raise PermissionDenied
+    contact_delete(contact=contact, by=request.user)
+    messages.success(request, "Contact deleted.")
+    return redirect("contacts:contact-list")
 
 
 def _back_to(request, contact: Contact):

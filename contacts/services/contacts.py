@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -321,3 +321,32 @@ def _attach_customer(*, contact_id: int, customer_id: int, by: Actor) -> None:
     with contact_change([contact_id], by=by) as change:
         if change.before[contact_id]["customer_id"] != customer_id:
             Contact.objects.filter(id=contact_id).update(customer_id=customer_id)
+
+
+def contact_may_delete(*, contact: Contact, user: User) -> bool:
+    """A contact logged by hand on VoC's pages may be deleted (a mistake) by the rep who
+    logged it or by a manager or admin whose scope holds it; executives read only. Ingested
+    contacts are corrected at their source, not deleted here."""
+    if contact.source != LOG_SOURCE:
+        return False
+    role = effective_role(user)
+    if role == Role.REP:
+        return contact.rep_id == user.pk
+    if role not in (Role.MANAGER, Role.ADMIN):
+        return False
+    return Contact.objects.filter(
+        Q(pk=contact.pk)
+        & scope_for(user).q(team_field="team_id", department_field="reason__department_id")
+    ).exists()
+
+
+def contact_delete(*, contact: Contact, by: User, why: str = "") -> None:
+    """Delete a contact logged by mistake (see contact_may_delete), with its messages. Through
+    the write primitive: the customer's later contacts are relinked, the rollups lose it, and
+    the history keeps what it was."""
+    if not contact_may_delete(contact=contact, user=by):
+        raise PermissionDenied("Only a contact logged by hand, by its author or a manager.")
+    # Contacts that repeat it lose their link when it goes: lock them too, so their counts move.
+    repeats = list(Contact.objects.filter(repeat_of=contact).values_list("id", flat=True))
+    with contact_change([contact.pk, *repeats], by=by, action="contact.delete", why=why):
+        Contact.objects.filter(pk=contact.pk).delete()

@@ -67,3 +67,14 @@
     }
   });
 })();
+
+// data-confirm: a button that asks before it submits (deleting a contact, say).
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+})();

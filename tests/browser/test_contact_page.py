@@ -111,3 +111,27 @@ def test_tags_typed_on_the_contact_page_are_saved_by_its_one_save_button(
     contact.refresh_from_db()
     assert (contact.tags, contact.notes) == (["app", "refund"], "Called back, refunded")
     assert page.get_by_role("button", name="Save tags").count() == 0  # one form, one save
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366", "390"])
+def test_enter_on_an_empty_log_form_stores_nothing_and_a_mistake_can_be_deleted(
+    page: Page, cast, viewport
+):
+    ContactReason.objects.create(name="Billing", department=cast.dept_a)
+    page.set_viewport_size(viewport)
+    sign_in(page, cast.rep.username, cast.password)
+    page.goto(reverse("contacts:contact-log"))
+    page.locator("input[name=subject]").press("Enter")
+    expect(page.get_by_text("Give a reason, a subject or what was said")).to_be_visible()
+    assert Contact.objects.count() == 0
+
+    page.locator("input[name=subject]").fill("Logged on the wrong customer")
+    page.locator("input[name=customer_name]").fill("Ann Caller")
+    page.locator("input[name=customer_email]").fill("ann@example.com")
+    page.locator("input[name=subject]").press("Enter")
+    expect(page.get_by_test_id("delete-contact")).to_be_visible()
+    assert Contact.objects.count() == 1
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete contact").click()
+    expect(page.get_by_text("Contact deleted.")).to_be_visible()
+    assert Contact.objects.count() == 0

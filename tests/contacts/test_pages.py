@@ -93,6 +93,7 @@ def log_form(**fields) -> dict:
         "channel": "phone",
         "direction": "inbound",
         "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "subject": "A question about the bill",  # a contact says something (see the form)
     }
     data.update(fields)
     return data
