@@ -56,4 +56,4 @@ class ContactsConfig(AppConfig):
         from contacts.inbound.access import VIEW_INBOUND, register_inbound_capabilities
 
         register_inbound_capabilities()
-        register_nav_item(NavItem("inbound", "Inbound email", "inbound:ops", VIEW_INBOUND, 202))
+        register_nav_item(NavItem("inbound", "Inbound", "inbound:ops", VIEW_INBOUND, 202))
