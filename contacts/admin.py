@@ -61,8 +61,13 @@ def _merge_action(model, service, label):
 
 @admin.register(ContactReason)
 class ContactReasonAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "department", "avoidable", "retired_at", "merged_into"]
-    list_filter = ["avoidable", "department", ("retired_at", admin.EmptyFieldListFilter)]
+    list_display = ["__str__", "department", "avoidable", "complaint", "retired_at", "merged_into"]
+    list_filter = [
+        "avoidable",
+        "complaint",
+        "department",
+        ("retired_at", admin.EmptyFieldListFilter),
+    ]
     list_select_related = ["parent", "department", "merged_into__parent"]
     search_fields = ["name", "parent__name"]
     autocomplete_fields = ["parent", "department"]
@@ -176,9 +181,10 @@ class RedactionPatternAdmin(admin.ModelAdmin):
 
 @admin.register(ContactRollup)
 class ContactRollupAdmin(admin.ModelAdmin):
-    list_display = ["day", "reason_name", "channel", "team_name", "contacts", "handle_seconds",
-                    "repeat_contacts", "negative_contacts"]  # fmt: skip
-    list_filter = ["channel"]
+    list_display = ["day", "reason_name", "channel", "team_name", "segment", "contacts",
+                    "handle_seconds", "wait_seconds", "repeat_contacts", "negative_contacts",
+                    "road_4", "fcr_yes", "fcr_no", "outcome_resolved"]  # fmt: skip
+    list_filter = ["channel", "segment"]
     date_hierarchy = "day"
 
     def get_queryset(self, request):

@@ -31,8 +31,10 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from contacts.models import Contact
+from contacts.models import Contact, Customer
 from contacts.queue import enqueue_sentiment_on_commit
 from contacts.repeats import Relink, repeats_relink_spans
 from contacts.rollups import (
@@ -46,9 +48,7 @@ from voc.core.audit import Actor, AuditEntryArgs, audit_record_many, field_chang
 # What a contact change is compared on: the rollup contribution, the customer (repeat spans),
 # and what a person may see changed in the history.
 STATE_FIELDS = (
-    *CONTRIBUTION_FIELDS,
-    "customer_id", "rep_id", "direction", "tags", "subject", "notes", "outcome",
-    "first_contact_resolution", "road",
+    *CONTRIBUTION_FIELDS, "customer_id", "rep_id", "direction", "tags", "subject", "notes",
 )  # fmt: skip
 
 
@@ -61,9 +61,6 @@ class ContactState(ContributionRow):
     tags: list[str]
     subject: str
     notes: str
-    outcome: str
-    first_contact_resolution: bool | None
-    road: int | None
 
 
 # How a contact's or customer's history names what people did.
@@ -85,7 +82,7 @@ AUDIT_LABELS = {
     "contacts.ingest": "ingested a batch",
 }
 # Not shown in a contact's history: derived, or the bookkeeping of the change itself.
-_NOT_AUDITED = frozenset({"id", "sentiment", "repeat_of_id"})
+_NOT_AUDITED = frozenset({"id", "sentiment", "repeat_of_id", "customer_segment"})
 
 
 def contacts_lock(contact_ids: Iterable[int]) -> dict[int, ContactState]:
@@ -164,6 +161,7 @@ class ContactChange:
 
     def _finish(self) -> None:
         self.after = contacts_state(self.ids)
+        self._snapshot_segments()
         spans: dict[int, tuple[datetime, datetime]] = {}
         for contact_id in self.ids:
             old, new = self.before.get(contact_id), self.after.get(contact_id)
@@ -192,6 +190,30 @@ class ContactChange:
         delta.apply()
         if self._rescore:
             enqueue_sentiment_on_commit(sorted(self._rescore))
+
+    def _snapshot_segments(self) -> None:
+        """A contact linked to a customer by this change (created, or moved to another
+        customer, a merge included) takes the customer's segment as it is now; its later
+        changes of segment do not move the contact (dashboards count the segment at contact
+        time). A contact left without a customer has none."""
+        relinked = [
+            contact_id
+            for contact_id, new in self.after.items()
+            if (old := self.before.get(contact_id)) is None
+            or old["customer_id"] != new["customer_id"]
+        ]
+        if not relinked:
+            return
+        Contact.objects.filter(id__in=relinked).update(
+            customer_segment=Coalesce(
+                Subquery(Customer.objects.filter(pk=OuterRef("customer_id")).values("segment")),
+                Value(""),
+            )
+        )
+        for contact_id, segment in Contact.objects.filter(id__in=relinked).values_list(
+            "id", "customer_segment"
+        ):
+            self.after[contact_id]["customer_segment"] = segment
 
     def changes_of(self, contact_id: int) -> dict[str, list[object]]:
         """{field: [before, after]} of one contact, as its history shows it."""

@@ -28,6 +28,10 @@ class ContactReason(models.Model):
         default=False,
         help_text="Customers should not have to contact us for this (the best service is no service).",
     )
+    complaint = models.BooleanField(
+        default=False,
+        help_text="Contacts for this reason are complaints (its sub-reasons inherit this).",
+    )
     retired_at = models.DateTimeField(null=True, blank=True)
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_reasons"
@@ -55,6 +59,11 @@ class ContactReason(models.Model):
     @property
     def is_active(self) -> bool:
         return self.retired_at is None and self.merged_into_id is None
+
+    @property
+    def is_complaint(self) -> bool:
+        """Marked a complaint itself or through its parent (the taxonomy has two levels)."""
+        return self.complaint or bool(self.parent_id and self.parent and self.parent.complaint)
 
 
 class Customer(models.Model):
@@ -178,6 +187,14 @@ class Contact(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices)
     direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.INBOUND)
     occurred_at = models.DateTimeField()
+    occurred_date_only = models.BooleanField(
+        default=False,
+        help_text=(
+            'The source gave a day without a time (a regulator\'s "Date received"): '
+            "occurred_at holds noon UTC of that day, and the day counts as itself in every "
+            "reporting time zone."
+        ),
+    )
     rep = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -200,6 +217,14 @@ class Contact(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     notes = models.TextField(blank=True)
     handle_seconds = models.PositiveIntegerField(null=True, blank=True)
+    wait_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="How long the customer waited before a person answered (queue, hold, reply).",
+    )
+    # The customer's segment when the contact was linked to them, so a customer who moves to
+    # another segment does not move their past contacts (dashboards filter by it).
+    customer_segment = models.CharField(max_length=20, blank=True)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
     first_contact_resolution = models.BooleanField(null=True, blank=True)
     road = models.PositiveSmallIntegerField(choices=Road.choices, null=True, blank=True)
@@ -300,30 +325,55 @@ class RedactionPattern(models.Model):
 
 
 class ContactRollup(models.Model):
-    """Pre-aggregated counts per day (reporting time zone) × reason × channel × team, kept
-    current by every ingestion path in the same transaction. Dashboards read only these.
+    """Pre-aggregated counts per day (reporting time zone) × reason × channel × team × customer
+    segment (at contact time), kept current by every write path in the same transaction (the
+    write primitive, contacts.changes). Dashboards read these through contacts.reporting.
 
-    reason_id and team_id are plain integers (0 = none) rather than foreign keys, so the key is
-    never NULL and one unique index covers it on every database."""
+    reason_id and team_id are plain integers (0 = none) and segment "" means no customer,
+    rather than NULLs, so the key is never NULL and one unique index covers it on every
+    database. A reason's complaint or avoidable flag is read from the reason, not kept here."""
 
     day = models.DateField()
     reason_id = models.BigIntegerField(default=0)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     team_id = models.BigIntegerField(default=0)
+    segment = models.CharField(max_length=20, blank=True, default="")
     contacts = models.IntegerField(default=0)
+    # Sums and how many contacts gave a value (an average divides by the latter).
     handle_seconds = models.BigIntegerField(default=0)
+    handled_contacts = models.IntegerField(default=0)
+    wait_seconds = models.BigIntegerField(default=0)
+    waited_contacts = models.IntegerField(default=0)
     repeat_contacts = models.IntegerField(default=0)
     negative_contacts = models.IntegerField(default=0)
+    # Road set by a person (1 learn … 4 go away); contacts with no road are the rest.
+    road_1 = models.IntegerField(default=0)
+    road_2 = models.IntegerField(default=0)
+    road_3 = models.IntegerField(default=0)
+    road_4 = models.IntegerField(default=0)
+    # First-contact resolution answered yes / no (unanswered are the rest).
+    fcr_yes = models.IntegerField(default=0)
+    fcr_no = models.IntegerField(default=0)
+    # Contacts by outcome (Contact.Outcome); contacts with no outcome are the rest.
+    outcome_resolved = models.IntegerField(default=0)
+    outcome_unresolved = models.IntegerField(default=0)
+    outcome_escalated = models.IntegerField(default=0)
+    outcome_transferred = models.IntegerField(default=0)
+    outcome_callback = models.IntegerField(default=0)
+    outcome_link_sent = models.IntegerField(default=0)
+    outcome_abandoned = models.IntegerField(default=0)
+    outcome_open = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "reason_id", "channel", "team_id"], name="rollup_key"
+                fields=["day", "reason_id", "channel", "team_id", "segment"], name="rollup_key"
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.day} reason={self.reason_id} {self.channel} team={self.team_id}"
+        segment = self.segment or "no customer"
+        return f"{self.day} reason={self.reason_id} {self.channel} team={self.team_id} {segment}"
 
 
 class IngestToken(HashedKeyToken):

@@ -22,6 +22,8 @@ class TimelineEntry:
     # Outside the viewer's scope: shown (when and why the customer got in touch) but greyed,
     # without what was said or a link; the page says so.
     restricted: bool = False
+    # ``when`` is a day the source gave without a time (shown as the day alone).
+    date_only: bool = False
 
 
 # provider(customer, viewer, limit) -> entries the viewer may see, newest first

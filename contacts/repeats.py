@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 
 from contacts.models import Contact
-from contacts.rollups import ContributionRow
+from contacts.rollups import CONTRIBUTION_FIELDS, ContributionRow
 from voc.core.pg import array_literal
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -64,16 +64,18 @@ spans AS (
     FROM unnest(%(customers)s::bigint[], %(lows)s::bigint[], %(highs)s::bigint[])
         AS u (customer_id, low, high)
 )"""
-_CONTACTS_IN_SPANS = """
+# What is read of each contact: its customer and what the rollups need (CONTRIBUTION_FIELDS).
+_NEAR_COLUMNS = ("customer_id", *CONTRIBUTION_FIELDS)
+_RETURNED_COLUMNS = ("new_repeat_of", *CONTRIBUTION_FIELDS)
+_CONTACTS_IN_SPANS = f"""
     FROM spans AS s
     CROSS JOIN LATERAL (
-        SELECT id, customer_id, occurred_at, repeat_of_id, reason_id, channel, team_id,
-               handle_seconds, sentiment
-        FROM {table}
+        SELECT {", ".join(_NEAR_COLUMNS)}
+        FROM {{table}}
         WHERE customer_id = s.customer_id
             AND occurred_at >= s.low - %(window)s AND occurred_at <= s.high + %(window)s
         OFFSET 0  -- kept a subquery: the planner would otherwise flatten it into a join
-    ) AS t"""
+    ) AS t"""  # noqa: S608 (column names from the constants above)
 # After the writes: the window function pairs each contact with the same customer's previous
 # one in (occurred_at, id) order, exactly as the loop in repeats_relink does, and only the
 # links that change come back, with what the rollups need of those contacts.
@@ -88,8 +90,7 @@ WITH {_SPANS}, ordered AS (
     FROM ordered
     WHERE occurred_at >= low
 )
-SELECT id, repeat_of_id, new_repeat_of, occurred_at, reason_id, channel, team_id,
-       handle_seconds, sentiment
+SELECT {", ".join(_RETURNED_COLUMNS)}
 FROM expected
 WHERE new_repeat_of IS DISTINCT FROM repeat_of_id
 """  # noqa: S608 (put together from the constants above)
@@ -204,31 +205,12 @@ def repeats_link_ahead(
                 # parameter types leave timedelta out.
                 _span_params(spans, to_read, window),  # type: ignore[arg-type]
             )
-            for (
-                contact_id,
-                customer_id,
-                occurred_at,
-                repeat_of_id,
-                reason_id,
-                channel,
-                team_id,
-                seconds,
-                sentiment,
-            ) in cursor.fetchall():
+            for values in cursor.fetchall():
+                stored: _NearRow = dict(zip(_NEAR_COLUMNS, values, strict=True))  # type: ignore[assignment]
+                contact_id = stored["id"]
                 if contact_id not in written:  # an updated contact counts as it will be
-                    stored: _NearRow = {
-                        "id": contact_id,
-                        "customer_id": customer_id,
-                        "occurred_at": occurred_at,
-                        "repeat_of_id": repeat_of_id,
-                        "reason_id": reason_id,
-                        "channel": channel,
-                        "team_id": team_id,
-                        "handle_seconds": seconds,
-                        "sentiment": sentiment,
-                    }
-                    by_customer.setdefault(customer_id, []).append(
-                        (occurred_at, contact_id, None, stored)
+                    by_customer.setdefault(stored["customer_id"], []).append(
+                        (stored["occurred_at"], contact_id, None, stored)
                     )
     changes: list[Relink] = []
     for customer_id, contacts in by_customer.items():
@@ -286,31 +268,15 @@ def _relink_in_sql(
             cursor.execute(
                 _SAVE_LINKS_SQL.format(table=table),
                 [
+                    array_literal(values[_RETURNED_COLUMNS.index("id")] for values in returned),
                     array_literal(values[0] for values in returned),
-                    array_literal(values[2] for values in returned),
                 ],
             )
     changes = []
-    for (
-        contact_id,
-        old,
-        new,
-        occurred_at,
-        reason_id,
-        channel,
-        team_id,
-        seconds,
-        sentiment,
-    ) in returned:
-        row: ContributionRow = {
-            "id": contact_id,
-            "occurred_at": occurred_at,
-            "reason_id": reason_id,
-            "channel": channel,
-            "team_id": team_id,
-            "handle_seconds": seconds,
-            "repeat_of_id": new,
-            "sentiment": sentiment,
-        }
-        changes.append(Relink(contact_id, old, new, row))
+    for values in returned:
+        new, *contribution = values
+        row: ContributionRow = dict(zip(CONTRIBUTION_FIELDS, contribution, strict=True))  # type: ignore[assignment]
+        old = row["repeat_of_id"]
+        row["repeat_of_id"] = new
+        changes.append(Relink(row["id"], old, new, row))
     return changes

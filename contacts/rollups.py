@@ -1,13 +1,14 @@
-"""Contact rollups: per day (reporting time zone) × reason × channel × team.
+"""Contact rollups: per day (reporting time zone) × reason × channel × team × customer segment,
+counting contacts, handle and wait time, repeats, negative sentiment, roads, first-contact
+resolution and outcomes (the columns of ContactRollup).
 
 Every write path computes each touched contact's contribution before and after, and applies
 the difference with one upsert that adds to the stored counts (the same SQL on PostgreSQL and
 SQLite; on PostgreSQL a large delta is first copied into a temporary table). ``rollups_rebuild`` recomputes everything from the contacts; the two must agree.
 """
 
-from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import NotRequired, TypedDict
 from zoneinfo import ZoneInfo
 
@@ -17,12 +18,31 @@ from django.db import connection, transaction
 from contacts.models import Contact, ContactRollup
 from voc.core.pg import copy_lines
 
-Key = tuple[date, int, str, int]  # day, reason_id (0 = none), channel, team_id (0 = none)
+# day, reason_id (0 = none), channel, team_id (0 = none), customer segment ("" = no customer)
+Key = tuple[date, int, str, int, str]
+KEY_COLUMNS = ("day", "reason_id", "channel", "team_id", "segment")
 STAGED_APPLY = 500  # keys above which PostgreSQL applies a delta through COPY
-COLUMNS = ("contacts", "handle_seconds", "repeat_contacts", "negative_contacts")
+
+# The counted columns, in the order of a delta's totals.
+ROAD_COLUMNS = ("road_1", "road_2", "road_3", "road_4")
+OUTCOME_COLUMNS = {outcome: f"outcome_{outcome}" for outcome in Contact.Outcome.values}
+COLUMNS = (
+    "contacts", "handle_seconds", "handled_contacts", "wait_seconds", "waited_contacts",
+    "repeat_contacts", "negative_contacts", *ROAD_COLUMNS, "fcr_yes", "fcr_no",
+    *OUTCOME_COLUMNS.values(),
+)  # fmt: skip
+_AT = {column: position for position, column in enumerate(COLUMNS)}
+_HANDLE, _HANDLED = _AT["handle_seconds"], _AT["handled_contacts"]
+_WAIT, _WAITED = _AT["wait_seconds"], _AT["waited_contacts"]
+_REPEAT, _NEGATIVE = _AT["repeat_contacts"], _AT["negative_contacts"]
+_ROAD = {road: _AT[column] for road, column in enumerate(ROAD_COLUMNS, start=1)}
+_FCR = {True: _AT["fcr_yes"], False: _AT["fcr_no"]}
+_OUTCOME = {outcome: _AT[column] for outcome, column in OUTCOME_COLUMNS.items()}
+
 CONTRIBUTION_FIELDS = (
-    "id", "occurred_at", "reason_id", "channel", "team_id", "handle_seconds", "repeat_of_id",
-    "sentiment",
+    "id", "occurred_at", "occurred_date_only", "reason_id", "channel", "team_id",
+    "customer_segment", "handle_seconds", "wait_seconds", "repeat_of_id", "sentiment", "road",
+    "first_contact_resolution", "outcome",
 )  # fmt: skip
 
 
@@ -32,16 +52,30 @@ class ContributionRow(TypedDict):
 
     id: NotRequired[int]
     occurred_at: datetime
+    occurred_date_only: bool
     reason_id: int | None
     channel: str
     team_id: int | None
+    customer_segment: str
     handle_seconds: int | None
+    wait_seconds: int | None
     repeat_of_id: int | None
     sentiment: float | None
+    road: int | None
+    first_contact_resolution: bool | None
+    outcome: str
 
 
 def reporting_tz() -> ZoneInfo:
     return ZoneInfo(settings.VOC_REPORTING_TIME_ZONE)
+
+
+def reporting_day(occurred_at: datetime, *, date_only: bool, tz: ZoneInfo) -> date:
+    """The day a contact counts on: its calendar day in the reporting time zone, or, for a
+    day given without a time (stored at noon UTC), that day itself in every time zone."""
+    if date_only:
+        return occurred_at.astimezone(UTC).date()
+    return occurred_at.astimezone(tz).date()
 
 
 def is_negative(sentiment: float | None) -> bool:
@@ -52,7 +86,7 @@ class RollupDelta:
     """Accumulates +/- contributions and writes them in one statement."""
 
     def __init__(self) -> None:
-        self.changes: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        self.changes: dict[Key, list[int]] = {}
 
     def add_rows(self, rows: Iterable[ContributionRow], sign: int = 1) -> None:
         """Add (or, with sign=-1, take away) what each contact (a dict of CONTRIBUTION_FIELDS)
@@ -60,39 +94,66 @@ class RollupDelta:
         tz = reporting_tz()
         negative = settings.VOC_NEGATIVE_SENTIMENT
         changes = self.changes
+        width = len(COLUMNS)
         for row in rows:
-            day = row["occurred_at"].astimezone(tz).date()
-            totals = changes[(day, row["reason_id"] or 0, row["channel"], row["team_id"] or 0)]
-            sentiment = row["sentiment"]
+            at = row["occurred_at"]
+            day = (
+                at.astimezone(UTC).date() if row["occurred_date_only"] else at.astimezone(tz).date()
+            )
+            key = (
+                day, row["reason_id"] or 0, row["channel"], row["team_id"] or 0,
+                row["customer_segment"],
+            )  # fmt: skip
+            totals = changes.get(key)
+            if totals is None:
+                totals = changes[key] = [0] * width
             totals[0] += sign
-            totals[1] += sign * (row["handle_seconds"] or 0)
+            seconds = row["handle_seconds"]
+            if seconds is not None:
+                totals[_HANDLE] += sign * seconds
+                totals[_HANDLED] += sign
+            seconds = row["wait_seconds"]
+            if seconds is not None:
+                totals[_WAIT] += sign * seconds
+                totals[_WAITED] += sign
             if row["repeat_of_id"]:
-                totals[2] += sign
+                totals[_REPEAT] += sign
+            sentiment = row["sentiment"]
             if sentiment is not None and sentiment <= negative:
-                totals[3] += sign
+                totals[_NEGATIVE] += sign
+            road = row["road"]
+            if road:
+                totals[_ROAD[road]] += sign
+            resolved = row["first_contact_resolution"]
+            if resolved is not None:
+                totals[_FCR[resolved]] += sign
+            outcome = row["outcome"]
+            if outcome:
+                totals[_OUTCOME[outcome]] += sign
 
     def apply(self) -> int:
         """Upsert the non-zero changes; returns how many keys changed."""
-        zero = [0, 0, 0, 0]
-        changed = [(key, totals) for key, totals in self.changes.items() if totals != zero]
+        changed = [(key, totals) for key, totals in self.changes.items() if any(totals)]
         if not changed:
             return 0
         table = ContactRollup._meta.db_table
+        keys = ", ".join(KEY_COLUMNS)
         updates = ", ".join(
             f"{column} = {table}.{column} + excluded.{column}" for column in COLUMNS
         )
         upsert = (
-            f"INSERT INTO {table} (day, reason_id, channel, team_id, {', '.join(COLUMNS)}) "
-            f"%s ON CONFLICT (day, reason_id, channel, team_id) DO UPDATE SET {updates}"
+            f"INSERT INTO {table} ({keys}, {', '.join(COLUMNS)}) "
+            f"%s ON CONFLICT ({keys}) DO UPDATE SET {updates}"
         )
         # Keys are written in sorted order, so concurrent batches lock them in the same order
-        # and cannot deadlock: sorted here, or by PostgreSQL in the same order (channels
-        # compared as bytes, as Python compares them).
+        # and cannot deadlock: sorted here, or by PostgreSQL in the same order (channels and
+        # segments compared as bytes, as Python compares them).
         if connection.vendor == "postgresql" and len(changed) > STAGED_APPLY:
             _apply_staged(upsert, changed)
         else:
             changed.sort()
-            placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(changed))
+            row = "(" + ", ".join(["%s"] * (len(KEY_COLUMNS) + len(COLUMNS))) + ")"
+            placeholders = ", ".join([row] * len(changed))
             params: list[date | int | str] = []
             for key, totals in changed:
                 params.extend([*key, *totals])
@@ -109,40 +170,43 @@ class RollupDelta:
 
 def _delete_empty(keys: list[Key]) -> None:
     table = ContactRollup._meta.db_table
-    rows = ", ".join(["(%s, %s, %s, %s)"] * len(keys))
+    rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(keys))
     with connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {table} WHERE contacts = 0 "  # noqa: S608
-            f"AND (day, reason_id, channel, team_id) IN (VALUES {rows})",
+            f"AND ({', '.join(KEY_COLUMNS)}) IN (VALUES {rows})",
             [value for key in keys for value in key],
         )
 
 
 def _apply_staged(upsert: str, changed: list[tuple[Key, list[int]]]) -> None:
     """PostgreSQL, many keys (a backfill): COPY the changes into a temporary table and upsert
-    from it in key order, instead of one VALUES list of 8 parameters a key."""
+    from it in key order, instead of one VALUES list of parameters a key."""
 
     staging = "voc_rollup_delta"
+    columns = ", ".join((*KEY_COLUMNS, *COLUMNS))
     select = (
-        f"SELECT day, reason_id, channel, team_id, {', '.join(COLUMNS)} "  # noqa: S608
-        f'FROM {staging} ORDER BY day, reason_id, channel COLLATE "C", team_id'
+        f"SELECT {columns} FROM {staging} "  # noqa: S608
+        'ORDER BY day, reason_id, channel COLLATE "C", team_id, segment COLLATE "C"'
     )
     with transaction.atomic():  # the temporary rows live until commit
         with connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "  # noqa: S608
-                f"SELECT day, reason_id, channel, team_id, {', '.join(COLUMNS)} "
-                f"FROM {ContactRollup._meta.db_table} WITH NO DATA"
+                f"SELECT {columns} FROM {ContactRollup._meta.db_table} WITH NO DATA"
             )
             cursor.execute(f"TRUNCATE {staging}")
-        # Keys and totals are dates, integers and channel choices: written without escaping.
+        # Keys and totals are dates, integers, channel and segment choices: written without
+        # escaping.
         days = {day: day.isoformat() for day in {key[0] for key, _ in changed}}
         copy_lines(
             staging,
-            ["day", "reason_id", "channel", "team_id", *COLUMNS],
+            [*KEY_COLUMNS, *COLUMNS],
             [
-                f"{days[day]}\t{reason}\t{channel}\t{team}\t{a}\t{b}\t{c}\t{d}\n"
-                for (day, reason, channel, team), (a, b, c, d) in changed
+                f"{days[day]}\t{reason}\t{channel}\t{team}\t{segment}\t"
+                + "\t".join(map(str, totals))
+                + "\n"
+                for (day, reason, channel, team, segment), totals in changed
             ],
         )
         with connection.cursor() as cursor:
@@ -180,14 +244,9 @@ def rollups_rebuild(*, batch_size: int = 20_000) -> int:
     return ContactRollup.objects.count()
 
 
-def rollup_snapshot() -> dict[Key, tuple[int, int, int, int]]:
+def rollup_snapshot() -> dict[Key, tuple[int, ...]]:
     """All rollups as a dict, to compare a kept-current state with a rebuild."""
     return {
-        (row.day, row.reason_id, row.channel, row.team_id): (
-            row.contacts,
-            row.handle_seconds,
-            row.repeat_contacts,
-            row.negative_contacts,
-        )
-        for row in ContactRollup.objects.all()
+        tuple(values[: len(KEY_COLUMNS)]): tuple(values[len(KEY_COLUMNS) :])
+        for values in ContactRollup.objects.values_list(*KEY_COLUMNS, *COLUMNS)
     }

@@ -121,6 +121,7 @@ def _contact_timeline(*, customer: Customer, viewer: User, limit: int) -> list[T
             if contact.id in visible
             else "",
             restricted=contact.id not in visible,
+            date_only=contact.occurred_date_only,
         )
         for contact in contacts
     ]

@@ -339,6 +339,8 @@ def _render_detail(request, contact: Contact, *, edit_form=None, status=200):
         "sentiment": sentiment_word(contact.sentiment),
         "source": _source(viewer, contact),
         "handle_time": format_handle_time(contact.handle_seconds),
+        "wait_time": format_handle_time(contact.wait_seconds),
+        "reason_is_complaint": bool(contact.reason and contact.reason.is_complaint),
         "history": audit_history(target=contact),
         "can_delete": contact_may_delete(contact=contact, user=viewer),
         **_page_extras(request, registry.CONTACT_PAGE, contact),

@@ -1,7 +1,7 @@
 """Shared pieces of the contacts REST API: permissions, errors and input fields."""
 
 import re
-from datetime import UTC
+from datetime import UTC, date
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -208,6 +208,36 @@ class WhenField(serializers.Field):
 
     def to_representation(self, value):
         return serializers.DateTimeField().to_representation(value)
+
+
+DAY = r"^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "format": "date-time", "pattern": WHEN},
+            {"type": "string", "format": "date", "pattern": DAY, "example": "2026-11-23"},
+        ]
+    }
+)
+class WhenOrDayField(WhenField):
+    """A WhenField that also takes a day without a time (2026-11-23), for a source that knows
+    only the day: the contact keeps that calendar day in every reporting time zone."""
+
+    default_error_messages = {
+        "invalid": "Give a date and time like 2026-11-23T14:05:00Z (with seconds and an offset) "
+        f"or a day like 2026-11-23, between {MIN_YEAR} and {MAX_YEAR}."
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and re.fullmatch(DAY, data):
+            try:
+                date.fromisoformat(data)
+            except ValueError:
+                self.fail("invalid")
+            return data  # parse_row stores a day as such (contacts.ingest.records.parse_occurred)
+        return super().to_internal_value(data)
 
 
 def id_field(**kwargs) -> StrictIntegerField:

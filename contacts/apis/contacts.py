@@ -22,6 +22,7 @@ from contacts.apis.common import (
     StrictIntegerField,
     TextField,
     WhenField,
+    WhenOrDayField,
     id_field,
 )
 from contacts.apis.filters import ContactFilter
@@ -92,7 +93,10 @@ class ContactRowSerializer(serializers.Serializer):
     )  # fmt: skip
     channel = serializers.ChoiceField(choices=Channel.choices)
     direction = ContactDirectionField(required=False)
-    occurred_at = WhenField(required=False, help_text="Defaults to now.")
+    occurred_at = WhenOrDayField(
+        required=False, help_text="Defaults to now. A day alone (2026-11-23) when the source "
+        "knows no time: the contact keeps that day in every reporting time zone.",
+    )  # fmt: skip
     customer_ref = TextField(max_length=100, help_text="Customers are matched by ref, …")
     customer_email = EmailInputField(
         required=False, help_text="… then email (case-insensitively), …"
@@ -113,6 +117,10 @@ class ContactRowSerializer(serializers.Serializer):
     subject = TextField(max_length=300)
     notes = TextField(max_length=MAX_TEXT)
     handle_seconds = StrictIntegerField(min_value=0, max_value=7 * 24 * 3600, required=False)
+    wait_seconds = StrictIntegerField(
+        min_value=0, max_value=7 * 24 * 3600, required=False,
+        help_text="How long the customer waited for a person (queue, hold, a reply).",
+    )  # fmt: skip
     outcome = serializers.ChoiceField(choices=Contact.Outcome.choices, required=False)
     first_contact_resolution = StrictBooleanField(required=False)
     road = StrictIntegerField(min_value=1, max_value=4, required=False)
@@ -185,6 +193,9 @@ class ContactUpdateInputSerializer(serializers.Serializer):
     )
     notes = TextField(max_length=MAX_TEXT)
     handle_seconds = StrictIntegerField(
+        min_value=0, max_value=7 * 24 * 3600, required=False, allow_null=True
+    )
+    wait_seconds = StrictIntegerField(
         min_value=0, max_value=7 * 24 * 3600, required=False, allow_null=True
     )
     first_contact_resolution = StrictBooleanField(required=False, allow_null=True)

@@ -59,6 +59,9 @@ class ReasonInputSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text="The department that owns these contacts."
     )
     avoidable = StrictBooleanField(required=False)
+    complaint = StrictBooleanField(
+        required=False, help_text="Contacts for it are complaints; its sub-reasons inherit this."
+    )
 
     class Meta:
         ref_name = "ReasonInput"

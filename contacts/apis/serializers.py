@@ -25,11 +25,14 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
 class ReasonOutputSerializer(serializers.ModelSerializer):
     path = serializers.CharField(read_only=True, help_text="“Parent › Reason”")
     active = serializers.BooleanField(source="is_active", read_only=True)
+    is_complaint = serializers.BooleanField(
+        read_only=True, help_text="Marked a complaint, itself or through its parent."
+    )
 
     class Meta:
         model = ContactReason
-        fields = ["id", "name", "path", "parent", "department", "avoidable", "active",
-                  "retired_at", "merged_into"]  # fmt: skip
+        fields = ["id", "name", "path", "parent", "department", "avoidable", "complaint",
+                  "is_complaint", "active", "retired_at", "merged_into"]  # fmt: skip
         ref_name = "Reason"
 
 
@@ -50,9 +53,9 @@ class ContactOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Contact
         fields = [
-            "id", "source", "external_id", "channel", "direction", "occurred_at", "customer",
-            "rep", "team", "reason", "reason_path", "tags", "subject", "notes", "handle_seconds",
-            "outcome", "first_contact_resolution", "road", "sentiment", "repeat_of",
+            "id", "source", "external_id", "channel", "direction", "occurred_at",
+            "occurred_date_only", "customer", "customer_segment", "rep", "team", "reason",
+            "reason_path", "tags", "subject", "notes", "handle_seconds", "wait_seconds", "outcome", "first_contact_resolution", "road", "sentiment", "repeat_of",
             "created_at", "updated_at",
         ]  # fmt: skip
         ref_name = "Contact"

@@ -9,6 +9,7 @@ one, the column it came from. Errors never include the rejected value.
 
 import json
 import math
+import re
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -118,6 +119,11 @@ def _plain(value: Any) -> bool:
     if isinstance(value, str | int | bool):
         return True
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _day_only(fmt: str) -> bool:
+    """Whether a date format gives no time of day."""
+    return not re.search(r"%[HIMSfpXcT]", fmt)
 
 
 def _check_date_format(fmt: Any) -> str | None:
@@ -615,11 +621,14 @@ class RowMapper:
         return row
 
     def _iso_date(self, value: str, date_formats: tuple[str, ...]) -> str:
+        """ISO 8601 for parse_row: a date and time, or only a day when the value gives no time
+        (a day keeps its calendar date whatever the reporting time zone)."""
         for fmt in date_formats:
             try:
-                return datetime.strptime(value, fmt).isoformat()  # noqa: DTZ007 (naive_tz applies)
+                parsed = datetime.strptime(value, fmt)  # noqa: DTZ007 (naive_tz applies)
             except ValueError:
                 continue
+            return parsed.date().isoformat() if _day_only(fmt) else parsed.isoformat()
         try:
             if parse_datetime(value):
                 return value
@@ -627,7 +636,7 @@ class RowMapper:
         except ValueError:
             day = None
         if day is not None:
-            return f"{day.isoformat()}T00:00:00"
+            return day.isoformat()
         formats = " or ".join(f"“{fmt}”" for fmt in date_formats)
         expected = f"{formats} or ISO 8601" if formats else "ISO 8601 (2026-11-23T14:05:00Z)"
         raise RowError(self.label("occurred_at"), f"is not a date in the format {expected}")

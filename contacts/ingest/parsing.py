@@ -123,6 +123,7 @@ def pack(record: ContactRecord) -> tuple:
         record.customer_email, record.customer_phone, record.customer_segment, record.rep,
         record.team, record.reason_path, record.tags, record.subject, record.notes,
         record.handle_seconds, record.outcome, record.first_contact_resolution, record.road,
+        record.wait_seconds, record.occurred_date_only,
         [
             (m.external_id, m.position, str(m.direction), m.author,
              m.sent_at.isoformat() if m.sent_at is not None else None, m.text)
@@ -137,13 +138,13 @@ def pack(record: ContactRecord) -> tuple:
 def unpack(values: tuple) -> ContactRecord:
     messages = [
         MessageRecord(external_id, position, direction, author, _from_iso(sent) if sent else None, text)
-        for external_id, position, direction, author, sent, text in values[20]
+        for external_id, position, direction, author, sent, text in values[22]
     ]  # fmt: skip
     record = ContactRecord(values[0], values[1], values[2], values[3], _from_iso(values[4]),
-                           *values[5:20], messages)  # fmt: skip
-    record.digest = values[21]
-    record.erasure_keys = values[22]
-    record.copy_text = values[23]
+                           *values[5:22], messages)  # fmt: skip
+    record.digest = values[23]
+    record.erasure_keys = values[24]
+    record.copy_text = values[25]
     return record
 
 

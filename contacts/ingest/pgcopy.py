@@ -58,6 +58,7 @@ class NewCustomer(Protocol):
 CONTACT_RECORD_COLUMNS = (
     "source", "external_id", "channel", "direction", "occurred_at", "tags", "subject", "notes",
     "handle_seconds", "outcome", "first_contact_resolution", "road", "content_hash",
+    "wait_seconds", "occurred_date_only",
 )  # fmt: skip
 MESSAGE_RECORD_COLUMNS = ("external_id", "position", "direction", "author", "sent_at", "text")
 
@@ -75,7 +76,8 @@ def record_copy_text(record: "ContactRecord") -> tuple[str, tuple[str, ...]]:
         f"{copy_escape(record.subject)}\t{copy_escape(record.notes)}\t"
         f"{copy_int_or_null(record.handle_seconds)}\t{record.outcome}\t"
         f"{copy_bool_or_null(record.first_contact_resolution)}\t{copy_int_or_null(record.road)}\t"
-        f"{record.content_hash()}"
+        f"{record.content_hash()}\t{copy_int_or_null(record.wait_seconds)}\t"
+        f"{'t' if record.occurred_date_only else 'f'}"
     )
     messages = tuple(
         f"\t{copy_escape(m.external_id)}\t{m.position}\t{m.direction}\t"
@@ -93,7 +95,7 @@ class CopyWriter:
     # service knows it already, else by the relinking that follows.
     CONTACT_COLUMNS = (
         "id", "customer_id", "rep_id", "team_id", "reason_id", "repeat_of_id",
-        *CONTACT_RECORD_COLUMNS, "created_at", "updated_at",
+        *CONTACT_RECORD_COLUMNS, "customer_segment", "created_at", "updated_at",
     )  # fmt: skip
     MESSAGE_COLUMNS = ("contact_id", *MESSAGE_RECORD_COLUMNS)
     CUSTOMER_COLUMNS = ("id", "external_ref", "name", "email", "phone", "segment")
@@ -138,7 +140,7 @@ class CopyWriter:
                 f"{v['id']}\t{copy_int_or_null(v['customer_id'])}\t{copy_int_or_null(v['rep_id'])}\t"
                 f"{copy_int_or_null(v['team_id'])}\t{copy_int_or_null(v['reason_id'])}\t"
                 f"{copy_int_or_null(v.get('repeat_of_id'))}\t{text}\t"
-                f"{now}\t{now}\n"
+                f"{v['customer_segment']}\t{now}\t{now}\n"
             )
         copy_buffer(Contact._meta.db_table, self.CONTACT_COLUMNS, buffer)
 

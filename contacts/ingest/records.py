@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -36,8 +36,8 @@ NOT_TEXT_REASON = "contains an unpaired surrogate (\\ud800-\\udfff), which is no
 FIELDS = {
     "source", "external_id", "channel", "direction", "occurred_at",
     "customer_ref", "customer_name", "customer_email", "customer_phone", "customer_segment",
-    "rep", "team", "reason", "tags", "subject", "notes", "handle_seconds", "outcome",
-    "first_contact_resolution", "road", "messages", "text",
+    "rep", "team", "reason", "tags", "subject", "notes", "handle_seconds", "wait_seconds",
+    "outcome", "first_contact_resolution", "road", "messages", "text",
 }  # fmt: skip
 REQUIRED = ("external_id", "channel")
 MESSAGE_FIELDS = {"external_id", "direction", "author", "sent_at", "text"}
@@ -102,6 +102,9 @@ class ContactRecord:
     outcome: str = ""
     first_contact_resolution: bool | None = None
     road: int | None = None
+    wait_seconds: int | None = None
+    # occurred_at is a day without a time, stored at noon UTC (see Contact.occurred_date_only).
+    occurred_date_only: bool = False
     messages: list[MessageRecord] = field(default_factory=list)
     # content_hash(), once computed (a record is not changed after parse_row made it).
     digest: str = field(default="", compare=False, repr=False)
@@ -128,6 +131,11 @@ class ContactRecord:
             [[m.external_id, m.direction, m.author, m.sent_at.isoformat() if m.sent_at else None,
               m.text] for m in self.messages],
         ]  # fmt: skip
+        # Added only when given, so rows sent before these fields existed keep their digest.
+        if self.wait_seconds is not None:
+            payload.append({"wait_seconds": self.wait_seconds})
+        if self.occurred_date_only:
+            payload.append({"occurred_date_only": True})
         self.digest = hashlib.blake2b(json.dumps(payload).encode(), digest_size=16).hexdigest()
         return self.digest
 
@@ -228,6 +236,25 @@ def _choice(row: Mapping, name: str, choices, *, default: str = "") -> str:
     if normalised not in _choice_values(choices):
         raise RowError(name, f"must be one of {', '.join(choices.values)}")
     return normalised
+
+
+# A day without a time, as ISO 8601 writes it (2026-11-23).
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_occurred(value: object, options: ParseOptions) -> tuple[datetime | None, bool]:
+    """When a contact happened, and whether the source gave only its day. A day keeps its
+    calendar date in every reporting time zone: it is stored at noon UTC and flagged, instead
+    of at midnight of some zone, which a zone west of it would count on the day before."""
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value.strip()):
+        try:
+            day = date.fromisoformat(value.strip())
+        except ValueError:
+            raise RowError("occurred_at", "is not a date in ISO 8601 (2026-11-23)") from None
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            raise RowError("occurred_at", f"must be between the years {MIN_YEAR} and {MAX_YEAR}")
+        return datetime.combine(day, time(12), tzinfo=UTC), True
+    return parse_datetime_value(value, "occurred_at", options), False
 
 
 def parse_datetime_value(value, name: str, options: ParseOptions) -> datetime | None:
@@ -419,7 +446,7 @@ def parse_row(row: Mapping, options: ParseOptions) -> ContactRecord:
         raise RowError("source", "is required")
     external_id = _identifier(row, "external_id", max_length=200, options=options)
     direction = _choice(row, "direction", Contact.Direction, default=Contact.Direction.INBOUND)
-    occurred_at = parse_datetime_value(row.get("occurred_at"), "occurred_at", options)
+    occurred_at, date_only = parse_occurred(row.get("occurred_at"), options)
     occurred_at = occurred_at or options.default_occurred_at
     if occurred_at is None:
         raise RowError("occurred_at", "is required")
@@ -446,6 +473,8 @@ def parse_row(row: Mapping, options: ParseOptions) -> ContactRecord:
         outcome=_choice(row, "outcome", Contact.Outcome) if row.get("outcome") else "",
         first_contact_resolution=_bool(row, "first_contact_resolution"),
         road=_int(row, "road", low=1, high=4),
+        wait_seconds=_int(row, "wait_seconds", low=0, high=7 * 24 * 3600),
+        occurred_date_only=date_only,
     )
     record.messages = _messages(row, direction, options)
     return record
@@ -455,5 +484,6 @@ def parse_row(row: Mapping, options: ParseOptions) -> ContactRecord:
 CONTACT_UPDATE_FIELDS = (
     "customer_id", "channel", "direction", "occurred_at", "rep_id", "team_id", "reason_id",
     "tags", "subject", "notes", "handle_seconds", "outcome", "first_contact_resolution", "road",
-    "sentiment", "content_hash", "repeat_of_id",
+    "sentiment", "content_hash", "repeat_of_id", "wait_seconds", "occurred_date_only",
+    "customer_segment",
 )  # fmt: skip

@@ -256,19 +256,27 @@ def default_writer() -> Writer:
 
 
 class _KnownCustomer:
-    """The matching fields of a stored customer, without building a model instance."""
+    """The matching fields of a stored customer, and its segment, without building a model
+    instance."""
 
-    __slots__ = ("email", "external_ref", "name", "phone", "pk")
-    FIELDS = ("id", "external_ref", "name", "email", "phone")  # in __init__'s order
+    __slots__ = ("email", "external_ref", "name", "phone", "pk", "segment")
+    FIELDS = ("id", "external_ref", "name", "email", "phone", "segment")  # in __init__'s order
 
     def __init__(
-        self, pk: int | None, external_ref: str | None, name: str, email: str, phone: str
+        self,
+        pk: int | None,
+        external_ref: str | None,
+        name: str,
+        email: str,
+        phone: str,
+        segment: str,
     ) -> None:
         self.pk = pk
         self.external_ref = external_ref
         self.name = name
         self.email = email
         self.phone = phone
+        self.segment = segment
 
     def stored_pk(self) -> int:
         """The pk of a stored customer (a new one's is set by the writer's create_customers)."""
@@ -284,26 +292,14 @@ _CustomerIndex = dict[str | None, _KnownCustomer]
 class _NewCustomer(_KnownCustomer):
     """A customer to create; the writer sets its pk."""
 
-    __slots__ = ("segment",)
-
-    def __init__(
-        self,
-        pk: int | None,
-        external_ref: str | None,
-        name: str,
-        email: str,
-        phone: str,
-        segment: str,
-    ) -> None:
-        super().__init__(pk, external_ref, name, email, phone)
-        self.segment = segment
+    __slots__ = ()
 
 
 def _match_customers(
     records: list[ContactRecord], writer: Writer
-) -> tuple[dict[int, int], set[int]]:
-    """Customer id for each record position that names a customer, and the ids of the
-    customers created for them (the missing ones).
+) -> tuple[dict[int, tuple[int, str]], set[int]]:
+    """Customer id and segment for each record position that names a customer, and the ids
+    of the customers created for them (the missing ones).
 
     Matching order: external ref, then email (case-insensitive), then phone."""
     refs = {r.customer_ref for r in records if r.customer_ref}
@@ -371,7 +367,9 @@ def _match_customers(
             ["external_ref", "name", "email", "phone"],
             batch_size=1000,
         )
-    positions = {position: customer.stored_pk() for position, customer in result.items()}
+    positions = {
+        position: (customer.stored_pk(), customer.segment) for position, customer in result.items()
+    }
     return positions, {customer.stored_pk() for customer in to_create}
 
 
@@ -688,14 +686,19 @@ class _Plan:
         return self.to_create + self.to_update
 
 
-def _plan(changed: list[_Changed], customer_ids: dict[int, int]) -> _Plan:
+def _plan(changed: list[_Changed], customers: dict[int, tuple[int, str]]) -> _Plan:
     plan = _Plan()
     for position, (_, record, refs, digest, current) in enumerate(changed):
+        customer_id, segment = customers.get(position, (None, ""))
+        if current is not None and current["customer_id"] == customer_id:
+            segment = current["customer_segment"]  # the segment when it was linked stays
         values: ContactValues = {
-            "customer_id": customer_ids.get(position),
+            "customer_id": customer_id,
+            "customer_segment": segment,
             "channel": record.channel,
             "direction": record.direction,
             "occurred_at": record.occurred_at,
+            "occurred_date_only": record.occurred_date_only,
             "rep_id": refs["rep_id"],
             "team_id": refs["team_id"],
             "reason_id": refs["reason_id"],
@@ -703,6 +706,7 @@ def _plan(changed: list[_Changed], customer_ids: dict[int, int]) -> _Plan:
             "subject": record.subject,
             "notes": record.notes,
             "handle_seconds": record.handle_seconds,
+            "wait_seconds": record.wait_seconds,
             "outcome": record.outcome,
             "first_contact_resolution": record.first_contact_resolution,
             "road": record.road,
@@ -734,12 +738,18 @@ def _apply_rollups(plan: _Plan, relinked: list[Relink]) -> None:
     written: Iterable[ContributionRow] = (
         {
             "occurred_at": values["occurred_at"],
+            "occurred_date_only": values["occurred_date_only"],
             "reason_id": values["reason_id"],
             "channel": values["channel"],
             "team_id": values["team_id"],
+            "customer_segment": values["customer_segment"],
             "handle_seconds": values["handle_seconds"],
+            "wait_seconds": values["wait_seconds"],
             "repeat_of_id": new_links.get(values["id"], values.get("repeat_of_id")),
             "sentiment": None,
+            "road": values["road"],
+            "first_contact_resolution": values["first_contact_resolution"],
+            "outcome": values["outcome"],
         }
         for values in plan.written
     )

@@ -35,8 +35,11 @@ LOG_SOURCE = "voc"  # contacts logged on VoC's own pages
 # What a person may change on a contact (on its page, through the API or in the admin); the
 # rest is the source system's, and changes when the source sends the row again.
 CONTACT_EDITABLE = frozenset(
-    {"reason", "tags", "road", "outcome", "notes", "handle_seconds", "first_contact_resolution"}
-)
+    {
+        "reason", "tags", "road", "outcome", "notes", "handle_seconds", "wait_seconds",
+        "first_contact_resolution",
+    }
+)  # fmt: skip
 MAX_TAG_LENGTH = 50
 
 
@@ -88,7 +91,7 @@ def contact_update(
         if outcome and outcome not in Contact.Outcome.values:
             raise ValidationError({"outcome": "Choose one of the listed outcomes."})
         values["outcome"] = outcome
-    for name in ("handle_seconds", "first_contact_resolution"):
+    for name in ("handle_seconds", "wait_seconds", "first_contact_resolution"):
         if name in changes:
             values[name] = changes[name]
     if values:

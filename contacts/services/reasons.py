@@ -74,6 +74,7 @@ class _ReasonValues(TypedDict, total=False):
     parent: ContactReason | None
     department: Department | None
     avoidable: bool
+    complaint: bool
 
 
 def _reason_refs(changes: Mapping[str, Any]) -> _ReasonValues:
@@ -103,18 +104,25 @@ def reason_create(
     parent: ContactReason | int | None = None,
     department: Department | int | None = None,
     avoidable: bool = False,
+    complaint: bool = False,
 ) -> ContactReason:
     name = _reason_name(name)
     refs = _reason_refs({"parent": parent, "department": department})
     try:
         with transaction.atomic():
             _check_reason_tree(reason=None, name=name, parent=refs["parent"])
-            reason = ContactReason.objects.create(name=name, avoidable=avoidable, **refs)
+            reason = ContactReason.objects.create(
+                name=name, avoidable=avoidable, complaint=complaint, **refs
+            )
             audit_record(
                 by=by,
                 action="reason.create",
                 target=reason,
-                changes={"name": [None, name], "avoidable": [None, avoidable]},
+                changes={
+                    "name": [None, name],
+                    "avoidable": [None, avoidable],
+                    "complaint": [None, complaint],
+                },
             )
             return reason
     except IntegrityError:
@@ -122,13 +130,15 @@ def reason_create(
 
 
 def reason_update(*, reason: ContactReason, changes: Mapping[str, Any], by: Actor) -> ContactReason:
-    """Change some of name, parent, department and avoidable. Contacts keep pointing at the
-    reason, so history follows the change."""
+    """Change some of name, parent, department, avoidable and complaint. Contacts keep
+    pointing at the reason, so history follows the change."""
     values = _reason_refs(changes)
     if "name" in changes:
         values["name"] = _reason_name(changes["name"])
     if "avoidable" in changes:
         values["avoidable"] = changes["avoidable"]
+    if "complaint" in changes:
+        values["complaint"] = changes["complaint"]
     if not values:
         return reason
     name = values.get("name", reason.name)
@@ -152,7 +162,7 @@ def reason_admin_save(*, reason: ContactReason, by: Actor) -> ContactReason:
     """Save a reason an admin created or changed in the Django admin: its name redacted like
     every stored text (reasons are shown to every user), the change in its history."""
     reason.name = TextCleaner().redact(reason.name)
-    fields = ["name", "parent_id", "department_id", "avoidable"]
+    fields = ["name", "parent_id", "department_id", "avoidable", "complaint"]
     before = (
         ContactReason.objects.filter(pk=reason.pk).values(*fields).first() if reason.pk else None
     )

@@ -236,10 +236,12 @@ def test_a_regulator_export_imports_through_its_mapping(cast, tmp_path):
     assert complaints["7001015"].reason.parent == account.parent
     assert complaints["7001001"].subject.startswith("Credit card company isn't resolving")
     assert (complaints["7001005"].outcome, complaints["7001008"].outcome) == ("open", "unresolved")
-    # Dates in each of the mapping's formats and ISO, as days in New York.
-    assert complaints["7001001"].occurred_at == datetime(2023, 3, 1, tzinfo=NEW_YORK)
-    assert complaints["7001003"].occurred_at == datetime(2023, 3, 2, tzinfo=NEW_YORK)
-    assert complaints["7001004"].occurred_at == datetime(2023, 3, 2, tzinfo=NEW_YORK)
+    # Dates in each of the mapping's formats and ISO: days without a time, kept as days (noon
+    # UTC, flagged), whatever the mapping's or the reporting time zone.
+    assert complaints["7001001"].occurred_at == datetime(2023, 3, 1, 12, tzinfo=UTC)
+    assert complaints["7001003"].occurred_at == datetime(2023, 3, 2, 12, tzinfo=UTC)
+    assert complaints["7001004"].occurred_at == datetime(2023, 3, 2, 12, tzinfo=UTC)
+    assert all(c.occurred_date_only for c in complaints.values())
     # Redaction before storage; other text stored as written (it is escaped on output).
     card = complaints["7001004"].messages.get().text
     assert "[card number redacted]" in card and "4111" not in card

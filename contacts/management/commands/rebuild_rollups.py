@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
 from contacts.models import ContactRollup
-from contacts.rollups import rollup_snapshot, rollups_rebuild
+from contacts.rollups import COLUMNS, rollup_snapshot, rollups_rebuild
 
 SHOWN_DIFFERENCES = 50
 
@@ -54,14 +54,13 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             f"{len(differing):,} rollup keys differ from a rebuild "
-            "(day, reason id, channel, team id: kept → rebuilt as "
-            "contacts, handle seconds, repeat contacts, negative contacts):"
+            f"(day, reason id, channel, team id, segment: kept → rebuilt as {', '.join(COLUMNS)}):"
         )
         for key in differing[:SHOWN_DIFFERENCES]:
-            day, reason_id, channel, team_id = key
+            day, reason_id, channel, team_id, segment = key
             self.stdout.write(
-                f"  {day.isoformat()} reason={reason_id} {channel} team={team_id}: "
-                f"{_values(kept.get(key))} → {_values(rebuilt.get(key))}"
+                f"  {day.isoformat()} reason={reason_id} {channel} team={team_id} "
+                f"segment={segment or '-'}: {_values(kept.get(key))} → {_values(rebuilt.get(key))}"
             )
         if len(differing) > SHOWN_DIFFERENCES:
             self.stdout.write(f"  ... and {len(differing) - SHOWN_DIFFERENCES:,} more")

@@ -1,0 +1,119 @@
+"""Read selectors over the contact rollups, for dashboards and home widgets.
+
+Every figure is read from ContactRollup (never by counting contacts), within the viewer's row
+scope, the same rule as ``contacts.selectors.contact_list_visible``: a rep sees their team's
+rows; a manager their teams' rows and the rows of the reasons their departments own;
+executives and admins everything. A test checks that each total equals counting the contacts
+the viewer may see with the same filters.
+
+Days are reporting days (settings.VOC_REPORTING_TIME_ZONE; a day given without a time counts
+as itself). Complaint and avoidable are properties of reasons, applied here through the
+reason ids (a sub-reason inherits its parent's complaint flag).
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+
+from contacts.models import ContactReason, ContactRollup
+from contacts.rollups import COLUMNS
+from voc.people.access import scope_for
+from voc.people.models import User
+
+# What a total can be grouped by: a key column of the rollups, or the week (its Monday).
+GroupBy = Literal["day", "week", "reason_id", "channel", "team_id", "segment"]
+_GROUPS: frozenset[str] = frozenset({"day", "week", "reason_id", "channel", "team_id", "segment"})
+
+
+@dataclass(frozen=True)
+class RollupFilters:
+    """Which rollup rows to add up. Empty sets mean "all"; ``start`` and ``end`` are
+    reporting days, both included."""
+
+    start: date
+    end: date
+    channels: frozenset[str] = field(default_factory=frozenset)
+    team_ids: frozenset[int] = field(default_factory=frozenset)
+    segments: frozenset[str] = field(default_factory=frozenset)
+    # A parent reason includes its sub-reasons.
+    reason_ids: frozenset[int] = field(default_factory=frozenset)
+    complaints_only: bool = False
+    avoidable_only: bool = False
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError("a period ends on or after the day it starts")
+
+
+def complaint_reason_ids() -> frozenset[int]:
+    """Reasons that are complaints: marked so, or under a parent marked so."""
+    return frozenset(
+        ContactReason.objects.filter(Q(complaint=True) | Q(parent__complaint=True)).values_list(
+            "id", flat=True
+        )
+    )
+
+
+def _with_children(reason_ids: Iterable[int]) -> frozenset[int]:
+    ids = frozenset(reason_ids)
+    children = ContactReason.objects.filter(parent_id__in=ids).values_list("id", flat=True)
+    return ids | frozenset(children)
+
+
+def rollups_visible(*, viewer: User) -> QuerySet[ContactRollup]:
+    """The rollup rows the viewer may count (see the module docstring)."""
+    scope = scope_for(viewer)
+    rows = ContactRollup.objects.all()
+    if scope.everything:
+        return rows
+    owned_reasons = ContactReason.objects.filter(department_id__in=scope.department_ids)
+    return rows.filter(Q(team_id__in=scope.team_ids) | Q(reason_id__in=owned_reasons.values("id")))
+
+
+def rollups_filtered(*, viewer: User, filters: RollupFilters) -> QuerySet[ContactRollup]:
+    rows = rollups_visible(viewer=viewer).filter(day__gte=filters.start, day__lte=filters.end)
+    if filters.channels:
+        rows = rows.filter(channel__in=filters.channels)
+    if filters.team_ids:
+        rows = rows.filter(team_id__in=filters.team_ids)
+    if filters.segments:
+        rows = rows.filter(segment__in=filters.segments)
+    if filters.reason_ids:
+        rows = rows.filter(reason_id__in=_with_children(filters.reason_ids))
+    if filters.complaints_only:
+        rows = rows.filter(reason_id__in=complaint_reason_ids())
+    if filters.avoidable_only:
+        avoidable = ContactReason.objects.filter(avoidable=True).values("id")
+        rows = rows.filter(reason_id__in=avoidable)
+    return rows
+
+
+def rollup_totals(
+    *,
+    viewer: User,
+    filters: RollupFilters,
+    group_by: Sequence[GroupBy] = (),
+    columns: Sequence[str] = COLUMNS,
+) -> list[dict[str, Any]]:
+    """Sums of ``columns`` over the rows the viewer may see that match ``filters``, one dict
+    per group (ordered by the group keys), in one query. Without ``group_by``, one dict with
+    the totals (zeros when nothing matches)."""
+    unknown = (set(group_by) - _GROUPS) | (set(columns) - set(COLUMNS))
+    if unknown:
+        raise ValueError(f"not a rollup group or column: {sorted(unknown)}")
+    rows = rollups_filtered(viewer=viewer, filters=filters)
+    sums = {column: Sum(column) for column in columns}
+    if not group_by:
+        totals = rows.aggregate(**sums)
+        return [{column: totals[column] or 0 for column in columns}]
+    if "week" in group_by:
+        rows = rows.annotate(week=TruncWeek("day"))
+    grouped = rows.values(*group_by).annotate(**sums).order_by(*group_by)
+    return [
+        {**{key: row[key] for key in group_by}, **{column: row[column] or 0 for column in columns}}
+        for row in grouped
+    ]
