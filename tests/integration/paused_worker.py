@@ -1,11 +1,12 @@
-"""VoC's Celery app with a pause inside sentiment scoring, for the killed-worker test.
+"""VoC's Celery app with a pause inside a task, for the killed-worker tests.
 
     VOC_PAUSE_AT_CALL=2 VOC_PAUSE_FILE=/tmp/x celery -A tests.integration.paused_worker worker
 
 In the worker's pool process, the second sentiment update (``contact_sentiment_update``, from
 the scoring task or the sweep) runs as always (scores written, rollup delta applied) up to
 its COMMIT; there it creates ``/tmp/x`` and waits, so the test kills the worker at exactly
-that point instead of hoping a timer lands inside a task. ``VOC_SENTIMENT_BATCH`` makes the
+that point instead of hoping a timer lands inside a task. With ``VOC_PAUSE_IN=inbound`` the
+pause is in the threading of an inbound email (``inbound_email_thread``) instead. ``VOC_SENTIMENT_BATCH`` makes the
 sweep's batches smaller, so a sweep run has several, each committed on its own.
 """
 
@@ -23,7 +24,7 @@ GIVE_UP_AFTER = 120  # seconds: a worker nobody kills goes on (and its test fail
 
 
 @worker_process_init.connect
-def pause_inside_sentiment_scoring(**kwargs) -> None:
+def pause_inside_a_task(**kwargs) -> None:
     from django.db import connections
 
     from contacts import tasks
@@ -32,18 +33,21 @@ def pause_inside_sentiment_scoring(**kwargs) -> None:
         tasks.SENTIMENT_BATCH = int(os.environ["VOC_SENTIMENT_BATCH"])
     pause_at = int(os.environ["VOC_PAUSE_AT_CALL"])
     pause_file = Path(os.environ["VOC_PAUSE_FILE"])
-    update = tasks.contact_sentiment_update
+    target = {"sentiment": "contact_sentiment_update", "inbound": "inbound_email_thread"}[
+        os.environ.get("VOC_PAUSE_IN", "sentiment")
+    ]
+    service = getattr(tasks, target)
     wrapper_class = type(connections["default"])
     commit = wrapper_class.commit
     calls = 0
     pausing = False
 
-    def contact_sentiment_update(**kwargs):
+    def service_with_a_pause(**kwargs):
         nonlocal calls, pausing
         calls += 1
         pausing = calls == pause_at
         try:
-            return update(**kwargs)
+            return service(**kwargs)
         finally:
             pausing = False
 
@@ -55,5 +59,5 @@ def pause_inside_sentiment_scoring(**kwargs) -> None:
                 time.sleep(0.1)
         commit(self)
 
-    tasks.contact_sentiment_update = contact_sentiment_update
+    setattr(tasks, target, service_with_a_pause)
     wrapper_class.commit = commit_after_a_pause

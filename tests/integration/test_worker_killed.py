@@ -1,23 +1,29 @@
 """The Celery worker killed (SIGKILL to the whole process group, as when its machine or
-container dies) in the middle of sentiment scoring: nothing is lost and nothing counted twice.
+container dies) in the middle of sentiment scoring or of threading an inbound email: nothing
+is lost and nothing counted twice.
 
 The killed task is not acknowledged, and Redis gives it back only after the visibility
 timeout (an hour), so recovery is the sweep's job: a fresh worker runs
-``contacts.sentiment_sweep`` as beat would, and every contact ends up scored once, with the
-rollups equal to a rebuild. The kill lands at a known point: tests/integration/paused_worker.py
-stops the scoring at its commit, after it wrote the scores and moved the rollups.
+``contacts.sentiment_sweep`` (or ``contacts.inbound_sweep``) as beat would, and every contact
+ends up scored (or threaded) once, with the rollups equal to a rebuild. The kill lands at a
+known point: tests/integration/paused_worker.py stops the task at its commit, after it wrote
+everything and moved the rollups.
 """
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db.models import F
+from django.test import override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from contacts.ingest.tokens import ingest_token_create
-from contacts.models import Contact
+from contacts.models import Contact, InboundEmail, Message, SupportMailbox
 from contacts.sentiment import sentiment_score
+from tests.contacts import inbound_payloads as p
 from tests.integration.conftest import Worker, wait_for
 from voc.core.models import JobRun
 
@@ -50,20 +56,18 @@ def ingest(cast, count: int) -> None:
     assert response.json()["created"] == count
 
 
-def run_sweep(worker: Worker) -> JobRun:
+def run_sweep(worker: Worker, job: str = "contacts.sentiment_sweep") -> JobRun:
     """Queue the sweep by name, as beat does, and wait for its recorded run."""
     from voc.celery import app
 
     done = set(JobRun.objects.filter(finished_at__isnull=False).values_list("id", flat=True))
-    app.send_task("contacts.sentiment_sweep")
+    app.send_task(job)
     return wait_for(
         lambda: (
-            JobRun.objects.filter(job="contacts.sentiment_sweep", finished_at__isnull=False)
-            .exclude(id__in=done)
-            .first()
+            JobRun.objects.filter(job=job, finished_at__isnull=False).exclude(id__in=done).first()
         ),
         timeout=TIMEOUT,
-        message="the fresh worker recorded no sentiment sweep",
+        message=f"the fresh worker recorded no {job} run",
         worker=worker,
     )
 
@@ -153,3 +157,40 @@ def test_a_worker_killed_inside_a_sweep_keeps_its_committed_batches(cast, start_
     assert_everything_scored_once(100)
     again = run_sweep(fresh)
     assert (again.status, again.rows_touched) == (JobRun.Status.SUCCEEDED, 0)
+
+
+def test_a_worker_killed_while_threading_an_email_leaves_it_to_the_sweep(
+    client, cast, start_worker, tmp_path
+):
+    paused = start_paused_worker(start_worker, tmp_path, pause_at_call=1, VOC_PAUSE_IN="inbound")
+    with override_settings(ANYMAIL=p.ANYMAIL, VOC_SES_TOPIC_ARNS=[p.SES_TOPIC]):
+        SupportMailbox.objects.create(address=p.SUPPORT, team=cast.team_a)
+        form = p.mailgun_mime_form(p.mime(message_id="<killed@mail.example>"))
+        response = client.post(
+            "/webhooks/inbound/mailgun_mime/", form, HTTP_AUTHORIZATION=p.basic_auth()
+        )
+        assert response.status_code == 200
+
+    kill_when_paused(paused, tmp_path)
+
+    # The claim, the contact and its message were one transaction: the email is still pending.
+    email = InboundEmail.objects.get()
+    assert (email.status, email.processed_at, email.contact_id) == ("pending", None, None)
+    assert not Contact.objects.exists()
+    # The sweep takes emails pending for two minutes: let this one have waited that long.
+    InboundEmail.objects.update(received_at=F("received_at") - timedelta(minutes=3))
+
+    fresh = start_worker()
+    run = run_sweep(fresh, "contacts.inbound_sweep")
+
+    assert (run.status, run.rows_touched) == (JobRun.Status.SUCCEEDED, 1)
+    email.refresh_from_db()
+    assert email.status == "threaded"
+    assert [contact.id for contact in Contact.objects.all()] == [email.contact_id]
+    assert Message.objects.filter(contact_id=email.contact_id).count() == 1
+    out = io.StringIO()
+    call_command("rebuild_rollups", "--check", stdout=out)
+    assert "The rollups match a rebuild" in out.getvalue()
+    again = run_sweep(fresh, "contacts.inbound_sweep")
+    assert (again.status, again.rows_touched) == (JobRun.Status.SUCCEEDED, 0)
+    assert Contact.objects.count() == 1
