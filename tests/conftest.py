@@ -8,6 +8,7 @@ MARKER_NEEDS = {
     "redis": [services.redis_problem],
     "worker": [services.postgres_problem, services.redis_problem],
     "browser": [services.browser_problem],
+    "pg_cluster": [services.pg_cluster_problem],
 }
 
 _service_skips: dict[str, int] = {}

@@ -2,7 +2,10 @@
 settings can choose PostgreSQL or SQLite and the conftest can skip (and report) what needs a
 missing service. With VOC_REQUIRE_SERVICES=1 any such skip fails the run."""
 
+import glob
 import os
+import pwd
+import re
 import shutil
 import socket
 from functools import cache
@@ -57,6 +60,34 @@ def browser_problem() -> str | None:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         return "the playwright package is not installed"
+    return None
+
+
+def pg_bin_dir() -> str | None:
+    """The newest PostgreSQL server binaries (Debian's /usr/lib/postgresql/N/bin, else PATH)."""
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda path: int(re.sub(r"\D", "", path.split("/")[4]) or 0),
+    )
+    if found:
+        return os.path.dirname(found[-1])
+    initdb = shutil.which("initdb")
+    return os.path.dirname(initdb) if initdb else None
+
+
+@cache
+def pg_cluster_problem() -> str | None:
+    """What stops a test from running a PostgreSQL cluster of its own, if anything."""
+    bin_dir = pg_bin_dir()
+    if bin_dir is None or not os.path.exists(os.path.join(bin_dir, "pg_ctl")):
+        return "no initdb/pg_ctl (apt-get install postgresql)"
+    if os.geteuid() == 0:  # initdb refuses root: the cluster runs as the postgres user
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "running as root without a postgres user for initdb"
+        if shutil.which("runuser") is None:
+            return "running as root without runuser"
     return None
 
 

@@ -14,6 +14,7 @@ mapping is invalid, the header is missing) fails the import. Every run is record
 ``ImportRun``.
 """
 
+import contextlib
 import csv
 import logging
 import os
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from contacts.ingest.files import FileError, detect_format, read_rows
@@ -50,6 +51,21 @@ PARALLEL_MIN_BYTES = 1_000_000
 PARSE_PROCESSES = 2  # each reads the whole file and parses every second batch
 _REPEATED_ROW = re.compile(r"^repeats the contact of row (\d+)$")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _database_failures() -> tuple[type[Exception], ...]:
+    """A lost connection or a server that went away. The COPY writer raises psycopg2's own."""
+    errors: list[type[Exception]] = [OperationalError, InterfaceError]
+    try:
+        import psycopg2
+
+        errors += [psycopg2.OperationalError, psycopg2.InterfaceError]
+    except ImportError:  # pragma: no cover - psycopg2 is a dependency
+        pass
+    return tuple(errors)
+
+
+DATABASE_FAILURES = _database_failures()
 
 
 @dataclass
@@ -84,6 +100,12 @@ class ImportFailed(Exception):
     def __init__(self, message: str, summary: ImportSummary):
         super().__init__(message)
         self.summary = summary
+
+
+class ImportDatabaseFailed(ImportFailed):
+    """The database failed during the import (a lost connection, a restarted server): the
+    batches committed before it are kept, the one in hand was rolled back, and running the
+    import again finishes the file without duplicates."""
 
 
 class ImportInterrupted(KeyboardInterrupt):
@@ -230,21 +252,37 @@ def import_file(
     except (FileError, MappingError) as error:
         _finish(summary, ImportRun.Status.FAILED, started, report, error=str(error))
         raise ImportFailed(str(error), summary) from None
-    except Exception as error:
-        # Not the file's fault (the database went away, a bug): record it and let it surface.
-        # Only the first line of the message, redacted: a database error may quote a value.
-        message = str(error).splitlines()[0][:500] if str(error) else ""
-        _finish(
-            summary,
-            ImportRun.Status.FAILED,
-            started,
-            report,
-            error=f"{type(error).__name__}: {redact_text(message)}",
+    except DATABASE_FAILURES as error:
+        # The server restarted or the connection broke: the batch in hand was rolled back.
+        # The broken connection must not be reused; the next query opens a new one.
+        connection.close()
+        failure = (
+            f"the database failed during the import ({_first_line(error)}); the batches "
+            "committed before it are kept: run the same command again to finish "
+            "(nothing is imported twice)"
         )
+        recorded = False
+        with contextlib.suppress(*DATABASE_FAILURES):
+            _finish(summary, ImportRun.Status.FAILED, started, report, error=failure)
+            recorded = True
+        if not recorded:  # still unreachable: the run stays "running" in the list
+            connection.close()
+            failure += f"; import run {run.pk} could not be marked failed"
+        raise ImportDatabaseFailed(failure, summary) from None
+    except Exception as error:
+        # Not the file's fault (a bug): record it and let it surface.
+        _finish(summary, ImportRun.Status.FAILED, started, report, error=_first_line(error))
         raise
     finally:
         if stream is not None:
             stream.close()
+
+
+def _first_line(error: Exception) -> str:
+    """The error's type and the first line of its message, redacted: a database error may
+    quote a value."""
+    message = str(error).splitlines()[0][:500] if str(error) else ""
+    return f"{type(error).__name__}: {redact_text(message)}"
 
 
 def _ingest_rows(

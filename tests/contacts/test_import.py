@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 from django.db.models import F
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -423,6 +424,41 @@ def test_a_failure_half_way_is_recorded_and_raised(tmp_path, monkeypatch, no_sen
     assert (run.status, run.created) == ("failed", 3)
     assert run.error == "RuntimeError: the database went away"
     assert Contact.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_database_connection_says_to_run_the_import_again(
+    tmp_path, monkeypatch, no_sentiment_tasks
+):
+    path = numbered_csv(tmp_path, 6)
+    calls = []
+
+    def connection_lost_on_the_second_batch(**kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("server closed the connection unexpectedly\nmore detail")
+        return real_contacts_ingest(**kwargs)
+
+    monkeypatch.setattr(imports, "contacts_ingest", connection_lost_on_the_second_batch)
+    out = io.StringIO()
+    with pytest.raises(CommandError) as error:
+        call_command("import_contacts", str(path), "--batch-size", "3", stdout=out)
+
+    expected = (
+        "the database failed during the import (OperationalError: server closed the "
+        "connection unexpectedly); the batches committed before it are kept: run the same "
+        "command again to finish (nothing is imported twice)"
+    )
+    assert str(error.value) == f"{path}: {expected}"
+    assert error.value.returncode == 1
+    assert "Failed after reading 6 rows: 3 created" in out.getvalue()
+    run = ImportRun.objects.get()
+    assert (run.status, run.created, run.error) == ("failed", 3, expected)
+
+    monkeypatch.setattr(imports, "contacts_ingest", real_contacts_ingest)
+    call_command("import_contacts", str(path), "--batch-size", "3", stdout=out)
+    assert Contact.objects.values("source", "external_id").distinct().count() == 6
+    assert Contact.objects.count() == 6
 
 
 def test_the_command_reports_an_interruption_and_exits_130(cast, tmp_path, monkeypatch):

@@ -66,6 +66,13 @@ class Worker:
         replies = app.control.ping(destination=[self.nodename], timeout=0.5)
         return any(self.nodename in reply for reply in replies)
 
+    def kill(self) -> None:
+        """SIGKILL to the whole group at once, as when the machine or container dies: no task
+        is acknowledged, rejected or given back to the broker."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=STOP_TIMEOUT)
+
     def stop(self) -> None:
         """Warm shutdown of the whole process group (worker, pool child, embedded beat)."""
         if self.process.poll() is None:
@@ -102,7 +109,8 @@ def start_worker(request, transactional_db, tmp_path) -> Callable[[], Worker]:
     workers: list[Worker] = []
     request.node.stash[_worker_key] = workers
 
-    def start() -> Worker:
+    def start(app: str = "voc", env: dict[str, str] | None = None) -> Worker:
+        """``app`` is the module ``celery -A`` loads; ``env`` adds environment variables."""
         db = connection.settings_dict
         database_url = (
             f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
@@ -110,8 +118,9 @@ def start_worker(request, transactional_db, tmp_path) -> Callable[[], Worker]:
         var_dir = tmp_path / "var"
         var_dir.mkdir(exist_ok=True)
         nodename = f"voc-test-{uuid.uuid4().hex[:8]}@localhost"
-        env = {
+        environment = {
             **os.environ,
+            **(env or {}),
             "DJANGO_SETTINGS_MODULE": "voc.settings",
             "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": TEST_REDIS_BROKER_URL,
@@ -121,7 +130,7 @@ def start_worker(request, transactional_db, tmp_path) -> Callable[[], Worker]:
             "PYTHONUNBUFFERED": "1",
         }
         for name in ("REDIS_URL", "VOC_EMAIL_ESP"):
-            env.pop(name, None)
+            environment.pop(name, None)
         _flush_broker()  # no stale message from an earlier run may reach this worker
         log_path = tmp_path / f"worker-{len(workers)}.log"
         with log_path.open("wb") as log:
@@ -129,7 +138,7 @@ def start_worker(request, transactional_db, tmp_path) -> Callable[[], Worker]:
                 [
                     str(Path(sys.prefix) / "bin" / "celery"),
                     "-A",
-                    "voc",
+                    app,
                     "worker",
                     "--beat",
                     "--loglevel=INFO",
@@ -140,7 +149,7 @@ def start_worker(request, transactional_db, tmp_path) -> Callable[[], Worker]:
                     nodename,
                 ],
                 cwd=REPO_ROOT,
-                env=env,
+                env=environment,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
