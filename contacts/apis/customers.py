@@ -1,5 +1,7 @@
 """The customers operations of the contacts REST API."""
 
+from dataclasses import asdict
+
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status
@@ -109,11 +111,11 @@ class CustomerLookupApi(APIView):
             raise exceptions.ValidationError(flatten_errors(serializer.errors))
         query = serializer.validated_data["q"]
         cards = [
-            {**card.__dict__, "in_scope": True}
+            {**asdict(card), "in_scope": True}
             for card in selectors.customer_cards_in_scope(viewer=request.user, query=query)
         ]
         cards += [
-            {**card.__dict__, "in_scope": False}
+            {**asdict(card), "in_scope": False}
             for card in customer_lookup(query=query, by=request.user, via="api")
         ]
         return Response(CustomerLookupResultSerializer({"results": cards}).data)
