@@ -5,6 +5,7 @@ from contacts.erasure.apis import CustomerEraseApi
 
 urlpatterns = [
     path("customers/", customers.CustomerListApi.as_view(), name="api-customer-list"),
+    path("customers/lookup/", customers.CustomerLookupApi.as_view(), name="api-customer-lookup"),
     path("customers/create/", customers.CustomerCreateApi.as_view(), name="api-customer-create"),
     path(
         "customers/<int:customer_id>/",

@@ -8,7 +8,7 @@ class ContactsConfig(AppConfig):
     verbose_name = "Contacts"
 
     def ready(self) -> None:
-        from contacts import selectors  # noqa: F401  (registers the contacts timeline provider)
+        from contacts import selectors  # registers the contacts timeline provider
         from contacts.demo import seed_customers
         from voc.core.demo import register_demo_seeder
 
@@ -18,6 +18,7 @@ class ContactsConfig(AppConfig):
         from voc.core.audit import register_action_labels
 
         register_action_labels(AUDIT_LABELS)
+        register_action_labels({selectors.CUSTOMER_LOOKUP: "found the customer by an exact match"})
 
         from contacts.access import VIEW_CONTACTS, register_contact_capabilities
         from voc.core.navigation import NavItem, NavSearch, register_nav_item, register_nav_search

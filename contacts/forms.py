@@ -225,7 +225,9 @@ class ContactLogForm(forms.Form):
     def __init__(self, *args, viewer: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.viewer = viewer
-        self.fields["customer"].queryset = selectors.customer_list_visible(viewer=viewer).filter(
+        # Customers the rep may see, and those outside their scope they found by an exact
+        # ref, email or phone (a minimal card): logging the contact brings them into scope.
+        self.fields["customer"].queryset = selectors.customer_list_pickable(viewer=viewer).filter(
             erased_at__isnull=True
         )
         self.fields["reason"] = ReasonField(reasons=selectors.reason_list_active(), label="Reason")

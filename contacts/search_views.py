@@ -1,12 +1,13 @@
 """The search page behind the box in the navigation: customers by name, email, phone or
 customer ref, and contacts by the words of their messages (with filters, the newest 50 matches
-with highlights, and on), each in the searcher's row scope."""
+with highlights, and on), each in the searcher's row scope; a customer outside it only on an
+exact ref, email or phone, as a minimal card (docs/access.md)."""
 
 from django import forms
 from django.shortcuts import render
 
 from contacts import search, selectors
-from contacts.access import VIEW_CONTACTS
+from contacts.access import LOG_CONTACTS, VIEW_CONTACTS
 from contacts.forms import ContactScopeFilterForm
 from contacts.models import Message
 from contacts.search import (
@@ -19,7 +20,8 @@ from contacts.search import (
     day_bounds,
     message_search,
 )
-from voc.core.capabilities import capability_required
+from contacts.services.customers import customer_lookup
+from voc.core.capabilities import capability_required, has_capability
 
 PAGE_SIZE = 50
 LAST_PAGE = MAX_OFFSET // PAGE_SIZE + 1
@@ -97,6 +99,15 @@ def customer_hits(viewer, query: str) -> tuple[list, bool]:
     return customers[:CUSTOMER_HITS], len(customers) > CUSTOMER_HITS
 
 
+def customer_cards(viewer, query: str) -> list[selectors.CustomerCard]:
+    """Customers outside the viewer's scope whose ref, email or phone the query is exactly: a
+    minimal card each, the lookup recorded in the audit trail."""
+    query = query.strip().strip('"').strip()
+    if not 2 <= len(query) <= CUSTOMER_QUERY_LENGTH:
+        return []
+    return customer_lookup(query=query, by=viewer, via="search")
+
+
 @capability_required(VIEW_CONTACTS)
 def message_search_view(request):
     form = MessageSearchForm(request.GET or None, viewer=request.user)
@@ -110,12 +121,15 @@ def message_search_view(request):
             limit=PAGE_SIZE,
             offset=(page - 1) * PAGE_SIZE,
         )
-    customers, more_customers = [], False
+    customers, more_customers, cards = [], False, []
     if result is not None and page == 1:
         customers, more_customers = customer_hits(request.user, form.cleaned_data["q"])
+        cards = customer_cards(request.user, form.cleaned_data["q"])
     context = {
         "form": form,
         "customers": customers,
+        "customer_cards": cards,
+        "can_log": has_capability(request.user, LOG_CONTACTS),
         "more_customers": more_customers,
         "result": result,
         "page": page,

@@ -1,14 +1,21 @@
 """Reads of the contacts app, with the viewer's row scope applied (voc.people.access)."""
 
 import re
+from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
+from contacts.ingest.records import RowError, normalise_phone
 from contacts.models import Contact, ContactReason, Customer
 from contacts.redaction_rules import redactor
 from contacts.registry import TimelineEntry, register_timeline_provider, timeline_providers
 from contacts.repeats import repeat_window
+from voc.core.audit import target_label
+from voc.core.models import AuditEntry
 from voc.people.access import scope_for
 from voc.people.models import User
 
@@ -63,6 +70,133 @@ def customer_list_matching(*, viewer: User, query: str) -> QuerySet[Customer]:
 
 def customer_get_visible(*, viewer: User, customer_id: int) -> Customer | None:
     return customer_list_visible(viewer=viewer).filter(id=customer_id).first()
+
+
+# --- exact matches outside the viewer's scope (docs/access.md, "Customers outside your scope")
+
+# A phone number as people type one: digits and the usual separators, at least 7 digits. A
+# customer ref such as "CUST-0001234" is not read as a (vanity) phone number.
+_PHONE_LIKE = re.compile(r"\+?[\d\s().\-/]+")
+EXACT_MATCHES_SHOWN = 5  # refs and emails are unique; a phone may be shared by a few
+# How long a customer found by an exact match may be picked on the log form.
+CUSTOMER_CARD_PICKABLE = timedelta(hours=12)
+CUSTOMER_LOOKUP = "customer.lookup"
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    """What a viewer is shown of a customer outside their scope that they named exactly:
+    enough to log a contact against them on the phone, nothing of their history, and no
+    email or phone number beyond what the viewer typed."""
+
+    id: int
+    name: str
+    external_ref: str
+    matched: str  # "external_ref", "email" or "phone"
+
+
+def _exact_phone(query: str) -> str | None:
+    if not _PHONE_LIKE.fullmatch(query) or len(re.sub(r"\D", "", query)) < 7:
+        return None
+    try:
+        return normalise_phone(query, settings.VOC_PHONE_REGION)
+    except RowError:
+        return None
+
+
+def customer_exact_match(query: str) -> Q:
+    """Customers whose customer ref (any case), email address (any case) or phone number (as
+    stored, E.164) is exactly ``query``. Matches nothing for a blank query."""
+    query = query.strip()
+    if not query:
+        return Q(pk__in=[])
+    condition = Q(external_ref__iexact=query)
+    stored_ref = redactor().identifier(query)  # a reference holding a card is stored keyed
+    if stored_ref != query:
+        condition |= Q(external_ref=stored_ref)
+    if "@" in query:
+        condition |= Q(email__iexact=query)
+    if phone := _exact_phone(query):
+        condition |= Q(phone=phone)
+    return condition
+
+
+def customer_matched_field(customer: Customer, query: str) -> str:
+    """Which of the customer's identifiers ``query`` named exactly (see customer_exact_match)."""
+    query = query.strip()
+    if customer.external_ref and customer.external_ref.lower() in {
+        query.lower(),
+        redactor().identifier(query).lower(),
+    }:
+        return "external_ref"
+    if customer.email and customer.email.lower() == query.lower():
+        return "email"
+    return "phone"
+
+
+def customer_list_exact_outside_scope(*, viewer: User, query: str) -> list[Customer]:
+    """Customers the viewer may not see whose ref, email or phone is exactly ``query``
+    (erased and merged-away records left out). Empty for those who see everything."""
+    scope = scope_for(viewer)
+    if scope.everything:
+        return []
+    visible = Contact.objects.filter(scope.q(**CONTACT_SCOPE)).values("customer_id")
+    return list(
+        Customer.objects.filter(customer_exact_match(query))
+        .filter(merged_into__isnull=True, erased_at__isnull=True)
+        .exclude(id__in=visible)
+        .order_by("id")[:EXACT_MATCHES_SHOWN]
+    )
+
+
+def customer_cards_in_scope(*, viewer: User, query: str) -> list[CustomerCard]:
+    """The customers the viewer may see whose ref, email or phone is exactly ``query``, as
+    cards (nothing is recorded: they are the viewer's to read)."""
+    customers = (
+        customer_list_visible(viewer=viewer)
+        .filter(customer_exact_match(query), erased_at__isnull=True)
+        .order_by("id")[:EXACT_MATCHES_SHOWN]
+    )
+    return [
+        customer_card(customer, matched=customer_matched_field(customer, query))
+        for customer in customers
+    ]
+
+
+def customer_card(customer: Customer, *, matched: str) -> CustomerCard:
+    return CustomerCard(
+        id=customer.pk,
+        name=customer.name,
+        external_ref=customer.external_ref or "",
+        matched=matched,
+    )
+
+
+def customer_cards_looked_up(*, viewer: User) -> QuerySet[Customer]:
+    """Customers outside the viewer's scope that the viewer found by an exact match within
+    CUSTOMER_CARD_PICKABLE (the audit trail holds each lookup): the ones the log form lets
+    them pick, as a minimal card."""
+    looked_up = AuditEntry.objects.filter(
+        actor=viewer,
+        action=CUSTOMER_LOOKUP,
+        target_type=target_label(Customer),
+        at__gte=timezone.now() - CUSTOMER_CARD_PICKABLE,
+    ).values("target_id")
+    return Customer.objects.filter(
+        id__in=looked_up, merged_into__isnull=True, erased_at__isnull=True
+    )
+
+
+def customer_list_pickable(*, viewer: User) -> QuerySet[Customer]:
+    """The customers the viewer may log a contact against: those they may see, and those
+    they found by an exact match (customer_cards_looked_up)."""
+    visible = customer_list_visible(viewer=viewer).filter(erased_at__isnull=True)
+    if scope_for(viewer).everything:
+        return visible
+    return Customer.objects.filter(
+        Q(id__in=visible.values("id"))
+        | Q(id__in=customer_cards_looked_up(viewer=viewer).values("id"))
+    )
 
 
 def reason_list_active() -> QuerySet[ContactReason]:

@@ -38,6 +38,7 @@ from contacts.services.contacts import (
     contact_may_delete,
     contact_update,
 )
+from contacts.services.customers import customer_lookup
 from voc.core.audit import audit_history
 from voc.core.capabilities import Capability, capability_required, has_capability
 from voc.people.models import User
@@ -226,11 +227,17 @@ def contact_log_view(request):
 
 
 def _chosen_customer(user: User, value):
+    """The customer the log form holds: the whole customer if the user may see them, the
+    minimal card if they found them by an exact match (selectors.customer_list_pickable)."""
     try:
         customer_id = int(value)
     except (TypeError, ValueError):
         return None
-    return selectors.customer_get_visible(viewer=user, customer_id=customer_id)
+    customer = selectors.customer_get_visible(viewer=user, customer_id=customer_id)
+    if customer is not None:
+        return customer
+    customer = selectors.customer_cards_looked_up(viewer=user).filter(id=customer_id).first()
+    return selectors.customer_card(customer, matched="") if customer is not None else None
 
 
 @capability_required(VIEW_CONTACTS)
@@ -482,8 +489,10 @@ def customer_detail_view(request, customer_id: int):
 
 @capability_required(VIEW_CONTACTS)
 def customer_search_view(request):
-    """Customers the user may see, by name, email, phone or ref. The log form asks for the
-    fragment with pick=1 (radio buttons that choose the contact's customer)."""
+    """Customers the user may see, by name, email, phone or ref, and a minimal card for each
+    customer outside their scope whose ref, email or phone the query is exactly (recorded in
+    the audit trail). The log form asks for the fragment with pick=1 (radio buttons that
+    choose the contact's customer)."""
     form = CustomerSearchForm(request.GET or None)
     pick = request.GET.get("pick") == "1" and has_capability(request.user, LOG_CONTACTS)
     context = {
@@ -491,6 +500,11 @@ def customer_search_view(request):
         "pick": pick,
         "can_log": has_capability(request.user, LOG_CONTACTS),
     }
+    if form.is_bound and form.is_valid() and form.cleaned_data["q"]:
+        # Customers outside the user's scope named exactly: a minimal card each, recorded.
+        context["cards"] = customer_lookup(
+            query=form.cleaned_data["q"], by=request.user, via="customer-search"
+        )
     if pick:  # the log form's picker: the 20 best matches, no list around them
         context["results"] = form.search(selectors.customer_list_visible(viewer=request.user))
         context["searched"] = form.is_bound

@@ -208,6 +208,8 @@ ROUTES: dict[str, Route] = {
         {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
         kwargs=customer_b,
     ),
+    # an exact ref finds the team B customer for everyone (a card outside the scope)
+    "api-customer-lookup": Route(everyone(OK, anonymous=UNAUTH), data={"q": "MATRIX-B"}),
     "api-customer-create": Route(
         {"anonymous": UNAUTH, "rep": OK, "manager": OK, "executive": DENIED, "admin": OK},
         method="post",

@@ -429,6 +429,11 @@ def import_mapping_save(*, name: str, mapping: ImportMappingConfig) -> ImportMap
     return saved
 
 
+# Plain letters and underscores: a name that can be repeated in a message (as in
+# contacts.ingest.records).
+_PLAIN_NAME = re.compile(r"[A-Za-z_]{1,64}")
+
+
 def _safe_name(name: str) -> str:
     """A column or key name from a file, fit for a message: redacted and shortened."""
     name = redact_text(name.replace(INVALID, "?"))
@@ -456,6 +461,7 @@ class RowMapper:
         self.encoding = encoding
         self._warnings: list[str] = []
         self._unknown: dict[str, None] = {}  # names not VoC fields, in the order first seen
+        self._header_positions: dict[str, int] = {}  # a CSV header's names → column number
         self._labels: dict[str, str] = {}
         self._header_fields: list[str] | None = None
         if mapping is not None:
@@ -496,6 +502,8 @@ class RowMapper:
                     + ("s" if len(missing) > 1 else "")
                     + (" (or give --source)" if "source" in missing else "")
                 )
+            for position, name in enumerate(header, start=1):
+                self._header_positions.setdefault(name, position)
             self._warn_unknown(name for name in header if name and name not in FIELDS)
             self._header_fields = [name for name in dict.fromkeys(header) if name in FIELDS]
         else:
@@ -546,11 +554,31 @@ class RowMapper:
         """What the person running the import should know, each said once."""
         warnings = list(self._warnings)
         if self._unknown:
-            names = list(self._unknown)
-            shown = ", ".join(_safe_name(name) for name in names[:10])
-            more = f" and more ({len(names) - 10}+)" if len(names) > 10 else ""
-            warnings.append(f"ignored fields that are not VoC fields: {shown}{more}")
+            # A name is repeated only when it is a plain word (a misspelt field), as the API
+            # does (contacts.ingest.records); any other could hold a card number or other
+            # customer data, so a CSV column is named by its position and an NDJSON key
+            # only counted.
+            described = [self._unknown_description(name) for name in self._unknown]
+            named = [text for text in described if text is not None]
+            unnamed = len(described) - len(named)
+            shown = ", ".join(named[:10])
+            if len(named) > 10:
+                shown += f" and more ({len(named) - 10}+)"
+            if unnamed:
+                shown += " and " if shown else ""
+                shown += (
+                    f"{unnamed} whose name{'s hold' if unnamed > 1 else ' holds'} digits or "
+                    "symbols (not repeated here)"
+                )
+            warnings.append(f"ignored fields that are not VoC fields: {shown}")
         return warnings
+
+    def _unknown_description(self, name: str) -> str | None:
+        if _PLAIN_NAME.fullmatch(name):
+            return name
+        if name in self._header_positions:
+            return f"column {self._header_positions[name]}"
+        return None
 
     def label(self, field_name: str) -> str:
         """The field as shown in an error: with its column when it came from one."""

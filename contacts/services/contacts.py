@@ -20,6 +20,7 @@ from contacts.changes import contact_change
 from contacts.ingest.records import MAX_TAGS, MAX_TEXT
 from contacts.ingest.service import contacts_ingest, parse_options
 from contacts.models import Contact, ContactReason, Customer, Message
+from contacts.services.customers import customer_identity_lookup
 from contacts.services.reasons import active_reason, reason_resolve_merged
 from contacts.services.text import TextCleaner
 from contacts.tombstones import ERASED_REASON
@@ -150,6 +151,9 @@ def contact_create(
     with transaction.atomic():
         if by is not None:
             _check_contact_scope(row, by=by, source=source, external_id=external_id)
+            # A customer outside the sender's scope named exactly: recorded as a lookup (the
+            # contact brings them into the scope, docs/access.md).
+            customer_identity_lookup(by=by, identity=row, via="contact.create")
         sender = by if by is not None else SystemActor(f"ingest:{source}")
         result = contacts_ingest(rows=[row], options=options, by=sender)
         if result.rejected:
@@ -260,6 +264,9 @@ def contact_log(
             customer_email=customer_email,
             customer_phone=customer_phone,
         )
+        # An email or phone of a customer outside the rep's scope: the contact joins that
+        # customer (as on import), recorded as an exact-match lookup (docs/access.md).
+        customer_identity_lookup(by=by, identity=row, via="contact.log")
     result = contacts_ingest(rows=[row], options=options, by=by)
     if result.rejected:
         rejected = result.rejected[0]

@@ -1,4 +1,5 @@
-"""Customers: creating and correcting one by hand, and merging a duplicate into another."""
+"""Customers: creating and correcting one by hand, merging a duplicate into another, and
+finding one outside the viewer's scope by an exact match (docs/access.md)."""
 
 import contextlib
 from collections.abc import Mapping
@@ -14,10 +15,74 @@ from contacts.budget.services import budget_merge_customers
 from contacts.changes import contact_change
 from contacts.ingest.records import RowError, normalise_phone
 from contacts.models import Contact, Customer, CustomerEvent
+from contacts.selectors import (
+    CUSTOMER_LOOKUP,
+    CustomerCard,
+    customer_card,
+    customer_list_exact_outside_scope,
+    customer_list_visible,
+    customer_matched_field,
+)
 from contacts.services.text import TextCleaner
 from contacts.tombstones import identity_erased
 from voc.core.audit import Actor, audit_record, field_changes
 from voc.core.errors import Conflict
+from voc.people.access import sees_everything
+from voc.people.models import User
+
+
+def _scoped_person(by: Actor) -> User | None:
+    """The person acting, if they see only some customers (reps, managers); else None."""
+    if isinstance(by, User) and not sees_everything(by):
+        return by
+    return None
+
+
+def _record_lookup(*, by: User, customer: Customer, matched: str, typed: str, via: str) -> None:
+    audit_record(
+        by=by,
+        action=CUSTOMER_LOOKUP,
+        target=customer,
+        customer_id=customer.pk,  # what was typed is personal: an erasure drops it
+        changes={"matched": matched, "typed": TextCleaner().redact(typed.strip()), "via": via},
+    )
+
+
+@transaction.atomic
+def customer_lookup(*, query: str, by: User, via: str = "search") -> list[CustomerCard]:
+    """The customers outside ``by``'s scope whose ref, email or phone is exactly ``query``, as
+    minimal cards (name and ref). Each is recorded in the audit trail: who looked, which
+    customer, which identifier matched and what was typed. ``via`` names the page or API."""
+    cards = []
+    for customer in customer_list_exact_outside_scope(viewer=by, query=query):
+        matched = customer_matched_field(customer, query)
+        _record_lookup(by=by, customer=customer, matched=matched, typed=query, via=via)
+        cards.append(customer_card(customer, matched=matched))
+    return cards
+
+
+def customer_identity_lookup(
+    *, by: Actor, identity: Mapping[str, object], via: str
+) -> list[Customer]:
+    """Record the customers outside ``by``'s scope that a contact's customer identifiers
+    (``customer_ref``, ``customer_email``, ``customer_phone``, as typed) name exactly: logging a
+    contact against one is an exact-match lookup too, and brings them into the scope. Nothing
+    for those who see everything and for ingest tokens."""
+    person = _scoped_person(by)
+    if person is None:
+        return []
+    found: dict[int, Customer] = {}
+    for field in ("customer_ref", "customer_email", "customer_phone"):
+        typed = identity.get(field)
+        if not isinstance(typed, str) or not typed.strip():
+            continue
+        for customer in customer_list_exact_outside_scope(viewer=person, query=typed):
+            if customer.pk in found:
+                continue
+            found[customer.pk] = customer
+            matched = customer_matched_field(customer, typed)
+            _record_lookup(by=person, customer=customer, matched=matched, typed=typed, via=via)
+    return list(found.values())
 
 
 def _customer_identity(
@@ -59,25 +124,65 @@ def _customer_identity(
     return cleaned
 
 
+class KnownElsewhere(Exception):
+    """The identity belongs to a customer outside the person's scope, or to an erased one
+    (``customer`` None)."""
+
+    def __init__(self, field: str, typed: str, customer: Customer | None):
+        super().__init__(field)
+        self.field, self.typed, self.customer = field, typed, customer
+
+    def record(self, *, by: User, via: str) -> None:
+        """Record the match as a lookup (after the refused change rolled back)."""
+        if self.customer is not None:
+            _record_lookup(
+                by=by, customer=self.customer, matched=self.field, typed=self.typed, via=via
+            )
+
+
 def _refuse_duplicate_customer(
-    cleaned: Mapping[str, str | None], *, exclude_id: int | None = None
+    cleaned: Mapping[str, str | None],
+    *,
+    exclude_id: int | None = None,
+    person: User | None = None,
 ) -> None:
     """Customers are matched by external ref, then email (case-insensitively): a second
-    customer with the same ref or email would split one customer's history."""
+    customer with the same ref or email would split one customer's history.
+
+    For everyone who sees every customer, a clash is a Conflict naming the field. For a
+    ``person`` who sees only some, a clash with a customer in their scope is the same
+    Conflict; a clash with one outside it (or an erased one) raises KnownElsewhere, for the
+    caller to record and answer without saying so."""
     erased = identity_erased(
         external_ref=cleaned.get("external_ref") or "",
         email=cleaned.get("email") or "",
         phone=cleaned.get("phone") or "",
     )
     if erased:  # an erased person is not brought back by hand either
+        if person is not None:
+            raise KnownElsewhere(erased, str(cleaned.get(erased) or ""), None)
         raise Conflict({erased: "This belongs to an erased customer."})
     others = Customer.objects.exclude(id=exclude_id) if exclude_id else Customer.objects.all()
-    if cleaned.get("external_ref") and others.filter(external_ref=cleaned["external_ref"]).exists():
-        raise Conflict({"external_ref": "A customer with this external ref already exists."})
+    clashes = []
+    if ref := cleaned.get("external_ref"):
+        clashes.append(
+            ("external_ref", ref, others.filter(external_ref=ref).order_by("id").first())
+        )
     if email := cleaned.get("email"):
         same_email = others.annotate(lemail=Lower("email")).filter(lemail=email.lower())
-        if same_email.exists():
-            raise Conflict({"email": "A customer with this email address already exists."})
+        clashes.append(("email", email, same_email.order_by("id").first()))
+    messages = {
+        "external_ref": "A customer with this external ref already exists.",
+        "email": "A customer with this email address already exists.",
+    }
+    for field, typed, customer in clashes:
+        if customer is None:
+            continue
+        if person is not None and not (
+            customer_list_visible(viewer=person).filter(id=customer.pk).exists()
+        ):
+            raise KnownElsewhere(field, typed, customer)
+        raise Conflict({field: messages[field]})
 
 
 def customer_create(
@@ -89,15 +194,23 @@ def customer_create(
     phone: str = "",
     segment: str = Customer.Segment.CONSUMER,
 ) -> Customer:
+    """Create a customer, refusing a ref or email another customer holds (Conflict).
+
+    A person who sees only some customers (reps, managers) is never told that a customer
+    outside their scope exists: when the ref or email belongs to one (or to an erased
+    customer), nothing is stored, the match is recorded in the audit trail as a lookup, and
+    the customer comes back unsaved (``pk`` None), just as they asked for it. Callers answer
+    such a person the same way whether the customer was created or not (the API's 202)."""
     cleaner = TextCleaner()
     cleaned = _customer_identity(
         external_ref=external_ref or "", email=email or "", phone=phone, cleaner=cleaner
     )
     name = cleaner.clean(name, field="name", max_length=200)
     customer = Customer(name=name, segment=segment, **cleaned)
+    person = _scoped_person(by)
     try:
         with transaction.atomic():
-            _refuse_duplicate_customer(cleaned)
+            _refuse_duplicate_customer(cleaned, person=person)
             customer.save()
             audit_record(
                 by=by,
@@ -106,7 +219,14 @@ def customer_create(
                 customer_id=customer.pk,
                 changes={key: [None, value] for key, value in {"name": name, **cleaned}.items()},
             )
+    except KnownElsewhere as clash:
+        assert person is not None
+        with transaction.atomic():
+            clash.record(by=person, via="customer.create")
+        return customer  # unsaved: pk None
     except IntegrityError:  # a concurrent request created the same ref first
+        if person is not None:
+            return Customer(name=name, segment=segment, **cleaned)  # unsaved, as above
         raise Conflict(
             {"external_ref": "A customer with this external ref already exists."}
         ) from None
@@ -131,9 +251,10 @@ def customer_update(*, customer: Customer, changes: Mapping[str, Any], by: Actor
     if not cleaned:
         return customer
     before = {attribute: getattr(customer, attribute) for attribute in cleaned}
+    person = _scoped_person(by)
     try:
         with transaction.atomic():
-            _refuse_duplicate_customer(cleaned, exclude_id=customer.pk)
+            _refuse_duplicate_customer(cleaned, exclude_id=customer.pk, person=person)
             for attribute, value in cleaned.items():
                 setattr(customer, attribute, value)
             customer.save(update_fields=[*cleaned, "updated_at"])
@@ -144,6 +265,16 @@ def customer_update(*, customer: Customer, changes: Mapping[str, Any], by: Actor
                 customer_id=customer.pk,
                 changes=field_changes(before, cleaned),
             )
+    except KnownElsewhere as clash:
+        # The ref or email of a customer the person may not see, named exactly: refused like
+        # any clash (two records would split one person's history), with one message for a
+        # live or an erased customer, and recorded as a lookup (docs/access.md).
+        assert person is not None
+        with transaction.atomic():
+            clash.record(by=person, via="customer.update")
+        raise Conflict(
+            {clash.field: "This belongs to another customer; ask a manager to merge them."}
+        ) from None
     except IntegrityError:
         raise Conflict(
             {"external_ref": "A customer with this external ref already exists."}
