@@ -40,7 +40,8 @@ class ContactsConfig(AppConfig):
             )
         )
 
-        from contacts.home import repeat_contacts_widget
+        from contacts.access import LOG_CONTACTS
+        from contacts.home import call_worklist_widget, repeat_contacts_widget
         from voc.core.home import HomeWidget, register_home_widget
 
         register_home_widget(
@@ -50,6 +51,16 @@ class ContactsConfig(AppConfig):
                 capability=VIEW_CONTACTS,
                 content=repeat_contacts_widget,
                 order=10,
+            )
+        )
+        # The worklist is for those who call: reps, managers and admins, not executives.
+        register_home_widget(
+            HomeWidget(
+                key="contacts.calls",
+                title="Call these customers",
+                capability=LOG_CONTACTS,
+                content=call_worklist_widget,
+                order=5,
             )
         )
 

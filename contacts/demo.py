@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from contacts.ingest.service import contacts_ingest, parse_options
 from contacts.models import Contact, ContactReason, Customer, CustomerEvent, SupportMailbox
+from contacts.services.customers import customer_update
 from contacts.services.sentiment import contact_sentiment_update
+from voc.core.audit import SystemActor
 from voc.core.demo import DemoContext
 
 FIRST = [
@@ -132,6 +134,8 @@ def _seed_mailboxes(ctx: DemoContext) -> None:
         _seed_inbound_email(ctx)
 
 
+DEMO_CRM = SystemActor("ingest:crm")
+
 # (hours ago, Message-ID, From, To, Subject, text, In-Reply-To, extra headers, spam)
 DEMO_EMAILS = [
     (50, "demo-1@mail.example", "Noor Rahman <noor.rahman@mail.example>",
@@ -147,6 +151,14 @@ DEMO_EMAILS = [
      "Five days later and still no refund. This is the third time I have had to write.\n\n"
      "On Mon, Sam wrote:\n> sorry about that: the second charge is refunded and shows in 3-5 days.",
      "demo-2@northwind.example", {}, False),
+    (18, "demo-3a@northwind.example", "Northwind Billing <billing@northwind.example>",
+     "Noor Rahman <noor.rahman@mail.example>", "Re: Charged twice for November",
+     "Hello Noor,\n\nour records show the refund was issued. Please allow a few more days for "
+     "your bank.\n\nSam, Northwind Billing", "demo-3@mail.example", {}, False),
+    (3, "demo-3b@mail.example", "Noor Rahman <noor.rahman@mail.example>",
+     "billing@northwind.example", "Re: Charged twice for November",
+     "My bank says no refund was ever sent. I would rather talk to someone than write again.",
+     "demo-3a@northwind.example", {}, False),
     (30, "demo-4@mail.example", "Luca Costa <luca.costa@mail.example>",
      "support@northwind.example", "Internet down since yesterday",
      "The internet has been down since yesterday evening. The router light is red.", None, {},
@@ -164,8 +176,8 @@ DEMO_EMAILS = [
 
 def _seed_inbound_email(ctx: DemoContext) -> None:
     """A few emails through the real inbound path (stored, then threaded here rather than by
-    the worker, so the demo does not wait for one): a thread with the mailbox's reply and the
-    customer's answer, a new thread, and an auto-reply, spam and a bounce for the admins'
+    the worker, so the demo does not wait for one): a thread in which the customer has written
+    three times between the mailbox's replies, a new thread, and an auto-reply, spam and a bounce for the admins'
     Inbound email page."""
     from email.message import EmailMessage
     from email.utils import format_datetime
@@ -193,6 +205,11 @@ def _seed_inbound_email(ctx: DemoContext) -> None:
     contact_sentiment_update(
         contact_ids=Contact.objects.filter(source="email").values_list("id", flat=True)
     )
+    # Noor has written three times about the double charge (the rep's "call the customer",
+    # contacts.pingpong); the CRM knows her number.
+    noor = Customer.objects.filter(email="noor.rahman@mail.example").first()
+    if noor is not None:
+        customer_update(customer=noor, changes={"phone": "+15550142207"}, by=DEMO_CRM)
     ctx.stdout(f"  contacts: {len(DEMO_EMAILS)} inbound emails")
 
 

@@ -1,6 +1,11 @@
-"""What contacts puts on the home page (voc.core.home): the repeat contacts of the last days,
-within the viewer's scope (a rep's team, a manager's departments and teams, everything for
-executives and admins). A customer who had to come back is the first sign of a fix to make."""
+"""What contacts puts on the home page (voc.core.home), within the viewer's scope (a rep's
+team, a manager's departments and teams, everything for executives and admins):
+
+- the repeat contacts of the last days: a customer who had to come back is the first sign of
+  a fix to make;
+- the email threads to call about (contacts.pingpong): customers who have written three times
+  without a resolution, until someone calls them or resolves the contact.
+"""
 
 from datetime import timedelta
 
@@ -28,3 +33,17 @@ def repeat_contacts_widget(viewer: User) -> Fragment:
     count = len(latest) if len(latest) < REPEATS_SHOWN else repeats.count()
     context = {"count": count, "latest": latest, "days": REPEATS_DAYS}
     return Fragment("contacts/_home_repeats.html", context)
+
+
+CALLS_SHOWN = 10
+
+
+def call_worklist_widget(viewer: User) -> Fragment | None:
+    """The email threads that need a call, the longest waiting first; nothing when none."""
+    threads = selectors.email_threads_needing_call(viewer=viewer)
+    listed = list(threads.select_related("customer", "team")[:CALLS_SHOWN])
+    if not listed:
+        return None
+    # Fewer than a full list means the list is all of them: no need to count.
+    count = len(listed) if len(listed) < CALLS_SHOWN else threads.count()
+    return Fragment("contacts/_home_calls.html", {"count": count, "threads": listed})

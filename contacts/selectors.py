@@ -1,16 +1,17 @@
 """Reads of the contacts app, with the viewer's row scope applied (voc.people.access)."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from contacts.ingest.records import RowError, normalise_phone
-from contacts.models import Contact, ContactReason, Customer
+from contacts.models import Channel, Contact, ContactReason, Customer, Message
+from contacts.pingpong import CallNudge, ThreadFacts, last_call_at, needs_call, threads_needing_call
 from contacts.redaction_rules import redactor
 from contacts.registry import TimelineEntry, register_timeline_provider, timeline_providers
 from contacts.repeats import repeat_window
@@ -271,4 +272,35 @@ def contact_ids_without_sentiment(*, limit: int) -> list[int]:
         .order_by("id")
         .values_list("id", flat=True)
         .distinct()[:limit]
+    )
+
+
+def contact_call_nudge(
+    *, viewer: User, contact: Contact, messages: list[Message]
+) -> CallNudge | None:
+    """ "Call the customer" for an email thread the customer has written to three times
+    without a resolution or a call since (contacts.pingpong), with the customer's phone as the
+    viewer may see it (the customer page's rule). ``messages`` are the contact's, as the page
+    shows them; one query for the customer's calls, one more for the phone when nudging."""
+    if contact.channel != Channel.EMAIL:
+        return None  # no thread: spare the calls query
+    facts = ThreadFacts.for_contact(
+        contact, messages=messages, last_call_at=last_call_at(customer_id=contact.customer_id)
+    )
+    nudge = needs_call(facts)
+    if nudge is None:
+        return None
+    customer = customer_get_visible(viewer=viewer, customer_id=contact.customer_id or 0)
+    return replace(nudge, phone=customer.phone if customer else "")
+
+
+def email_threads_needing_call(*, viewer: User) -> QuerySet[Contact]:
+    """The team's worklist: email threads in the viewer's scope that need a call
+    (contacts.pingpong), the longest waiting first, each with ``customer_phone`` as the viewer
+    may see it."""
+    phone = customer_list_visible(viewer=viewer).filter(id=OuterRef("customer_id"))
+    return (
+        threads_needing_call(contact_list_visible(viewer=viewer))
+        .annotate(customer_phone=Subquery(phone.values("phone")[:1]))
+        .order_by("third_customer_message_at", "id")
     )

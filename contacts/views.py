@@ -211,9 +211,13 @@ def contact_log_view(request):
         suggestion = _road_suggestion(request.user, request.POST)
         status = 400
     else:
-        form = ContactLogForm(
-            viewer=request.user, initial={"customer": request.GET.get("customer")}
-        )
+        # "Log the call" on a contact page names the customer and the channel and direction.
+        prefill = {
+            key: request.GET[key]
+            for key in ("customer", "channel", "direction")
+            if key in request.GET
+        }
+        form = ContactLogForm(viewer=request.user, initial=prefill)
         suggestion = None
         status = 200
     context = {
@@ -350,6 +354,12 @@ def _render_detail(request, contact: Contact, *, edit_form=None, status=200):
         "reason_is_complaint": bool(contact.reason and contact.reason.is_complaint),
         "history": audit_history(target=contact),
         "can_delete": contact_may_delete(contact=contact, user=viewer),
+        # "Call the customer" is for those who would log the call.
+        "call_nudge": selectors.contact_call_nudge(
+            viewer=viewer, contact=contact, messages=contact_messages
+        )
+        if can_edit
+        else None,
         **_page_extras(request, registry.CONTACT_PAGE, contact),
     }
     return render(request, "contacts/contact_detail.html", context, status=status)

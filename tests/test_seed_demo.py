@@ -105,13 +105,21 @@ def test_customers_are_inserted_in_bulk():
 
 def test_demo_contacts_go_through_ingestion_with_repeats_rollups_and_sentiment():
     from contacts.models import Contact, CustomerEvent, Message
+    from contacts.pingpong import threads_needing_call
     from contacts.rollups import rollup_snapshot, rollups_rebuild
 
     call_command("seed_demo", customers=200, contacts=1500)
     assert Contact.objects.exclude(source="email").count() == 1500
-    # Two email threads from the demo's inbound mail, one with the mailbox's bcc'd reply.
+    # Two email threads from the demo's inbound mail, one with the mailbox's two bcc'd replies
+    # between three customer messages: the rep is told to call (contacts.pingpong).
     assert Contact.objects.filter(source="email").count() == 2
-    assert Message.objects.filter(contact__source="email", direction="outgoing").count() == 1
+    assert Message.objects.filter(contact__source="email", direction="outgoing").count() == 2
+    nudged = threads_needing_call(Contact.objects.all()).select_related("customer").get()
+    assert (nudged.customer.email, nudged.customer.phone, nudged.customer_messages) == (
+        "noor.rahman@mail.example",
+        "+15550142207",
+        3,
+    )
     assert Message.objects.filter(text__contains="4111").count() == 0  # redacted on the way in
     assert Message.objects.filter(text__contains="[card number redacted]").exists()
     assert Contact.objects.filter(repeat_of__isnull=False).count() > 100
