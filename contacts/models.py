@@ -50,7 +50,7 @@ class ContactReason(models.Model):
 
     @property
     def path(self) -> str:
-        return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+        return f"{self.parent.name} › {self.name}" if self.parent is not None else self.name
 
     @property
     def is_active(self) -> bool:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -233,6 +234,7 @@ def _choice(row: Mapping, name: str, choices, *, default: str = "") -> str:
 def parse_datetime_value(value, name: str, options: ParseOptions) -> datetime | None:
     if value in (None, ""):
         return None
+    parsed: datetime | None
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
@@ -336,6 +338,7 @@ def _reason_path(row: Mapping, options: ParseOptions) -> tuple[str, ...]:
     value = row.get("reason")
     if value in (None, ""):
         return ()
+    parts: list[Any] | tuple[str, ...]
     if isinstance(value, list):
         for part in value:
             if isinstance(part, str):  # str() of anything else is plain text

@@ -3,6 +3,8 @@ Kept apart from voc.core.api: DRF reads the default one from settings while rest
 is still loading."""
 
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from voc.core.capabilities import effective_role, has_capability
 
@@ -10,7 +12,7 @@ from voc.core.capabilities import effective_role, has_capability
 class IsActiveUser(BasePermission):
     """The API's default: a signed-in, active user of any role."""
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return effective_role(request.user) is not None
 
 
@@ -18,7 +20,7 @@ def HasCapability(capability: str) -> type[BasePermission]:
     """A DRF permission class for one capability, built on the same rules as the pages."""
 
     class _HasCapability(BasePermission):
-        def has_permission(self, request, view) -> bool:
+        def has_permission(self, request: Request, view: APIView) -> bool:
             return has_capability(request.user, capability)
 
     _HasCapability.__name__ = f"HasCapability[{capability}]"
