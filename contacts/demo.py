@@ -260,7 +260,7 @@ def seed_contacts(ctx: DemoContext) -> None:
             if spec[2] == "Checkout error":
                 weight *= 0.3 + 2.5 * ((day - start).days / DAYS) ** 2  # a rising driver
             weights.append(weight)
-        reason, spec = rng.choices(reasons, weights)[0]
+        _, spec = rng.choices(reasons, weights)[0]
         # Repeat callers: a third of contacts come from a small pool of frequent customers.
         if rng.random() < 0.33:
             customer_number = rng.randint(1, max(1, customer_count // 20))
@@ -284,7 +284,7 @@ def seed_contacts(ctx: DemoContext) -> None:
                 "occurred_at": at,
                 "customer_ref": f"CRM-{customer_number:07d}" if customer_count else None,
                 "rep": rep.username if rep else None,
-                "reason": [reason.parent.name, reason.name],
+                "reason": [spec[1], spec[2]],  # parent, reason
                 "handle_seconds": rng.randint(60, 1200)
                 if channel == "phone"
                 else rng.randint(120, 900),

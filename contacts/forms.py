@@ -3,6 +3,7 @@
 import re
 from collections import defaultdict
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
@@ -34,7 +35,15 @@ def _fcr(value: str) -> bool | None:
 
 
 def fcr_value(value: bool | None) -> str:
-    return {True: "yes", False: "no"}.get(value, "")
+    return "" if value is None else {True: "yes", False: "no"}[value]
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    """The form's field ``name``, which is a model choice field (to set its queryset)."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{name} is not a model choice field")
+    return field
 
 
 def visible_teams(viewer: User) -> QuerySet[Team]:
@@ -67,7 +76,9 @@ def reason_choices(reasons) -> list:
     for parent_id, kids in children.items():
         if parent_id not in top_ids:
             kids = sorted(kids, key=lambda r: r.name.lower())
-            choices.append((kids[0].parent.name, [(kid.id, kid.name) for kid in kids]))
+            parent = kids[0].parent
+            label = parent.name if parent is not None else ""
+            choices.append((label, [(kid.id, kid.name) for kid in kids]))
     return choices
 
 
@@ -155,10 +166,10 @@ class ContactScopeFilterForm(forms.Form):
 
     def __init__(self, *args, viewer: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reason"].queryset = ContactReason.objects.filter(
+        model_choice_field(self, "reason").queryset = ContactReason.objects.filter(
             merged_into__isnull=True
         ).select_related("parent")
-        self.fields["team"].queryset = visible_teams(viewer)
+        model_choice_field(self, "team").queryset = visible_teams(viewer)
 
 
 class ContactFilterForm(ContactScopeFilterForm):
@@ -227,9 +238,9 @@ class ContactLogForm(forms.Form):
         self.viewer = viewer
         # Customers the rep may see, and those outside their scope they found by an exact
         # ref, email or phone (a minimal card): logging the contact brings them into scope.
-        self.fields["customer"].queryset = selectors.customer_list_pickable(viewer=viewer).filter(
-            erased_at__isnull=True
-        )
+        model_choice_field(self, "customer").queryset = selectors.customer_list_pickable(
+            viewer=viewer
+        ).filter(erased_at__isnull=True)
         self.fields["reason"] = ReasonField(reasons=selectors.reason_list_active(), label="Reason")
         self.order_fields(
             ["customer", "customer_name", "customer_email", "customer_phone", "team", "reason"]
@@ -242,14 +253,16 @@ class ContactLogForm(forms.Form):
         else:
             # No team of their own: managers pick one of their teams, so the contact stays
             # in their scope; admins may leave it empty.
-            self.fields["team"].queryset = visible_teams(viewer)
+            model_choice_field(self, "team").queryset = visible_teams(viewer)
             self.fields["team"].required = effective_role(viewer) != Role.ADMIN
             self.fields["team"].help_text = "The team this contact was handled for."
 
     @property
     def team_choices_missing(self) -> bool:
-        field = self.fields.get("team")
-        return field is not None and field.required and not field.queryset.exists()
+        if "team" not in self.fields:
+            return False
+        field = model_choice_field(self, "team")
+        return field.required and field.queryset is not None and not field.queryset.exists()
 
     def clean_occurred_at(self):
         value = self.cleaned_data["occurred_at"]
@@ -374,9 +387,9 @@ class RoadSuggestionForm(forms.Form):
 
     def __init__(self, *args, viewer: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = selectors.customer_list_visible(viewer=viewer).filter(
-            erased_at__isnull=True
-        )
+        model_choice_field(self, "customer").queryset = selectors.customer_list_visible(
+            viewer=viewer
+        ).filter(erased_at__isnull=True)
         self.fields["reason"] = ReasonField(reasons=selectors.reason_list_active())
 
     def valid_data(self) -> dict:

@@ -1,3 +1,6 @@
+from datetime import timedelta
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -54,7 +57,7 @@ class ContactReason(models.Model):
 
     @property
     def path(self) -> str:
-        return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+        return f"{self.parent.name} › {self.name}" if self.parent is not None else self.name
 
     @property
     def is_active(self) -> bool:
@@ -444,7 +447,7 @@ class ImportRun(models.Model):
         return f"{self.file_name} ({self.status})"
 
     @property
-    def duration(self):
+    def duration(self) -> timedelta | None:
         return self.finished_at - self.started_at if self.finished_at else None
 
 
@@ -475,7 +478,7 @@ class SupportMailbox(models.Model):
     def __str__(self) -> str:
         return self.address
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.address = self.address.strip().lower()
         super().save(*args, **kwargs)
 
@@ -547,7 +550,7 @@ class InboundEmail(models.Model):
         return f"{self.get_kind_display()} <{self.message_id}>"
 
     @staticmethod
-    def cleared_content() -> dict:
+    def cleared_content() -> dict[str, Any]:
         """The content fields, emptied: what an erased customer's email keeps."""
         return {
             "from_address": "",

@@ -59,15 +59,19 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from re import _constants as sre_constants  # the parsed-regex vocabulary (Python 3.11+)
-from re import _parser as sre_parser
+
+# The parsed-regex vocabulary (Python 3.11+); typeshed has no stubs for re's private modules.
+from re import _constants as sre_constants  # type: ignore[attr-defined]
+from re import _parser as sre_parser  # type: ignore[attr-defined]
+from typing import Any
 
 __all__ = [
     "CARD_PLACEHOLDER",
     "SECURITY_CODE_PLACEHOLDER",
     "SSN_PLACEHOLDER",
+    "ExtraPattern",
     "Redaction",
     "Redactor",
     "compile_extra_pattern",
@@ -79,6 +83,9 @@ __all__ = [
     "redact_text",
     "stand_in",
 ]
+
+# An admin's extra pattern: (name, compiled regex).
+ExtraPattern = tuple[str, re.Pattern[str]]
 
 CARD_PLACEHOLDER = "[card number redacted]"
 SECURITY_CODE_PLACEHOLDER = "[security code redacted]"
@@ -121,7 +128,7 @@ def _view_char(ch: str) -> str:
     return "a"
 
 
-class _ViewTable(dict):
+class _ViewTable(dict[str, str]):
     """str -> view character, filled on first sight (a few hundred distinct characters in
     practice, so the cache stays small)."""
 
@@ -136,7 +143,7 @@ _VIEW = _ViewTable()
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
-def _view_sub(m: re.Match) -> str:
+def _view_sub(m: re.Match[str]) -> str:
     return _VIEW[m.group()]
 
 
@@ -277,14 +284,14 @@ _GAP = r"[^\[\]\n]"
 _CONTEXT = 64  # characters looked at on each side of a candidate (keyword + gap always fit)
 
 
-def _keyword_before(words: str, gap: int) -> re.Pattern:
+def _keyword_before(words: str, gap: int) -> re.Pattern[str]:
     return re.compile(
         rf"{_NOT_AFTER_LETTER}(?:{words}){_NOT_BEFORE_LETTER}{_GAP}{{0,{gap}}}\Z",
         re.IGNORECASE | re.VERBOSE,
     )
 
 
-def _keyword_after(words: str, gap: int) -> re.Pattern:
+def _keyword_after(words: str, gap: int) -> re.Pattern[str]:
     return re.compile(
         rf"{_GAP}{{0,{gap}}}?{_NOT_AFTER_LETTER}(?:{words}){_NOT_BEFORE_LETTER}",
         re.IGNORECASE | re.VERBOSE,
@@ -313,7 +320,9 @@ class Redaction:
         return bool(self.counts)
 
 
-def redact(text: str | None, extra_patterns: Sequence[tuple[str, re.Pattern]] = ()) -> Redaction:
+def redact(
+    text: str | None, extra_patterns: Sequence[tuple[str, re.Pattern[str]]] = ()
+) -> Redaction:
     """Redact card numbers, security codes, SSNs and the admin's extra patterns from ``text``.
 
     ``None`` is treated as ``""``. Each of ``extra_patterns`` is ``(name, pattern)`` with the
@@ -337,7 +346,9 @@ def redact(text: str | None, extra_patterns: Sequence[tuple[str, re.Pattern]] = 
     return Redaction(text, counts)
 
 
-def redact_text(text: str | None, extra_patterns: Sequence[tuple[str, re.Pattern]] = ()) -> str:
+def redact_text(
+    text: str | None, extra_patterns: Sequence[tuple[str, re.Pattern[str]]] = ()
+) -> str:
     """:func:`redact` returning only the text (``""`` for ``None``)."""
     # Most text has nothing to redact: ASCII without three digits in a row (every digit rule
     # needs a run of 3+), and no extra patterns. One C-level scan says so.
@@ -447,7 +458,7 @@ class Redactor:
     messages of one contact, ``.identifier()`` for ids that find a row again (external ids,
     customer references, Message-IDs)."""
 
-    extra_patterns: tuple = ()
+    extra_patterns: tuple[ExtraPattern, ...] = ()
     key: bytes = b""  # keys the identifier stand-ins; never empty where identifiers are stored
 
     def redact(self, value: str | None) -> Redaction:
@@ -514,10 +525,12 @@ def stand_in(value: str, *, key: bytes) -> str:
 # --- extra patterns -----------------------------------------------------------------------
 
 MAX_EXTRA_PATTERN_LENGTH = 500
-_VETTED: set[re.Pattern] = set()  # patterns compile_extra_pattern accepted (Pattern is hashable)
+_VETTED: set[re.Pattern[str]] = (
+    set()
+)  # patterns compile_extra_pattern accepted (Pattern is hashable)
 
 
-def compile_extra_pattern(regex: str) -> re.Pattern:
+def compile_extra_pattern(regex: str) -> re.Pattern[str]:
     """Compile an admin's extra redaction pattern, or raise ValueError saying what is wrong.
 
     Risk: Python's ``re`` is a backtracking engine with no timeout, and redaction runs inline on
@@ -579,7 +592,7 @@ _NESTED_HINT = (
 )
 
 
-def _backtracking_problem(items, *, inside_repeat: bool) -> str | None:
+def _backtracking_problem(items: Iterable[tuple[Any, Any]], *, inside_repeat: bool) -> str | None:
     """Why a parsed pattern (sre_parse items) risks exponential backtracking, or None.
 
     inside_repeat: we are in the body of an unbounded (or long) backtracking repeat, where any
@@ -619,7 +632,9 @@ def _backtracking_problem(items, *, inside_repeat: bool) -> str | None:
     return None
 
 
-def _checked_extras(extra_patterns) -> list[tuple[str, str, re.Pattern]]:
+def _checked_extras(
+    extra_patterns: Iterable[ExtraPattern],
+) -> list[tuple[str, str, re.Pattern[str]]]:
     """[(kind, placeholder, pattern)], refusing patterns compile_extra_pattern did not vet."""
     extras = []
     for name, pattern in extra_patterns or ():
@@ -634,7 +649,7 @@ def _checked_extras(extra_patterns) -> list[tuple[str, str, re.Pattern]]:
 
 
 @functools.lru_cache(maxsize=256)
-def _placeholder_name(name) -> str:
+def _placeholder_name(name: str) -> str:
     """The name as it goes into "[name redacted]": no brackets, backslashes, control
     characters or line breaks (they would break placeholder recognition), at most 60
     characters."""
@@ -649,7 +664,9 @@ def _placeholder_name(name) -> str:
 # --- the rules ------------------------------------------------------------------------------
 
 
-def _one_pass(text: str, extras, counts: dict[str, int]) -> str:
+def _one_pass(
+    text: str, extras: Sequence[tuple[str, str, re.Pattern[str]]], counts: dict[str, int]
+) -> str:
     """One application of all the rules; returns ``text`` itself when nothing matched."""
     scan = _view(text)
     runs = _RUN.findall(scan)  # strings only: locating them (find) is cheaper than Match objects
@@ -709,7 +726,7 @@ def _digit_edits(
     located: list[tuple[int, int, str, int]],
     counts: dict[str, int],
     cards: list[tuple[int, int]],
-) -> list:
+) -> list[tuple[int, int, str]]:
     """(start, end, placeholder) for the security-code and SSN rules, in text order, outside
     the card spans (a run that touches a card is the card's: its leftovers are looked at again
     in the next pass)."""
@@ -749,7 +766,8 @@ class _Chain:
 
     @classmethod
     def parse(cls, chain: str, start: int, before: str) -> _Chain:
-        sizes, gaps, where = [], [], []
+        sizes, gaps = [], []
+        where: list[int] = []
         last_end = None
         for m in _GROUP.finditer(chain):
             group = m.group()
@@ -758,7 +776,7 @@ class _Chain:
             last_end = m.end()
             base = start + m.start()
             if IGNORED in group:
-                offsets = [base + k for k, ch in enumerate(group) if ch != IGNORED]
+                offsets: Sequence[int] = [base + k for k, ch in enumerate(group) if ch != IGNORED]
             else:
                 offsets = range(base, base + len(group))
             where.extend(offsets)
@@ -919,7 +937,9 @@ def _chain_windows(chain: _Chain, boundaries: tuple[int, ...] = ()) -> list[tupl
     return windows
 
 
-def _merge(windows: list[tuple[int, int]], touching=None) -> list[tuple[int, int]]:
+def _merge(
+    windows: list[tuple[int, int]], touching: Callable[[int, int], bool] | None = None
+) -> list[tuple[int, int]]:
     """Overlapping windows as one span; touching ones too when ``touching(end, start)`` says
     so (by default always)."""
     windows.sort()
@@ -950,7 +970,7 @@ def _card_spans(scan: str) -> list[tuple[int, int]]:
         if windows:
             where = chain.where
 
-            def touching(end: int, start: int, where=where) -> bool:
+            def touching(end: int, start: int, where: tuple[int, ...] = where) -> bool:
                 # "4111111111111111 5555555555554444" is one placeholder, two cards between
                 # commas or on two lines are two
                 return _gap_kind(scan[where[end - 1] + 1 : where[start]]) == "strong"
@@ -1021,7 +1041,14 @@ def _digit_count(run: str) -> int:
     return len(run.translate(_SEPARATORS_DELETED))
 
 
-def _near(text: str, start: int, end: int, hint, before: re.Pattern, after: re.Pattern) -> bool:
+def _near(
+    text: str,
+    start: int,
+    end: int,
+    hint: Callable[[str], bool],
+    before: re.Pattern[str],
+    after: re.Pattern[str],
+) -> bool:
     """Whether a keyword sits just before or after text[start:end]. The substring hint keeps
     the keyword regexes (slow for what they do) off almost every candidate."""
     lo = max(0, start - _CONTEXT)
@@ -1032,7 +1059,9 @@ def _near(text: str, start: int, end: int, hint, before: re.Pattern, after: re.P
     )
 
 
-def _ssn_edits(text: str, run: str, base: int, edits: list, counts: dict[str, int]) -> None:
+def _ssn_edits(
+    text: str, run: str, base: int, edits: list[tuple[int, int, str]], counts: dict[str, int]
+) -> None:
     for m in _SSN_SHAPE.finditer(run):
         area, sep, group, serial = m.groups()
         if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
@@ -1052,7 +1081,7 @@ def _ssn_edits(text: str, run: str, base: int, edits: list, counts: dict[str, in
 
 
 def _redact_extra(
-    text: str, kind: str, placeholder: str, pattern: re.Pattern, counts: dict[str, int]
+    text: str, kind: str, placeholder: str, pattern: re.Pattern[str], counts: dict[str, int]
 ) -> str:
     # Match only between existing placeholders, so a pattern never eats into one (and the
     # result stays idempotent). split() with a capturing group keeps the placeholders at the

@@ -13,16 +13,17 @@ what they redact.
 """
 
 import logging
+from collections.abc import Sequence
 
 from django.conf import settings
 
 from contacts.models import RedactionPattern
-from contacts.redaction import Redactor, compile_extra_pattern
+from contacts.redaction import ExtraPattern, Redactor, compile_extra_pattern
 
 logger = logging.getLogger(__name__)
 
 
-def extra_patterns() -> tuple:
+def extra_patterns() -> tuple[ExtraPattern, ...]:
     """(name, compiled pattern) of every enabled pattern; an invalid one (saved before the
     checks, or by hand) is skipped with a warning rather than stopping every write."""
     patterns = []
@@ -40,7 +41,7 @@ def identifier_key() -> bytes:
     return settings.SECRET_KEY.encode()
 
 
-def redactor(*, patterns: tuple | None = None) -> Redactor:
+def redactor(*, patterns: Sequence[ExtraPattern] | None = None) -> Redactor:
     """The redactor for one batch or request. ``patterns``: already-loaded extra patterns (for
     callers that have them, such as ingest's ParseOptions); read from the database when None."""
     return Redactor(

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import models
+from django.http import HttpRequest
 from django.utils.safestring import SafeString
 
 from voc.core.capabilities import has_capability
@@ -108,7 +110,7 @@ def register_page_action(page: str, action: PageAction) -> None:
     _actions[page][action.key] = action
 
 
-def page_panels_shown(page: str, *, obj, request) -> list[ShownPanel]:
+def page_panels_shown(page: str, *, obj: models.Model, request: HttpRequest) -> list[ShownPanel]:
     """The panels of ``page`` the viewer may see for ``obj``, in order, rendered."""
     viewer = request.user
     shown = []
@@ -121,7 +123,7 @@ def page_panels_shown(page: str, *, obj, request) -> list[ShownPanel]:
     return shown
 
 
-def page_actions_shown(page: str, *, obj, viewer) -> list[ShownAction]:
+def page_actions_shown(page: str, *, obj: models.Model, viewer: object) -> list[ShownAction]:
     """The actions of ``page`` the viewer may take on ``obj``, in order."""
     shown = []
     for action in sorted(_actions[page].values(), key=lambda a: (a.order, a.label)):

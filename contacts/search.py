@@ -275,7 +275,8 @@ def _postgres_search(user, query, filters, limit, offset) -> SearchResult:
                 [tsquery, options],
             ),
         )
-    hits = [SearchHit(row, _split_marked(row.headline, start, stop)) for row in rows]
+    # headline: the annotation _loaded() added to each message.
+    hits = [SearchHit(row, _split_marked(row.headline, start, stop)) for row in rows]  # type: ignore[attr-defined]
     return SearchResult(hits, total, is_estimate, has_more)
 
 
@@ -358,7 +359,8 @@ _TERM = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')
 
 def _fallback_terms(query: str) -> tuple[list[str], list[str]]:
     """Words and quoted phrases that must occur, and those that must not (``-word``)."""
-    wanted, unwanted = [], []
+    wanted: list[str] = []
+    unwanted: list[str] = []
     for negated_phrase, phrase, negated_word, word in _TERM.findall(query):
         text = (phrase if phrase or negated_phrase else word).strip().strip('"')
         # Punctuation alone finds nothing (as on PostgreSQL); "or" is a word there, not here.

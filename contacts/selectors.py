@@ -302,5 +302,6 @@ def email_threads_needing_call(*, viewer: User) -> QuerySet[Contact]:
     return (
         threads_needing_call(contact_list_visible(viewer=viewer))
         .annotate(customer_phone=Subquery(phone.values("phone")[:1]))
-        .order_by("third_customer_message_at", "id")
+        # An annotation threads_needing_call adds, which the model's stubs cannot know.
+        .order_by("third_customer_message_at", "id")  # type: ignore[misc]
     )

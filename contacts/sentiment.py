@@ -74,7 +74,7 @@ class Phrase:
     name: str
     valence: float  # on VADER's word scale, added once a match
     anchors: tuple[str, ...]  # every match contains one of these: no anchor, no search
-    pattern: re.Pattern
+    pattern: re.Pattern[str]
 
 
 def _phrase(name: str, valence: float, anchors: str, pattern: str) -> Phrase:
@@ -296,12 +296,13 @@ PHRASES: tuple[Phrase, ...] = (
 )
 
 
-class ContactCenterAnalyzer(SentimentIntensityAnalyzer):
+# vaderSentiment has no type information.
+class ContactCenterAnalyzer(SentimentIntensityAnalyzer):  # type: ignore[misc]
     """VADER with LEXICON merged in and PHRASES added to each text's sum."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.lexicon = {**self.lexicon, **LEXICON}
+        self.lexicon: dict[str, float] = {**self.lexicon, **LEXICON}
         for word in [word for word, valence in LEXICON.items() if valence == 0]:
             # Unknown rather than 0: VADER runs its negation and idiom checks, which cost
             # time, around every word it knows.
@@ -312,18 +313,26 @@ class ContactCenterAnalyzer(SentimentIntensityAnalyzer):
     # two ahead (and only from the fourth word on, where nothing wraps around), so a window
     # of those words gives the same result in constant time.
     @staticmethod
-    def _negation_check(valence, words_and_emoticons, start_i, i):
+    def _negation_check(
+        valence: float, words_and_emoticons: list[str], start_i: int, i: int
+    ) -> float:
         start = max(0, i - 3)
         window = words_and_emoticons[start : i + 3]
-        return SentimentIntensityAnalyzer._negation_check(valence, window, start_i, i - start)
+        checked: float = SentimentIntensityAnalyzer._negation_check(
+            valence, window, start_i, i - start
+        )
+        return checked
 
     @staticmethod
-    def _special_idioms_check(valence, words_and_emoticons, i):
+    def _special_idioms_check(valence: float, words_and_emoticons: list[str], i: int) -> float:
         start = max(0, i - 3)
         window = words_and_emoticons[start : i + 3]
-        return SentimentIntensityAnalyzer._special_idioms_check(valence, window, i - start)
+        checked: float = SentimentIntensityAnalyzer._special_idioms_check(
+            valence, window, i - start
+        )
+        return checked
 
-    def score_valence(self, sentiments, text):
+    def score_valence(self, sentiments: list[float], text: str) -> dict[str, float]:
         lowered = text.lower()
         extra = [
             phrase.valence
@@ -331,7 +340,8 @@ class ContactCenterAnalyzer(SentimentIntensityAnalyzer):
             if any(anchor in lowered for anchor in phrase.anchors)  # a regex costs 5-150 µs
             for _ in phrase.pattern.finditer(lowered)
         ]
-        return super().score_valence(sentiments + extra, text)
+        scores: dict[str, float] = super().score_valence(sentiments + extra, text)
+        return scores
 
 
 @cache
@@ -356,4 +366,5 @@ def sentiment_score(text: str) -> float | None:
     text = _normalise((text or "").strip())
     if not text:
         return None
-    return round(_analyzer().polarity_scores(text[:MAX_CHARS])["compound"], 4)
+    compound: float = _analyzer().polarity_scores(text[:MAX_CHARS])["compound"]
+    return round(compound, 4)

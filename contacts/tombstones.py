@@ -3,7 +3,8 @@ email from bringing the person back. Only HMACs are stored, never the values; th
 ``settings.VOC_ERASURE_KEY``."""
 
 import hmac
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Protocol
 
 from django.conf import settings
 from django.db import connection
@@ -53,7 +54,7 @@ def erased_message_id(message_id: str) -> str:
     return "erased-" + digest("message_id", message_id)[:40]
 
 
-def erased_digests(digests_by_kind: dict[str, Iterable[str]]) -> set[tuple[str, str]]:
+def erased_digests(digests_by_kind: Mapping[str, Iterable[str]]) -> set[tuple[str, str]]:
     """The (kind, digest) pairs among these that are tombstoned: one query however many."""
     pairs = {(kind, value) for kind, values in digests_by_kind.items() for value in values}
     if not pairs:
@@ -86,7 +87,24 @@ def email_is_erased(address: str) -> bool:
     ).exists()
 
 
-def record_erasure_keys(record) -> tuple[tuple[str, str, str], ...]:
+class IdentifiedRecord(Protocol):
+    """What tombstones read of a parsed contact (contacts.ingest's ContactRecord)."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def external_id(self) -> str: ...
+    @property
+    def customer_ref(self) -> str: ...
+    @property
+    def customer_email(self) -> str: ...
+    @property
+    def customer_phone(self) -> str: ...
+    @property
+    def erasure_keys(self) -> tuple[tuple[str, str, str], ...]: ...
+
+
+def record_erasure_keys(record: IdentifiedRecord) -> tuple[tuple[str, str, str], ...]:
     """(field, kind, HMAC) of what an erasure tombstones, for one parsed ContactRecord: its
     contact's (source, external_id) ("external_id") and its customer's ref, email and phone
     ("customer"). The file import computes these in its parsing processes."""
@@ -115,7 +133,7 @@ def tombstones_exist() -> bool:
     return ErasureTombstone.objects.exists()
 
 
-def erased_rows(records: Sequence[tuple[int, object]]) -> dict[int, str]:
+def erased_rows(records: Sequence[tuple[int, IdentifiedRecord]]) -> dict[int, str]:
     """For ingestion: {row index: field} of the (index, ContactRecord) pairs that belong to an
     erased customer, by their contact's (source, external_id) ("external_id") or by the
     customer's ref, email or phone ("customer"). One query for the whole batch, or a single

@@ -334,7 +334,7 @@ def _render_detail(request, contact: Contact, *, edit_form=None, status=200):
     repeats = selectors.repeat_contacts(contact=contact)
     timeline = (
         selectors.customer_timeline(customer=contact.customer, viewer=viewer)
-        if contact.customer_id
+        if contact.customer is not None
         else []
     )
     context = {

@@ -9,10 +9,15 @@ database outbox for email, so a bare machine needs no PostgreSQL, Redis or mail 
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+# Lets Django's generic classes take their type at run time too (``admin.ModelAdmin[Contact]``).
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -277,7 +282,7 @@ STORAGES = {
 }
 
 # --- API ------------------------------------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "voc.people.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -334,7 +339,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # Browser features VoC never uses, turned off for its pages (and anything they might embed).
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer", "camera", "display-capture", "geolocation", "gyroscope",

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from voc.core.api import api_not_found_view
@@ -38,7 +38,7 @@ auth_patterns = [
     ),
 ]
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("", include("voc.people.api_urls")),
     path("", include("contacts.api_urls")),
     # Last: JSON 404s. [\s\S], not ".", so a path with an encoded newline (%0a) matches too.

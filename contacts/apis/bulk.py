@@ -123,7 +123,8 @@ class BulkResultSerializer(serializers.Serializer):
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     rejected = serializers.IntegerField()
-    errors = RowErrorSerializer(many=True)
+    # A declared field: DRF's metaclass takes it off the class, leaving Serializer.errors be.
+    errors = RowErrorSerializer(many=True)  # type: ignore[assignment]
 
     class Meta:
         ref_name = "BulkResult"

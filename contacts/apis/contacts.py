@@ -125,7 +125,8 @@ class ContactRowSerializer(serializers.Serializer):
     first_contact_resolution = StrictBooleanField(required=False)
     road = StrictIntegerField(min_value=1, max_value=4, required=False)
     text = TextField(max_length=MAX_TEXT, help_text="One message; or give `messages`.")
-    messages = MessageInputSerializer(many=True, required=False, max_length=MAX_MESSAGES)
+    # many=True hands max_length to the ListSerializer; the stubs don't know it.
+    messages = MessageInputSerializer(many=True, required=False, max_length=MAX_MESSAGES)  # type: ignore[call-arg]
 
     class Meta:
         ref_name = "ContactRow"

@@ -55,7 +55,8 @@ class _BooleanFormField(forms.Field):
 class BooleanFilter(django_filters.BooleanFilter):
     """true/false/1/0; anything else is a 400, not silently no filter."""
 
-    field_class = _BooleanFormField
+    # The stubs declare django-filter's NullBooleanField here; any form field class will do.
+    field_class = _BooleanFormField  # type: ignore[assignment]
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", forms.TextInput)

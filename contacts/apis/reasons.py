@@ -52,7 +52,8 @@ class ReasonInputSerializer(serializers.Serializer):
         validators=[_regex(REASON_NAME, "Give a name without ›, > or /.")],
         help_text="Unique among its siblings (in any case); no ›, > or /.",
     )
-    parent = id_field(
+    # A declared field: DRF's metaclass takes it off the class, leaving Field.parent be.
+    parent = id_field(  # type: ignore[assignment]
         required=False, allow_null=True, help_text="A top-level reason; empty for top level."
     )
     department = id_field(

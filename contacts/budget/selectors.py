@@ -75,7 +75,7 @@ def budget_facts(
         return {}
     cool_downs = cool_downs or budget_cool_downs()
     touches = BudgetTouch.objects.filter(customer=OuterRef("pk"), purpose=purpose)
-    columns: dict = {
+    columns: dict[str, Subquery] = {
         "opted_out": Exists(BudgetOptOut.objects.filter(customer=OuterRef("pk"), purpose=purpose)),
         "last_touch_at": Subquery(touches.order_by("-at").values("at")[:1]),
     }
@@ -98,7 +98,7 @@ def budget_facts(
             # compiling it took longer (1.1 s) than running it. For this transaction only.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
-        rows = list(rows)
+        fetched = list(rows)
     key_at = names.index("key_touched") if "key_touched" in names else None
     open_at = names.index("open_outcome_at") if "open_outcome_at" in names else None
     facts = {
@@ -113,7 +113,7 @@ def budget_facts(
             key_touched=row[key_at] if key_at else False,
             open_outcome_at=row[open_at] if open_at else None,
         )
-        for row in rows
+        for row in fetched
     }
     for customer_id in ids:
         if customer_id not in facts:

@@ -20,6 +20,8 @@ Call the claim inside the transaction that records the contact it allows (the se
 an email, the follow-up of a callback): if that rolls back, so does the touch.
 """
 
+from typing import cast
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -31,7 +33,8 @@ from voc.core.audit import Actor, SystemActor, actor_fields, audit_record
 
 # The actor of an opt-out made by the customer through a signed link (no login).
 OPT_OUT_LINK = SystemActor("opt-out-link")
-KEY_MAX_LENGTH = BudgetTouch._meta.get_field("key").max_length
+# A CharField's, so always set.
+KEY_MAX_LENGTH = cast(int, BudgetTouch._meta.get_field("key").max_length)
 
 
 def _purpose(purpose: str) -> BudgetPurpose:

@@ -4,20 +4,25 @@
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
 from contacts.access import ERASE_CUSTOMERS
 from contacts.erasure.services import customer_erase, erasure_preview
-from contacts.models import CustomerErasure
+from contacts.models import Customer, CustomerErasure
 from voc.core.capabilities import has_capability
+from voc.people.access import request_viewer
 
 
-def may_erase(user) -> bool:
+def may_erase(user: object) -> bool:
     return has_capability(user, ERASE_CUSTOMERS)
 
 
 @admin.action(description="Erase the selected customers (irreversible)…", permissions=["erase"])
-def erase_action(modeladmin, request, queryset):
+def erase_action(
+    modeladmin: admin.ModelAdmin[Customer], request: HttpRequest, queryset: QuerySet[Customer]
+) -> TemplateResponse | None:
     if not may_erase(request.user):
         raise PermissionDenied
     # Merged-away records are erased with the customer they were merged into.
@@ -46,7 +51,7 @@ def erase_action(modeladmin, request, queryset):
     erased = 0
     for customer in customers:  # one transaction each: a refusal keeps the others
         try:
-            customer_erase(customer=customer, by=request.user, note=note)
+            customer_erase(customer=customer, by=request_viewer(request), note=note)
         except ValidationError as error:
             modeladmin.message_user(
                 request, f"Customer {customer.pk}: {'; '.join(error.messages)}", messages.ERROR
@@ -58,7 +63,7 @@ def erase_action(modeladmin, request, queryset):
 
 
 @admin.register(CustomerErasure)
-class CustomerErasureAdmin(admin.ModelAdmin):
+class CustomerErasureAdmin(admin.ModelAdmin[CustomerErasure]):
     """Who erased which customer record, when, and how many rows: never what was erased."""
 
     list_display = ["erased_at", "erased_by", "customer_id_erased", "counts", "note"]
@@ -66,11 +71,15 @@ class CustomerErasureAdmin(admin.ModelAdmin):
     search_fields = ["=customer_id_erased", "note"]
     date_hierarchy = "erased_at"
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # erasures are made by the erase action and page, through the service
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: CustomerErasure | None = None
+    ) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(
+        self, request: HttpRequest, obj: CustomerErasure | None = None
+    ) -> bool:
         return False  # deleting the record would delete its tombstones: the person could return

@@ -4,6 +4,7 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,9 +15,10 @@ from contacts.erasure.services import AlreadyErased, customer_erase
 from contacts.models import CustomerErasure
 from voc.core.api import ConflictError, ErrorSerializer, error_responses, validated_data
 from voc.core.permissions import HasCapability
+from voc.people.access import request_viewer
 
 
-class CustomerEraseInputSerializer(serializers.Serializer):
+class CustomerEraseInputSerializer(serializers.Serializer[object]):
     note = TextField(
         max_length=200,
         help_text="A ticket or request reference, kept with the erasure. Never personal data.",
@@ -26,7 +28,7 @@ class CustomerEraseInputSerializer(serializers.Serializer):
         ref_name = "CustomerEraseInput"
 
 
-class CustomerErasureOutputSerializer(serializers.ModelSerializer):
+class CustomerErasureOutputSerializer(serializers.ModelSerializer[CustomerErasure]):
     customer = serializers.IntegerField(source="customer_id_erased")
     erased_by = serializers.IntegerField(source="erased_by_id", allow_null=True)
     counts = serializers.DictField(
@@ -58,15 +60,16 @@ class CustomerEraseApi(APIView):
         "refuses later imports, API calls and emails with the same identifiers. Records "
         "merged into the customer are erased with it. See docs/erasure.md.",
     )
-    def post(self, request, customer_id: int):
-        customer = selectors.customer_get_visible(viewer=request.user, customer_id=customer_id)
+    def post(self, request: Request, customer_id: int) -> Response:
+        viewer = request_viewer(request)
+        customer = selectors.customer_get_visible(viewer=viewer, customer_id=customer_id)
         if customer is None:
             raise Http404
         data = validated_data(CustomerEraseInputSerializer, request)
         if customer.erased_at is not None:
             raise ConflictError("The customer was already erased.")
         try:
-            erasure = customer_erase(customer=customer, by=request.user, note=data.get("note", ""))
+            erasure = customer_erase(customer=customer, by=viewer, note=data.get("note", ""))
         except AlreadyErased as error:  # erased by a concurrent request since the read above
             raise ConflictError(error.messages[0]) from None
         return Response(CustomerErasureOutputSerializer(erasure).data)

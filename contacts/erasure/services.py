@@ -10,12 +10,13 @@ rows, never the erased values. docs/erasure.md explains what is kept and why.
 """
 
 import logging
+from collections.abc import Iterable, Mapping
 from email.utils import getaddresses
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
@@ -193,11 +194,15 @@ def customer_erase(*, customer: Customer, by: User | None, note: str = "") -> Cu
     return erasure
 
 
-def _emails(people) -> set[str]:
+def _emails(people: Iterable[Customer]) -> set[str]:
     return {person.email.strip().lower() for person in people if person.email.strip()}
 
 
-def _tombstone(erasure: CustomerErasure, people, contacts) -> int:
+def _tombstone(
+    erasure: CustomerErasure,
+    people: Iterable[Customer],
+    contacts: Iterable[tuple[int, str, str]],
+) -> int:
     Kind = ErasureTombstone.Kind
     digests: set[tuple[str, str]] = set()
     for person in people:
@@ -219,7 +224,9 @@ def _tombstone(erasure: CustomerErasure, people, contacts) -> int:
     return len(digests)
 
 
-def _inbound_email_ids(customer_ids: list[int], contact_ids: list[int], emails) -> list[int]:
+def _inbound_email_ids(
+    customer_ids: list[int], contact_ids: list[int], emails: set[str]
+) -> list[int]:
     """Inbound emails of these customers or contacts, or from or to one of their addresses
     (the mailbox's copies of its replies have the customer as a recipient)."""
     condition = Q(customer_id__in=customer_ids) | Q(contact_id__in=contact_ids)
@@ -261,7 +268,7 @@ def _erase_inbound_emails(email_ids: list[int]) -> int:
     )
 
 
-def _anonymise_admin_log(ids_by_model: dict) -> int:
+def _anonymise_admin_log(ids_by_model: Mapping[type[models.Model], list[int]]) -> int:
     """The Django admin's history of these rows keeps who changed what and when, not the
     object's name or the changed values (inline rows name the customer)."""
     changed = 0
@@ -292,7 +299,7 @@ def _delete_outbox_mail(emails: set[str]) -> int:
     return deleted
 
 
-def _addresses(values: list) -> set[str]:
+def _addresses(values: Iterable[object]) -> set[str]:
     """Lower-case addresses of "Name <address>" or bare-address strings."""
     texts = [value for value in values if isinstance(value, str)]
     return {address.strip().lower() for _, address in getaddresses(texts) if address}

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import Message
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
+from typing import TypedDict
 
 import nh3
 from django.conf import settings
@@ -68,6 +69,14 @@ class InboundRejected(Exception):
         self.message = message
 
 
+class Attachment(TypedDict):
+    """An attachment as VoC keeps it: never its content."""
+
+    name: str  # redacted
+    type: str
+    size: int
+
+
 @dataclass
 class ParsedEmail:
     message_id: str
@@ -81,10 +90,10 @@ class ParsedEmail:
     in_reply_to: str = ""
     references: list[str] = field(default_factory=list)
     text: str = ""
-    headers: dict = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
     spam_detected: bool | None = None
     spam_score: float | None = None
-    attachments: list[dict] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
     kind: str = InboundEmail.Kind.MESSAGE
 
     def recipients(self) -> list[str]:
@@ -142,6 +151,13 @@ def _first(headers: list[tuple[str, str]], name: str) -> str:
         if key.lower() == lowered:
             return value
     return ""
+
+
+def _param_text(value: str | tuple[str | None, str | None, str] | None) -> str:
+    """A MIME parameter's value; an RFC 2231 one (charset, language, text) decoded."""
+    if isinstance(value, tuple):
+        return collapse_rfc2231_value(value)
+    return value or ""
 
 
 def _all(headers: list[tuple[str, str]], name: str) -> list[str]:
@@ -251,11 +267,13 @@ def html_to_text(markup: str) -> str:
     return _BLANK_LINES.sub("\n", "\n".join(lines)).strip()
 
 
-def _body_and_attachments(message: Message, redactor: Redactor) -> tuple[str, list[dict], str]:
+def _body_and_attachments(
+    message: Message, redactor: Redactor
+) -> tuple[str, list[Attachment], str]:
     """(body text, attachments, top-level content type). Prefers the first text/plain part
     that is not an attachment, then the first text/html one."""
     plain = markup = None
-    attachments: list[dict] = []
+    attachments: list[Attachment] = []
     parts = 0
     for part in message.walk():
         parts += 1
@@ -370,7 +388,7 @@ def parse_email(
     if not isinstance(spam_score, int | float) or spam_score != spam_score:  # NaN
         spam_score = None
     try:
-        report_type = (message.get_param("report-type") or "").lower()
+        report_type = _param_text(message.get_param("report-type")).lower()
     except Exception:
         report_type = ""
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import TypedDict
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -20,7 +21,16 @@ def mailboxes_for(addresses: Iterable[str]) -> dict[str, SupportMailbox]:
     }
 
 
-def inbound_counts() -> list[dict]:
+class InboundCount(TypedDict):
+    kind: str
+    kind_label: str
+    status: str
+    status_label: str
+    day: int
+    week: int
+
+
+def inbound_counts() -> list[InboundCount]:
     """Emails received in the last day and week, per kind and status, in one query."""
     now = timezone.now()
     day_ago, week_ago = now - timedelta(days=1), now - timedelta(days=7)
@@ -45,7 +55,9 @@ def inbound_counts() -> list[dict]:
     ]
 
 
-def inbound_latest(*, kind: str | None = None, status: str | None = None, limit: int = 50):
+def inbound_latest(
+    *, kind: str | None = None, status: str | None = None, limit: int = 50
+) -> list[InboundEmail]:
     emails = InboundEmail.objects.select_related("mailbox").order_by("-received_at", "-id")
     if kind:
         emails = emails.filter(kind=kind)

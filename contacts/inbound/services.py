@@ -8,7 +8,8 @@ a worker: it claims the row with a conditional update and creates or extends the
 
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from email.message import Message as EmailMessage
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -53,7 +54,7 @@ def _direction(parsed: ParsedEmail) -> tuple[str, SupportMailbox | None, str]:
 
 
 def inbound_email_store(
-    *, message, esp: str, envelope_recipient: str = ""
+    *, message: EmailMessage, esp: str, envelope_recipient: str = ""
 ) -> tuple[InboundEmail, bool]:
     """Store one delivered email; returns (row, created). A Message-ID already stored returns
     the stored row and changes nothing (also when two deliveries race: the unique constraint
@@ -112,10 +113,10 @@ def inbound_email_store(
         with transaction.atomic():
             email = InboundEmail.objects.create(message_id=message_id, **values)
     except IntegrityError:
-        email = InboundEmail.objects.filter(message_id__in=stored_ids).first()
-        if email is None:
+        stored = InboundEmail.objects.filter(message_id__in=stored_ids).first()
+        if stored is None:
             raise
-        return email, False
+        return stored, False
     if email.status == Status.PENDING:
         enqueue_inbound_thread_on_commit(email.id)
     return email, True
@@ -143,7 +144,7 @@ def _customer_id(address: str) -> int | None:
     return row["merged_into_id"] or row["id"]
 
 
-def _occurred_at(email: InboundEmail):
+def _occurred_at(email: InboundEmail) -> datetime:
     """The Date header when it is plausible, else when VoC received the email."""
     received = email.received_at
     if email.sent_at and received - timedelta(days=30) <= email.sent_at <= received + timedelta(
@@ -174,11 +175,13 @@ def _message_direction(email: InboundEmail) -> str:
 def _thread_root(email: InboundEmail) -> str:
     """The thread's first Message-ID (the contact's external_id), so that every later message
     of the thread, whose References start with it, finds the contact."""
-    return (email.references or [email.in_reply_to or email.message_id])[0]
+    return str((email.references or [email.in_reply_to or email.message_id])[0])
 
 
 def _create_contact(email: InboundEmail, customer_address: str) -> int:
     mailbox = email.mailbox
+    if mailbox is None:  # an email to no mailbox is stored as skipped, never threaded
+        raise ValueError(f"inbound email {email.id} reached no support mailbox")
     outgoing = email.direction == Direction.OUTGOING
     reason = mailbox.default_reason
     row = {
@@ -191,7 +194,7 @@ def _create_contact(email: InboundEmail, customer_address: str) -> int:
         "customer_name": "" if outgoing else email.from_name,
         "team": mailbox.team.name,
         "reason": [reason.parent.name, reason.name]
-        if reason and reason.parent_id
+        if reason and reason.parent is not None
         else ([reason.name] if reason else None),
         "subject": email.subject[:300],
         "messages": [

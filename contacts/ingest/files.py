@@ -22,7 +22,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, NoReturn
 
 from contacts.ingest.records import FIELDS, RowError
 
@@ -55,7 +55,7 @@ class FileError(Exception):
 @dataclass(slots=True)
 class FileRow:
     line: int  # the file line where the row starts, counting from 1
-    values: dict | None = None
+    values: dict[str, Any] | None = None
     error: RowError | None = None
     # The row has undecodable bytes or is long enough for a field over FIELD_LIMIT: its values
     # must be checked one by one (``field_problem``). Most rows are not, and skip that cost.
@@ -93,11 +93,12 @@ def check_encoding(encoding: str) -> str:
 
 def open_binary(stream: BinaryIO) -> BinaryIO:
     """The stream itself, or a decompressing view of it when it starts with the gzip magic."""
+    # The io and gzip classes are binary streams, but not typing.BinaryIO by name.
     if not hasattr(stream, "peek"):
-        stream = io.BufferedReader(stream)
+        stream = io.BufferedReader(stream)  # type: ignore[type-var]
     head = stream.peek(2)[:2]
     if head == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=stream, mode="rb")
+        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
     return stream
 
 
@@ -286,7 +287,7 @@ class NdjsonReader:
             yield FileRow(number, values=values, suspect=len(line) > FIELD_LIMIT)
 
 
-def _refuse_constant(name: str):
+def _refuse_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a number VoC accepts")
 
 
@@ -294,14 +295,14 @@ def _refuse_constant(name: str):
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
-def _json_loads(line: str):
+def _json_loads(line: str) -> Any:  # JSON: whatever the line holds
     """json.loads(line, parse_constant=_refuse_constant), with the decoder made once."""
     if line.startswith("\ufeff"):  # as json.loads says it
         raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", line, 0)
     return _DECODER.decode(line)
 
 
-def _json_problem(values: dict) -> tuple[str, str] | None:
+def _json_problem(values: dict[str, Any]) -> tuple[str, str] | None:
     """A lone surrogate (from a ``\\udXXX`` escape) cannot be stored as text. VoC's own fields
     are left to parse_row, which checks every value it reads and names the field precisely
     (``messages[0].text``); this catches the rest, the names of ignored keys included (they are
@@ -323,7 +324,9 @@ def _json_problem(values: dict) -> tuple[str, str] | None:
     return None
 
 
-def read_rows(stream: BinaryIO, *, file_format: str, encoding: str = "utf-8"):
+def read_rows(
+    stream: BinaryIO, *, file_format: str, encoding: str = "utf-8"
+) -> CsvReader | NdjsonReader:
     """A reader (``CsvReader`` or ``NdjsonReader``) over a binary stream, gzip or not."""
     stream = open_binary(stream)
     if file_format == "csv":

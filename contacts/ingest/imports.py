@@ -215,7 +215,7 @@ def import_file(
             source or mapping.source or "source" in mapping.columns.values()
         ):
             raise FileError("no source: give --source, or a constant source in the mapping")
-        if save_mapping:
+        if save_mapping and mapping is not None:  # checked above; narrowed for the types
             import_mapping_save(name=save_mapping, mapping=mapping)
         if errors_path:
             report = ErrorReport(Path(errors_path), keep_empty=True)
@@ -312,8 +312,8 @@ def _ingest_rows(
             _write_batches(batches, mapper, summary, report, options, create_reasons, progress)
             summary.warnings = batches.warnings
     else:
-        batches = parsed_batches(reader, mapper, position=position, **arguments)
-        _write_batches(batches, mapper, summary, report, options, create_reasons, progress)
+        parsed = parsed_batches(reader, mapper, position=position, **arguments)
+        _write_batches(parsed, mapper, summary, report, options, create_reasons, progress)
         summary.warnings = mapper.warnings
 
 

@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
+from typing import Any
 
 from contacts.ingest.pgcopy import record_copy_text
 from contacts.ingest.records import ContactRecord, MessageRecord, ParseOptions, RowError, parse_row
@@ -140,8 +141,9 @@ def unpack(values: tuple) -> ContactRecord:
         MessageRecord(external_id, position, direction, author, _from_iso(sent) if sent else None, text)
         for external_id, position, direction, author, sent, text in values[22]
     ]  # fmt: skip
+    # pack() fixes the tuple's length, which the type checker cannot see through the slice.
     record = ContactRecord(values[0], values[1], values[2], values[3], _from_iso(values[4]),
-                           *values[5:22], messages)  # fmt: skip
+                           *values[5:22], messages)  # type: ignore[call-arg]  # fmt: skip
     record.digest = values[23]
     record.erasure_keys = values[24]
     record.copy_text = values[25]
@@ -219,7 +221,7 @@ class ForkedBatches:
             pending.cancel()
             ahead.shutdown(wait=False)
 
-    def _receive(self, number: int) -> tuple[Connection, str, object]:
+    def _receive(self, number: int) -> tuple[Connection, str, Any]:
         """(pipe, kind, payload) of message ``number``: a batch comes as a ParsedBatch."""
         pipe = self._pipes[number % len(self._pipes)]
         try:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
+from typing import Any
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -123,7 +124,7 @@ class ContactRecord:
         """Changes when anything ingestion would write changes."""
         if self.digest:
             return self.digest
-        payload = [
+        payload: list[object] = [
             self.channel, self.direction, self.occurred_at.isoformat(), self.customer_ref,
             self.customer_name, self.customer_email, self.customer_phone, self.customer_segment,
             self.rep, self.team, list(self.reason_path), self.tags, self.subject, self.notes,
@@ -260,6 +261,7 @@ def parse_occurred(value: object, options: ParseOptions) -> tuple[datetime | Non
 def parse_datetime_value(value, name: str, options: ParseOptions) -> datetime | None:
     if value in (None, ""):
         return None
+    parsed: datetime | None
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
@@ -363,6 +365,7 @@ def _reason_path(row: Mapping, options: ParseOptions) -> tuple[str, ...]:
     value = row.get("reason")
     if value in (None, ""):
         return ()
+    parts: list[Any] | tuple[str, ...]
     if isinstance(value, list):
         for part in value:
             if isinstance(part, str):  # str() of anything else is plain text

@@ -539,6 +539,22 @@ def test_a_delivery_status_report_is_a_bounce(client, inbound, queued):
     assert (email.kind, email.status, queued) == ("bounce", "skipped", [])
 
 
+def test_a_delivery_status_report_with_an_encoded_report_type_is_a_bounce(client, inbound, queued):
+    # RFC 2231 (report-type*=charset'language'value): the only sign here that it is a report.
+    raw = (
+        b"From: Delivery reports <reports@relay.example>\r\n"
+        b"To: help@northwind.example\r\nSubject: About your message\r\n"
+        b"Message-ID: <dsn-2@relay.example>\r\n"
+        b"Content-Type: multipart/report; report-type*=us-ascii'en'delivery-status;"
+        b' boundary="r"\r\n\r\n'
+        b"--r\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+        b"--r\r\nContent-Type: message/delivery-status\r\n\r\nStatus: 5.1.1\r\n--r--\r\n"
+    )
+    post_mailgun(client, p.mailgun_mime_form(raw), mime=True)
+    email = InboundEmail.objects.get()
+    assert (email.kind, email.status, queued) == ("bounce", "skipped", [])
+
+
 def test_mail_to_no_support_mailbox_is_skipped_with_a_reason(client, inbound, queued):
     payload = p.postmark_json(to="someone.else@northwind.example")
     assert post_postmark(client, payload).status_code == 200

@@ -1,21 +1,24 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from voc.core.capabilities import signed_in_user
 from voc.core.models import BusinessSettingValue, JobRun, SendOnce
 from voc.core.sendonce import send_once_resolve
 
 
 @admin.register(JobRun)
-class JobRunAdmin(admin.ModelAdmin):
+class JobRunAdmin(admin.ModelAdmin[JobRun]):
     list_display = ["job", "status", "started_at", "finished_at", "rows_touched", "worker"]
     list_filter = ["job", "status"]
     readonly_fields = [f.name for f in JobRun._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
 @admin.register(BusinessSettingValue)
-class BusinessSettingValueAdmin(admin.ModelAdmin):
+class BusinessSettingValueAdmin(admin.ModelAdmin[BusinessSettingValue]):
     """Read-only: values change on the business settings page (voc.core.business), which
     checks them and records each change in the audit trail."""
 
@@ -23,18 +26,22 @@ class BusinessSettingValueAdmin(admin.ModelAdmin):
     list_filter = ["key"]
     readonly_fields = [f.name for f in BusinessSettingValue._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: BusinessSettingValue | None = None
+    ) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(
+        self, request: HttpRequest, obj: BusinessSettingValue | None = None
+    ) -> bool:
         return False
 
 
 @admin.register(SendOnce)
-class SendOnceAdmin(admin.ModelAdmin):
+class SendOnceAdmin(admin.ModelAdmin[SendOnce]):
     """Send-once emails. An "unknown" one left the worker's hands and may or may not have gone
     out: check the email service's log for its Message-ID, then say which (voc.core.sendonce)."""
 
@@ -44,25 +51,28 @@ class SendOnceAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in SendOnce._meta.fields]
     actions = ["mark_delivered", "send_again"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: SendOnce | None = None) -> bool:
         return False  # the row is what stops a second send
 
     @admin.action(description="Delivered: the email service's log shows it (mark sent)")
-    def mark_delivered(self, request, queryset):
+    def mark_delivered(self, request: HttpRequest, queryset: QuerySet[SendOnce]) -> None:
         self._resolve(request, queryset, delivered=True)
 
     @admin.action(description="Not delivered: the email service's log lacks it (send again)")
-    def send_again(self, request, queryset):
+    def send_again(self, request: HttpRequest, queryset: QuerySet[SendOnce]) -> None:
         self._resolve(request, queryset, delivered=False)
 
-    def _resolve(self, request, queryset, *, delivered: bool) -> None:
+    def _resolve(
+        self, request: HttpRequest, queryset: QuerySet[SendOnce], *, delivered: bool
+    ) -> None:
         resolvable = queryset.filter(status__in=[SendOnce.Status.UNKNOWN, SendOnce.Status.FAILED])
+        user = signed_in_user(request)
         done = 0
         for email in resolvable:
-            send_once_resolve(email=email, delivered=delivered, by=request.user, why="admin")
+            send_once_resolve(email=email, delivered=delivered, by=user, why="admin")
             done += 1
         skipped = queryset.count() - done
         self.message_user(request, f"{done} resolved; {skipped} skipped (not unknown or failed).")

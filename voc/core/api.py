@@ -1,10 +1,12 @@
 import re
+from typing import Any
 
 import django_filters
 from django import forms
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.extensions import OpenApiSerializerExtension
@@ -12,6 +14,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from voc.core.errors import Conflict
@@ -23,7 +27,7 @@ class ConflictError(exceptions.APIException):
     default_code = "conflict"
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus the refusals services raise: a Conflict as a 409 and Django's
     ValidationError as a 400, with messages by field, instead of a 500."""
     if isinstance(exc, Conflict):
@@ -48,16 +52,16 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
 
     max_limit = 200
 
-    def get_limit(self, request):
+    def get_limit(self, request: Request) -> int | None:
         value = self._query_int(request, self.limit_query_param, minimum=1)
         return self.default_limit if value is None else min(value, self.max_limit)
 
-    def get_offset(self, request):
+    def get_offset(self, request: Request) -> int:
         value = self._query_int(request, self.offset_query_param, minimum=0)
         return value or 0
 
     @staticmethod
-    def _query_int(request, name: str, *, minimum: int) -> int | None:
+    def _query_int(request: Request, name: str, *, minimum: int) -> int | None:
         raw = request.query_params.get(name)
         if raw is None:
             return None
@@ -73,7 +77,7 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
             raise invalid
         return value
 
-    def get_schema_operation_parameters(self, view):
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.limit_query_param:
@@ -88,12 +92,13 @@ class StrictFilterSet(django_filters.FilterSet):
     """A FilterSet that answers 400 to a filter given without a value (``?role=``) instead of
     quietly not filtering: the schema says what a value must be, and blank isn't one."""
 
-    def get_form_class(self):
+    def get_form_class(self) -> type[forms.Form]:
         names = list(self.filters)
 
-        class Form(super().get_form_class()):
-            def clean(self):
-                cleaned_data = super().clean()
+        # The base is the form class django-filter builds for this filter set's fields.
+        class Form(super().get_form_class()):  # type: ignore[misc]
+            def clean(self) -> dict[str, Any] | None:
+                cleaned_data: dict[str, Any] | None = super().clean()
                 for name in names:
                     if any(not value.strip() for value in self.data.getlist(name)):
                         self.add_error(name, "Give a value, or leave the parameter out.")
@@ -106,7 +111,7 @@ class StrictCharField(serializers.CharField):
     """A CharField that takes only strings: DRF's turns ``{"name": 0}`` into ``"0"``, which
     the schema (``type: string``) says is invalid."""
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
@@ -115,13 +120,13 @@ class StrictCharField(serializers.CharField):
 # --- Error documents, for the OpenAPI schema -------------------------------------------------
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[object]):
     """An error: `{"detail": "..."}`."""
 
     detail = serializers.CharField()
 
 
-class ValidationErrorSerializer(serializers.Serializer):
+class ValidationErrorSerializer(serializers.Serializer[object]):
     """A 400: messages by field name (``detail`` for the request as a whole). Documented by
     :class:`ValidationErrorSchema`; it has no fields of its own."""
 
@@ -129,7 +134,7 @@ class ValidationErrorSerializer(serializers.Serializer):
 class ValidationErrorSchema(OpenApiSerializerExtension):
     target_class = "voc.core.api.ValidationErrorSerializer"
 
-    def map_serializer(self, auto_schema, direction):
+    def map_serializer(self, auto_schema: Any, direction: str) -> dict[str, Any]:
         message = {"type": "string"}
         return {
             "type": "object",
@@ -149,7 +154,7 @@ _ERRORS = {
 }
 
 
-def error_responses(*codes: int) -> dict:
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     """Documented error responses for ``extend_schema(responses=...)``; 401 and 403 always.
 
     An id in the URL that is not a whole number matches no route and reaches
@@ -161,28 +166,28 @@ def error_responses(*codes: int) -> dict:
 
 
 @csrf_exempt  # it changes nothing; a CSRF failure would answer in HTML instead
-def api_not_found_view(request, *args, **kwargs):
+def api_not_found_view(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
     """Unknown URLs under /api/ answer in JSON, like the rest of the API."""
     return JsonResponse({"detail": "Not found."}, status=404)
 
 
-def _is_api(request) -> bool:
+def _is_api(request: HttpRequest) -> bool:
     return request.path_info.startswith("/api/")
 
 
-def bad_request_view(request, exception):
+def bad_request_view(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
         return JsonResponse({"detail": "Bad request."}, status=400)
     return defaults.bad_request(request, exception)
 
 
-def page_not_found_view(request, exception):
+def page_not_found_view(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
         return JsonResponse({"detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
 
 
-def server_error_view(request):
+def server_error_view(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return JsonResponse({"detail": "Server error."}, status=500)
     return defaults.server_error(request)
@@ -198,25 +203,29 @@ class IdFilter(django_filters.NumberFilter):
     than failing, so ids outside the caller's scope can't be probed for existence; so does
     one no key can hold (SQLite would overflow on it)."""
 
-    field_class = forms.IntegerField
+    # The stubs declare NumberFilter's field as a DecimalField; ids are whole numbers.
+    field_class = forms.IntegerField  # type: ignore[assignment]
 
-    def filter(self, qs, value):
+    def filter(self, qs: QuerySet[Model], value: int | None) -> QuerySet[Model]:
         if value is not None and not _ID_MIN <= value <= _ID_MAX:
             return qs.none()
         return super().filter(qs, value)
 
 
-def validated_data(serializer_class, request, **kwargs) -> dict:
+def validated_data(
+    serializer_class: type[serializers.BaseSerializer[Any]], request: Request, **kwargs: Any
+) -> dict[str, Any]:
     """The serializer's validated data, or a 400 with messages by field. Nested errors are
     flattened to paths ("messages[0].text", "tags[3]") so every value is a list of messages,
     as the error schema says."""
     serializer = serializer_class(data=request.data, **kwargs)
     if not serializer.is_valid():
         raise exceptions.ValidationError(flatten_errors(serializer.errors))
-    return serializer.validated_data
+    data: dict[str, Any] = serializer.validated_data
+    return data
 
 
-def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:
+def flatten_errors(errors: object, prefix: str = "") -> dict[str, list[str]]:
     flat: dict[str, list[str]] = {}
     if isinstance(errors, dict):
         for key, value in errors.items():
@@ -231,12 +240,14 @@ def flatten_errors(errors, prefix: str = "") -> dict[str, list[str]]:
         for position, item in enumerate(errors):
             if item:
                 flat.update(flatten_errors(item, f"{prefix}[{position}]"))
-    else:
+    elif isinstance(errors, list):
         flat[prefix or "detail"] = [str(message) for message in errors]
+    else:
+        flat[prefix or "detail"] = [str(errors)]
     return flat
 
 
-def api_errors(*codes: int, conflict: bool = False) -> dict:
+def api_errors(*codes: int, conflict: bool = False) -> dict[int, OpenApiResponse]:
     responses = error_responses(*codes)
     if conflict:
         responses[409] = OpenApiResponse(

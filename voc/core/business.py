@@ -236,7 +236,7 @@ def business_settings_forget_cached(**_signal_kwargs: Any) -> None:
 def _stored() -> dict[Scope, Any]:
     if _cache.values is not None and time.monotonic() - _cache.loaded_at < CACHE_MAX_AGE_SECONDS:
         return _cache.values
-    values = {
+    values: dict[Scope, Any] = {
         (key, role, team_id): value
         for key, role, team_id, value in BusinessSettingValue.objects.values_list(
             "key", "role", "team_id", "value"
@@ -322,7 +322,7 @@ def role_labels() -> dict[str, str]:
 
 
 def team_model() -> type[models.Model]:
-    return BusinessSettingValue._meta.get_field("team").related_model  # type: ignore[return-value]
+    return BusinessSettingValue._meta.get_field("team").related_model
 
 
 def business_setting_rows(keys: list[str] | None = None) -> list[SettingRow]:
@@ -330,7 +330,9 @@ def business_setting_rows(keys: list[str] | None = None) -> list[SettingRow]:
     stored = _stored()
     declared = [business_setting_declaration(k) for k in keys] if keys else list(_registry.values())
     team_ids = {t for (k, _, t) in stored if t is not None and k in {s.key for s in declared}}
-    teams = {t.pk: t for t in team_model().objects.filter(pk__in=team_ids)} if team_ids else {}
+    teams = (
+        {t.pk: t for t in team_model()._default_manager.filter(pk__in=team_ids)} if team_ids else {}
+    )
     labels = role_labels()
     currency = business_setting("currency")
     rows = []

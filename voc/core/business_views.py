@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -19,17 +19,17 @@ from voc.core.business import (
     business_setting_set,
     team_model,
 )
-from voc.core.capabilities import Capability, capability_required
+from voc.core.capabilities import Capability, capability_required, signed_in_user
 from voc.core.forms import NEW_TEAM_SCOPE, BusinessSettingForm
 
 
 @capability_required(Capability.MANAGE_BUSINESS_SETTINGS)
-def business_settings_view(request):
+def business_settings_view(request: HttpRequest) -> HttpResponse:
     return render(request, "core/business_settings.html", {"groups": business_setting_groups()})
 
 
 @capability_required(Capability.MANAGE_BUSINESS_SETTINGS)
-def business_setting_view(request, key: str):
+def business_setting_view(request: HttpRequest, key: str) -> HttpResponse:
     setting = _setting_or_404(key)
     failed: BusinessSettingForm | None = None
     if request.method == "POST":
@@ -44,7 +44,7 @@ def business_setting_view(request, key: str):
                     key=key,
                     value=form.cleaned_data["value"],
                     why=form.cleaned_data["why"],
-                    by=request.user,
+                    by=signed_in_user(request),
                     **target,
                 )
             except ValidationError as exc:
@@ -58,12 +58,12 @@ def business_setting_view(request, key: str):
 
 @require_POST
 @capability_required(Capability.MANAGE_BUSINESS_SETTINGS)
-def business_setting_reset_view(request, key: str):
+def business_setting_reset_view(request: HttpRequest, key: str) -> HttpResponse:
     setting = _setting_or_404(key)
     try:
         target = _scope_args(request.POST.get("scope", ""))
         business_setting_reset(
-            key=key, by=request.user, why=request.POST.get("why", "")[:500], **target
+            key=key, by=signed_in_user(request), why=request.POST.get("why", "")[:500], **target
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -90,7 +90,7 @@ def _scope_args(scope: str, *, team: Any = None) -> dict[str, Any]:
     if scope == NEW_TEAM_SCOPE and team is not None:
         return {"team": team}
     if kind == "team" and rest.isdigit():
-        found = team_model().objects.filter(pk=int(rest)).first()
+        found = team_model()._default_manager.filter(pk=int(rest)).first()
         if found is not None:
             return {"team": found}
         raise ValidationError("That team does not exist any more.")
@@ -103,7 +103,13 @@ def _value_label(setting: BusinessSetting, scope: str, label: str = "") -> str:
     return f"{setting.label} for {label}" if label and scope else setting.label
 
 
-def _render_setting(request, setting: BusinessSetting, *, failed=None, status: int | None = None):
+def _render_setting(
+    request: HttpRequest,
+    setting: BusinessSetting,
+    *,
+    failed: BusinessSettingForm | None = None,
+    status: int | None = None,
+) -> HttpResponse:
     row = business_setting_rows([setting.key])[0]
     forms = []
     for item in row.values:

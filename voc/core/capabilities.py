@@ -10,10 +10,12 @@ an inactive user has no role at all.
 import functools
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseBase
 
 ADMIN_ROLE = "admin"  # the role a superuser counts as
 
@@ -61,12 +63,27 @@ def require_capability(user: Any, capability: str) -> None:
         raise PermissionDenied
 
 
-def capability_required(capability: str) -> Callable:
+def signed_in_user(request: HttpRequest) -> AbstractBaseUser:
+    """The user behind a request that signing in (``capability_required``, the admin site) let
+    through; PermissionDenied for an anonymous one."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied
+    return user
+
+
+_P = ParamSpec("_P")
+View = Callable[Concatenate[HttpRequest, _P], HttpResponseBase]
+
+
+def capability_required(capability: str) -> Callable[[View[_P]], View[_P]]:
     """Sign-in required (anonymous users go to the login page), then the capability (403)."""
 
-    def decorate(view: Callable) -> Callable:
+    def decorate(view: View[_P]) -> View[_P]:
         @functools.wraps(view)
-        def wrapped(request, *args, **kwargs):
+        def wrapped(
+            request: HttpRequest, /, *args: _P.args, **kwargs: _P.kwargs
+        ) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             require_capability(request.user, capability)

@@ -4,6 +4,7 @@ runs them in INSTALLED_APPS order (people first), each adding its own rows."""
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 
@@ -17,7 +18,7 @@ class DemoContext:
     customers: int
     contacts: int = 0
     stdout: Callable[[str], None] = print
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 _seeders: dict[str, Callable[[DemoContext], None]] = {}

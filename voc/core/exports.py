@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from tempfile import SpooledTemporaryFile
 from typing import Any
 
 from django.http import FileResponse, StreamingHttpResponse
@@ -28,6 +29,7 @@ from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 EXPORT_FORMATS = ("csv", "xlsx")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -59,7 +61,7 @@ def neutralise(value: Any) -> Any:
 
 def export_response(
     *, rows: Iterable[Any], columns: Sequence[Column], filename: str, file_format: str
-):
+) -> StreamingHttpResponse | FileResponse:
     """A download of the table in ``file_format`` ("csv" or "xlsx"), named ``filename``."""
     if file_format == "csv":
         response = StreamingHttpResponse(
@@ -102,7 +104,9 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
-def xlsx_file(rows: Iterable[Any], columns: Sequence[Column], *, title: str):
+def xlsx_file(
+    rows: Iterable[Any], columns: Sequence[Column], *, title: str
+) -> SpooledTemporaryFile[bytes]:
     """The workbook as an open file, positioned at its start. openpyxl's write-only mode keeps
     rows out of memory as they are written; the zip it ends in is assembled when it is saved,
     so an xlsx download starts once the whole sheet is written."""
@@ -117,7 +121,7 @@ def xlsx_file(rows: Iterable[Any], columns: Sequence[Column], *, title: str):
     return output
 
 
-def _xlsx_cell(sheet, value: Any):
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Any) -> Any:
     if isinstance(value, datetime):
         return _local(value).replace(tzinfo=None)  # xlsx has no time zones: the reader's local
     if not isinstance(value, str):

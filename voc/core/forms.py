@@ -33,7 +33,8 @@ class BusinessSettingForm(forms.Form):
         if scope == NEW_TEAM_SCOPE:
             self.fields = {
                 "team": forms.ModelChoiceField(
-                    queryset=team_model().objects.order_by("name"), empty_label="Choose a team"
+                    queryset=team_model()._default_manager.order_by("name"),
+                    empty_label="Choose a team",
                 ),
                 **self.fields,
             }

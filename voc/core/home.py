@@ -19,8 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
+
+from voc.core.capabilities import has_capability
 
 
 @dataclass(frozen=True)
@@ -28,9 +31,9 @@ class Fragment:
     """A piece of a page: a template (``<app>/_<name>.html``) and its context."""
 
     template: str
-    context: dict = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
 
-    def render(self, request) -> SafeString:
+    def render(self, request: HttpRequest) -> SafeString:
         return render_to_string(self.template, self.context, request=request)
 
 
@@ -61,12 +64,12 @@ def home_widgets() -> list[HomeWidget]:
     return sorted(_widgets.values(), key=lambda widget: (widget.order, widget.title))
 
 
-def home_widgets_shown(request, *, can: Callable[[str], bool]) -> list[ShownWidget]:
-    """The widgets the viewer's capabilities allow (``can(capability)``), in order, rendered;
-    a widget with nothing to show today is left out."""
+def home_widgets_shown(request: HttpRequest) -> list[ShownWidget]:
+    """The widgets the viewer's capabilities allow, in order, rendered; a widget with nothing
+    to show today is left out."""
     shown = []
     for widget in home_widgets():
-        if not can(widget.capability):
+        if not has_capability(request.user, widget.capability):
             continue
         fragment = widget.content(request.user)
         if fragment is not None:

@@ -16,8 +16,10 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
+from celery.app.task import Task
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -48,13 +50,13 @@ def periodic_job(
     every: timedelta | None = None,
     crontab: dict[str, str] | None = None,
     description: str = "",
-) -> Callable[[Callable[[], int]], object]:
+) -> Callable[[Callable[[], int]], Task[[], int]]:
     """Register ``fn`` (returning the number of rows it touched) as a Celery task named ``name``
     that beat runs on the given schedule, recording each run as a JobRun."""
     if (every is None) == (crontab is None):
         raise ValueError("a periodic job needs exactly one of every= or crontab=")
 
-    def decorate(fn: Callable[[], int]):
+    def decorate(fn: Callable[[], int]) -> Task[[], int]:
         @shared_task(name=name, acks_late=True, ignore_result=True)
         @functools.wraps(fn)
         def task() -> int:
@@ -98,7 +100,7 @@ def periodic_jobs_sync() -> list[str]:
     An admin's choice to disable a job in the admin survives a sync; its schedule does not."""
     from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
-    def schedule_row(model, **fields):
+    def schedule_row(model: Any, **fields: object) -> Any:
         # Schedules have no unique constraint and the admin can add duplicates, so take the
         # first match rather than get_or_create (MultipleObjectsReturned would break migrate).
         return model.objects.filter(**fields).order_by("id").first() or model.objects.create(
@@ -109,7 +111,12 @@ def periodic_jobs_sync() -> list[str]:
     for job in jobs.values():
         # A managed job's schedule is the code's: clear any solar or clocked one set by hand
         # (PeriodicTask.save() refuses a task with two schedules).
-        schedule: dict = {"interval": None, "crontab": None, "solar": None, "clocked": None}
+        schedule: dict[str, Any] = {
+            "interval": None,
+            "crontab": None,
+            "solar": None,
+            "clocked": None,
+        }
         if job.every is not None:
             seconds = int(job.every.total_seconds())
             schedule["interval"] = schedule_row(
@@ -143,5 +150,5 @@ def periodic_jobs_sync() -> list[str]:
     return list(jobs)
 
 
-def sync_periodic_jobs_after_migrate(**kwargs) -> None:
+def sync_periodic_jobs_after_migrate(**kwargs: object) -> None:
     periodic_jobs_sync()

@@ -7,16 +7,21 @@ default stores messages in the database so they can be read on the /outbox/ page
 import logging
 import smtplib
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from anymail.exceptions import AnymailAPIError
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.template.loader import render_to_string
 
 from voc.core.queueing import enqueue
+
+# A rendered email as it travels to a worker: JSON-safe, with subject, body_text, body_html and
+# to, and optionally from_email, cc, bcc, reply_to and headers.
+EmailData = dict[str, Any]
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +48,7 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, TRANSIENT_EMAIL_ERRORS)
 
 
-def email_render(template: str, context: dict) -> dict:
+def email_render(template: str, context: Mapping[str, Any]) -> EmailData:
     """Render ``emails/<template>-subject.txt``, ``-body-text.txt`` and ``-body-html.html``.
 
     Returns a plain dict (JSON-safe) so it can travel as a task argument."""
@@ -55,7 +60,7 @@ def email_render(template: str, context: dict) -> dict:
     }
 
 
-def email_build(message: dict) -> EmailMultiAlternatives:
+def email_build(message: EmailData) -> EmailMultiAlternatives:
     email = EmailMultiAlternatives(
         subject=message["subject"],
         body=message["body_text"],
@@ -71,7 +76,9 @@ def email_build(message: dict) -> EmailMultiAlternatives:
     return email
 
 
-def email_queue(*, template: str, context: dict, to: Sequence[str], **extra) -> None:
+def email_queue(
+    *, template: str, context: Mapping[str, Any], to: Sequence[str], **extra: Any
+) -> None:
     """Render now, send from a worker once the surrounding transaction commits."""
     message = {**email_render(template, context), "to": list(to), **extra}
     transaction.on_commit(lambda: enqueue_email_send(message))
@@ -82,7 +89,7 @@ def email_queue(*, template: str, context: dict, to: Sequence[str], **extra) -> 
 EMAIL_SEND_TASK = "core.email_send"
 
 
-def enqueue_email_send(message: dict) -> None:
+def enqueue_email_send(message: EmailData) -> None:
     """Queue the message; with the broker down, send it from this process instead (no job
     could find it later: it is stored nowhere). Never raises: whatever called email_queue
     has committed, and its answer must not turn into an error."""
@@ -97,7 +104,7 @@ def enqueue_email_send(message: dict) -> None:
 class OutboxBackend(BaseEmailBackend):
     """Stores each message as an OutboxMessage instead of sending it."""
 
-    def send_messages(self, email_messages) -> int:
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         from voc.core.models import OutboxMessage
 
         sent = 0
@@ -107,14 +114,14 @@ class OutboxBackend(BaseEmailBackend):
                 if mimetype == "text/html":
                     html = content
             OutboxMessage.objects.create(
-                subject=email.subject,
+                subject=str(email.subject),
                 from_email=email.from_email,
                 to=list(email.to),
                 cc=list(email.cc),
                 bcc=list(email.bcc),
                 reply_to=list(email.reply_to),
                 headers={str(k): str(v) for k, v in email.extra_headers.items()},
-                body_text=email.body,
+                body_text=str(email.body),
                 body_html=html,
             )
             sent += 1

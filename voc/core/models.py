@@ -1,3 +1,6 @@
+from datetime import timedelta
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -26,7 +29,7 @@ class JobRun(models.Model):
         return f"{self.job} at {self.started_at:%Y-%m-%d %H:%M:%S} ({self.status})"
 
     @property
-    def duration(self):
+    def duration(self) -> timedelta | None:
         if self.finished_at is None:
             return None
         return self.finished_at - self.started_at
@@ -98,7 +101,7 @@ class AuditEntry(models.Model):
         return f"{self.actor_name} {self.action} {self.target_type}:{self.target_id}"
 
     @property
-    def change_items(self) -> list[dict]:
+    def change_items(self) -> list[dict[str, Any]]:
         """The changes as rows for a page: an edit's [before, after] pairs, or a batch's counts."""
         items = []
         for name, value in (self.changes or {}).items():

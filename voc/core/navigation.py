@@ -6,6 +6,7 @@ name, for what is about the user's own account or for developers). The bar also 
 search box, whose target an app registers with ``register_nav_search``."""
 
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.urls import reverse
@@ -35,6 +36,22 @@ class NavSearch:
     placeholder: str = "Search…"
 
 
+class NavEntry(TypedDict):
+    """An entry as the templates read it."""
+
+    key: str
+    label: str
+    url: str
+    menu: str
+    current: str  # "" (not current), "page" (its own page) or "true" (one of its sub-pages)
+
+
+class NavSearchTarget(TypedDict):
+    url: str
+    label: str
+    placeholder: str
+
+
 _items: dict[str, NavItem] = {}
 _search: list[NavSearch] = []
 
@@ -48,11 +65,11 @@ def register_nav_search(search: NavSearch) -> None:
     _search[:] = [search]
 
 
-def current_key(items: list[dict], path: str) -> str | None:
+def current_key(items: list[NavEntry], path: str) -> str | None:
     """The entry whose page or section holds ``path``: the longest entry URL that is a prefix
     of it, so /contacts/12/ is in Contacts and /contacts/customers/3/ in Customers. Home ("/")
     is current on the home page only."""
-    best = None
+    best: NavEntry | None = None
     for item in items:
         url = item["url"]
         matches = path == url if url == "/" else path.startswith(url)
@@ -61,10 +78,10 @@ def current_key(items: list[dict], path: str) -> str | None:
     return best["key"] if best else None
 
 
-def nav_items_for(user, path: str | None = None) -> list[dict]:
+def nav_items_for(user: Any, path: str | None = None) -> list[NavEntry]:
     """The entries the user may use, in order. With ``path``, the entry of the page's section
     is marked ``current`` ("page" on the entry's own page, "true" on its sub-pages)."""
-    items = []
+    items: list[NavEntry] = []
     for item in sorted(_items.values(), key=lambda i: (i.order, i.label)):
         if item.enabled_setting and not getattr(settings, item.enabled_setting, False):
             continue
@@ -79,13 +96,13 @@ def nav_items_for(user, path: str | None = None) -> list[dict]:
                 }
             )
     if path is not None and (key := current_key(items, path)):
-        for item in items:
-            if item["key"] == key:
-                item["current"] = "page" if item["url"] == path else "true"
+        for entry in items:
+            if entry["key"] == key:
+                entry["current"] = "page" if entry["url"] == path else "true"
     return items
 
 
-def nav_search_for(user) -> dict | None:
+def nav_search_for(user: Any) -> NavSearchTarget | None:
     """The search box's target and label, if the user may search."""
     for search in _search:
         if has_capability(user, search.capability):

@@ -9,14 +9,16 @@ keeps the imports one-way (tasks -> services -> queueing).
 """
 
 import logging
+from typing import Any
 
 from celery import current_app
+from celery.app.task import Task
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
 
-def enqueue(task, *args, catch_up: str) -> bool:
+def enqueue(task: str | Task[..., Any], *args: object, catch_up: str) -> bool:
     """``task.delay(*args)`` (or ``send_task`` for a task given by name); False, with a
     warning naming the ``catch_up`` job, if the broker refused it."""
     name = task if isinstance(task, str) else task.name

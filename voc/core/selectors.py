@@ -1,6 +1,8 @@
+from typing import TypedDict
+
 from django.db.models import Max
 
-from voc.core.jobs import registered_jobs
+from voc.core.jobs import PeriodicJob, registered_jobs
 from voc.core.models import JobRun
 
 
@@ -11,7 +13,12 @@ def job_run_list_recent(*, job: str | None = None, limit: int = 100) -> list[Job
     return list(runs[:limit])
 
 
-def job_status_list() -> list[dict]:
+class JobStatus(TypedDict):
+    job: PeriodicJob
+    last_run: JobRun | None
+
+
+def job_status_list() -> list[JobStatus]:
     """Every registered job with its schedule and its latest run (one query for all runs)."""
     jobs = registered_jobs()
     latest_ids = (

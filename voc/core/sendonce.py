@@ -40,10 +40,13 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from email.utils import parseaddr
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from voc.core.audit import SWEEP, Actor, actor_fields, audit_record
@@ -63,7 +66,7 @@ Status = SendOnce.Status
 
 # purpose -> builder(context) -> the template context; runs in the worker, so it may read
 # fresh data (a digest's messages) from the ids the row holds.
-ContextBuilder = Callable[[dict], dict]
+ContextBuilder = Callable[[dict[str, Any]], dict[str, Any]]
 _context_builders: dict[str, ContextBuilder] = {}
 
 
@@ -85,7 +88,7 @@ def send_once(
     key: str,
     to: Sequence[str],
     template: str,
-    context: dict | None = None,
+    context: dict[str, Any] | None = None,
     customer_id: int | None = None,
     by: Actor,
 ) -> tuple[SendOnce, bool]:
@@ -158,16 +161,17 @@ def _claim(email_id: int) -> int | None:
     return attempts + 1 if claimed else None
 
 
-def _compose(email: SendOnce):
+def _compose(email: SendOnce) -> EmailMultiAlternatives:
     builder = _context_builders.get(email.purpose)
     context = builder(dict(email.context)) if builder else dict(email.context)
     message = email_build({**email_render(email.template, context), "to": email.to, "headers": {}})
     message.extra_headers["Message-ID"] = email.message_id
-    message.metadata = {ESP_METADATA_KEY: f"{email.purpose}:{email.key}"}  # anymail's option
+    # anymail's option, which it reads off any EmailMessage it sends.
+    message.metadata = {ESP_METADATA_KEY: f"{email.purpose}:{email.key}"}  # type: ignore[attr-defined]
     return message
 
 
-def _record_sent(mine, message) -> None:
+def _record_sent(mine: QuerySet[SendOnce], message: EmailMultiAlternatives) -> None:
     # The window ends here: until this update commits, the email may be out while the row
     # still says "sending" (see the module's docstring).
     status = getattr(message, "anymail_status", None)
@@ -179,7 +183,7 @@ def _record_sent(mine, message) -> None:
     )
 
 
-def _record_failure(mine, exc: Exception, *, attempt: int) -> str:
+def _record_failure(mine: QuerySet[SendOnce], exc: Exception, *, attempt: int) -> str:
     """The backend refused the message: back to pending for a retry if that may help and
     attempts remain, otherwise failed for good."""
     error = _describe(exc)

@@ -1,13 +1,13 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from voc.core.mail import TransientEmailError, email_build, is_transient
+from voc.core.mail import EmailData, TransientEmailError, email_build, is_transient
 from voc.core.models import JobRun, OutboxMessage
 
 
-def email_send_rendered(*, message: dict) -> None:
+def email_send_rendered(*, message: EmailData) -> None:
     """Send a rendered message; transient failures are raised as TransientEmailError so the
     task retries them, anything else fails for good."""
     try:
@@ -23,7 +23,7 @@ def session_delete_expired() -> int:
     return deleted
 
 
-def job_runs_mark_lost(*, started_before) -> int:
+def job_runs_mark_lost(*, started_before: datetime) -> int:
     """Runs still "running" long after any task could have finished: their worker died or hit
     the hard time limit, so nothing else will ever close them."""
     return JobRun.objects.filter(

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from voc.core import links, sendonce, services  # sendonce also holds the core.send_once task
 from voc.core.jobs import periodic_job
-from voc.core.mail import EMAIL_SEND_TASK, TransientEmailError
+from voc.core.mail import EMAIL_SEND_TASK, EmailData, TransientEmailError
 
 
 @shared_task(
@@ -20,7 +20,7 @@ from voc.core.mail import EMAIL_SEND_TASK, TransientEmailError
     retry_jitter=True,
     max_retries=6,
 )
-def email_send_task(message: dict) -> None:
+def email_send_task(message: EmailData) -> None:
     """Send one rendered email (see voc.core.mail.email_queue); retried on transient errors."""
     services.email_send_rendered(message=message)
 

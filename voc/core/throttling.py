@@ -8,8 +8,10 @@ the number of processes), and a warning says the limits are local.
 
 import logging
 import time
+from typing import Any, cast
 
 from django.core.cache import cache as default_cache
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from rest_framework import throttling
 
@@ -35,17 +37,17 @@ def _warn(error: Exception) -> None:
 class _FallbackCache:
     """The two cache calls DRF's throttles make, on the shared cache or else the local one."""
 
-    def __init__(self, shared) -> None:
+    def __init__(self, shared: BaseCache) -> None:
         self.shared = shared
 
-    def get(self, key, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         try:
             return self.shared.get(key, default)
         except Exception as error:  # redis.ConnectionError, a timeout, ...
             _warn(error)
             return _local.get(key, default)
 
-    def set(self, key, value, timeout=None):
+    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
         try:
             self.shared.set(key, value, timeout)
         except Exception as error:
@@ -56,9 +58,12 @@ class _FallbackCache:
 class CacheFallbackMixin:
     """Mix into a DRF ``SimpleRateThrottle`` subclass (before it)."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    cache: BaseCache
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.cache = _FallbackCache(self.cache)
+        # DRF's throttles call only get() and set(), which is all the fallback offers.
+        self.cache = cast(BaseCache, _FallbackCache(self.cache))
 
 
 class ScopedRateThrottle(CacheFallbackMixin, throttling.ScopedRateThrottle):

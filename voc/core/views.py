@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 
@@ -12,7 +12,7 @@ from voc.core.models import OutboxMessage
 
 
 @never_cache
-def healthz_view(request):
+def healthz_view(request: HttpRequest) -> JsonResponse:
     """For load balancers and docker-compose: is the process up and the database reachable."""
     try:
         with connection.cursor() as cursor:
@@ -23,7 +23,7 @@ def healthz_view(request):
 
 
 @capability_required(Capability.VIEW_JOB_RUNS)
-def jobs_view(request):
+def jobs_view(request: HttpRequest) -> HttpResponse:
     job = request.GET.get("job") or None
     context = {
         "jobs": selectors.job_status_list(),
@@ -40,14 +40,14 @@ def _require_outbox() -> None:
 
 
 @capability_required(Capability.VIEW_OUTBOX)
-def outbox_view(request):
+def outbox_view(request: HttpRequest) -> HttpResponse:
     _require_outbox()
     page = Paginator(OutboxMessage.objects.all(), 50).get_page(request.GET.get("page"))
     return render(request, "core/outbox.html", {"page": page})
 
 
 @capability_required(Capability.VIEW_OUTBOX)
-def outbox_message_view(request, message_id: int):
+def outbox_message_view(request: HttpRequest, message_id: int) -> HttpResponse:
     _require_outbox()
     message = get_object_or_404(OutboxMessage, id=message_id)
     response = render(request, "core/outbox_message.html", {"message": message})
@@ -60,7 +60,7 @@ def outbox_message_view(request, message_id: int):
     return response
 
 
-def link_error_response(request, error: LinkError):
+def link_error_response(request: HttpRequest, error: LinkError) -> HttpResponse:
     """The page for a signed link that may not be followed (voc.core.links): expired or used
     (410), or not valid (400). Says no more than that, to someone who need not be signed in."""
     return render(

@@ -11,8 +11,6 @@ def home_view(request):
     context = {
         "show_platform": show_platform,
         "heartbeat": last_heartbeat() if show_platform else None,
-        "widgets": home_widgets_shown(
-            request, can=lambda capability: has_capability(request.user, capability)
-        ),
+        "widgets": home_widgets_shown(request),
     }
     return render(request, "dashboards/home.html", context)

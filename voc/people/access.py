@@ -14,7 +14,10 @@ selectors apply them to their own rows:
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import HttpRequest
+from rest_framework.request import Request
 
 from voc.core.capabilities import Capability, effective_role, register_capabilities
 from voc.people.models import Department, Team, User
@@ -54,6 +57,15 @@ class Scope:
         return condition
 
 
+def request_viewer(request: HttpRequest | Request) -> User:
+    """The signed-in user of a request that signing in (``capability_required``, the admin
+    site) let through; PermissionDenied for an anonymous one."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
+
+
 NOTHING = Scope(everything=False, team_ids=frozenset(), department_ids=frozenset())
 
 
@@ -63,7 +75,7 @@ def sees_everything(user: User | AnonymousUser) -> bool:
 
 def owned_department_ids(user: User | AnonymousUser) -> frozenset[int]:
     """Departments whose rows a manager owns: the ones they head and their own."""
-    if effective_role(user) != Role.MANAGER:
+    if not user.is_authenticated or effective_role(user) != Role.MANAGER:
         return frozenset()
     ids = set(Department.objects.filter(head=user).values_list("id", flat=True))
     if user.department_id:
@@ -74,6 +86,8 @@ def owned_department_ids(user: User | AnonymousUser) -> frozenset[int]:
 def visible_team_ids(
     user: User | AnonymousUser, *, departments: frozenset[int] | None = None
 ) -> frozenset[int]:
+    if not user.is_authenticated:
+        return frozenset()
     role = effective_role(user)
     if role == Role.REP:
         return frozenset({user.team_id}) if user.team_id else frozenset()

@@ -15,7 +15,7 @@ class UserAdmin(DjangoUserAdmin):
         ("VoC", {"fields": ["role", "team", "department", "title", "reports_to"]}),
         *[
             (name, {**options, "classes": ["collapse"]} if name == "Permissions" else options)
-            for name, options in DjangoUserAdmin.fieldsets
+            for name, options in DjangoUserAdmin.fieldsets or ()
         ],
     ]
     add_fieldsets = [

@@ -67,7 +67,7 @@ class MeOutputSerializer(UserOutputSerializer):
         fields = [*UserOutputSerializer.Meta.fields, "capabilities"]
 
     @extend_schema_field(serializers.ChoiceField(choices=Role.choices))
-    def get_role(self, user) -> str:
+    def get_role(self, user) -> str | None:
         # The same rule as the capabilities and the row scope, so the three always agree.
         return effective_role(user)
 

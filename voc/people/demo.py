@@ -21,7 +21,7 @@ LAST_NAMES = [
 ]  # fmt: skip
 
 # department, head username, teams (name, lead username or None for the head)
-STRUCTURE = [
+STRUCTURE: list[tuple[str, str, list[tuple[str, str | None]]]] = [
     ("Billing", "head.billing", [("Billing Care", None), ("Billing Disputes", "lead.billing")]),
     ("Technical Support", "head.support", [("Tech Support Tier 1", "lead.support"), ("Tech Support Tier 2", None)]),
     ("Delivery & Installation", "head.delivery", [("Installations Desk", None)]),

@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+from typing import Any, Self
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -74,7 +75,7 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # The Django admin is for admins: staff status follows the role.
         self.is_staff = self.is_superuser or self.role == Role.ADMIN
         if "update_fields" in kwargs and kwargs["update_fields"] is not None:
@@ -108,7 +109,7 @@ class HashedKeyToken(models.Model):
         return hashlib.sha256(key.encode()).hexdigest()
 
     @classmethod
-    def new_key(cls) -> tuple[str, dict]:
+    def new_key(cls) -> tuple[str, dict[str, str]]:
         """A fresh key, and the fields that store it (hash and hint, never the key)."""
         key = cls.PREFIX + secrets.token_urlsafe(32)
         return key, {
@@ -117,11 +118,13 @@ class HashedKeyToken(models.Model):
         }
 
     @classmethod
-    def get_active(cls, key: str, *, select_related: tuple[str, ...] = ()):
+    def get_active(cls, key: str, *, select_related: tuple[str, ...] = ()) -> Self | None:
         """The active token with this key, or None (unknown and revoked keys alike)."""
         if not key.startswith(cls.PREFIX):
             return None
-        tokens = cls.objects.select_related(*select_related) if select_related else cls.objects
+        tokens = cls._default_manager.all()
+        if select_related:
+            tokens = tokens.select_related(*select_related)
         return tokens.filter(key_hash=cls.hash_key(key), revoked_at__isnull=True).first()
 
     @property
@@ -138,7 +141,7 @@ class HashedKeyToken(models.Model):
         """Record use at most once a minute, so busy tokens don't write on every request."""
         now = timezone.now()
         if self.last_used_at is None or (now - self.last_used_at).total_seconds() >= 60:
-            type(self).objects.filter(pk=self.pk).update(last_used_at=now)
+            type(self)._default_manager.filter(pk=self.pk).update(last_used_at=now)
             self.last_used_at = now
 
 

@@ -143,15 +143,16 @@ class _Bar:
             total=size, unit="B", unit_scale=True, unit_divisor=1024, desc=name, file=sys.stderr
         )
         self._done = 0
+        self._size = size
 
     def progress(self, position: int) -> None:
-        position = min(position, self._bar.total)
+        position = min(position, self._size)
         if position > self._done:
             self._bar.update(position - self._done)
             self._done = position
 
     def finish(self) -> None:
-        self.progress(self._bar.total)
+        self.progress(self._size)
         self.close()
 
     def close(self) -> None:

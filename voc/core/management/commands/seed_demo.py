@@ -1,5 +1,6 @@
 import random
 import time
+from argparse import ArgumentParser
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         "README), customers and their contacts. The same seed always gives the same data."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
         parser.add_argument(
             "--customers", type=int, default=2000, help="how many customers (default 2000)"
@@ -28,7 +29,15 @@ class Command(BaseCommand):
             help="do nothing if the database already has users (for start-up scripts)",
         )
 
-    def handle(self, *args, seed: int, customers: int, contacts: int, if_empty: bool, **options):
+    def handle(
+        self,
+        *args: object,
+        seed: int,
+        customers: int,
+        contacts: int,
+        if_empty: bool,
+        **options: object,
+    ) -> None:
         if get_user_model().objects.exists():
             if if_empty:
                 self.stdout.write("Demo data: the database already has users; left as it is.")
