@@ -150,7 +150,11 @@
     if (!queue.length) { showState(); return; }
     flushing = true;
     var note = queue[0];
+    // A request that hangs (a half-open connection) is given up after a while and tried again.
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = controller ? window.setTimeout(function () { controller.abort(); }, 20000) : null;
     fetch(api, {
+      signal: controller ? controller.signal : undefined,
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
@@ -172,6 +176,7 @@
     }).catch(function () {
       return false;  // no connection
     }).then(function (goOn) {
+      if (timer) window.clearTimeout(timer);
       flushing = false;
       showState();
       if (goOn) flush();
