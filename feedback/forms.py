@@ -37,8 +37,10 @@ class SessionScheduleForm(SessionWhenForm):
         super().__init__(*args, **kwargs)
         field = self.fields["other"]
         field.queryset = session_participant_choices(viewer=viewer)
-        field.label = "Rep to sit beside" if effective_role(viewer) == Role.EXECUTIVE else (
-            "Executive to invite"
+        field.label = (
+            "Rep to sit beside"
+            if effective_role(viewer) == Role.EXECUTIVE
+            else ("Executive to invite")
         )
         self.fields["scheduled_start"].initial = lambda: (
             timezone.localtime() + timedelta(days=1)

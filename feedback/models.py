@@ -97,9 +97,7 @@ class SessionNote(models.Model):
     client_id = models.UUIDField(unique=True)
     noted_at = models.DateTimeField(help_text="When the note was typed, by the browser's clock.")
     received_at = models.DateTimeField(default=timezone.now)
-    contacts = models.ManyToManyField(
-        "contacts.Contact", blank=True, related_name="session_notes"
-    )
+    contacts = models.ManyToManyField("contacts.Contact", blank=True, related_name="session_notes")
 
     class Meta:
         ordering = ["noted_at", "id"]

@@ -64,9 +64,7 @@ def session_list_upcoming(
 ) -> list[Session]:
     """The viewer's sessions still to come or running now, soonest first."""
     now = now or timezone.now()
-    sessions = session_list_visible(viewer=viewer).filter(
-        Q(executive=viewer.pk) | Q(rep=viewer.pk)
-    )
+    sessions = session_list_visible(viewer=viewer).filter(Q(executive=viewer.pk) | Q(rep=viewer.pk))
     return list(
         sessions.filter(
             Q(status=Session.Status.RUNNING)
@@ -203,7 +201,8 @@ def listening_tracker(*, viewer: Viewer, today: date | None = None) -> list[Trac
     year_target = int(business_setting("listening_hours_per_year"))
     executives = User.objects.filter(role=Role.EXECUTIVE, is_active=True)
     if not tracker_sees_everyone(viewer):
-        executives = executives.filter(pk=viewer.pk)
+        own = viewer.pk if isinstance(viewer, User) else None
+        executives = executives.filter(pk=own) if own is not None else executives.none()
     ended = Q(listening_sessions__status=Session.Status.ENDED)
 
     def total(period: Period) -> Coalesce:
@@ -241,7 +240,8 @@ def session_participant_choices(*, viewer: Viewer) -> QuerySet[User]:
     """Who the viewer may schedule a session with: reps for an executive, executives for a
     rep."""
     role = effective_role(viewer)
-    other = {Role.EXECUTIVE: Role.REP, Role.REP: Role.EXECUTIVE}.get(str(role))
+    others: dict[str, str] = {Role.EXECUTIVE: Role.REP, Role.REP: Role.EXECUTIVE}
+    other = others.get(role or "")
     if other is None:
         return User.objects.none()
     return User.objects.filter(role=other, is_active=True).order_by(

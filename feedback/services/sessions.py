@@ -129,9 +129,7 @@ def _check_participant(session: Session, by: User, doing: str) -> None:
 
 
 def _locked(session: Session) -> Session:
-    return Session.objects.select_for_update().select_related("executive", "rep").get(
-        pk=session.pk
-    )
+    return Session.objects.select_for_update().select_related("executive", "rep").get(pk=session.pk)
 
 
 def _refuse_unless(session: Session, *allowed: str, doing: str) -> None:
@@ -236,9 +234,7 @@ def _close(session: Session, *, at: datetime, automatically: bool = False) -> No
     session.ended_at = at
     session.duration_seconds = max(0, int((at - session.started_at).total_seconds()))
     session.closed_automatically = automatically
-    session.save(
-        update_fields=["status", "ended_at", "duration_seconds", "closed_automatically"]
-    )
+    session.save(update_fields=["status", "ended_at", "duration_seconds", "closed_automatically"])
 
 
 def sessions_close_overdue(*, now: datetime | None = None) -> int:

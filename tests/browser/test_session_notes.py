@@ -102,9 +102,7 @@ def test_an_executive_runs_a_session_and_no_note_is_lost_or_doubled(
     page.screenshot(path=str(screenshot_dir / "session-notes.png"), full_page=True)
 
     # An hour and a half of listening (moved back so the tracker has something to show).
-    Session.objects.filter(id=session.id).update(
-        started_at=timezone.now() - timedelta(minutes=90)
-    )
+    Session.objects.filter(id=session.id).update(started_at=timezone.now() - timedelta(minutes=90))
     page.get_by_test_id("session-end").click()
     expect(page.get_by_test_id("session-status")).to_have_text("Ended")
     page.goto(reverse("home"))

@@ -153,7 +153,9 @@ def test_home_widgets_by_role(client, cast, role):
     running_session(cast)
     user = getattr(cast, role)
     keys = {
-        w.key for w in home_widgets() if w.key.startswith("feedback.") and has_capability(user, w.capability)
+        w.key
+        for w in home_widgets()
+        if w.key.startswith("feedback.") and has_capability(user, w.capability)
     }
     assert keys == WIDGETS[role]
     client.force_login(user)

@@ -5,8 +5,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from feedback import selectors
 from feedback.models import Session, SessionNote

@@ -88,7 +88,9 @@ def test_only_executives_and_reps_schedule_and_with_the_other_role(cast, role):
 
 def test_it_refuses_a_time_in_the_past_and_odd_lengths(cast):
     with pytest.raises(ValidationError, match="not passed"):
-        session_schedule(other=cast.rep, scheduled_start=NOW - timedelta(hours=1), by=cast.executive)
+        session_schedule(
+            other=cast.rep, scheduled_start=NOW - timedelta(hours=1), by=cast.executive
+        )
     for minutes in (14, 481):
         with pytest.raises(ValidationError, match="between 15 and 480"):
             session_schedule(
@@ -267,12 +269,14 @@ def sent_ics(email_row) -> str:
     assert send_once_deliver(email_id=email_row.id) == "not pending"  # a redelivered task
     (message,) = mail.outbox
     ((filename, content, mimetype),) = message.attachments
-    assert filename.endswith(".ics")
+    assert filename.endswith(".ics") and mimetype.startswith("text/calendar")
     text = content if isinstance(content, str) else content.decode()
     return text.replace("\r\n ", "")  # unfolded (RFC 5545 3.1)
 
 
-def test_each_version_of_the_invitation_goes_out_once_to_both(cast, django_capture_on_commit_callbacks):
+def test_each_version_of_the_invitation_goes_out_once_to_both(
+    cast, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as queued:
         session = schedule(cast, topic="Billing; refunds, mostly")
     assert len(queued) == 1
