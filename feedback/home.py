@@ -19,6 +19,8 @@ def listening_tracker_widget(viewer: User) -> Fragment | None:
     return Fragment("feedback/_home_tracker.html", context)
 
 
-def upcoming_sessions_widget(viewer: User) -> Fragment:
+def upcoming_sessions_widget(viewer: User) -> Fragment | None:
     sessions = selectors.session_list_upcoming(viewer=viewer)
+    if not sessions:
+        return None  # nothing planned: the navigation's "Side-by-side" schedules one
     return Fragment("feedback/_home_upcoming.html", {"sessions": sessions, "viewer": viewer})
