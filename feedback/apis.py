@@ -75,12 +75,15 @@ class SessionNoteCreateApi(APIView):
                 NoteOutputSerializer,
                 description="A note with this client_id was stored before: nothing changed.",
             ),
-            **api_errors(400, 404),
+            **api_errors(400, 404, conflict=True),
         },
         summary="Save a side-by-side note",
         description="The executive and the rep of a running (or ended) session add notes; "
         "each note is stored once per client_id, so a client may send it again until it hears "
-        "back. Text is redacted before it is stored.",
+        "back. Text is redacted before it is stored. A noted_at more than a week old or in the "
+        "future (a clock far off) is replaced by the time the note arrived. 409: the session is "
+        "not started or was cancelled, a contact id does not exist, or the client_id is "
+        "another note's.",
     )
     def post(self, request, session_id: int):
         session = selectors.session_get_visible(viewer=request.user, session_id=session_id)

@@ -2,8 +2,9 @@
 that closes a session nobody ended.
 
 Every write takes ``by=`` and records an audit entry in its transaction. Refusals raise
-``PermissionDenied`` (not a participant, the wrong role) or ``ValidationError`` (not now: the
-session's state does not allow it), each with a message a person can act on.
+``PermissionDenied`` (not a participant, the wrong role), ``ValidationError`` (bad input) or
+``Conflict`` (not now: the session's state does not allow it, a contact that does not exist),
+each with a message a person can act on.
 
 Both participants get a calendar invitation by email (feedback/ics.py) through the send-once
 helper, keyed by the session and its version (``sequence``), so each version goes out once
@@ -27,6 +28,7 @@ from feedback.ics import CANCEL, REQUEST, Invitation, ics_text
 from feedback.models import Session, SessionNote
 from voc.core.audit import Actor, SystemActor, audit_record
 from voc.core.capabilities import effective_role
+from voc.core.errors import Conflict
 from voc.core.sendonce import send_once
 from voc.people.models import User
 from voc.people.roles import Role
@@ -134,7 +136,7 @@ def _locked(session: Session) -> Session:
 
 def _refuse_unless(session: Session, *allowed: str, doing: str) -> None:
     if session.status not in allowed:
-        raise ValidationError(
+        raise Conflict(
             f"This session is {session.get_status_display().lower()}: it can't be {doing}."
         )
 
@@ -283,7 +285,7 @@ def session_note_add(
     existing = SessionNote.objects.filter(client_id=client_id).first()
     if existing is not None:
         if existing.session_id != session.pk or existing.author_id != by.pk:
-            raise ValidationError({"client_id": "This note id belongs to another note."})
+            raise Conflict({"client_id": "This note id belongs to another note."})
         return NoteSaved(existing, created=False)
     _check_participant(session, by, "take notes in")
     if kind not in SessionNote.Kind.values:
@@ -294,20 +296,20 @@ def session_note_add(
         raise ValidationError({"text": f"Keep a note to {MAX_NOTE} characters."})
     now = timezone.now()
     if timezone.is_naive(noted_at) or not now - NOTE_PAST <= noted_at <= now + NOTE_FUTURE:
-        raise ValidationError(
-            {"noted_at": "The note's time is more than a week ago or in the future."}
-        )
+        # A browser's clock far off: keep the note (never lose words for a wrong clock), timed
+        # when it arrived.
+        noted_at = now
     ids = sorted(set(contact_ids))
     with transaction.atomic():
         session = Session.objects.select_for_update().get(pk=session.pk)
         if session.status == Status.SCHEDULED:
-            raise ValidationError("Start the session before taking notes.")
+            raise Conflict("Start the session before taking notes.")
         if session.status == Status.CANCELLED:
-            raise ValidationError("This session was cancelled: it takes no notes.")
+            raise Conflict("This session was cancelled: it takes no notes.")
         contacts = list(Contact.objects.filter(id__in=ids).values_list("id", flat=True))
         if len(contacts) != len(ids):
             missing = sorted(set(ids) - set(contacts))
-            raise ValidationError({"contact_ids": f"No contact has the id {missing[0]}."})
+            raise Conflict({"contact_ids": f"No contact has the id {missing[0]}."})
         note, created = SessionNote.objects.get_or_create(
             client_id=client_id,
             defaults={
@@ -321,7 +323,7 @@ def session_note_add(
         )
         if not created:  # a concurrent copy of the same note got there first
             if note.session_id != session.pk or note.author_id != by.pk:
-                raise ValidationError({"client_id": "This note id belongs to another note."})
+                raise Conflict({"client_id": "This note id belongs to another note."})
             return NoteSaved(note, created=False)
         if contacts:
             note.contacts.set(contacts)
