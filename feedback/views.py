@@ -1,7 +1,7 @@
 """The side-by-side pages: schedule, my sessions, and the live note page."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -42,17 +42,13 @@ def _message(error: ValidationError) -> str:
 
 @capability_required(VIEW_SESSIONS)
 def session_list_view(request):
-    sessions = list(selectors.session_list_mine(viewer=request.user)[:200])
-    return render(
-        request,
-        "feedback/session_list.html",
-        {
-            "upcoming": [s for s in sessions if s.status in (Session.Status.SCHEDULED, "running")][
-                ::-1
-            ],
-            "past": [s for s in sessions if s.status in (Session.Status.ENDED, "cancelled")],
-        },
-    )
+    sessions = list(selectors.session_list_mine(viewer=request.user)[:200])  # newest first
+    coming = {Session.Status.SCHEDULED, Session.Status.RUNNING}
+    context = {
+        "upcoming": [session for session in reversed(sessions) if session.status in coming],
+        "past": [session for session in sessions if session.status not in coming],
+    }
+    return render(request, "feedback/session_list.html", context)
 
 
 @capability_required(RUN_SESSIONS)
@@ -85,7 +81,8 @@ def session_detail_view(request, session_id: int):
         "session": session,
         "notes": notes,
         "participant": participant,
-        "can_write": participant and session.status in ("running", "ended"),
+        "can_write": participant
+        and session.status in (Session.Status.RUNNING, Session.Status.ENDED),
         "prompts": PROMPTS,
         "kinds": SessionNote.Kind.choices,
         "kind_keys": KIND_KEYS,
@@ -104,10 +101,8 @@ def _act(request, session_id: int, action, done: str, **kwargs):
     session = _session_for(request.user, session_id)
     try:
         action(session=session, by=request.user, **kwargs)
-    except ValidationError as error:
+    except ValidationError as error:  # not now (a Conflict): say why on the page
         messages.error(request, _message(error))
-    except PermissionDenied as error:
-        raise PermissionDenied(str(error)) from error
     else:
         messages.success(request, done)
     return redirect("feedback:session-detail", session.id)

@@ -163,3 +163,40 @@ def test_home_widgets_by_role(client, cast, role):
     assert ('data-testid="tracker"' in page) is ("feedback.tracker" in shown)
     # both participants see their running session; the outsider has none
     assert ("running now" in page) is (role in ("rep", "executive"))
+
+
+def test_a_refused_action_says_why_on_the_page(client, cast):
+    session = running_session(cast)
+    Session.objects.filter(id=session.id).update(status="scheduled", started_at=None)
+    client.force_login(cast.rep)
+    response = client.post(reverse("feedback:session-end", args=[session.id]), follow=True)
+    assert "This session is scheduled: it can&#x27;t be ended." in response.content.decode()
+    session.refresh_from_db()
+    assert session.status == "scheduled"
+
+
+def test_my_sessions_lists_coming_ones_soonest_first_and_past_ones_apart(client, cast):
+    now = timezone.now()
+    later, sooner = (
+        Session.objects.create(
+            executive=cast.executive,
+            rep=cast.rep,
+            scheduled_by=cast.rep,
+            scheduled_start=now + timedelta(days=days),
+        )
+        for days in (3, 1)
+    )
+    cancelled = Session.objects.create(
+        executive=cast.executive, rep=cast.rep, scheduled_by=cast.rep,
+        scheduled_start=now + timedelta(days=2), status="cancelled",
+    )  # fmt: skip
+    Session.objects.create(
+        executive=cast.executive,
+        rep=cast.teammate,
+        scheduled_by=cast.executive,
+        scheduled_start=now + timedelta(days=1),
+    )  # fmt: skip  (not the rep's)
+    client.force_login(cast.rep)
+    context = client.get(reverse("feedback:session-list")).context
+    assert context["upcoming"] == [sooner, later]
+    assert context["past"] == [cancelled]
