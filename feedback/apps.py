@@ -48,6 +48,11 @@ class FeedbackConfig(AppConfig):
             )
         )
 
+        from contacts.registry import register_erasure_handler
+        from feedback.services.sessions import session_notes_erase
+
+        register_erasure_handler("feedback.session_notes", session_notes_erase)
+
         from feedback.demo import seed_sessions
         from voc.core.demo import register_demo_seeder
 

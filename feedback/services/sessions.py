@@ -43,6 +43,7 @@ MAX_NOTE = 4000
 NOTE_PAST = timedelta(days=7)
 NOTE_FUTURE = timedelta(minutes=10)
 MIN_MINUTES, MAX_MINUTES = 15, 480
+ERASED_NOTE = "[erased]"
 
 AUDIT_LABELS = {
     "session.schedule": "scheduled the side-by-side session",
@@ -334,6 +335,16 @@ def session_note_add(
             changes={"note": [None, note.pk], "kind": [None, kind]},
         )
     return NoteSaved(note, created=True)
+
+
+def session_notes_erase(*, customer_ids: Iterable[int], erasure: object = None) -> dict[str, int]:
+    """The erasure handler (contacts.registry): a note linked to a contact of an erased
+    customer may name them, so its text goes; who wrote it, when and its kind stay."""
+    notes = SessionNote.objects.filter(contacts__customer_id__in=list(customer_ids)).distinct()
+    erased = SessionNote.objects.filter(id__in=list(notes.values_list("id", flat=True))).update(
+        text=ERASED_NOTE
+    )
+    return {"side-by-side notes": erased} if erased else {}
 
 
 # --- the calendar invitation ----------------------------------------------------------------

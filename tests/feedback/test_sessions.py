@@ -342,3 +342,26 @@ def test_long_lines_are_folded_and_text_escaped():
     folded = fold(line)
     assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
     assert folded.replace("\r\n ", "") == line
+
+
+def test_erasing_a_customer_erases_the_notes_linked_to_their_contacts(cast):
+    from contacts.erasure.services import customer_erase
+    from contacts.services.contacts import contact_log
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(name="Pat Doe")
+    contact = contact_log(
+        by=cast.rep, team=cast.team_a, customer=customer, customer_name="", customer_email="",
+        customer_phone="", channel="phone", direction="inbound", occurred_at=NOW, reason=None,
+        tags=[], subject="Card", notes="", customer_words="", reply="", handle_seconds=None,
+        outcome="", first_contact_resolution=None, road=None,
+    )  # fmt: skip
+    session = started(cast)
+    linked = add(session, cast.executive, text="Pat Doe was furious", contact_ids=[contact.id])
+    other = add(session, cast.executive, text="Hold music is too loud")
+    erasure = customer_erase(customer=customer, by=cast.admin)
+    assert erasure.counts["feedback.session_notes.side-by-side notes"] == 1
+    linked.note.refresh_from_db()
+    other.note.refresh_from_db()
+    assert linked.note.text == "[erased]" and linked.note.kind == "observation"
+    assert other.note.text == "Hold music is too loud"
