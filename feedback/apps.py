@@ -6,3 +6,54 @@ class FeedbackConfig(AppConfig):
 
     name = "feedback"
     verbose_name = "Listening and feedback"
+
+    def ready(self) -> None:
+        from feedback.access import (
+            RUN_SESSIONS,
+            VIEW_TRACKER,
+            register_feedback_capabilities,
+        )
+        from feedback.services.sessions import AUDIT_LABELS
+        from voc.core.audit import register_action_labels
+        from voc.core.navigation import NavItem, register_nav_item
+
+        register_feedback_capabilities()
+        register_action_labels(AUDIT_LABELS)
+        register_nav_item(
+            NavItem("sessions", "Side-by-side", "feedback:session-list", RUN_SESSIONS, order=30)
+        )
+
+        from feedback.home import (
+            listening_tracker_widget,
+            upcoming_sessions_widget,
+        )
+        from voc.core.home import HomeWidget, register_home_widget
+
+        register_home_widget(
+            HomeWidget(
+                key="feedback.tracker",
+                title="Listening: the 5% tracker",
+                capability=VIEW_TRACKER,
+                content=listening_tracker_widget,
+                order=5,
+            )
+        )
+        register_home_widget(
+            HomeWidget(
+                key="feedback.upcoming",
+                title="Side-by-side sessions",
+                capability=RUN_SESSIONS,
+                content=upcoming_sessions_widget,
+                order=6,
+            )
+        )
+
+        from contacts.registry import register_erasure_handler
+        from feedback.services.sessions import session_notes_erase
+
+        register_erasure_handler("feedback.session_notes", session_notes_erase)
+
+        from feedback.demo import seed_sessions
+        from voc.core.demo import register_demo_seeder
+
+        register_demo_seeder("feedback", seed_sessions)

@@ -12,9 +12,11 @@ and webhooks have their own tests. Expectations:
 """
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from voc.people.services import api_token_create
@@ -108,6 +110,37 @@ def _opt_out(cast) -> dict:
     return {"purpose": "survey", "token": token}
 
 
+def session_with_teammate(status: str):
+    """A side-by-side session of the executive beside the teammate: the rep takes no part, and
+    the manager (who heads their department and leads their team) may not read it."""
+
+    def make(cast, user):
+        from feedback.models import Session
+
+        start = timezone.now() + timedelta(days=1)
+        session = Session.objects.create(
+            executive=cast.executive,
+            rep=cast.teammate,
+            scheduled_by=cast.executive,
+            scheduled_start=start,
+            status=status,
+            started_at=timezone.now() if status == "running" else None,
+        )
+        return {"session_id": session.id}
+
+    return make
+
+
+# Sessions: reps and executives take part; admins read; managers see nothing of them.
+SESSION_PAGE = {"anonymous": LOGIN, "rep": HIDDEN, "manager": DENIED, "executive": OK, "admin": OK}
+SESSION_ACTION = {
+    "anonymous": LOGIN,
+    "rep": HIDDEN,
+    "manager": DENIED,
+    "executive": REDIRECT,
+    "admin": DENIED,
+}
+
 ROUTES: dict[str, Route] = {
     # pages
     "home": Route(everyone(OK)),
@@ -187,6 +220,26 @@ ROUTES: dict[str, Route] = {
     ),
     # erasing a customer is irreversible: admins only (GET is the confirmation page)
     "contacts:customer-erase": Route(admins_only(), kwargs=customer_b),
+    # side-by-side sessions
+    "feedback:session-list": Route(
+        {"anonymous": LOGIN, "rep": OK, "manager": DENIED, "executive": OK, "admin": OK}
+    ),
+    "feedback:session-schedule": Route(
+        {"anonymous": LOGIN, "rep": OK, "manager": DENIED, "executive": OK, "admin": DENIED}
+    ),
+    "feedback:session-detail": Route(SESSION_PAGE, kwargs=session_with_teammate("running")),
+    "feedback:session-start": Route(
+        SESSION_ACTION, method="post", kwargs=session_with_teammate("scheduled")
+    ),
+    "feedback:session-end": Route(
+        SESSION_ACTION, method="post", kwargs=session_with_teammate("running")
+    ),
+    "feedback:session-cancel": Route(
+        SESSION_ACTION, method="post", kwargs=session_with_teammate("scheduled")
+    ),
+    "feedback:session-reschedule": Route(
+        SESSION_ACTION, method="post", kwargs=session_with_teammate("scheduled")
+    ),
     # API
     "api-me": Route(everyone(OK, anonymous=UNAUTH)),
     "api-user-list": Route(everyone(OK, anonymous=UNAUTH)),
@@ -276,6 +329,17 @@ ROUTES: dict[str, Route] = {
         method="post",
         kwargs=lambda cast, user: {"reason_id": team_b_contact(cast, user).reason_id},
         data={"avoidable": True},
+    ),
+    "api-session-note-create": Route(
+        {"anonymous": UNAUTH, "rep": HIDDEN, "manager": DENIED, "executive": OK, "admin": DENIED},
+        method="post",
+        kwargs=session_with_teammate("running"),
+        data={
+            "client_id": "6f1c2a7e-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+            "kind": "quote",
+            "text": "I have called three times.",
+            "noted_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
     ),
     "api-not-found": Route(everyone(HIDDEN, anonymous=HIDDEN)),
     "api-schema": Route(everyone(OK, anonymous=UNAUTH)),

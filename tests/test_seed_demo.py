@@ -12,6 +12,7 @@ from contacts.models import (
     InboundEmail,
     SupportMailbox,
 )
+from feedback.models import Session
 from voc.people.models import Department, Team, User
 from voc.people.roles import Role
 
@@ -65,6 +66,7 @@ def wipe_demo() -> None:
     ContactReason.objects.filter(parent__isnull=False).delete()
     ContactReason.objects.all().delete()
     ContactRollup.objects.all().delete()
+    Session.objects.all().delete()  # and their notes
     User.objects.all().delete()
     Department.objects.all().delete()
     Team.objects.all().delete()

@@ -17,7 +17,7 @@ from django.db import close_old_connections, connection, transaction
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
-from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import Client as WsgiClient
 
@@ -271,3 +271,39 @@ def test_ndjson_bodies_are_generated_and_sent(world):
     assert sum(counts[name] for name in ("created", "updated", "unchanged", "rejected")) == len(
         lines
     )
+
+
+NOTE_OPERATION = "/api/v1/sessions/{session_id}/notes/"
+
+
+@pytest.fixture
+def note_world(world):
+    """A running side-by-side session of the cast's executive beside the rep, and a token for
+    the executive: the note endpoint fuzzed where it stores notes, not only where it refuses."""
+    from django.utils import timezone
+
+    from feedback.models import Session
+
+    world.session = Session.objects.create(
+        executive=world.executive,
+        rep=world.rep,
+        scheduled_by=world.executive,
+        scheduled_start=timezone.now(),
+        status="running",
+        started_at=timezone.now(),
+    )
+    world.keys["executive"] = services.api_token_create(user=world.executive, name="fuzz")[1]
+    return world
+
+
+@given(case=schema[NOTE_OPERATION]["POST"].as_strategy())
+@FUZZ
+def test_note_autosave_as_a_participant(case, note_world, throttle_cache):
+    """The note endpoint on a real running session: any body is stored or refused with a
+    documented 4xx and a message, never a 500."""
+    case.path_parameters = {"session_id": note_world.session.id}
+    _call(case, note_world.keys["executive"], throttle_cache)
+
+
+def test_the_note_operation_is_covered():
+    assert f"POST {NOTE_OPERATION}" in {operation.label for operation in _operations()}

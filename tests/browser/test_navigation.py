@@ -17,10 +17,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EVERYONE = ["home", "contacts", "customers", "people"]
 USER_MENU = ["tokens", "api-docs"]  # the user's own account and developer pages
+# Side-by-side sessions: for the people who take part in them (not managers: no reviews).
+TAKING_PART = ["home", "contacts", "customers", "sessions", "people"]
 EXPECTED_NAV = {
-    "rep": EVERYONE,
+    "rep": TAKING_PART,
     "manager": EVERYONE,
-    "executive": EVERYONE,
+    "executive": TAKING_PART,
     # outbox: tests.settings enables it
     "admin": [*EVERYONE, "jobs", "outbox", "inbound", "settings", "admin"],
 }

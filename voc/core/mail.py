@@ -73,6 +73,10 @@ def email_build(message: EmailData) -> EmailMultiAlternatives:
     )
     if message.get("body_html"):
         email.attach_alternative(message["body_html"], "text/html")
+    # Files as plain JSON ({"filename", "content", "mimetype"}), so a message with them can
+    # still travel as a task argument or sit in a send-once row's context.
+    for attachment in message.get("attachments", []):
+        email.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
     return email
 
 

@@ -164,7 +164,16 @@ def _claim(email_id: int) -> int | None:
 def _compose(email: SendOnce) -> EmailMultiAlternatives:
     builder = _context_builders.get(email.purpose)
     context = builder(dict(email.context)) if builder else dict(email.context)
-    message = email_build({**email_render(email.template, context), "to": email.to, "headers": {}})
+    # A context's "attachments" (text files as JSON: a calendar invitation) go with the message.
+    attachments = context.get("attachments", [])
+    message = email_build(
+        {
+            **email_render(email.template, context),
+            "to": email.to,
+            "headers": {},
+            "attachments": attachments,
+        }
+    )
     message.extra_headers["Message-ID"] = email.message_id
     # anymail's option, which it reads off any EmailMessage it sends.
     message.metadata = {ESP_METADATA_KEY: f"{email.purpose}:{email.key}"}  # type: ignore[attr-defined]
