@@ -81,10 +81,11 @@ def raw_copy(paths: dict[str, Path]) -> float:
 def upkeep_clock():
     """Seconds spent in rollup upkeep (computing contributions, applying deltas) and in repeat
     links while the block runs, by wrapping those functions where the service calls them."""
-    from contacts import rollups, service
+    from contacts import changes, rollups
+    from contacts.ingest import service
 
     patches = [
-        (service, "contribution_rows", "rollups"),
+        (changes, "contribution_rows", "rollups"),
         (service, "repeats_link_ahead", "repeats"),
         (service, "repeats_save_links", "repeats"),
         (service, "repeats_relink_spans", "repeats"),

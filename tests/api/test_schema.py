@@ -145,7 +145,7 @@ def world(db, in_process_wsgi):
     cast = make_cast()
     cast.keys = {
         role: services.api_token_create(user=getattr(cast, role), name="schemathesis")[1]
-        for role in ("admin", "rep")
+        for role in ("admin", "rep", "manager", "executive")
     }
     return cast
 
@@ -174,6 +174,24 @@ def test_api_as_admin(case, world, throttle_cache):
 def test_api_as_rep(case, world, throttle_cache):
     """Every operation, as a rep: only their own team is in scope."""
     _call(case, world.keys["rep"], throttle_cache)
+
+
+# Managers and executives, with fewer examples each: their scopes sit between the two above.
+FUZZ_FEWER = settings(FUZZ, max_examples=12)
+
+
+@schema.parametrize()
+@FUZZ_FEWER
+def test_api_as_manager(case, world, throttle_cache):
+    """Every operation, as the head of a department: its reasons and teams are in scope."""
+    _call(case, world.keys["manager"], throttle_cache)
+
+
+@schema.parametrize()
+@FUZZ_FEWER
+def test_api_as_executive(case, world, throttle_cache):
+    """Every operation, as an executive: every row may be read, few may be written."""
+    _call(case, world.keys["executive"], throttle_cache)
 
 
 def test_every_people_operation_is_covered():
