@@ -195,14 +195,25 @@ def listening_tracker(*, viewer: Viewer, today: date | None = None) -> list[Trac
     role = effective_role(viewer)
     if role not in {Role.EXECUTIVE, Role.ADMIN}:
         return []
-    today = today or tracker_today()
-    periods = tracker_periods(today)
-    week_target = int(business_setting("listening_hours_per_week"))
-    year_target = int(business_setting("listening_hours_per_year"))
     executives = User.objects.filter(role=Role.EXECUTIVE, is_active=True)
     if not tracker_sees_everyone(viewer):
         own = viewer.pk if isinstance(viewer, User) else None
         executives = executives.filter(pk=own) if own is not None else executives.none()
+    return _tracker_rows(executives, today=today or tracker_today())
+
+
+def listening_behind(*, week_of: date) -> list[TrackerRow]:
+    """The active executives whose listening in the ISO week holding ``week_of`` was below the
+    weekly target, with their hours that week and in ``week_of``'s calendar year. A read for
+    the weekly reminder (no viewer: it runs as VoC itself)."""
+    executives = User.objects.filter(role=Role.EXECUTIVE, is_active=True)
+    return [row for row in _tracker_rows(executives, today=week_of) if row.behind_this_week]
+
+
+def _tracker_rows(executives: QuerySet[User], *, today: date) -> list[TrackerRow]:
+    periods = tracker_periods(today)
+    week_target = int(business_setting("listening_hours_per_week"))
+    year_target = int(business_setting("listening_hours_per_year"))
     ended = Q(listening_sessions__status=Session.Status.ENDED)
 
     def total(period: Period) -> Coalesce:

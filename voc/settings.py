@@ -367,6 +367,8 @@ OUTBOX_RETENTION = timedelta(days=env_int("VOC_OUTBOX_RETENTION_DAYS", 30))
 VOC_REPEAT_WINDOW_DAYS = env_int("VOC_REPEAT_WINDOW_DAYS", 7)
 # Rollup days are calendar days in this time zone.
 VOC_REPORTING_TIME_ZONE = env("VOC_REPORTING_TIME_ZONE", TIME_ZONE)
+# Where people reach VoC: links in emails sent by jobs (no request to take the host from).
+VOC_BASE_URL = env("VOC_BASE_URL", "http://localhost:8000").rstrip("/")
 # Phone numbers without a country code are read as numbers of this region.
 VOC_PHONE_REGION = env("VOC_PHONE_REGION", "US")
 # A contact whose sentiment (VADER compound, -1..1) is at or below this counts as negative.
