@@ -13,12 +13,14 @@ class FeedbackConfig(AppConfig):
             VIEW_TRACKER,
             register_feedback_capabilities,
         )
+        from feedback.items.services import AUDIT_LABELS as ITEM_AUDIT_LABELS
         from feedback.services.sessions import AUDIT_LABELS
         from voc.core.audit import register_action_labels
         from voc.core.navigation import NavItem, register_nav_item
 
         register_feedback_capabilities()
         register_action_labels(AUDIT_LABELS)
+        register_action_labels(ITEM_AUDIT_LABELS)
         register_nav_item(
             NavItem("sessions", "Side-by-side", "feedback:session-list", RUN_SESSIONS, order=30)
         )

@@ -108,3 +108,115 @@ class SessionNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} in session #{self.session_id}"
+
+
+class FeedbackItem(models.Model):
+    """One thing a customer told us outside a contact: a survey answer (NPS, CSAT, CES) with
+    its verbatim, a complaint, a compliment, a review or a social post. Unique on (source,
+    external_id) when an external id is given, so a re-sent batch updates instead of
+    duplicating, as contacts do.
+
+    Scores and their bands (what the dashboards' NPS/CSAT/CES panels count):
+    NPS 0-10 (0-6 detractor, 7-8 passive, 9-10 promoter); CSAT 1-5 (1-2 unhappy, 3 neutral,
+    4-5 happy); CES 1-7, agreement with "the company made it easy to handle my issue" (1-3
+    detractor, 4 neutral, 5-7 easy).
+    """
+
+    class Kind(models.TextChoices):
+        NPS = "nps", "NPS answer"
+        CSAT = "csat", "CSAT answer"
+        CES = "ces", "CES answer"
+        COMPLAINT = "complaint", "Complaint"
+        COMPLIMENT = "compliment", "Compliment"
+        REVIEW = "review", "Review"
+        SOCIAL = "social", "Social post"
+
+    class Band(models.TextChoices):
+        NEGATIVE = "negative", "Detractor / unhappy"
+        NEUTRAL = "neutral", "Passive / neutral"
+        POSITIVE = "positive", "Promoter / happy"
+
+    class TopicSource(models.TextChoices):
+        HAND = "hand", "Set by hand"
+        CONTACT = "contact", "From the linked contact"
+        RULE = "rule", "By a keyword rule"
+
+    # kind -> (lowest, highest) score; kinds not listed take no score.
+    SCORE_RANGES = {Kind.NPS: (0, 10), Kind.CSAT: (1, 5), Kind.CES: (1, 7)}
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    band = models.CharField(max_length=8, choices=Band.choices, blank=True)
+    verbatim = models.TextField(blank=True)  # redacted before it is stored
+    source = models.CharField(max_length=50)
+    # Empty for items typed in VoC (a survey answer, a complaint logged by hand).
+    external_id = models.CharField(max_length=200, blank=True)
+    customer = models.ForeignKey(
+        "contacts.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feedback_items",
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feedback_items",
+    )
+    # The topic: a taxonomy reason (by hand, from the linked contact, or a keyword rule).
+    reason = models.ForeignKey(
+        "contacts.ContactReason",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="feedback_items",
+    )
+    topic_source = models.CharField(max_length=8, choices=TopicSource.choices, blank=True)
+    # Copied from the linked contact (or given), for the rollups' channel and team.
+    channel = models.CharField(max_length=10, blank=True)
+    team = models.ForeignKey(
+        "people.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The customer's segment when the item was recorded (as on contacts).
+    customer_segment = models.CharField(max_length=20, blank=True)
+    sentiment = models.FloatField(null=True, blank=True)
+    received_at = models.DateTimeField(help_text="When the customer gave it.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="feedback_item_source_ref",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="nps", score__gte=0, score__lte=10)
+                    | Q(kind="csat", score__gte=1, score__lte=5)
+                    | Q(kind="ces", score__gte=1, score__lte=7)
+                    | (~Q(kind__in=["nps", "csat", "ces"]) & Q(score__isnull=True))
+                ),
+                name="feedback_item_score_in_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["received_at"], name="feedback_item_time"),
+            models.Index(fields=["customer", "received_at"], name="feedback_item_customer"),
+            models.Index(fields=["contact"], name="feedback_item_contact"),
+            models.Index(fields=["kind", "received_at"], name="feedback_item_kind_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_survey(self) -> bool:
+        return self.kind in self.SCORE_RANGES
