@@ -22,3 +22,26 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
 def register_feedback_capabilities() -> None:
     for role, capabilities in ROLE_GRANTS.items():
         register_capabilities(role, *capabilities)
+
+
+# --- feedback items' pages (feedback/items/views.py, feedback/complaints/) -------------------
+# Everyone with a role reads the feedback in their row scope (feedback.items.selectors); reps
+# and managers log a complaint or compliment by hand; managers, executives and admins correct
+# an item's topic; managers and executives thank a complaining customer (an email to a
+# customer: admins configure, they do not write to customers).
+VIEW_FEEDBACK_ITEMS = "feedback.items_view"
+LOG_FEEDBACK_ITEMS = "feedback.items_log"
+SET_FEEDBACK_TOPIC = "feedback.items_set_topic"
+THANK_COMPLAINTS = "feedback.complaints_thank"
+
+ITEM_PAGE_GRANTS: dict[str, tuple[str, ...]] = {
+    Role.REP: (VIEW_FEEDBACK_ITEMS, LOG_FEEDBACK_ITEMS),
+    Role.MANAGER: (VIEW_FEEDBACK_ITEMS, LOG_FEEDBACK_ITEMS, SET_FEEDBACK_TOPIC, THANK_COMPLAINTS),
+    Role.EXECUTIVE: (VIEW_FEEDBACK_ITEMS, SET_FEEDBACK_TOPIC, THANK_COMPLAINTS),
+    Role.ADMIN: (VIEW_FEEDBACK_ITEMS, SET_FEEDBACK_TOPIC),
+}
+
+
+def register_feedback_item_page_capabilities() -> None:
+    for role, capabilities in ITEM_PAGE_GRANTS.items():
+        register_capabilities(role, *capabilities)

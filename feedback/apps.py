@@ -59,3 +59,62 @@ class FeedbackConfig(AppConfig):
         from voc.core.demo import register_demo_seeder
 
         register_demo_seeder("feedback", seed_sessions)
+
+        # --- feedback items' pages: capabilities, audit labels, home widgets, panels,
+        # timeline, erasure, demo (feedback/items/{views,pages}.py, feedback/complaints/)
+        from contacts.registry import (
+            CONTACT_PAGE,
+            CUSTOMER_PAGE,
+            PagePanel,
+            register_page_panel,
+            register_timeline_provider,
+        )
+        from feedback.access import (
+            THANK_COMPLAINTS,
+            VIEW_FEEDBACK_ITEMS,
+            register_feedback_item_page_capabilities,
+        )
+        from feedback.complaints.home import complaints_to_thank_widget
+        from feedback.complaints.services import AUDIT_LABELS as THANKS_AUDIT_LABELS
+        from feedback.items.demo import seed_feedback_items
+        from feedback.items.erasure import feedback_items_erase
+        from feedback.items.pages import (
+            contact_feedback_panel,
+            customer_feedback_panel,
+            feedback_timeline,
+            latest_feedback_widget,
+        )
+        from feedback.items.topic_edits import AUDIT_LABELS as TOPIC_AUDIT_LABELS
+
+        register_feedback_item_page_capabilities()
+        register_action_labels(TOPIC_AUDIT_LABELS)
+        register_action_labels(THANKS_AUDIT_LABELS)
+        register_home_widget(
+            HomeWidget(
+                key="feedback.complaints_to_thank",
+                title="Complaints to thank",
+                capability=THANK_COMPLAINTS,
+                content=complaints_to_thank_widget,
+                order=7,
+            )
+        )
+        register_home_widget(
+            HomeWidget(
+                key="feedback.latest_items",
+                title="Feedback",
+                capability=VIEW_FEEDBACK_ITEMS,
+                content=latest_feedback_widget,
+                order=8,
+            )
+        )
+        register_page_panel(
+            CONTACT_PAGE,
+            PagePanel("feedback.items", "Feedback", VIEW_FEEDBACK_ITEMS, contact_feedback_panel),
+        )
+        register_page_panel(
+            CUSTOMER_PAGE,
+            PagePanel("feedback.items", "Feedback", VIEW_FEEDBACK_ITEMS, customer_feedback_panel),
+        )
+        register_timeline_provider("feedback.items", feedback_timeline)
+        register_erasure_handler("feedback.items", feedback_items_erase)
+        register_demo_seeder("feedback.items", seed_feedback_items)

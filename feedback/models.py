@@ -220,3 +220,24 @@ class FeedbackItem(models.Model):
     @property
     def is_survey(self) -> bool:
         return self.kind in self.SCORE_RANGES
+
+
+class ComplaintThanks(models.Model):
+    """The thank-you a complaint got (complaints as gifts): who thanked the customer and when,
+    and the send-once email that carried it. One per complaint, so a double click, a second
+    tab or a second worker cannot thank twice (feedback/complaints/services.py)."""
+
+    item = models.OneToOneField(FeedbackItem, on_delete=models.CASCADE, related_name="thanks")
+    thanked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    thanked_at = models.DateTimeField(default=timezone.now)
+    email = models.ForeignKey(
+        "core.SendOnce", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "complaint thanks"
+
+    def __str__(self) -> str:
+        return f"Thanks for complaint #{self.item_id}"

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from feedback import views
 
@@ -15,4 +15,6 @@ urlpatterns = [
         views.session_reschedule_view,
         name="session-reschedule",
     ),
+    path("", include("feedback.items.urls")),  # /feedback/items/...
+    path("", include("feedback.complaints.urls")),  # /feedback/complaints/...
 ]

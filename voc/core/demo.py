@@ -29,5 +29,8 @@ def register_demo_seeder(app_label: str, seeder: Callable[[DemoContext], None]) 
 
 
 def demo_seeders() -> list[tuple[str, Callable[[DemoContext], None]]]:
+    """In INSTALLED_APPS order; an app's part ("feedback.items") after the app's own seeder."""
     order = [config.label for config in apps.get_app_configs()]
-    return sorted(_seeders.items(), key=lambda item: order.index(item[0]))
+    return sorted(
+        _seeders.items(), key=lambda item: (order.index(item[0].partition(".")[0]), item[0])
+    )
