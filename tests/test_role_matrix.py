@@ -141,6 +141,24 @@ SESSION_ACTION = {
     "admin": DENIED,
 }
 
+
+def team_b_complaint(cast, user):
+    """A complaint from team B's contact about a department B topic: outside a team-A rep's and
+    manager's scope."""
+    from feedback.items.services import feedback_item_record
+
+    contact = team_b_contact(cast, user)
+    saved = feedback_item_record(
+        kind="complaint", source="matrix", verbatim="Down again", contact=contact, by=cast.admin
+    )
+    return {"item_id": saved.item.id}
+
+
+# Feedback items of team B: hidden from a team-A rep and manager; topics are set by managers,
+# executives and admins; thank-yous are sent by managers and executives.
+FEEDBACK_ITEM_PAGE = {"anonymous": LOGIN, "rep": HIDDEN, "manager": HIDDEN, "executive": OK}
+FEEDBACK_ITEM_PAGE |= {"admin": OK}
+
 ROUTES: dict[str, Route] = {
     # pages
     "home": Route(everyone(OK)),
@@ -239,6 +257,35 @@ ROUTES: dict[str, Route] = {
     ),
     "feedback:session-reschedule": Route(
         SESSION_ACTION, method="post", kwargs=session_with_teammate("scheduled")
+    ),
+    # feedback items' pages and complaints as gifts
+    "feedback:item-list": Route(everyone(OK)),
+    "feedback:item-log": Route(
+        {"anonymous": LOGIN, "rep": OK, "manager": OK, "executive": DENIED, "admin": DENIED}
+    ),
+    "feedback:item-detail": Route(FEEDBACK_ITEM_PAGE, kwargs=team_b_complaint),
+    "feedback:item-topic": Route(
+        {
+            "anonymous": LOGIN,
+            "rep": DENIED,
+            "manager": HIDDEN,
+            "executive": REDIRECT,
+            "admin": REDIRECT,
+        },
+        method="post",
+        kwargs=team_b_complaint,
+    ),
+    "feedback:complaint-detail": Route(FEEDBACK_ITEM_PAGE, kwargs=team_b_complaint),
+    "feedback:complaint-thank": Route(
+        {
+            "anonymous": LOGIN,
+            "rep": DENIED,
+            "manager": HIDDEN,
+            "executive": REDIRECT,
+            "admin": DENIED,
+        },
+        method="post",
+        kwargs=team_b_complaint,
     ),
     # API
     "api-me": Route(everyone(OK, anonymous=UNAUTH)),
