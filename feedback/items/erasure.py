@@ -13,7 +13,8 @@ from feedback.models import FeedbackItem
 
 def feedback_items_erase(*, customer_ids: list[int], erasure: object) -> dict[str, int]:
     """Blank the verbatims of the customers' items (and of items linked to their contacts)
-    and replace their external ids by a keyed hash, as contacts do. Returns the counts."""
+    and replace their external ids by a keyed hash, as contacts do. Returns the non-zero
+    counts."""
     items = FeedbackItem.objects.filter(
         Q(customer_id__in=customer_ids) | Q(contact__customer_id__in=customer_ids)
     )
@@ -25,4 +26,7 @@ def feedback_items_erase(*, customer_ids: list[int], erasure: object) -> dict[st
         .values_list("id", "source", "external_id")
     ]
     FeedbackItem.objects.bulk_update(renamed, ["external_id"], batch_size=1000)
-    return {"verbatims": verbatims, "external_ids": len(renamed)}
+    # Only what was touched, as the other handlers do: a customer without feedback leaves no
+    # trace of this app in the erasure's counts.
+    counts = {"verbatims": verbatims, "external_ids": len(renamed)}
+    return {kind: number for kind, number in counts.items() if number}

@@ -180,3 +180,9 @@ def test_the_demo_spreads_answers_complaints_and_compliments_over_90_days(db):
         AuditEntry.objects.filter(action="feedback.record", actor_name="demo").count()
         == items.count()
     )
+
+
+def test_erasing_a_customer_without_feedback_counts_nothing_for_it(cast, world):
+    FeedbackItem.objects.filter(customer=world.customer_b).delete()
+    erasure = customer_erase(customer=world.customer_b, by=cast.admin)
+    assert not [key for key in erasure.counts if key.startswith("feedback.items")]
