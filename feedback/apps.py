@@ -59,3 +59,8 @@ class FeedbackConfig(AppConfig):
         from voc.core.demo import register_demo_seeder
 
         register_demo_seeder("feedback", seed_sessions)
+
+        # --- outreach programs (feedback/outreach/) ---
+        from feedback.outreach.apps import outreach_ready
+
+        outreach_ready()

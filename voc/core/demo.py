@@ -29,5 +29,11 @@ def register_demo_seeder(app_label: str, seeder: Callable[[DemoContext], None]) 
 
 
 def demo_seeders() -> list[tuple[str, Callable[[DemoContext], None]]]:
+    """In INSTALLED_APPS order; an app's parts ("feedback.outreach") after the app itself."""
     order = [config.label for config in apps.get_app_configs()]
-    return sorted(_seeders.items(), key=lambda item: order.index(item[0]))
+
+    def place(item: tuple[str, object]) -> tuple[int, str]:
+        app, _, part = item[0].partition(".")
+        return order.index(app), part
+
+    return sorted(_seeders.items(), key=place)
