@@ -415,13 +415,9 @@ class ForumTopic(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        # No check that a due date has an owner: the service asks for one, and an owner's
+        # account removed later leaves the date (SET_NULL) rather than failing the removal.
         ordering = ["forum", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(due_on__isnull=True) | Q(owner__isnull=False),
-                name="feedback_forum_topic_due_needs_owner",
-            )
-        ]
 
     def __str__(self) -> str:
         return self.title

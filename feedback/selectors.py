@@ -9,6 +9,7 @@ or department and no rep metric reads sessions.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -216,7 +217,7 @@ def _listening_seconds(period: Period) -> Coalesce:
     when they were made) and be-a-customer exercises' minutes (by when they were done). Three
     correlated sums, so one source's rows never multiply another's."""
 
-    def total(rows: QuerySet, group: str, amount: object) -> Coalesce:
+    def total(rows: QuerySet[Any], group: str, amount: object) -> Coalesce:
         summed = rows.order_by().values(group).annotate(total=Sum(amount)).values("total")[:1]
         return Coalesce(Subquery(summed, output_field=IntegerField()), 0)
 

@@ -387,8 +387,10 @@ def outreach_summary(*, viewer: Viewer, program: str, month: date) -> Summary:
     summary = Summary(program=program, month=month)
     groups: dict[str, list[Heard]] = {}
     if program in CALL_PROGRAMS:
-        calls = program_calls(viewer=viewer, program=program, month=month).filter(
-            called_at__isnull=False
+        calls = (
+            program_calls(viewer=viewer, program=program, month=month)
+            .filter(called_at__isnull=False)
+            .order_by("called_at", "id")
         )
         for call in calls:
             executive = call.outreach_list.executive

@@ -109,21 +109,24 @@ class Candidate:
 
 def _candidates(program: str, *, today: date, month: date) -> Iterable[Candidate]:
     if program == OutreachProgram.LOST:
-        for customer in selectors.lost_candidates(today=today, month=month)[:MAX_TRIES]:
-            reason = customer.lost_reason_name or ""
-            if customer.lost_reason_text:
-                reason = (
-                    f"{reason}: {customer.lost_reason_text}"
-                    if reason
-                    else customer.lost_reason_text
-                )
-            yield Candidate(customer.pk, lost_on=customer.lost_on, lost_reason=reason[:500])
+        # Annotations of the selector, which the model's stubs cannot know.
+        lost = selectors.lost_candidates(today=today, month=month).values(  # type: ignore[misc]
+            "id", "lost_on", "lost_reason_name", "lost_reason_text"
+        )
+        for row in lost[:MAX_TRIES]:
+            reason = ": ".join(
+                part for part in (row["lost_reason_name"], row["lost_reason_text"]) if part
+            )
+            yield Candidate(row["id"], lost_on=row["lost_on"], lost_reason=reason[:500])
     else:
-        for customer in selectors.loyal_candidates(today=today, month=month)[:MAX_TRIES]:
+        loyal = selectors.loyal_candidates(today=today, month=month).values(  # type: ignore[misc]
+            "id", "customer_since", "promoter_score"
+        )
+        for row in loyal[:MAX_TRIES]:
             yield Candidate(
-                customer.pk,
-                customer_since=customer.customer_since,
-                promoter_score=customer.promoter_score,
+                row["id"],
+                customer_since=row["customer_since"],
+                promoter_score=row["promoter_score"],
             )
 
 
@@ -160,7 +163,7 @@ def outreach_list_generate(
             return OutreachList.objects.get(
                 executive=executive, program=program, month=month
             ), False
-        calls = []
+        calls: list[OutreachCall] = []
         for candidate in _candidates(program, today=today, month=month):
             if len(calls) >= size:
                 break

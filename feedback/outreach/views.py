@@ -151,7 +151,7 @@ def outreach_program_view(request, program: str):
     if program == OutreachProgram.FORUM:
         return redirect("feedback:forum-list")
     month = _month(request.GET.get("month"))
-    context = {
+    context: dict[str, object] = {
         "program": program,
         "month": month,
         "month_key": f"{month:%Y-%m}",

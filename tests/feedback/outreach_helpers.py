@@ -13,7 +13,7 @@ MONTH = date(2026, 11, 1)
 
 
 def lost(days_ago: int, *, reason_text: str = "", **fields):
-    customer = CustomerFactory(phone="+15550100000", **fields)
+    customer = CustomerFactory(**{"phone": "+15550100000", **fields})
     CustomerEvent.objects.create(
         customer=customer,
         kind=CustomerEvent.Kind.LOST,
