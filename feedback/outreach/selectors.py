@@ -9,11 +9,12 @@
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import OuterRef
 from django.utils import timezone
 
@@ -252,63 +253,123 @@ def _latest_event() -> QuerySet[CustomerEvent]:
     return CustomerEvent.objects.filter(customer=OuterRef("pk")).order_by("-occurred_on", "-id")
 
 
-def lost_candidates(*, today: date, month: date) -> QuerySet[Customer]:
+def lost_candidates(*, today: date, month: date, limit: int) -> list[dict[str, Any]]:
     """Customers whose latest lifecycle event is "lost", on a day within the window (the
     business setting, 90 days: lost exactly that many days ago counts), not on any list this
-    month; the most recently lost first. Each has ``lost_on`` and ``lost_reason``."""
+    month; the most recently lost first: ``{"id", "lost_on", "lost_reason"}`` each.
+
+    Read from the recent "lost" events (the ``customer_event_kind_day`` index), not by looking
+    at every customer."""
     window = int(business_setting("lost_customer_window_days"))
+    recent = CustomerEvent.objects.filter(
+        kind=CustomerEvent.Kind.LOST,
+        occurred_on__gte=lost_window_start(today, window),
+        occurred_on__lte=today,
+    )
     latest = _latest_event()
-    return (
+    rows = (
         _callable_customers()
+        .filter(id__in=recent.values("customer_id"))
         .annotate(
             last_kind=Subquery(latest.values("kind")[:1]),
-            lost_on=Subquery(latest.values("occurred_on")[:1]),
-            lost_reason_text=Subquery(latest.values("reason_text")[:1]),
-            lost_reason_name=Subquery(latest.values("reason__name")[:1]),
+            last_on=Subquery(latest.values("occurred_on")[:1]),
+            reason_text=Subquery(latest.values("reason_text")[:1]),
+            reason_name=Subquery(latest.values("reason__name")[:1]),
         )
         .filter(
             last_kind=CustomerEvent.Kind.LOST,
-            lost_on__gte=lost_window_start(today, window),
-            lost_on__lte=today,
+            last_on__gte=lost_window_start(today, window),
+            last_on__lte=today,
         )
         .exclude(outreach_calls__month=month)
-        .order_by("-lost_on", "id")
+        .order_by("-last_on", "id")
+        .values_list("id", "last_on", "reason_name", "reason_text")[:limit]
     )
+    return [
+        {
+            "id": customer_id,
+            "lost_on": lost_on,
+            "lost_reason": ": ".join(part for part in (name, text) if part),
+        }
+        for customer_id, lost_on, name, text in rows
+    ]
 
 
 def loyal_candidates(
-    *, today: date, month: date, now: datetime | None = None
-) -> QuerySet[Customer]:
+    *, today: date, month: date, limit: int, now: datetime | None = None
+) -> list[dict[str, Any]]:
     """Customers for two years or more (their first "gained" event on or before the same day
-    two years ago) or promoters (an NPS answer of 9 or 10 in the last year), who are not lost
-    now (their latest event is not "lost") and not on any list this month; the longest-standing
-    first, then promoters. Each has ``customer_since`` and ``promoter_score``."""
+    two years ago), the longest-standing first, then promoters (an NPS answer of 9 or 10 in
+    the last year) who are not, the highest score first; never one lost now (their latest
+    event is "lost") nor one on any list this month: ``{"id", "customer_since",
+    "promoter_score"}`` each.
+
+    The long-standing are read in the order of the ``customer_event_kind_day`` index and the
+    promoters from the last year's NPS answers, so neither looks at every customer."""
     now = now or timezone.now()
-    first_gained = CustomerEvent.objects.filter(
-        customer=OuterRef("pk"), kind=CustomerEvent.Kind.GAINED
-    ).order_by("occurred_on", "id")
-    promoter = FeedbackItem.objects.filter(
-        customer=OuterRef("pk"),
+    cutoff = loyal_since_cutoff(today, LOYAL_YEARS)
+    Gained = CustomerEvent.Kind.GAINED
+    promoters = FeedbackItem.objects.filter(
         kind=FeedbackItem.Kind.NPS,
         score__gte=PROMOTER_SCORE,
         received_at__gte=now - PROMOTER_WITHIN,
         received_at__lte=now,
-    ).order_by("-score", "-received_at")
-    cutoff = loyal_since_cutoff(today, LOYAL_YEARS)
-    return (
-        _callable_customers()
-        .annotate(
-            last_kind=Subquery(_latest_event().values("kind")[:1]),
-            customer_since=Subquery(first_gained.values("occurred_on")[:1]),
-            promoter_score=Subquery(promoter.values("score")[:1]),
+    )
+
+    def score_of(customer_ref: str) -> Subquery:
+        best = promoters.filter(customer=OuterRef(customer_ref)).order_by("-score", "-received_at")
+        return Subquery(best.values("score")[:1])
+
+    def latest_kind(customer_ref: str) -> Subquery:
+        latest = CustomerEvent.objects.filter(customer=OuterRef(customer_ref)).order_by(
+            "-occurred_on", "-id"
         )
-        .filter(Q(customer_since__lte=cutoff) | Q(promoter_score__isnull=False))
+        return Subquery(latest.values("kind")[:1])
+
+    earlier_gained = CustomerEvent.objects.filter(
+        customer=OuterRef("customer_id"), kind=Gained
+    ).filter(
+        Q(occurred_on__lt=OuterRef("occurred_on"))
+        | Q(occurred_on=OuterRef("occurred_on"), id__lt=OuterRef("id"))
+    )
+    long_standing = list(
+        CustomerEvent.objects.filter(
+            kind=Gained,
+            occurred_on__lte=cutoff,
+            customer__erased_at__isnull=True,
+            customer__merged_into__isnull=True,
+        )
+        .exclude(customer__phone="", customer__email="")
+        .exclude(Exists(earlier_gained))  # the customer's first "gained" event only
+        .annotate(last_kind=latest_kind("customer_id"), promoter_score=score_of("customer_id"))
+        .exclude(last_kind=CustomerEvent.Kind.LOST)  # never NULL: this event is one
+        .exclude(customer__outreach_calls__month=month)
+        .order_by("occurred_on", "id")
+        .values_list("customer_id", "occurred_on", "promoter_score")[:limit]
+    )
+    first_gained = CustomerEvent.objects.filter(customer=OuterRef("pk"), kind=Gained).order_by(
+        "occurred_on", "id"
+    )
+    promoted_only = list(
+        _callable_customers()
+        .filter(id__in=promoters.values("customer_id"))
+        .annotate(
+            since=Subquery(first_gained.values("occurred_on")[:1]),
+            last_kind=latest_kind("pk"),
+            promoter_score=score_of("pk"),
+        )
+        .filter(Q(since__isnull=True) | Q(since__gt=cutoff))
         # Written out: NOT (NULL = 'lost') is NULL in SQL, which would drop customers with no
         # lifecycle event at all (promoters whose start VoC never heard of).
         .filter(Q(last_kind__isnull=True) | ~Q(last_kind=CustomerEvent.Kind.LOST))
         .exclude(outreach_calls__month=month)
-        .order_by(F("customer_since").asc(nulls_last=True), "-promoter_score", "id")
+        .order_by("-promoter_score", "id")
+        .values_list("id", "since", "promoter_score")[: max(0, limit - len(long_standing))]
     )
+    return [
+        {"id": customer_id, "customer_since": since, "promoter_score": score}
+        for customer_id, since, score in long_standing + promoted_only
+    ]
 
 
 # --- the monthly summary ---------------------------------------------------------------------

@@ -107,27 +107,20 @@ class Candidate:
     promoter_score: int | None = None
 
 
-def _candidates(program: str, *, today: date, month: date) -> Iterable[Candidate]:
+def _candidates(program: str, *, today: date, month: date) -> list[Candidate]:
     if program == OutreachProgram.LOST:
-        # Annotations of the selector, which the model's stubs cannot know.
-        lost = selectors.lost_candidates(today=today, month=month).values(  # type: ignore[misc]
-            "id", "lost_on", "lost_reason_name", "lost_reason_text"
+        lost = selectors.lost_candidates(today=today, month=month, limit=MAX_TRIES)
+        return [
+            Candidate(row["id"], lost_on=row["lost_on"], lost_reason=row["lost_reason"][:500])
+            for row in lost
+        ]
+    loyal = selectors.loyal_candidates(today=today, month=month, limit=MAX_TRIES)
+    return [
+        Candidate(
+            row["id"], customer_since=row["customer_since"], promoter_score=row["promoter_score"]
         )
-        for row in lost[:MAX_TRIES]:
-            reason = ": ".join(
-                part for part in (row["lost_reason_name"], row["lost_reason_text"]) if part
-            )
-            yield Candidate(row["id"], lost_on=row["lost_on"], lost_reason=reason[:500])
-    else:
-        loyal = selectors.loyal_candidates(today=today, month=month).values(  # type: ignore[misc]
-            "id", "customer_since", "promoter_score"
-        )
-        for row in loyal[:MAX_TRIES]:
-            yield Candidate(
-                row["id"],
-                customer_since=row["customer_since"],
-                promoter_score=row["promoter_score"],
-            )
+        for row in loyal
+    ]
 
 
 def outreach_list_generate(
