@@ -425,8 +425,11 @@ def test_erasure_takes_the_notes_and_the_customer_link_of_calls(cast, lists):
     ]
 
 
-def test_calls_are_on_the_customers_timeline_for_those_who_may_read_them(cast, vp, lists):
-    log(lists["dana"], vp, notes="Slow app")
+def test_calls_are_on_the_customers_timeline_for_those_who_may_read_them(client, cast, vp, lists):
+    log(lists["dana"], vp, notes="Slow <i>app</i>")
+    client.force_login(cast.executive)
+    page = client.get(reverse("contacts:customer-detail", args=[lists["dana"].id])).content.decode()
+    assert "Lost customers call by" in page and "Slow &lt;i&gt;app&lt;/i&gt;" in page
     for viewer, shown in ((vp, True), (cast.executive, True), (cast.admin, True),
                           (UserFactory(role=Role.EXECUTIVE, reports_to=cast.executive), False),
                           (cast.rep, False), (cast.manager, False)):  # fmt: skip
@@ -434,7 +437,7 @@ def test_calls_are_on_the_customers_timeline_for_those_who_may_read_them(cast, v
                    if e.kind == "outreach"]  # fmt: skip
         assert len(entries) == int(shown), viewer
         if shown:
-            assert entries[0].summary == "Slow app"
+            assert entries[0].summary == "Slow <i>app</i>"
             assert entries[0].url == reverse("feedback:outreach-call", args=[lists["dana_call"].id])
 
 
