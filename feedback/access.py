@@ -45,3 +45,24 @@ ITEM_PAGE_GRANTS: dict[str, tuple[str, ...]] = {
 def register_feedback_item_page_capabilities() -> None:
     for role, capabilities in ITEM_PAGE_GRANTS.items():
         register_capabilities(role, *capabilities)
+
+
+# --- outreach programs (feedback/outreach/) --------------------------------------------------
+# Executives keep call lists, log calls and exercises; the CEO and admins read every
+# executive's (row scope: feedback/outreach/selectors.py). Reps and executives meet in frontline
+# forums; managers see none of it.
+VIEW_OUTREACH = "feedback.outreach_view"  # the hub, program and summary pages
+RUN_OUTREACH = "feedback.outreach_run"  # own call lists, calls, exercises
+VIEW_FORUMS = "feedback.forums_view"
+RUN_FORUMS = "feedback.forums_run"  # hold a forum, add topics
+
+OUTREACH_GRANTS: dict[str, tuple[str, ...]] = {
+    Role.REP: (VIEW_FORUMS,),
+    Role.EXECUTIVE: (VIEW_OUTREACH, RUN_OUTREACH, VIEW_FORUMS, RUN_FORUMS),
+    Role.ADMIN: (VIEW_OUTREACH, VIEW_FORUMS),
+}
+
+
+def register_outreach_capabilities() -> None:
+    for role, capabilities in OUTREACH_GRANTS.items():
+        register_capabilities(role, *capabilities)

@@ -118,3 +118,7 @@ class FeedbackConfig(AppConfig):
         register_timeline_provider("feedback.items", feedback_timeline)
         register_erasure_handler("feedback.items", feedback_items_erase)
         register_demo_seeder("feedback.items", seed_feedback_items)
+        # --- outreach programs (feedback/outreach/) ---
+        from feedback.outreach.apps import outreach_ready
+
+        outreach_ready()

@@ -241,3 +241,204 @@ class ComplaintThanks(models.Model):
 
     def __str__(self) -> str:
         return f"Thanks for complaint #{self.item_id}"
+
+
+# --- outreach programs (feedback/outreach/) --------------------------------------------------
+# Executives call lost and loyal customers from a monthly list, do "be a customer" exercises
+# and meet reps in frontline forums. Calls and exercises count as listening time in the 5%
+# tracker. Who reads what: feedback/outreach/selectors.py.
+
+
+class OutreachProgram(models.TextChoices):
+    LOST = "lost", "Lost customers"
+    LOYAL = "loyal", "Loyal customers"
+    EXERCISE = "exercise", "Be a customer"
+    FORUM = "forum", "Frontline forums"
+
+
+class OutreachList(models.Model):
+    """One executive's call list for one program (lost or loyal) and month: made once (by the
+    monthly job or on demand), never twice (the unique constraint)."""
+
+    executive = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outreach_lists"
+    )
+    program = models.CharField(max_length=8, choices=OutreachProgram.choices)
+    month = models.DateField(help_text="The first day of the month the list is for.")
+    size = models.PositiveSmallIntegerField(help_text="The list size asked for.")
+    # How many candidates the contact budget refused (their reasons are BudgetRefusal rows
+    # under this list's budget key), and how many another executive's list held already.
+    refused = models.PositiveIntegerField(default=0)
+    taken = models.PositiveIntegerField(default=0)
+    generated_at = models.DateTimeField(default=timezone.now)
+    generated_by = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["-month", "program", "executive_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["executive", "program", "month"], name="feedback_outreach_list_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(program__in=["lost", "loyal"]), name="feedback_outreach_list_program"
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="feedback_outreach_list_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_program_display()} for {self.executive} in {self.month:%B %Y}"
+
+    @property
+    def budget_key(self) -> str:
+        return f"outreach:{self.program}:{self.month:%Y-%m}:{self.executive_id}"
+
+
+class OutreachCall(models.Model):
+    """One customer on a call list, and the call once logged. ``month`` is copied from the list
+    so the database itself refuses a customer on two executives' lists in a month."""
+
+    class Outcome(models.TextChoices):
+        REACHED = "reached", "Talked with them"
+        WON_BACK = "won_back", "They will come back"
+        VOICEMAIL = "voicemail", "Left a voicemail"
+        NO_ANSWER = "no_answer", "No answer"
+        DECLINED = "declined", "Did not want to talk"
+
+    outreach_list = models.ForeignKey(OutreachList, on_delete=models.CASCADE, related_name="calls")
+    month = models.DateField()
+    # Emptied when the customer is erased (with the notes and why they were on the list).
+    customer = models.ForeignKey(
+        "contacts.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outreach_calls",
+    )
+    # Why they are on the list: the lost event's day and reason, the gained day, the NPS score.
+    lost_on = models.DateField(null=True, blank=True)
+    lost_reason = models.CharField(max_length=500, blank=True)
+    customer_since = models.DateField(null=True, blank=True)
+    promoter_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    # The call, once logged.
+    called_at = models.DateTimeField(null=True, blank=True)
+    duration_minutes = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    notes = models.TextField(blank=True)  # redacted before it is stored
+    follow_up = models.CharField(max_length=500, blank=True)  # what we will do; redacted
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["outreach_list", "position", "id"]
+        constraints = [
+            # Never two executives for one customer in a month, whatever the program.
+            models.UniqueConstraint(
+                fields=["customer", "month"], name="feedback_outreach_customer_once_a_month"
+            ),
+            models.CheckConstraint(
+                condition=Q(called_at__isnull=True) | Q(duration_minutes__isnull=False),
+                name="feedback_outreach_call_has_duration",
+            ),
+        ]
+        indexes = [
+            # The tracker: calls by when they were made.
+            models.Index(fields=["called_at"], name="feedback_outreach_called_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Outreach call #{self.pk}"
+
+    @property
+    def done(self) -> bool:
+        return self.called_at is not None
+
+
+class OutreachExercise(models.Model):
+    """A "be a customer" exercise: an executive does what customers must do and says what was
+    hard. The time spent counts as listening."""
+
+    class Task(models.TextChoices):
+        OPEN_ACCOUNT = "open_account", "Open an account"
+        FILE_CLAIM = "file_claim", "File a claim"
+        CALL_SUPPORT = "call_support", "Call support"
+        CHANGE_DETAILS = "change_details", "Change my details"
+        CANCEL = "cancel", "Cancel a service"
+        OTHER = "other", "Something else"
+
+    class Outcome(models.TextChoices):
+        EASY = "easy", "Done, easily"
+        HARD = "hard", "Done, with difficulty"
+        GAVE_UP = "gave_up", "Could not finish"
+
+    executive = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outreach_exercises"
+    )
+    task = models.CharField(max_length=16, choices=Task.choices)
+    description = models.CharField(max_length=200, blank=True)
+    done_at = models.DateTimeField()
+    minutes_spent = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=8, choices=Outcome.choices)
+    notes = models.TextField(blank=True, help_text="What was hard.")  # redacted
+    follow_up = models.CharField(max_length=500, blank=True)  # redacted
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-done_at", "-id"]
+        indexes = [models.Index(fields=["executive", "done_at"], name="feedback_exercise_done")]
+
+    def __str__(self) -> str:
+        return f"{self.get_task_display()} by {self.executive} on {self.done_at:%Y-%m-%d}"
+
+
+class Forum(models.Model):
+    """A frontline forum: reps and the CEO meet; the topics raised are ForumTopic rows."""
+
+    title = models.CharField(max_length=200)
+    held_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-held_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.held_at:%Y-%m-%d})"
+
+
+class ForumTopic(models.Model):
+    """A topic raised at a forum, and who follows it up: an owner, a due date, done."""
+
+    class Outcome(models.TextChoices):
+        ACTION = "action", "We will act on it"
+        EXPLAIN = "explain", "Explained; no change"
+        LOOK_INTO = "look_into", "We will look into it"
+
+    forum = models.ForeignKey(Forum, on_delete=models.CASCADE, related_name="topics")
+    title = models.CharField(max_length=200)  # redacted
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notes = models.TextField(blank=True)  # redacted
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="forum_follow_ups",
+    )
+    due_on = models.DateField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # No check that a due date has an owner: the service asks for one, and an owner's
+        # account removed later leaves the date (SET_NULL) rather than failing the removal.
+        ordering = ["forum", "id"]
+
+    def __str__(self) -> str:
+        return self.title

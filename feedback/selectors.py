@@ -9,15 +9,16 @@ or department and no rep metric reads sessions.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from feedback.models import Session, SessionNote
+from feedback.models import OutreachCall, OutreachExercise, Session, SessionNote
 from voc.core.business import business_setting
 from voc.core.capabilities import effective_role
 from voc.people.models import User
@@ -190,8 +191,8 @@ def tracker_today() -> date:
 
 def listening_tracker(*, viewer: Viewer, today: date | None = None) -> list[TrackerRow]:
     """Listening hours per executive this week, quarter and year, against the targets in the
-    business settings, from ended sessions' real durations: one query whatever the number of
-    executives or sessions."""
+    business settings: ended sessions' real durations, outreach calls' durations and
+    be-a-customer exercises' time. One query whatever the number of executives or entries."""
     role = effective_role(viewer)
     if role not in {Role.EXECUTIVE, Role.ADMIN}:
         return []
@@ -210,29 +211,47 @@ def listening_behind(*, week_of: date) -> list[TrackerRow]:
     return [row for row in _tracker_rows(executives, today=week_of) if row.behind_this_week]
 
 
+def _listening_seconds(period: Period) -> Coalesce:
+    """One executive's listening seconds in ``period`` (``OuterRef("pk")`` is the executive):
+    ended sessions' real durations (by when they started), logged outreach calls' minutes (by
+    when they were made) and be-a-customer exercises' minutes (by when they were done). Three
+    correlated sums, so one source's rows never multiply another's."""
+
+    def total(rows: QuerySet[Any], group: str, amount: object) -> Coalesce:
+        summed = rows.order_by().values(group).annotate(total=Sum(amount)).values("total")[:1]
+        return Coalesce(Subquery(summed, output_field=IntegerField()), 0)
+
+    sessions = Session.objects.filter(
+        executive=OuterRef("pk"),
+        status=Session.Status.ENDED,
+        started_at__gte=period.start,
+        started_at__lt=period.end,
+    )
+    calls = OutreachCall.objects.filter(
+        outreach_list__executive=OuterRef("pk"),
+        called_at__gte=period.start,
+        called_at__lt=period.end,
+    )
+    exercises = OutreachExercise.objects.filter(
+        executive=OuterRef("pk"), done_at__gte=period.start, done_at__lt=period.end
+    )
+    return Coalesce(
+        total(sessions, "executive", "duration_seconds")
+        + total(calls, "outreach_list__executive", F("duration_minutes") * 60)
+        + total(exercises, "executive", F("minutes_spent") * 60),
+        0,
+        output_field=IntegerField(),
+    )
+
+
 def _tracker_rows(executives: QuerySet[User], *, today: date) -> list[TrackerRow]:
     periods = tracker_periods(today)
     week_target = int(business_setting("listening_hours_per_week"))
     year_target = int(business_setting("listening_hours_per_year"))
-    ended = Q(listening_sessions__status=Session.Status.ENDED)
-
-    def total(period: Period) -> Coalesce:
-        return Coalesce(
-            Sum(
-                "listening_sessions__duration_seconds",
-                filter=ended
-                & Q(
-                    listening_sessions__started_at__gte=period.start,
-                    listening_sessions__started_at__lt=period.end,
-                ),
-            ),
-            0,
-        )
-
     rows = executives.annotate(
-        week_total=total(periods.week),
-        quarter_total=total(periods.quarter),
-        year_total=total(periods.year),
+        week_total=_listening_seconds(periods.week),
+        quarter_total=_listening_seconds(periods.quarter),
+        year_total=_listening_seconds(periods.year),
     ).order_by("last_name", "first_name", "username")
     return [
         TrackerRow(

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from feedback import selectors
-from feedback.access import RUN_SESSIONS, VIEW_SESSIONS
+from feedback.access import RUN_SESSIONS, VIEW_OUTREACH, VIEW_SESSIONS
 from feedback.forms import SessionScheduleForm, SessionWhenForm
 from feedback.models import Session, SessionNote
 from feedback.services.sessions import (
@@ -18,7 +18,7 @@ from feedback.services.sessions import (
     session_start,
 )
 from voc.core.audit import audit_history
-from voc.core.capabilities import capability_required
+from voc.core.capabilities import capability_required, has_capability
 
 PROMPTS = [
     ("1", "Does that always happen?"),
@@ -47,6 +47,7 @@ def session_list_view(request):
     context = {
         "upcoming": [session for session in reversed(sessions) if session.status in coming],
         "past": [session for session in sessions if session.status not in coming],
+        "perms_outreach": has_capability(request.user, VIEW_OUTREACH),
     }
     return render(request, "feedback/session_list.html", context)
 

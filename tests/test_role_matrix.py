@@ -159,6 +159,56 @@ def team_b_complaint(cast, user):
 FEEDBACK_ITEM_PAGE = {"anonymous": LOGIN, "rep": HIDDEN, "manager": HIDDEN, "executive": OK}
 FEEDBACK_ITEM_PAGE |= {"admin": OK}
 
+
+# --- outreach programs ---
+def vp_call(cast, user):
+    """A call on the list of an executive who reports to the CEO (``cast.executive``): the CEO
+    and admins read it; reps and managers see no executive's list."""
+    from datetime import date
+
+    from feedback.models import OutreachCall, OutreachList
+    from tests.factories import CustomerFactory, UserFactory
+
+    vp = UserFactory(username="vp", role="executive", reports_to=cast.executive)
+    month = date(2026, 11, 1)
+    outreach_list = OutreachList.objects.create(
+        executive=vp, program="lost", month=month, size=5, generated_by="matrix"
+    )
+    call = OutreachCall.objects.create(
+        outreach_list=outreach_list, month=month, customer=CustomerFactory()
+    )
+    return {"call_id": call.id}
+
+
+def a_forum(cast, user):
+    from feedback.models import Forum
+
+    forum = Forum.objects.create(title="Matrix forum", held_at=timezone.now(), created_by=None)
+    return {"forum_id": forum.id}
+
+
+def rep_topic(cast, user):
+    """A topic the rep follows up: the rep and executives mark it done, nobody else."""
+    from feedback.models import Forum, ForumTopic
+
+    forum = Forum.objects.create(title="Matrix forum", held_at=timezone.now(), created_by=None)
+    topic = ForumTopic.objects.create(
+        forum=forum, title="Refunds", outcome="action", owner=cast.rep
+    )
+    return {"topic_id": topic.id}
+
+
+OUTREACH_PAGE = {"anonymous": LOGIN, "rep": DENIED, "manager": DENIED, "executive": OK, "admin": OK}
+OUTREACH_RUN = {
+    "anonymous": LOGIN,
+    "rep": DENIED,
+    "manager": DENIED,
+    "executive": REDIRECT,
+    "admin": DENIED,
+}
+FORUM_PAGE = {"anonymous": LOGIN, "rep": OK, "manager": DENIED, "executive": OK, "admin": OK}
+SUMMARY = lambda cast, user: {"program": "lost", "month": "2026-11"}  # noqa: E731
+
 ROUTES: dict[str, Route] = {
     # pages
     "home": Route(everyone(OK)),
@@ -286,6 +336,32 @@ ROUTES: dict[str, Route] = {
         },
         method="post",
         kwargs=team_b_complaint,
+    ),
+    # outreach programs: executives' call lists (the CEO and admins read all); forums for
+    # reps and executives; managers see none of it
+    "feedback:outreach-hub": Route(OUTREACH_PAGE),
+    "feedback:outreach-generate": Route(OUTREACH_RUN, method="post"),
+    "feedback:outreach-call": Route(OUTREACH_PAGE, kwargs=vp_call),
+    "feedback:outreach-program": Route(
+        OUTREACH_PAGE, kwargs=lambda cast, user: {"program": "lost"}
+    ),
+    "feedback:outreach-exercise-log": Route(OUTREACH_RUN, method="post"),
+    "feedback:outreach-summary": Route(OUTREACH_PAGE, kwargs=SUMMARY),
+    "feedback:outreach-summary-share": Route(
+        {"anonymous": LOGIN, "rep": DENIED, "manager": DENIED}
+        | {"executive": REDIRECT, "admin": REDIRECT},
+        method="post",
+        kwargs=SUMMARY,
+    ),
+    "feedback:forum-list": Route(FORUM_PAGE),
+    "feedback:forum-create": Route(OUTREACH_RUN, method="post"),
+    "feedback:forum-detail": Route(FORUM_PAGE, kwargs=a_forum),
+    "feedback:forum-topic-add": Route(OUTREACH_RUN, method="post", kwargs=a_forum),
+    "feedback:forum-topic-done": Route(
+        {"anonymous": LOGIN, "rep": REDIRECT, "manager": DENIED}
+        | {"executive": REDIRECT, "admin": DENIED},
+        method="post",
+        kwargs=rep_topic,
     ),
     # API
     "api-me": Route(everyone(OK, anonymous=UNAUTH)),

@@ -45,6 +45,9 @@ def test_a_fresh_install_runs_on_the_declared_defaults():
         "outreach_cooldown_days": 90,
         "open_contact_days": 14,
         "follow_up_callback_hours": 48,
+        # declared by feedback's outreach programs (feedback/outreach/apps.py)
+        "loyal_customer_calls_per_month": 5,
+        "lost_customer_window_days": 90,
     }
     assert business_setting_for(GESTURE, role=Role.REP) == Decimal("25.00")
     assert business_setting_for(GESTURE, role=Role.MANAGER) == Decimal("100.00")

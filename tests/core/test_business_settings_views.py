@@ -47,6 +47,8 @@ def test_admins_see_every_setting_grouped_with_its_value(client, cast):
                 "listening_hours_per_week",
                 "listening_hours_per_year",
                 "lost_customer_calls_per_month",
+                "loyal_customer_calls_per_month",  # declared by feedback/outreach/apps.py
+                "lost_customer_window_days",
             ],
         ),
         ("Contact budget", ["survey_cooldown_days", "outreach_cooldown_days", "open_contact_days"]),
