@@ -59,3 +59,10 @@ class FeedbackConfig(AppConfig):
         from voc.core.demo import register_demo_seeder
 
         register_demo_seeder("feedback", seed_sessions)
+
+        # Feedback items: ingest (API, import), topic rules, rollups.
+        from feedback.access import register_item_capabilities
+        from feedback.items.topics import AUDIT_LABELS as TOPIC_AUDIT_LABELS
+
+        register_item_capabilities()
+        register_action_labels(TOPIC_AUDIT_LABELS)
