@@ -53,6 +53,8 @@ class ItemRecord:
     contact_external_id: str = ""
     reason_path: tuple[str, ...] = ()
     channel: str = ""
+    # False when the row gave no time: a new item is received now, a stored one keeps its time.
+    received_given: bool = True
 
 
 def score_band(kind: str, score: int | None) -> str:
@@ -186,4 +188,5 @@ def parse_item_row(
         ),
         reason_path=reason_path,
         channel=channel,
+        received_given=received is not None,
     )

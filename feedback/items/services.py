@@ -114,6 +114,7 @@ def feedback_item_record(
         raise ValidationError({"source": "Say where the feedback came from."})
     if len(verbatim) > MAX_VERBATIM:
         raise ValidationError({"verbatim": f"Keep the text under {MAX_VERBATIM} characters."})
+    received_given = received_at is not None
     received_at = received_at or timezone.now()
     if timezone.is_naive(received_at):
         raise ValidationError({"received_at": "Give the time with its time zone."})
@@ -149,6 +150,8 @@ def feedback_item_record(
             )
             if not created:
                 delta.add_rows([contribution(item)], sign=-1)
+                if not received_given:  # a re-send without a time keeps the stored one
+                    values["received_at"] = item.received_at
                 for name, value in values.items():
                     setattr(item, name, value)
                 item.save()
@@ -195,7 +198,7 @@ def feedback_item_submit(*, row: Mapping[str, Any], source: str, by: Actor) -> I
         ),
         reason=ContactReason.objects.get(id=reason_id) if reason_id else None,
         channel=record.channel,
-        received_at=record.received_at,
+        received_at=record.received_at if record.received_given else None,
     )
 
 
@@ -428,6 +431,8 @@ def _write(parsed: list[tuple[int, ItemRecord]], result: IngestResult, by: Actor
             )  # fmt: skip
             delta.add_rows([values])
             continue
+        if not record.received_given:
+            values["received_at"] = current["received_at"]
         if all(current[name] == values[name] for name in _WRITTEN):
             result.unchanged += 1
             continue
