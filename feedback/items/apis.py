@@ -3,6 +3,8 @@ admins), list and read the items the caller may see (every role, within its row 
 
 import django_filters
 from django.http import Http404
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status
@@ -82,6 +84,67 @@ class FeedbackItemInputSerializer(serializers.Serializer):
         ref_name = "FeedbackItemInput"
 
 
+def _one_of_text(values: list[str]) -> dict:
+    """A pattern, not an enum: drf-spectacular would merge every "kind" enum into one
+    component, losing the branch's own kinds."""
+    return {"type": "string", "pattern": f"^({'|'.join(values)})$", "example": values[0]}
+
+
+def _by_kind(base: dict) -> dict:
+    """The input schema as one complete object schema per kind, each with the score that kind
+    takes (the service checks the same), so a schema-valid item is one VoC stores."""
+    properties = dict(base.get("properties", {}))
+    required = [name for name in base.get("required", []) if name not in ("kind", "score")]
+    branches = []
+    for kind, (low, high) in FeedbackItem.SCORE_RANGES.items():
+        branch_properties = {
+            **properties,
+            "kind": _one_of_text([kind.value]),
+            "score": {"type": "integer", "minimum": low, "maximum": high},
+        }
+        branches.append(
+            {"type": "object", "properties": branch_properties,
+             "required": ["kind", "score", *required]}
+        )  # fmt: skip
+    others = [kind for kind in FeedbackItem.Kind.values if kind not in FeedbackItem.SCORE_RANGES]
+    other_properties = {
+        name: value for name, value in properties.items() if name not in ("kind", "score")
+    }
+    other_properties["kind"] = _one_of_text(others)
+    branches.append(
+        {"type": "object", "properties": other_properties, "required": ["kind", *required],
+         "not": {"required": ["score"]}}
+    )  # fmt: skip
+    return {"oneOf": branches, "description": base.get("description", "")}
+
+
+class FeedbackItemInputSchema(OpenApiSerializerExtension):
+    target_class = "feedback.items.apis.FeedbackItemInputSerializer"
+
+    def map_serializer(self, auto_schema, direction):
+        return _by_kind(auto_schema._map_basic_serializer(self.target, direction))
+
+
+class FeedbackBulkRowSerializer(serializers.Serializer):
+    """Documents one bulk row; rows are checked one by one by the service, not here."""
+
+    class Meta:
+        ref_name = "FeedbackBulkRow"
+
+
+class FeedbackBulkRowSchema(OpenApiSerializerExtension):
+    target_class = "feedback.items.apis.FeedbackBulkRowSerializer"
+
+    def map_serializer(self, auto_schema, direction):
+        # Any JSON value is accepted as a row: one that isn't a valid item is reported in
+        # `errors` with its index, while the other rows are stored.
+        return {
+            "description": "A feedback item in the fields of FeedbackItemInput, with an "
+            "`external_id`; `source` is ignored with an ingest token. Rows are checked one by "
+            "one: a row that isn't a valid item is reported in `errors`."
+        }
+
+
 class FeedbackItemOutputSerializer(serializers.ModelSerializer):
     reason_name = serializers.SerializerMethodField()
 
@@ -106,6 +169,14 @@ class FeedbackItemFilter(StrictFilterSet):
     contact = IdFilter(field_name="contact_id")
 
 
+class _BodyRequired(AutoSchema):
+    def _get_request_body(self, direction="request"):
+        body = super()._get_request_body(direction)
+        if body:
+            body["required"] = True
+        return body
+
+
 def _source_of(request, data: dict) -> str:
     token = ingest_token_of(request)
     if token is not None:
@@ -123,6 +194,7 @@ def _source_of(request, data: dict) -> str:
     )
 )
 class FeedbackItemListApi(ListAPIView):
+    schema = _BodyRequired()
     authentication_classes = INGEST_AUTHENTICATION
     serializer_class = FeedbackItemOutputSerializer
     pagination_class = StrictLimitOffsetPagination
@@ -150,7 +222,7 @@ class FeedbackItemListApi(ListAPIView):
                 FeedbackItemOutputSerializer,
                 description="An item with this source and external id existed: updated.",
             ),
-            **api_errors(400, 429),
+            **api_errors(400, 429, conflict=True),
         },
         summary="Send one feedback item",
         description="A system with an ingest token (stored under its source) or an admin "
@@ -198,7 +270,7 @@ class FeedbackItemBulkApi(APIView):
 
     @extend_schema(
         request={
-            "application/json": FeedbackItemInputSerializer(many=True),
+            "application/json": FeedbackBulkRowSerializer(many=True),
             NDJSON: OpenApiTypes.STR,
         },
         responses={

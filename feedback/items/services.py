@@ -38,6 +38,7 @@ from feedback.items.rollups import FeedbackDelta, contribution
 from feedback.items.topics import TopicMatcher, topic_rules_active
 from feedback.models import FeedbackItem
 from voc.core.audit import Actor, audit_record
+from voc.core.errors import Conflict
 from voc.people.models import User
 
 Kind = FeedbackItem.Kind
@@ -172,17 +173,21 @@ def feedback_item_record(
 def feedback_item_submit(*, row: Mapping[str, Any], source: str, by: Actor) -> ItemSaved:
     """One item sent in feedback field names (the API): customer, contact and topic named by
     reference are resolved as in a batch, then recorded by ``feedback_item_record``.
-    ValidationError by field for a row that cannot be stored."""
+    ValidationError by field for a row that cannot be stored, Conflict for a customer,
+    contact or reason that is not stored."""
     try:
         record = parse_item_row(
             {**row, "source": source}, parse_options(source=source), external_id_required=False
         )
+    except RowError as error:
+        raise ValidationError({error.field: error.reason}) from None
+    try:  # well formed, but naming what is not stored
         links = _Links([record])
         customer = links.customer(record)
         contact = links.contact(record)
         reason_id = links.reason_id(record.reason_path)
     except RowError as error:
-        raise ValidationError({error.field: error.reason}) from None
+        raise Conflict({error.field: error.reason}) from None
     return feedback_item_record(
         kind=record.kind,
         source=source,

@@ -62,8 +62,6 @@ def test_single_post_creates_201_then_updates_200(admin_api):
         ({"kind": "review", "score": 3}, "score"),
         ({"kind": "mood"}, "kind"),
         ({"kind": "nps", "score": "9"}, "score"),
-        ({"kind": "nps", "score": 9, "customer_ref": "unknown"}, "customer_ref"),
-        ({"kind": "nps", "score": 9, "reason": "Not › There"}, "reason"),
         ({"kind": "nps", "score": 9, "received_at": "yesterday"}, "received_at"),
     ],
 )
@@ -74,9 +72,7 @@ def test_single_post_refusals_are_400_with_a_message(admin_api, body, field):
     assert not FeedbackItem.objects.exists()
 
 
-def test_an_ingest_token_writes_under_its_source_and_links_customers_and_contacts(
-    ingest_api, cast
-):
+def test_an_ingest_token_writes_under_its_source_and_links_customers_and_contacts(ingest_api, cast):
     customer = CustomerFactory(external_ref="CRM-9")
     contacts_ingest(
         rows=[{"source": "qualtrics", "external_id": "call-1", "channel": "phone",
@@ -202,10 +198,27 @@ def test_bulk_ndjson_reports_lines(admin_api):
 
 
 def test_bulk_limits_are_4xx(admin_api):
-    too_many = [{"source": "s", "external_id": str(n), "kind": "review"} for n in range(MAX_BATCH + 1)]
+    too_many = [
+        {"source": "s", "external_id": str(n), "kind": "review"} for n in range(MAX_BATCH + 1)
+    ]
     assert admin_api.post(BULK, too_many, format="json").status_code == 413
     assert admin_api.post(BULK, [], format="json").status_code == 400
     assert admin_api.post(BULK, {"a": 1}, format="json").status_code == 400
     assert admin_api.generic("POST", BULK, "x", content_type="text/plain").status_code == 415
     assert admin_api.generic("POST", BULK, b"[", content_type="application/json").status_code == 400
     assert json.loads(admin_api.get(BULK).content)  # 405 in JSON, not a page
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"kind": "nps", "score": 9, "customer_ref": "unknown"}, "customer_ref"),
+        ({"kind": "nps", "score": 9, "customer_email": "no@example.com"}, "customer_email"),
+        ({"kind": "nps", "score": 9, "contact_external_id": "c-0"}, "contact_external_id"),
+        ({"kind": "nps", "score": 9, "reason": "Not › There"}, "reason"),
+    ],
+)
+def test_naming_what_is_not_stored_is_a_409_with_a_message(admin_api, body, field):
+    response = admin_api.post(URL, body, format="json")
+    assert response.status_code == 409, response.content
+    assert field in response.json()

@@ -12,7 +12,11 @@ from contacts.ingest.service import contacts_ingest
 from contacts.models import Contact, ContactReason
 from feedback.items.records import score_band
 from feedback.items.rollups import feedback_rollup_snapshot, feedback_rollups_differences
-from feedback.items.services import feedback_item_record, feedback_item_submit, feedback_items_ingest
+from feedback.items.services import (
+    feedback_item_record,
+    feedback_item_submit,
+    feedback_items_ingest,
+)
 from feedback.models import FeedbackItem, FeedbackRollup, TopicRule
 from tests.factories import CustomerFactory
 from voc.core.audit import INGEST
@@ -155,9 +159,7 @@ def test_topic_precedence_hand_then_contact_then_rule(cast):
         {"source": "b", "external_id": "3", "kind": "complaint", "verbatim": text},
     ]  # fmt: skip
     assert feedback_items_ingest(rows=rows, by=INGEST).created == 3
-    got = dict(
-        FeedbackItem.objects.filter(source="b").values_list("external_id", "topic_source")
-    )
+    got = dict(FeedbackItem.objects.filter(source="b").values_list("external_id", "topic_source"))
     assert got == {"1": "hand", "2": "contact", "3": "rule"}
     assert FeedbackItem.objects.get(source="b", external_id="2").reason_id == outage.id
 
