@@ -33,6 +33,13 @@ FIELDS = frozenset(
 REQUIRED = ("external_id", "kind")
 _PLAIN_NAME = re.compile(r"[A-Za-z_]{1,64}")
 _DIGITS = re.compile(r"\s*[0-9]{1,3}\s*")
+# Computed once: a choices class's .values builds a new list each time.
+KINDS = tuple(FeedbackItem.Kind.values)
+_KIND_SET = frozenset(KINDS)
+CHANNELS = tuple(Channel.values)
+_CHANNEL_SET = frozenset(CHANNELS)
+_RANGES = {str(kind): bounds for kind, bounds in FeedbackItem.SCORE_RANGES.items()}
+_LABELS = dict(FeedbackItem.Kind.choices)
 
 
 @dataclass(slots=True)
@@ -73,12 +80,12 @@ def score_band(kind: str, score: int | None) -> str:
 
 def score_problem(kind: str, score: int | None) -> tuple[str, str] | None:
     """(field, message) when the kind is unknown or the score does not fit it."""
-    if kind not in FeedbackItem.Kind.values:
-        return "kind", f"Choose one of: {', '.join(FeedbackItem.Kind.values)}."
-    bounds = FeedbackItem.SCORE_RANGES.get(FeedbackItem.Kind(kind))
+    if kind not in _KIND_SET:
+        return "kind", f"Choose one of: {', '.join(KINDS)}."
+    bounds = _RANGES.get(kind)
     if bounds is None:
         if score is not None:
-            return "score", f"A {FeedbackItem.Kind(kind).label.lower()} has no score."
+            return "score", f"A {_LABELS[kind].lower()} has no score."
         return None
     low, high = bounds
     if score is None or not low <= score <= high:
@@ -111,9 +118,20 @@ def _text(row: Mapping, name: str, max_length: int) -> str:
     return value
 
 
-def _identifier(row: Mapping, name: str, max_length: int, options: ParseOptions) -> str:
+def _identifier(
+    row: Mapping, name: str, max_length: int, options: ParseOptions, known: dict[str, str] | None
+) -> str:
+    """The redactor's identifier for the value (its keyed stand-in if it holds a card number),
+    remembered in ``known`` when given: the rows of a batch name the same customers again."""
     value = _text(row, name, max_length)
-    return options.redaction.identifier(value) if value else ""
+    if not value:
+        return ""
+    if known is None:
+        return options.redaction.identifier(value)
+    stand_in = known.get(value)
+    if stand_in is None:
+        stand_in = known[value] = options.redaction.identifier(value)
+    return stand_in
 
 
 def _score(row: Mapping) -> int | None:
@@ -130,7 +148,11 @@ def _score(row: Mapping) -> int | None:
 
 
 def parse_item_row(
-    row: object, options: ParseOptions, *, external_id_required: bool = True
+    row: object,
+    options: ParseOptions,
+    *,
+    external_id_required: bool = True,
+    known_refs: dict[str, str] | None = None,
 ) -> ItemRecord:
     """One row of feedback field names (FIELDS) as a record, or RowError. ``options.source``
     (an ingest token's, an import's) wins over the row's; with ``strict_fields`` an unknown
@@ -162,8 +184,8 @@ def parse_item_row(
         raise RowError("verbatim", f"is longer than {MAX_VERBATIM:,} characters")
     received = parse_datetime_value(row.get("received_at"), "received_at", options)
     channel = _text(row, "channel", 20).lower().replace("-", "_").replace(" ", "_")
-    if channel and channel not in Channel.values:
-        raise RowError("channel", f"must be one of {', '.join(Channel.values)}")
+    if channel and channel not in _CHANNEL_SET:
+        raise RowError("channel", f"must be one of {', '.join(CHANNELS)}")
     reason = row.get("reason")
     reason_path: tuple[str, ...] = ()
     if reason not in (None, ""):
@@ -180,7 +202,7 @@ def parse_item_row(
         source=source,
         external_id=redaction.identifier(external_id) if external_id else "",
         received_at=received or options.default_occurred_at or timezone.now(),
-        customer_ref=_identifier(row, "customer_ref", 100, options),
+        customer_ref=_identifier(row, "customer_ref", 100, options, known_refs),
         customer_email=_text(row, "customer_email", 254).lower(),
         contact_source=_text(row, "contact_source", 50) or (source if contact_external_id else ""),
         contact_external_id=(

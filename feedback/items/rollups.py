@@ -18,6 +18,7 @@ from django.db import connection, transaction
 
 from contacts.rollups import reporting_tz
 from feedback.models import FeedbackItem, FeedbackRollup
+from voc.core.pg import copy_rows
 
 # day, kind, band, reason_id (0 = none), channel, team_id (0 = none), segment
 Key = tuple[date, str, str, int, str, int, str]
@@ -29,6 +30,7 @@ CONTRIBUTION_FIELDS = (
     "customer_segment", "score", "sentiment",
 )  # fmt: skip
 APPLY_CHUNK = 1000  # keys per upsert statement
+STAGED_APPLY = 500  # keys above which PostgreSQL applies a delta through COPY
 
 
 class FeedbackDelta:
@@ -70,9 +72,14 @@ class FeedbackDelta:
         keys = ", ".join(KEY_COLUMNS)
         updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COLUMNS)
         width = len(KEY_COLUMNS) + len(COLUMNS)
+        if connection.vendor == "postgresql" and len(changed) > STAGED_APPLY:
+            _apply_staged(changed, keys, updates)
+            changed_chunks: list = []
+        else:
+            changed_chunks = changed
         with connection.cursor() as cursor:
-            for start in range(0, len(changed), APPLY_CHUNK):
-                chunk = changed[start : start + APPLY_CHUNK]
+            for start in range(0, len(changed_chunks), APPLY_CHUNK):
+                chunk = changed_chunks[start : start + APPLY_CHUNK]
                 row = "(" + ", ".join(["%s"] * width) + ")"
                 cursor.execute(
                     f"INSERT INTO {table} ({keys}, {', '.join(COLUMNS)}) "  # noqa: S608
@@ -91,6 +98,29 @@ class FeedbackDelta:
                     [value for key in chunk for value in key],
                 )
         return len(changed)
+
+
+def _apply_staged(changed: list, keys: str, updates: str) -> None:
+    """PostgreSQL, many keys: COPY the changes into a temporary table and upsert from it in
+    key order, instead of one VALUES list of parameters a key (as contacts.rollups)."""
+    table = FeedbackRollup._meta.db_table
+    staging = "voc_feedback_rollup_delta"
+    columns = ", ".join((*KEY_COLUMNS, *COLUMNS))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "  # noqa: S608
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        cursor.execute(f"TRUNCATE {staging}")
+    copy_rows(staging, [*KEY_COLUMNS, *COLUMNS], ([*key, *totals] for key, totals in changed))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} "  # noqa: S608
+            'ORDER BY day, kind COLLATE "C", band COLLATE "C", reason_id, channel COLLATE "C", '
+            'team_id, segment COLLATE "C" '
+            f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+        )
+        cursor.execute(f"TRUNCATE {staging}")
 
 
 def feedback_rollups_apply(

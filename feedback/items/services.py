@@ -34,11 +34,13 @@ from feedback.items.records import (
     parse_item_row,
     score_band,
 )
-from feedback.items.rollups import FeedbackDelta, contribution
+from feedback.items.rollups import CONTRIBUTION_FIELDS, FeedbackDelta, contribution
 from feedback.items.topics import TopicMatcher, topic_rules_active
 from feedback.models import FeedbackItem
 from voc.core.audit import Actor, audit_record
 from voc.core.errors import Conflict
+from voc.core.pg import array_literal, copy_rows, next_ids
+from voc.core.queueing import enqueue
 from voc.people.models import User
 
 Kind = FeedbackItem.Kind
@@ -54,6 +56,10 @@ __all__ = [
     "feedback_items_ingest",
     "score_band",
 ]
+
+SENTIMENT_TASK = "feedback.items_sentiment"
+SENTIMENT_SWEEP = "feedback.items_sentiment_sweep"
+SENTIMENT_BATCH = 1000
 
 AUDIT_LABELS = {
     "feedback.record": "recorded the feedback item",
@@ -349,7 +355,7 @@ def _values(record: ItemRecord, links: _Links, rules: TopicMatcher) -> dict[str,
         "channel": channel,
         "team_id": contact["team_id"] if contact else None,
         "customer_segment": segment,
-        "sentiment": sentiment_score(record.verbatim) if record.verbatim else None,
+        "sentiment": None,  # scored after commit (feedback_items_score_sentiment)
         "received_at": record.received_at,
     }
 
@@ -371,11 +377,16 @@ def feedback_items_ingest(
     result = IngestResult()
     parsed: list[tuple[int, ItemRecord]] = []
     seen: dict[tuple[str, str], int] = {}
+    known_refs: dict[str, str] = {}  # customer refs and their stand-ins, for this batch
     for index, row in enumerate(rows, start=first_index):
         if index - first_index >= MAX_BATCH:
             raise ValueError(f"a batch holds at most {MAX_BATCH} rows")
         try:
-            record = row if isinstance(row, ItemRecord) else parse_item_row(row, options)
+            record = (
+                row
+                if isinstance(row, ItemRecord)
+                else parse_item_row(row, options, known_refs=known_refs)
+            )
         except RowError as error:
             result.rejected.append(RejectedRow(index, error.field, error.reason))
             continue
@@ -387,16 +398,68 @@ def feedback_items_ingest(
             continue
         seen[identity] = index
         parsed.append((index, record))
+    to_score: list[int] = []
     if parsed:
         with transaction.atomic():
-            _write(parsed, result, by)
+            to_score = _write(parsed, result, by)
             if result.created or result.updated:
                 audit_record(by=by, action="feedback.ingest", changes=result.counts())
+            if to_score:
+                transaction.on_commit(lambda: _enqueue_sentiment(to_score))
     result.rejected.sort(key=lambda rejected: rejected.index)
     return result
 
 
-def _write(parsed: list[tuple[int, ItemRecord]], result: IngestResult, by: Actor) -> None:
+def _enqueue_sentiment(item_ids: list[int]) -> None:
+    """Never raises: with the broker down the sweep scores the items."""
+    for start in range(0, len(item_ids), SENTIMENT_BATCH):
+        batch = item_ids[start : start + SENTIMENT_BATCH]
+        if not enqueue(SENTIMENT_TASK, batch, catch_up=SENTIMENT_SWEEP):
+            break
+
+
+def feedback_item_ids_unscored(*, limit: int = SENTIMENT_BATCH) -> list[int]:
+    """Items with a verbatim and no sentiment yet (a batch's, until its task runs)."""
+    return list(
+        FeedbackItem.objects.filter(sentiment__isnull=True)
+        .exclude(verbatim="")
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def feedback_items_score_sentiment(*, item_ids: Iterable[int]) -> int:
+    """Score the sentiment of these items that still have none, and move their rollup
+    contribution (negative sentiment) with it, in one transaction. Idempotent: an item scored
+    already (by the task or the sweep) is skipped. Returns how many were scored."""
+    ids = sorted(set(item_ids))
+    if not ids:
+        return 0
+    with transaction.atomic():
+        rows = list(
+            FeedbackItem.objects.select_for_update()
+            .filter(id__in=ids, sentiment__isnull=True)
+            .exclude(verbatim="")
+            .order_by("id")
+            .values("verbatim", *CONTRIBUTION_FIELDS)
+        )
+        delta = FeedbackDelta()
+        scored = []
+        for row in rows:
+            sentiment = sentiment_score(row["verbatim"])
+            if sentiment is None:
+                continue
+            delta.add_rows([row], sign=-1)
+            delta.add_rows([{**row, "sentiment": sentiment}])
+            scored.append(FeedbackItem(id=row["id"], sentiment=sentiment))
+        FeedbackItem.objects.bulk_update(scored, ["sentiment"], batch_size=1000)
+        delta.apply()
+    return len(scored)
+
+
+def _write(parsed: list[tuple[int, ItemRecord]], result: IngestResult, by: Actor) -> list[int]:
+    """Write the batch; returns the ids of the items whose sentiment is to be scored (new or
+    changed verbatims: scored after commit, as contacts are, not while the batch waits)."""
     links = _Links([record for _, record in parsed])
     rules = topic_rules_active()
     ready: list[tuple[ItemRecord, dict[str, Any]]] = []
@@ -406,46 +469,33 @@ def _write(parsed: list[tuple[int, ItemRecord]], result: IngestResult, by: Actor
         except RowError as error:
             result.rejected.append(RejectedRow(index, error.field, error.reason))
     if not ready:
-        return
+        return []
     _hold_write_lock()
     by_source: dict[str, list[str]] = {}
     for record, _ in ready:
         by_source.setdefault(record.source, []).append(record.external_id)
-    condition = Q()
-    for source, ids in by_source.items():
-        condition |= Q(source=source, external_id__in=ids)
-    stored = {
-        (row["source"], row["external_id"]): row
-        for row in FeedbackItem.objects.select_for_update()
-        .filter(condition)
-        .order_by("id")
-        .values("id", "source", "external_id", *_WRITTEN)
-    }
+    stored = _stored_items(by_source)
     author = by if isinstance(by, User) else None
     delta = FeedbackDelta()
-    to_create: list[FeedbackItem] = []
     to_update: list[FeedbackItem] = []
+    new_rows: list[dict[str, Any]] = []
     for record, values in ready:
         current = stored.get((record.source, record.external_id))
         if current is None:
-            to_create.append(
-                FeedbackItem(
-                    source=record.source, external_id=record.external_id, created_by=author,
-                    **values,
-                )
-            )  # fmt: skip
-            delta.add_rows([values])
+            new_rows.append({**values, "source": record.source, "external_id": record.external_id})
             continue
         if not record.received_given:
             values["received_at"] = current["received_at"]
+        if current["verbatim"] == values["verbatim"]:
+            values["sentiment"] = current["sentiment"]  # the same text: the same score
         if all(current[name] == values[name] for name in _WRITTEN):
             result.unchanged += 1
             continue
         delta.add_rows([current], sign=-1)
         delta.add_rows([values])
         to_update.append(FeedbackItem(id=current["id"], **values))
-    if to_create:
-        FeedbackItem.objects.bulk_create(to_create, batch_size=2000)
+    delta.add_rows(new_rows)  # one pass for the batch's new items
+    created_ids = _insert(new_rows, author)
     if to_update:
         now = timezone.now()
         for item in to_update:
@@ -454,8 +504,65 @@ def _write(parsed: list[tuple[int, ItemRecord]], result: IngestResult, by: Actor
             to_update, [*_UPDATE_FIELDS, "updated_at"], batch_size=1000
         )
     delta.apply()
-    result.created += len(to_create)
+    result.created += len(new_rows)
     result.updated += len(to_update)
+    return [
+        *(pk for pk, row in zip(created_ids, new_rows, strict=True) if row["verbatim"]),
+        *(item.id for item in to_update if item.verbatim and item.sentiment is None),
+    ]
 
 
 _UPDATE_FIELDS = [name.removesuffix("_id") for name in _WRITTEN]
+_INSERTED = ("source", "external_id", *_WRITTEN)
+_STORED = ("id", "source", "external_id", *_WRITTEN)
+
+
+def _stored_items(by_source: dict[str, list[str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The stored items of these (source, external ids), locked in id order (one statement
+    a source; on PostgreSQL the ids go as one array parameter, not a list of thousands)."""
+    stored: dict[tuple[str, str], dict[str, Any]] = {}
+    if connection.vendor == "postgresql":
+        table = FeedbackItem._meta.db_table
+        with connection.cursor() as cursor:
+            for source, ids in sorted(by_source.items()):
+                cursor.execute(
+                    f"SELECT {', '.join(_STORED)} FROM {table} "  # noqa: S608
+                    "WHERE source = %s AND external_id = ANY(%s::text[]) ORDER BY id FOR UPDATE",
+                    [source, array_literal(ids)],
+                )
+                for values in cursor.fetchall():
+                    row = dict(zip(_STORED, values, strict=True))
+                    stored[(row["source"], row["external_id"])] = row
+        return stored
+    for source, ids in sorted(by_source.items()):
+        for row in (
+            FeedbackItem.objects.select_for_update()
+            .filter(source=source, external_id__in=ids)
+            .order_by("id")
+            .values(*_STORED)
+        ):
+            stored[(row["source"], row["external_id"])] = row
+    return stored
+
+
+def _insert(rows: list[dict[str, Any]], author: User | None) -> list[int]:
+    """Insert new items; returns their ids in order. PostgreSQL: ids drawn from the sequence
+    and the rows COPied in (the contacts ingest's fast path); elsewhere the ORM's bulk insert."""
+    if not rows:
+        return []
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        ids = next_ids(FeedbackItem._meta.db_table, len(rows))
+        author_id = author.pk if author is not None else None
+        copy_rows(
+            FeedbackItem._meta.db_table,
+            ["id", *_INSERTED, "created_by_id", "created_at", "updated_at"],
+            (
+                [pk, *(row[name] for name in _INSERTED), author_id, now, now]
+                for pk, row in zip(ids, rows, strict=True)
+            ),
+        )
+        return ids
+    items = [FeedbackItem(created_by=author, created_at=now, **row) for row in rows]
+    FeedbackItem.objects.bulk_create(items, batch_size=2000)
+    return [item.pk for item in items]

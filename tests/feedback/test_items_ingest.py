@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
 from contacts.ingest.service import contacts_ingest
@@ -255,4 +256,38 @@ def test_bulk_queries_do_not_grow_with_rows():
             feedback_items_ingest(rows=rows, by=INGEST)
         updates.append(len(queries))
     assert updates[0] == updates[1]
+    assert feedback_rollups_differences() == {}
+
+
+def test_a_batch_scores_sentiment_after_commit_and_the_rollups_follow(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    from feedback.items import services
+    from feedback.tasks import feedback_items_sentiment_sweep
+
+    queued = []
+    monkeypatch.setattr(services, "enqueue", lambda *args, **kwargs: queued.append(args) or True)
+    rows = [
+        {"source": "s", "external_id": "1", "kind": "complaint", "verbatim": "terrible, awful"},
+        {"source": "s", "external_id": "2", "kind": "compliment", "verbatim": "great, thanks"},
+        {"source": "s", "external_id": "3", "kind": "nps", "score": 8},  # no text: no score
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        feedback_items_ingest(rows=rows, by=INGEST)
+    ids = list(FeedbackItem.objects.order_by("id").values_list("id", flat=True))
+    assert queued == [(services.SENTIMENT_TASK, ids[:2])]
+    assert FeedbackRollup.objects.aggregate(n=Sum("negative_sentiment"))["n"] == 0
+    assert feedback_items_sentiment_sweep() == 2  # the task was lost: the sweep scores them
+    assert feedback_items_sentiment_sweep() == 0
+    assert FeedbackRollup.objects.aggregate(n=Sum("negative_sentiment"))["n"] == 1
+    assert feedback_rollups_differences() == {}
+    # A re-send with the same text keeps the score; a new text is scored again.
+    rows[1] = {**rows[1], "verbatim": "awful, terrible, never again"}
+    rows[0] = {**rows[0], "kind": "review"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert feedback_items_ingest(rows=rows, by=INGEST).updated == 2
+    assert FeedbackItem.objects.get(external_id="1").sentiment is not None
+    assert FeedbackItem.objects.get(external_id="2").sentiment is None
+    assert services.feedback_items_score_sentiment(item_ids=[ids[1]]) == 1
+    assert FeedbackRollup.objects.aggregate(n=Sum("negative_sentiment"))["n"] == 2
     assert feedback_rollups_differences() == {}
