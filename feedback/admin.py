@@ -11,12 +11,14 @@ class TopicRuleForm(forms.ModelForm):
         model = TopicRule
         fields = ("name", "keywords", "reason", "priority", "enabled")
 
-    def _post_clean(self) -> None:
-        super()._post_clean()
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        rule = TopicRule(keywords=cleaned.get("keywords") or "", reason=cleaned.get("reason"))
         try:
-            topic_rule_check(self.instance)
+            topic_rule_check(rule)
         except ValidationError as error:
-            self._update_errors(error)
+            self.add_error(None, error)
+        return cleaned
 
 
 @admin.register(TopicRule)

@@ -66,7 +66,9 @@ class FeedbackItemInputSerializer(serializers.Serializer):
         help_text="NPS 0–10, CSAT 1–5, CES 1–7; none for other kinds.",
     )  # fmt: skip
     verbatim = TextField(max_length=MAX_VERBATIM, help_text="Redacted before it is stored.")
-    source = TextField(max_length=50, help_text="Admins only; an ingest token's source wins.")
+    source = TextField(  # type: ignore[assignment]  # a field named like Field.source
+        max_length=50, help_text="Admins only; an ingest token's source wins."
+    )
     external_id = TextField(
         max_length=200, help_text="The item's id in the source; sending it again updates it."
     )

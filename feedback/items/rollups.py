@@ -174,7 +174,7 @@ def feedback_rollups_rebuild(*, batch_size: int = 20_000) -> int:
 
 def feedback_rollup_snapshot() -> dict[Key, tuple[int, ...]]:
     return {
-        tuple(values[: len(KEY_COLUMNS)]): tuple(values[len(KEY_COLUMNS) :])  # type: ignore[misc]
+        tuple(values[: len(KEY_COLUMNS)]): tuple(values[len(KEY_COLUMNS) :])
         for values in FeedbackRollup.objects.values_list(*KEY_COLUMNS, *COLUMNS)
     }
 

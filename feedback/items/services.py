@@ -286,7 +286,7 @@ class _Links:
                     "channel", "team_id", "reason_id",
                 )
             ):  # fmt: skip
-                self.contacts[(row["source"], row["external_id"])] = row
+                self.contacts[(row["source"], row["external_id"])] = dict(row)
         self.reasons: dict[tuple[str, str], int] | None = None
         if any(r.reason_path for r in records):
             self.reasons = {}
@@ -336,6 +336,8 @@ def _values(record: ItemRecord, links: _Links, rules: TopicMatcher) -> dict[str,
         if customer is None and contact["customer_id"]:
             customer_id, segment = contact["customer_id"], contact["customer__segment"]
         channel = channel or contact["channel"]
+    reason_id: int | None
+    topic_source: str
     if hand_reason is not None:
         reason_id, topic_source = hand_reason, TopicSource.HAND
     elif contact is not None and contact["reason_id"]:
