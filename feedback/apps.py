@@ -66,3 +66,7 @@ class FeedbackConfig(AppConfig):
 
         register_item_capabilities()
         register_action_labels(TOPIC_AUDIT_LABELS)
+
+        from feedback.items.demo import seed_feedback_items
+
+        register_demo_seeder("feedback.items", seed_feedback_items)

@@ -291,3 +291,12 @@ def test_a_batch_scores_sentiment_after_commit_and_the_rollups_follow(
     assert services.feedback_items_score_sentiment(item_ids=[ids[1]]) == 1
     assert FeedbackRollup.objects.aggregate(n=Sum("negative_sentiment"))["n"] == 2
     assert feedback_rollups_differences() == {}
+
+
+def test_the_demo_seeds_items_through_the_write_path():
+    from django.core.management import call_command
+
+    call_command("seed_demo", customers=50, contacts=0)
+    assert FeedbackItem.objects.filter(source="demo-survey").count() == 400
+    assert not FeedbackItem.objects.exclude(verbatim="").filter(sentiment=None).exists()
+    assert feedback_rollups_differences() == {}

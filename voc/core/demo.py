@@ -30,4 +30,6 @@ def register_demo_seeder(app_label: str, seeder: Callable[[DemoContext], None]) 
 
 def demo_seeders() -> list[tuple[str, Callable[[DemoContext], None]]]:
     order = [config.label for config in apps.get_app_configs()]
-    return sorted(_seeders.items(), key=lambda item: order.index(item[0]))
+    # A key is an app label or "<app label>.<part>": apps in INSTALLED_APPS order, an app's
+    # own seeder before its parts'.
+    return sorted(_seeders.items(), key=lambda item: (order.index(item[0].split(".")[0]), item[0]))
