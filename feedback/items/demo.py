@@ -49,11 +49,13 @@ def seed_feedback_items(ctx: DemoContext) -> None:
             )
     now = timezone.now()
     rows = []
-    kinds = [("nps", 0, 10), ("csat", 1, 5), ("ces", 1, 7), ("complaint", None, None),
-             ("compliment", None, None)]  # fmt: skip
+    kinds: list[tuple[str, tuple[int, int] | None]] = [
+        ("nps", (0, 10)), ("csat", (1, 5)), ("ces", (1, 7)), ("complaint", None),
+        ("compliment", None),
+    ]  # fmt: skip
     for n in range(ITEMS):
-        kind, low, high = ctx.rng.choice(kinds)
-        row = {
+        kind, bounds = ctx.rng.choice(kinds)
+        row: dict[str, object] = {
             "source": "demo-survey",
             "external_id": f"demo-{n}",
             "kind": kind,
@@ -61,8 +63,8 @@ def seed_feedback_items(ctx: DemoContext) -> None:
             "received_at": (now - timedelta(minutes=ctx.rng.randrange(90 * 24 * 60))).isoformat(),
             "channel": ctx.rng.choice(["email", "web_form", "phone"]),
         }
-        if low is not None:
-            row["score"] = ctx.rng.randint(low, high)
+        if bounds is not None:
+            row["score"] = ctx.rng.randint(*bounds)
         if refs:
             row["customer_ref"] = ctx.rng.choice(refs)
         rows.append(row)
