@@ -66,3 +66,13 @@ OUTREACH_GRANTS: dict[str, tuple[str, ...]] = {
 def register_outreach_capabilities() -> None:
     for role, capabilities in OUTREACH_GRANTS.items():
         register_capabilities(role, *capabilities)
+
+
+# --- feedback items: who sends them through the API and imports them ---------------------------
+# As contacts' bulk ingest: admins (and systems with an ingest token, checked in the API
+# itself). Reading follows the row scope of feedback_list_visible for every signed-in role.
+INGEST_ITEMS = "feedback.items_ingest"
+
+
+def register_item_capabilities() -> None:
+    register_capabilities(Role.ADMIN, INGEST_ITEMS)

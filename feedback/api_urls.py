@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from feedback.apis import SessionNoteCreateApi
 
@@ -8,4 +8,5 @@ urlpatterns = [
         SessionNoteCreateApi.as_view(),
         name="api-session-note-create",
     ),
+    path("", include("feedback.items.api_urls")),
 ]

@@ -122,3 +122,13 @@ class FeedbackConfig(AppConfig):
         from feedback.outreach.apps import outreach_ready
 
         outreach_ready()
+        # Feedback items: ingest (API, import), topic rules, rollups.
+        from feedback.access import register_item_capabilities
+        from feedback.items.topics import AUDIT_LABELS as TOPIC_AUDIT_LABELS
+
+        register_item_capabilities()
+        register_action_labels(TOPIC_AUDIT_LABELS)
+
+        from feedback.items.demo import seed_feedback_items
+
+        register_demo_seeder("feedback.items", seed_feedback_items)

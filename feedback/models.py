@@ -442,3 +442,68 @@ class ForumTopic(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- feedback items: topic rules and daily rollups -------------------------------------------
+
+
+class TopicRule(models.Model):
+    """A keyword rule an admin edits: an item whose verbatim contains one of the keywords or
+    phrases gets the rule's reason as its topic, when no topic was given by hand or by the
+    linked contact. Rules are tried by priority (lowest first), then by id; the first that
+    matches wins."""
+
+    name = models.CharField(max_length=100, help_text="What the rule is for, for admins.")
+    keywords = models.TextField(
+        help_text="One keyword or phrase a line; matched as whole words, ignoring case."
+    )
+    reason = models.ForeignKey(
+        "contacts.ContactReason", on_delete=models.PROTECT, related_name="topic_rules"
+    )
+    enabled = models.BooleanField(default=True)
+    priority = models.PositiveSmallIntegerField(
+        default=100, help_text="Lower numbers are tried first."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["priority", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [line.strip() for line in self.keywords.splitlines() if line.strip()]
+
+
+class FeedbackRollup(models.Model):
+    """Feedback items counted per reporting day × kind × band × reason × channel × team ×
+    customer segment (0 and "" for none), kept in step by every write path
+    (feedback/items/rollups.py). NPS, CSAT and CES panels read the bands (promoters minus
+    detractors, the share of happy answers) and the score sums (means)."""
+
+    day = models.DateField()
+    kind = models.CharField(max_length=10)
+    band = models.CharField(max_length=8)
+    reason_id = models.IntegerField()  # 0: no topic; not a foreign key, as ContactRollup
+    channel = models.CharField(max_length=10)
+    team_id = models.IntegerField()  # 0: no team
+    segment = models.CharField(max_length=20)
+    items = models.IntegerField(default=0)
+    score_sum = models.BigIntegerField(default=0)
+    scored_items = models.IntegerField(default=0)
+    negative_sentiment = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "kind", "band", "reason_id", "channel", "team_id", "segment"],
+                name="feedback_rollup_key",
+            )
+        ]
+        indexes = [models.Index(fields=["day", "kind"], name="feedback_rollup_day_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.band}: {self.items}"

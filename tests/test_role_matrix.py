@@ -83,6 +83,16 @@ def team_b_contact(cast, user):
     return Contact.objects.get(source="matrix", external_id="b-1")
 
 
+def team_b_feedback_item(cast, user):
+    """A feedback item on a team-B contact: outside a rep's and a manager's scope."""
+    from feedback.items.services import feedback_item_record
+    from voc.core.audit import INGEST
+
+    contact = team_b_contact(cast, user)
+    item = feedback_item_record(kind="csat", score=2, source="matrix", contact=contact, by=INGEST)
+    return {"item_id": item.item.id}
+
+
 def contact_b(cast, user):
     return {"contact_id": team_b_contact(cast, user).id}
 
@@ -463,6 +473,17 @@ ROUTES: dict[str, Route] = {
             "text": "I have called three times.",
             "noted_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         },
+    ),
+    # --- feedback items API ---
+    "api-feedback-item-list": Route(everyone(OK, anonymous=UNAUTH)),
+    "api-feedback-item-bulk": Route(
+        admins_only(anonymous=UNAUTH),
+        method="post",
+        data=[{"source": "matrix", "external_id": "fb-1", "kind": "nps", "score": 9}],
+    ),
+    "api-feedback-item-detail": Route(
+        {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
+        kwargs=team_b_feedback_item,
     ),
     "api-not-found": Route(everyone(HIDDEN, anonymous=HIDDEN)),
     "api-schema": Route(everyone(OK, anonymous=UNAUTH)),

@@ -12,7 +12,7 @@ from contacts.models import (
     InboundEmail,
     SupportMailbox,
 )
-from feedback.models import FeedbackItem, Session
+from feedback.models import FeedbackItem, FeedbackRollup, Session, TopicRule
 from voc.people.models import Department, Team, User
 from voc.people.roles import Role
 
@@ -59,11 +59,13 @@ def test_demo_data_covers_every_role_and_logs_in(client, settings):
 
 
 def wipe_demo() -> None:
-    FeedbackItem.objects.all().delete()  # they hold on to their topics (reasons)
     Contact.objects.all().delete()
     Customer.objects.all().delete()  # and their lifecycle events
     InboundEmail.objects.all().delete()
     SupportMailbox.objects.all().delete()  # they keep their teams and reasons
+    FeedbackItem.objects.all().delete()  # they and topic rules keep their reasons
+    FeedbackRollup.objects.all().delete()
+    TopicRule.objects.all().delete()
     ContactReason.objects.filter(parent__isnull=False).delete()
     ContactReason.objects.all().delete()
     ContactRollup.objects.all().delete()

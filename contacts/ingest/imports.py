@@ -152,7 +152,7 @@ def _cell(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _default_report(path: Path, run_id: int) -> ErrorReport:
+def default_error_report(path: Path, run_id: int) -> ErrorReport:
     """Next to the file when that can be written, else under VOC_VAR_DIR/imports/."""
     beside = path.resolve().parent / f"{path.name}.errors.csv"
     if os.access(beside.parent, os.W_OK):
@@ -220,7 +220,7 @@ def import_file(
         if errors_path:
             report = ErrorReport(Path(errors_path), keep_empty=True)
         else:
-            report = _default_report(path, run.id)
+            report = default_error_report(path, run.id)
         summary.error_report = report.path
         # A collection walks every young object still alive, i.e. the batch in hand, however
         # often it runs; a run every million new objects instead of every 50,000 leaves most

@@ -369,18 +369,7 @@ def mapping_load(spec: str) -> ImportMappingConfig:
     file exists, the ImportMapping saved under that name. Raises MappingError."""
     path = Path(spec)
     if path.is_file():
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise MappingError(
-                [f"the mapping file {spec} cannot be read ({error.strerror})"]
-            ) from None
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise MappingError([f"the mapping file {spec} is not UTF-8 text"]) from None
-        config = _parse_document(text, path)
-        return mapping_validate(config, name=path.name)
+        return mapping_validate(mapping_document_read(path), name=path.name)
     saved = ImportMapping.objects.filter(name=spec).first()
     if saved is None:
         names = ", ".join(ImportMapping.objects.values_list("name", flat=True)[:20]) or "none"
@@ -388,6 +377,21 @@ def mapping_load(spec: str) -> ImportMappingConfig:
             [f"no mapping file or saved mapping named “{spec}” (saved mappings: {names})"]
         )
     return mapping_validate(saved.config, name=saved.name)
+
+
+def mapping_document_read(path: Path) -> Any:
+    """The document in a mapping file (JSON or TOML, by extension or by trying both), not yet
+    validated; MappingError when it cannot be read or parsed. Shared by every import that
+    takes a mapping file (contacts, feedback items)."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise MappingError([f"the mapping file {path} cannot be read ({error.strerror})"]) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise MappingError([f"the mapping file {path} is not UTF-8 text"]) from None
+    return _parse_document(text, path)
 
 
 def _parse_document(text: str, path: Path) -> Any:

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from contacts.models import Channel, Contact, Customer
+from contacts.models import Channel, Contact, ContactReason, Customer
 from feedback.items.services import feedback_item_record
-from feedback.models import FeedbackItem
+from feedback.models import FeedbackItem, TopicRule
 from voc.core.audit import SystemActor
 from voc.core.demo import DemoContext
 
@@ -70,6 +70,26 @@ COMPLIMENTS = [
 CHANNELS = [Channel.EMAIL, Channel.WEB_FORM, Channel.LETTER, Channel.PHONE, Channel.SOCIAL]
 
 
+# Keyword rules that give a topic to feedback without a contact (admin-edited in production).
+RULES = [
+    ("Refunds and double charges", "refund\ncharged twice\nbilled for a month", "Billing"),
+    ("Outages", "internet down\noutage", "Technical"),
+]
+
+
+def _seed_topic_rules() -> None:
+    for name, keywords, hint in RULES:
+        reason = (
+            ContactReason.objects.filter(name__icontains=hint, merged_into=None, retired_at=None)
+            .order_by("id")
+            .first()
+        )
+        if reason is not None:
+            TopicRule.objects.get_or_create(
+                name=name, defaults={"keywords": keywords, "reason": reason}
+            )
+
+
 def _band_words(kind: str, score: int) -> str:
     band = {
         Kind.NPS: "negative" if score <= 6 else "neutral" if score <= 8 else "positive",
@@ -80,6 +100,7 @@ def _band_words(kind: str, score: int) -> str:
 
 
 def seed_feedback_items(ctx: DemoContext) -> None:
+    _seed_topic_rules()
     rng = ctx.rng
     now = timezone.now()
     since = now - timedelta(days=DAYS)

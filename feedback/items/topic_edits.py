@@ -7,6 +7,7 @@ from django.db import transaction
 
 from contacts.models import ContactReason
 from feedback.access import SET_FEEDBACK_TOPIC
+from feedback.items.rollups import contribution, feedback_rollups_apply
 from feedback.models import FeedbackItem
 from voc.core.audit import audit_record
 from voc.core.capabilities import has_capability
@@ -30,11 +31,14 @@ def feedback_item_set_topic(
     with transaction.atomic():
         item = FeedbackItem.objects.select_for_update().get(pk=item.pk)
         before = (item.reason_id, item.topic_source)
+        counted_before = contribution(item)
         item.reason = reason
         item.topic_source = FeedbackItem.TopicSource.HAND if reason is not None else ""
         if (item.reason_id, item.topic_source) == before:
             return item  # nothing changed: no write, no audit entry
         item.save(update_fields=["reason", "topic_source", "updated_at"])
+        # The topic is part of the rollups' key: the item moves from one row to another.
+        feedback_rollups_apply(before=[counted_before], after=[contribution(item)])
         audit_record(
             by=by,
             action="feedback.set_topic",

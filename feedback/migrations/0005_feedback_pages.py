@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0004_business_settings'),
-        ('feedback', '0002_feedback_items'),
+        ('feedback', '0004_items_ingest'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -211,7 +211,12 @@ def test_the_served_schema_is_the_one_under_test(cast):
     assert json.loads(response.content) == _openapi()
 
 
-INGEST_OPERATIONS = {"/api/v1/contacts/create/", "/api/v1/contacts/bulk/"}
+INGEST_OPERATIONS = {
+    "/api/v1/contacts/create/",
+    "/api/v1/contacts/bulk/",
+    "/api/v1/feedback/",
+    "/api/v1/feedback/bulk/",
+}
 
 
 def test_every_operation_documents_its_errors():
@@ -325,3 +330,16 @@ def test_note_autosave_as_a_participant(case, note_world, throttle_cache):
 
 def test_the_note_operation_is_covered():
     assert f"POST {NOTE_OPERATION}" in {operation.label for operation in _operations()}
+
+
+FEEDBACK_OPERATIONS = {
+    "GET /api/v1/feedback/",
+    "POST /api/v1/feedback/",
+    "POST /api/v1/feedback/bulk/",
+    "GET /api/v1/feedback/{item_id}/",
+}
+
+
+def test_the_feedback_item_operations_are_covered():
+    """The parametrized runs above fuzz them as every role (run them with -k feedback)."""
+    assert {operation.label for operation in _operations()} >= FEEDBACK_OPERATIONS

@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from feedback.items.services import feedback_item_record
 from feedback.items.topic_edits import feedback_item_set_topic
-from feedback.models import FeedbackItem
+from feedback.items.rollups import feedback_rollups_differences
+from feedback.models import FeedbackItem, FeedbackRollup
 from tests.feedback.feedback_pages_world import NOW, SEES, make_world, viewer
 from voc.core.models import AuditEntry
 
@@ -202,6 +203,22 @@ def test_a_manager_sets_a_topic_by_hand_audited(client, cast, world):
     # the same topic again: nothing written
     feedback_item_set_topic(item=world.nps_a, reason=other, by=cast.manager)
     assert AuditEntry.objects.filter(action="feedback.set_topic").count() == 1
+
+
+def test_a_topic_set_by_hand_moves_the_item_in_the_rollups(cast, world):
+    """The topic is part of the rollups' key: the old row loses the item, the new one gains it,
+    and the stored rollups still equal a recount."""
+    other = type(world.billing).objects.create(name="Refund late", department=cast.dept_a)
+
+    def counted(reason_id: int) -> int:
+        rows = FeedbackRollup.objects.filter(kind=world.nps_a.kind, reason_id=reason_id)
+        return sum(rows.values_list("items", flat=True))
+
+    billing_before = counted(world.billing.id)
+    feedback_item_set_topic(item=world.nps_a, reason=other, by=cast.manager)
+    assert counted(world.billing.id) == billing_before - 1
+    assert counted(other.id) == 1
+    assert feedback_rollups_differences() == {}
 
 
 def test_topic_outside_scope_is_404_and_retired_reasons_are_refused(client, cast, world):
