@@ -116,8 +116,7 @@ class FeedbackLogForm(forms.Form):
         min_value=1,
         label="Contact number",
         help_text="The contact it came with (its number, as on the contact page). The item "
-        "takes its customer, team and reason. Without a contact it has no team, and only "
-        "executives and admins read it.",
+        "takes its customer, team and reason. Without a contact it belongs to your team.",
     )
     channel = forms.ChoiceField(
         choices=[("", "— as on the contact —"), *Channel.choices],

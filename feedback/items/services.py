@@ -41,7 +41,7 @@ from voc.core.audit import Actor, audit_record
 from voc.core.errors import Conflict
 from voc.core.pg import array_literal, copy_rows, next_ids
 from voc.core.queueing import enqueue
-from voc.people.models import User
+from voc.people.models import Team, User
 
 Kind = FeedbackItem.Kind
 Band = FeedbackItem.Band
@@ -110,12 +110,15 @@ def feedback_item_record(
     contact: Contact | None = None,
     reason: ContactReason | None = None,
     channel: str = "",
+    team: Team | None = None,
     received_at: datetime | None = None,
 ) -> ItemSaved:
     """Record (or, for a known source and external id, update) one feedback item.
 
-    A linked contact supplies the customer, channel, team and topic when they are not given;
-    the customer's current segment is kept on the item."""
+    A linked contact supplies the customer, channel, team and topic when they are not given
+    (its team wins over ``team``: the item belongs where the contact was handled); ``team`` is
+    for an item without a contact, such as a letter a rep logs for their team. The customer's
+    current segment is kept on the item."""
     check_score(kind, score)
     if not source.strip():
         raise ValidationError({"source": "Say where the feedback came from."})
@@ -142,7 +145,7 @@ def feedback_item_record(
         "reason_id": reason_id,
         "topic_source": topic_source,
         "channel": channel,
-        "team_id": contact.team_id if contact is not None else None,
+        "team_id": contact.team_id if contact is not None else (team.pk if team else None),
         "customer_segment": customer.segment if customer is not None else "",
         "sentiment": sentiment_score(text) if text else None,
         "received_at": received_at,

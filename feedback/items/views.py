@@ -149,6 +149,7 @@ def item_log_view(request: HttpRequest) -> HttpResponse:
                 contact=data["contact"],
                 reason=data["reason"],
                 channel=data["channel"],
+                team=viewer.team,  # a letter without a contact stays with the logger's team
                 received_at=data["received_at"],
                 by=viewer,
             )
@@ -159,8 +160,8 @@ def item_log_view(request: HttpRequest) -> HttpResponse:
             if selectors.feedback_get_visible(viewer=viewer, item_id=saved.item.pk) is None:
                 messages.success(
                     request,
-                    f"{label} recorded. Without a contact of your team it is outside the "
-                    "feedback you can see: executives and admins read it.",
+                    f"{label} recorded. Without a contact and outside a team of yours it is "
+                    "outside the feedback you can see: executives and admins read it.",
                 )
                 return redirect("feedback:item-list")
             messages.success(request, f"{label} recorded.")

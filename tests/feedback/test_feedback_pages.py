@@ -7,9 +7,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from feedback.items.rollups import feedback_rollups_differences
 from feedback.items.services import feedback_item_record
 from feedback.items.topic_edits import feedback_item_set_topic
-from feedback.items.rollups import feedback_rollups_differences
 from feedback.models import FeedbackItem, FeedbackRollup
 from tests.feedback.feedback_pages_world import NOW, SEES, make_world, viewer
 from voc.core.models import AuditEntry
@@ -285,7 +285,7 @@ def test_logging_refuses_a_contact_outside_the_scope_and_empty_words(client, cas
     assert FeedbackItem.objects.count() == 5
 
 
-def test_a_complaint_without_a_contact_is_recorded_and_the_rep_is_told_who_reads_it(
+def test_a_letter_without_a_contact_belongs_to_the_reps_team_and_the_rep_reads_it(
     client, cast, world
 ):
     client.force_login(cast.rep)
@@ -293,10 +293,19 @@ def test_a_complaint_without_a_contact_is_recorded_and_the_rep_is_told_who_reads
         reverse("feedback:item-log"),
         {"kind": "compliment", "verbatim": "Thanks!", "channel": "letter",
          "received_at": "2026-11-16T10:00"},
-        follow=True,
     )  # fmt: skip
-    assert "executives and admins read it" in response.content.decode()
-    assert FeedbackItem.objects.filter(verbatim="Thanks!", team__isnull=True).count() == 1
+    item = FeedbackItem.objects.get(verbatim="Thanks!")
+    assert (item.team_id, item.contact_id, item.channel) == (cast.team_a.id, None, "letter")
+    assert response["Location"] == reverse("feedback:item-detail", args=[item.id])
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_a_contacts_team_wins_over_the_given_team(cast, world):
+    saved = feedback_item_record(
+        kind="complaint", source="voc", verbatim="Late", contact=world.contact_a,
+        team=cast.team_b, by=cast.rep,
+    )  # fmt: skip
+    assert saved.item.team_id == cast.team_a.id
 
 
 @pytest.mark.parametrize(
