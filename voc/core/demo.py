@@ -29,5 +29,6 @@ def register_demo_seeder(app_label: str, seeder: Callable[[DemoContext], None]) 
 
 
 def demo_seeders() -> list[tuple[str, Callable[[DemoContext], None]]]:
+    # "<app>" or "<app>.<part>": a part runs after its app's own seeder.
     order = [config.label for config in apps.get_app_configs()]
-    return sorted(_seeders.items(), key=lambda item: order.index(item[0]))
+    return sorted(_seeders.items(), key=lambda item: (order.index(item[0].split(".")[0]), item[0]))
