@@ -276,3 +276,16 @@ def test_deleting_a_contact_logged_by_mistake_takes_its_stories(world):
     story = tell(world.contact_a, world.rep)
     world.contact_a.delete()
     assert not Story.objects.filter(id=story.id).exists()
+
+
+def test_the_demo_tells_a_dozen_stories_their_authors_may_read():
+    from django.core.management import call_command
+
+    call_command("seed_demo", customers=50, contacts=200, seed=3, verbosity=0)
+    stories = list(Story.objects.select_related("author", "contact"))
+    assert len(stories) == 12
+    assert {story.thumb for story in stories} == {"up", "down"}
+    for story in stories:
+        assert story.author.role in ("rep", "executive")
+        assert story in selectors.story_list_visible(viewer=story.author)
+        assert story.created_at <= timezone.now()
