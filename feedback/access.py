@@ -76,3 +76,22 @@ INGEST_ITEMS = "feedback.items_ingest"
 
 def register_item_capabilities() -> None:
     register_capabilities(Role.ADMIN, INGEST_ITEMS)
+
+
+# --- stories (feedback/stories/) --------------------------------------------------------------
+# Anyone signed in tells a story about a contact they may see; the wall of the latest stories
+# is for executives and admins (the people the stories are told to).
+RECORD_STORIES = "feedback.stories_record"
+VIEW_STORY_WALL = "feedback.stories_wall"
+
+STORY_GRANTS: dict[str, tuple[str, ...]] = {
+    Role.REP: (RECORD_STORIES,),
+    Role.MANAGER: (RECORD_STORIES,),
+    Role.EXECUTIVE: (RECORD_STORIES, VIEW_STORY_WALL),
+    Role.ADMIN: (RECORD_STORIES, VIEW_STORY_WALL),
+}
+
+
+def register_story_capabilities() -> None:
+    for role, capabilities in STORY_GRANTS.items():
+        register_capabilities(role, *capabilities)

@@ -132,3 +132,36 @@ class FeedbackConfig(AppConfig):
         from feedback.items.demo import seed_feedback_items
 
         register_demo_seeder("feedback.items", seed_feedback_items)
+
+        # --- stories (feedback/stories/) ---
+        from contacts.registry import (
+            CONTACT_PAGE,
+            PagePanel,
+            register_page_panel,
+            register_timeline_provider,
+        )
+        from feedback.access import RECORD_STORIES, VIEW_STORY_WALL, register_story_capabilities
+        from feedback.stories.demo import seed_stories
+        from feedback.stories.home import contact_stories_panel, latest_stories_widget
+        from feedback.stories.selectors import story_timeline
+        from feedback.stories.services import AUDIT_LABELS as STORY_AUDIT_LABELS
+        from feedback.stories.services import stories_erase
+
+        register_story_capabilities()
+        register_action_labels(STORY_AUDIT_LABELS)
+        register_home_widget(
+            HomeWidget(
+                key="feedback.stories",
+                title="Thumbs up, thumbs down: latest stories",
+                capability=VIEW_STORY_WALL,
+                content=latest_stories_widget,
+                order=7,
+            )
+        )
+        register_page_panel(
+            CONTACT_PAGE,
+            PagePanel("feedback.stories", "Stories", RECORD_STORIES, contact_stories_panel),
+        )
+        register_timeline_provider("feedback.stories", story_timeline)
+        register_erasure_handler("feedback.stories", stories_erase)
+        register_demo_seeder("feedback.stories", seed_stories)

@@ -507,3 +507,47 @@ class FeedbackRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.kind} {self.band}: {self.items}"
+
+
+# --- Thumbs up / thumbs down stories (feedback/stories/) ------------------------------------
+
+
+class Story(models.Model):
+    """A memorable experience of a customer, good or bad, told by someone who was there (a rep,
+    a manager, an executive) so that executives hear it: thumbs up or thumbs down, a short
+    title and the story. It is about one contact; the customer is the contact's."""
+
+    class Thumb(models.TextChoices):
+        UP = "up", "Thumbs up"
+        DOWN = "down", "Thumbs down"
+
+    thumb = models.CharField(max_length=4, choices=Thumb.choices)
+    title = models.CharField(max_length=120)  # redacted before it is stored; blank once erased
+    text = models.TextField()  # redacted before it is stored; blank once erased
+    # A contact logged by mistake and deleted takes its stories with it.
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="stories"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set when the customer was erased: the title and text are gone, the thumb and who stay.
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "stories"
+        indexes = [
+            # The wall and the digests: the latest stories, all or one thumb.
+            models.Index(fields=["-created_at", "-id"], name="feedback_story_latest"),
+            models.Index(fields=["thumb", "-created_at", "-id"], name="feedback_story_thumb"),
+            # The contact page's panel and the customer timeline.
+            models.Index(fields=["contact", "-created_at"], name="feedback_story_contact"),
+            models.Index(fields=["author", "-created_at"], name="feedback_story_author"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_thumb_display()} story #{self.pk}"
+
+    @property
+    def is_up(self) -> bool:
+        return self.thumb == self.Thumb.UP

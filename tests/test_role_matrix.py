@@ -219,6 +219,34 @@ OUTREACH_RUN = {
 FORUM_PAGE = {"anonymous": LOGIN, "rep": OK, "manager": DENIED, "executive": OK, "admin": OK}
 SUMMARY = lambda cast, user: {"program": "lost", "month": "2026-11"}  # noqa: E731
 
+
+def story_on_team_b(cast, user):
+    """A story the outsider told about the team B contact: outside a rep's and a manager's
+    scope; executives read it but did not tell it."""
+    from feedback.stories.services import story_record
+
+    story = story_record(
+        contact=team_b_contact(cast, user),
+        thumb="down",
+        title="Matrix",
+        text="Told",
+        by=cast.outsider,
+    )
+    return {"story_id": story.id}
+
+
+# Stories: anyone tells one about a contact they see; the wall is for executives and admins;
+# the author or an admin removes one.
+STORY_WALL = {"anonymous": LOGIN, "rep": DENIED, "manager": DENIED, "executive": OK, "admin": OK}
+STORY_TELL_B = {"anonymous": LOGIN, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK}
+STORY_REMOVE_B = {
+    "anonymous": LOGIN,
+    "rep": HIDDEN,
+    "manager": HIDDEN,
+    "executive": DENIED,
+    "admin": REDIRECT,
+}
+
 ROUTES: dict[str, Route] = {
     # pages
     "home": Route(everyone(OK)),
@@ -373,6 +401,10 @@ ROUTES: dict[str, Route] = {
         method="post",
         kwargs=rep_topic,
     ),
+    # stories
+    "feedback:story-wall": Route(STORY_WALL),
+    "feedback:story-record": Route(STORY_TELL_B, kwargs=contact_b),
+    "feedback:story-remove": Route(STORY_REMOVE_B, method="post", kwargs=story_on_team_b),
     # API
     "api-me": Route(everyone(OK, anonymous=UNAUTH)),
     "api-user-list": Route(everyone(OK, anonymous=UNAUTH)),

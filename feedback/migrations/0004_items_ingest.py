@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contacts', '0006_dashboard_rollups'),
-        ('feedback', '0002_feedback_items'),
+        ('feedback', '0003_stories'),
     ]
 
     operations = [
