@@ -86,8 +86,9 @@ def gesture_record(*, contact: Contact, kind: str, value: Any, note: str = "", b
     clean_note = redactor().text(note.strip())[:MAX_NOTE]
     with transaction.atomic():
         # One gesture at a time per giver: the month's total is read and added to under this
-        # lock, so two at once are counted one after the other.
-        giver = User.objects.select_for_update().get(pk=by.pk)
+        # lock, so two at once are counted one after the other. NO KEY UPDATE: rows that only
+        # point at the user (a contact they log, an audit entry) need not wait for it.
+        giver = User.objects.select_for_update(no_key=True).get(pk=by.pk)
         locked = Contact.objects.select_related("customer").get(pk=contact.pk)
         if locked.customer is None:
             raise Conflict("Link this contact to a customer before giving a gesture.")

@@ -197,7 +197,11 @@ def test_the_reps_team_lead_approves(cast, waiting):
         "Fair",
     )
     entry = AuditEntry.objects.get(action="gesture.approve")
-    assert (entry.actor, entry.why, entry.customer_id) == (lead, "Fair", waiting.contact.customer_id)
+    assert (entry.actor, entry.why, entry.customer_id) == (
+        lead,
+        "Fair",
+        waiting.contact.customer_id,
+    )
 
 
 def test_the_department_head_approves_when_someone_else_leads_the_team(cast, waiting):
