@@ -4,7 +4,7 @@ widget and the customer timeline's entries (registered from ContactsConfig.ready
 from django.urls import reverse
 
 from contacts.gestures import selectors
-from contacts.gestures.access import DECIDE_GESTURES, GIVE_GESTURES
+from contacts.gestures.access import DECIDE_GESTURES, GIVE_GESTURES, VIEW_GESTURE_REPORT
 from contacts.gestures.forms import GestureForm
 from contacts.models import Contact, Customer, Gesture
 from contacts.registry import TimelineEntry
@@ -38,6 +38,7 @@ def contact_gestures_panel(contact: Contact, viewer: User) -> Fragment:
         "form": GestureForm(contact_id=contact.pk) if can_give else None,
         "allowance": selectors.allowance_left(user=viewer) if can_give else None,
         "next": reverse("contacts:contact-detail", args=[contact.pk]),
+        "can_report": has_capability(viewer, VIEW_GESTURE_REPORT),
     }
     return Fragment("contacts/gestures/_panel.html", context)
 

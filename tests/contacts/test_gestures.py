@@ -303,7 +303,7 @@ def test_who_sees_which_gestures(cast, contact):
 
 def test_gestures_appear_on_the_customer_timeline(cast, contact):
     give(contact, cast.rep, "12.50", kind=Gesture.Kind.REFUND, note="Double charge")
-    entries = [e for e in customer_timeline(customer=contact.customer, viewer=cast.rep)]
+    entries = list(customer_timeline(customer=contact.customer, viewer=cast.rep))
     gesture_entries = [e for e in entries if e.kind == "gesture"]
     assert [(e.title, e.summary) for e in gesture_entries] == [
         ("Refund · 12.50 USD · granted", "Double charge")

@@ -177,3 +177,20 @@ def test_the_contact_page_costs_a_few_queries_more_whatever_the_gestures(
     # Prevents an N+1 over the gestures (givers, deciders, teams) on the panel and timeline.
     with django_assert_max_num_queries(len(one.captured_queries)):
         page(client, contact)
+
+
+def test_the_report_is_linked_for_those_who_may_read_it(client, cast, contact):
+    for role, linked in [("rep", False), ("manager", True), ("executive", True)]:
+        client.force_login(getattr(cast, role))
+        assert ('data-testid="gesture-report-link"' in page(client, contact)) is linked, role
+
+
+def test_admins_read_gestures_in_the_django_admin(client, cast, contact):
+    gesture = gesture_record(contact=contact, kind="credit", value="5.00", by=cast.rep)
+    client.force_login(cast.admin)
+    assert client.get(reverse("admin:contacts_gesture_changelist")).status_code == 200
+    assert (
+        client.get(reverse("admin:contacts_gesture_change", args=[gesture.id])).status_code == 200
+    )
+    client.force_login(cast.manager)
+    assert client.get(reverse("admin:contacts_gesture_changelist")).status_code == 403
