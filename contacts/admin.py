@@ -319,4 +319,5 @@ class IngestTokenAdmin(admin.ModelAdmin):
 
 
 from contacts.budget import admin as budget_admin  # noqa: E402, F401  (touches, opt-outs)
+from contacts.gestures import admin as gestures_admin  # noqa: E402, F401  (goodwill gestures)
 from contacts.inbound import admin as inbound_admin  # noqa: E402, F401  (mailboxes, emails)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from contacts.apis import bulk, contacts, customers, messages, reasons, search
 from contacts.erasure.apis import CustomerEraseApi
@@ -52,4 +52,5 @@ urlpatterns = [
         reasons.ReasonUpdateApi.as_view(),
         name="api-reason-update",
     ),
+    path("", include("contacts.gestures.api_urls")),
 ]

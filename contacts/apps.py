@@ -69,3 +69,42 @@ class ContactsConfig(AppConfig):
 
         register_inbound_capabilities()
         register_nav_item(NavItem("inbound", "Inbound", "inbound:ops", VIEW_INBOUND, 202))
+
+        # Make it right (contacts/gestures/): goodwill gestures, their approvals and report.
+        from contacts.gestures import panels as gesture_panels
+        from contacts.gestures.access import DECIDE_GESTURES, register_gesture_capabilities
+        from contacts.gestures.demo import seed_gestures
+        from contacts.gestures.services import AUDIT_LABELS as GESTURE_AUDIT_LABELS
+        from contacts.gestures.services import gesture_notes_erase
+        from contacts.registry import (
+            CONTACT_PAGE,
+            PagePanel,
+            register_erasure_handler,
+            register_page_panel,
+            register_timeline_provider,
+        )
+
+        register_gesture_capabilities()
+        register_action_labels(GESTURE_AUDIT_LABELS)
+        register_page_panel(
+            CONTACT_PAGE,
+            PagePanel(
+                key="contacts.gestures",
+                title="Make it right",
+                capability=VIEW_CONTACTS,
+                content=gesture_panels.contact_gestures_panel,
+                order=10,
+            ),
+        )
+        register_home_widget(
+            HomeWidget(
+                key="contacts.gestures_waiting",
+                title="Gestures waiting for you",
+                capability=DECIDE_GESTURES,
+                content=gesture_panels.waiting_gestures_widget,
+                order=4,
+            )
+        )
+        register_timeline_provider("contacts.gestures", gesture_panels.gesture_timeline)
+        register_erasure_handler("contacts.gestures", gesture_notes_erase)
+        register_demo_seeder("contacts.gestures", seed_gestures)

@@ -718,3 +718,69 @@ class BudgetOptOut(models.Model):
 
     def __str__(self) -> str:
         return f"Customer {self.customer_id} opted out of {self.get_purpose_display().lower()}"
+
+
+# Make it right (contacts/gestures/): goodwill gestures a rep gives on a contact, within their
+# allowance at once, above it after a manager's approval.
+
+
+class Gesture(models.Model):
+    """A goodwill gesture given on a contact: a credit, a refund, a fee waived, a replacement
+    or a call back from a specialist, worth ``value`` in ``currency`` (the business currency
+    when it was given). Written only by contacts.gestures.services."""
+
+    class Kind(models.TextChoices):
+        CREDIT = "credit", "Credit"
+        REFUND = "refund", "Refund"
+        FEE_WAIVER = "fee_waiver", "Fee waiver"
+        REPLACEMENT = "replacement", "Replacement"
+        SPECIALIST_CALL = "specialist_call", "Call back from a specialist"
+
+    class State(models.TextChoices):
+        GRANTED = "granted", "Granted"  # within the giver's allowance: no approval needed
+        PENDING = "pending", "Waiting for approval"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="gestures")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    value = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    note = models.CharField(max_length=500, blank=True, help_text="Redacted before it is stored.")
+    state = models.CharField(max_length=10, choices=State.choices)
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="gestures_given"
+    )
+    # The giver's team when they gave it: who may approve it, and the report's team.
+    team = models.ForeignKey(
+        "people.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="gestures"
+    )
+    given_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="gestures_decided",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-given_at", "-id"]
+        indexes = [
+            # The month's allowance: what one person granted themselves since the 1st.
+            models.Index(fields=["given_by", "state", "given_at"], name="gesture_giver_month"),
+            # "Gestures waiting for you": few rows, read on every home page of an approver.
+            models.Index(
+                fields=["team", "given_at"],
+                condition=Q(state="pending"),
+                name="gesture_pending_team",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(value__gte=0), name="gesture_value_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.value} {self.currency} on contact {self.contact_id}"

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from contacts import export_views, search_views, views
 from contacts.erasure import views as erasure_views
@@ -20,4 +20,5 @@ urlpatterns = [
         erasure_views.customer_erase_view,
         name="customer-erase",
     ),
+    path("", include("contacts.gestures.urls")),
 ]

@@ -247,6 +247,37 @@ STORY_REMOVE_B = {
     "admin": REDIRECT,
 }
 
+
+def team_b_gesture(cast, user):
+    """A gesture the team-B rep gave above their allowance, waiting: outside a team-A rep's and
+    manager's scope; executives and admins may decide it."""
+    from decimal import Decimal
+
+    from contacts.models import Gesture
+
+    gesture = Gesture.objects.create(
+        contact=team_b_contact(cast, user),
+        kind=Gesture.Kind.REFUND,
+        value=Decimal("80.00"),
+        currency="USD",
+        state=Gesture.State.PENDING,
+        given_by=cast.outsider,
+        team=cast.team_b,
+        given_at=timezone.now(),
+    )
+    return {"gesture_id": gesture.id}
+
+
+# Deciding a team-B gesture: reps never decide, a team-A manager does not see it.
+DECIDE_TEAM_B_GESTURE = {
+    "anonymous": LOGIN,
+    "rep": DENIED,
+    "manager": HIDDEN,
+    "executive": REDIRECT,
+    "admin": REDIRECT,
+}
+
+
 ROUTES: dict[str, Route] = {
     # pages
     "home": Route(everyone(OK)),
@@ -516,6 +547,32 @@ ROUTES: dict[str, Route] = {
     "api-feedback-item-detail": Route(
         {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
         kwargs=team_b_feedback_item,
+    ),
+    # make it right (contacts/gestures): givers log contacts; managers (their scope),
+    # executives and admins decide and read the report
+    "contacts:gesture-record": Route(
+        EDIT_TEAM_B_CONTACT, method="post", kwargs=contact_b, data={"kind": "credit", "value": "5"}
+    ),
+    "contacts:gesture-approve": Route(DECIDE_TEAM_B_GESTURE, method="post", kwargs=team_b_gesture),
+    "contacts:gesture-decline": Route(DECIDE_TEAM_B_GESTURE, method="post", kwargs=team_b_gesture),
+    "contacts:gesture-report": Route(
+        {"anonymous": LOGIN, "rep": DENIED, "manager": OK, "executive": OK, "admin": OK}
+    ),
+    "api-gesture-list": Route(
+        {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
+        kwargs=contact_b,
+    ),
+    "api-gesture-approve": Route(
+        {"anonymous": UNAUTH, "rep": DENIED, "manager": HIDDEN, "executive": OK, "admin": OK},
+        method="post",
+        kwargs=team_b_gesture,
+        data={"reason": "matrix"},
+    ),
+    "api-gesture-decline": Route(
+        {"anonymous": UNAUTH, "rep": DENIED, "manager": HIDDEN, "executive": OK, "admin": OK},
+        method="post",
+        kwargs=team_b_gesture,
+        data={"reason": "matrix"},
     ),
     "api-not-found": Route(everyone(HIDDEN, anonymous=HIDDEN)),
     "api-schema": Route(everyone(OK, anonymous=UNAUTH)),
