@@ -24,3 +24,7 @@ def close_overdue_sessions() -> int:
 )
 def listening_reminders() -> int:
     return listening_reminders_send()
+
+
+# Post-contact surveys: the invitation job lives with its feature.
+from feedback.surveys.tasks import survey_invitations  # noqa: E402, F401

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from feedback import views
 
@@ -15,4 +15,5 @@ urlpatterns = [
         views.session_reschedule_view,
         name="session-reschedule",
     ),
+    path("surveys/", include("feedback.surveys.urls")),
 ]

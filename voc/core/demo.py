@@ -29,5 +29,7 @@ def register_demo_seeder(app_label: str, seeder: Callable[[DemoContext], None]) 
 
 
 def demo_seeders() -> list[tuple[str, Callable[[DemoContext], None]]]:
+    """In INSTALLED_APPS order; an app's parts ("feedback.surveys") after the app, in the
+    order they registered (the sort is stable)."""
     order = [config.label for config in apps.get_app_configs()]
-    return sorted(_seeders.items(), key=lambda item: order.index(item[0]))
+    return sorted(_seeders.items(), key=lambda item: order.index(item[0].split(".")[0]))
