@@ -80,7 +80,8 @@ def survey_answer_view(request, token: str):
     tapped = request.GET.get("score", "")  # a score tapped in the email preselects it
     if request.method == "GET" and tapped.isdigit() and int(tapped) in scores:
         initial["score"] = int(tapped)
-    form = SurveyAnswerForm(request.POST or None, scores=scores, initial=initial)
+    data = request.POST if request.method == "POST" else None
+    form = SurveyAnswerForm(data, scores=scores, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
