@@ -130,9 +130,9 @@ def test_the_batch_claim_makes_the_same_queries_for_3_or_60_claims():
         customers = [CustomerFactory() for _ in range(n)]
         for customer in customers[::2]:
             BudgetTouch.objects.create(customer=customer, purpose="survey", at=NOW, actor_name="t")
-        with time_machine.travel(NOW, tick=False):
-            with CaptureQueriesContext(connection) as queries:
-                budget_claim_many(claims=[(c.id, "") for c in customers], purpose="survey", by=BY)
+        at_now = time_machine.travel(NOW, tick=False)
+        with at_now, CaptureQueriesContext(connection) as queries:
+            budget_claim_many(claims=[(c.id, "") for c in customers], purpose="survey", by=BY)
         return len(queries)
 
     assert count(3) == count(60) <= 8

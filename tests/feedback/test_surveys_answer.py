@@ -145,7 +145,7 @@ def test_forged_altered_and_foreign_tokens_are_refused(client, invitation):
     opt_out = link_token(purpose=OPT_OUT_LINK_PURPOSES["survey"], target=invitation.customer)
     other_purpose = link_token(
         purpose=LinkPurpose("feedback.other", SURVEY_LINK.max_age), target=invitation
-    )  # noqa: E501
+    )
     wrong_model = link_token(purpose=SURVEY_LINK, target=invitation.contact)
     for token in ("nonsense", altered, opt_out, other_purpose, wrong_model, good + "x"):
         for method in ("get", "post"):

@@ -292,9 +292,8 @@ def _job_queries(contacts: int) -> int:
             closed_contact(customer, closed_at=T0 - timedelta(days=2))  # an older, closed one
         assert contact
     warm_settings()
-    with time_machine.travel(T0, tick=False):
-        with CaptureQueriesContext(connection) as queries:
-            run = survey_invitations_send()
+    with time_machine.travel(T0, tick=False), CaptureQueriesContext(connection) as queries:
+        run = survey_invitations_send()
     assert run.invited + run.refused == contacts
     return len(queries)
 
@@ -314,15 +313,14 @@ def test_batches_cost_a_fixed_number_of_queries_each():
     for _ in range(6):
         closed_contact()
     warm_settings()
-    with time_machine.travel(T0, tick=False):
-        with CaptureQueriesContext(connection) as one_batch:
-            survey_invitations_send(batch=6)
+    with time_machine.travel(T0, tick=False), CaptureQueriesContext(connection) as one_batch:
+        survey_invitations_send(batch=6)
     SurveyInvitation.objects.all().delete()
     BudgetTouch.objects.all().delete()
     SendOnce.objects.all().delete()
-    with time_machine.travel(T0, tick=False):
-        with CaptureQueriesContext(connection) as three_batches:
-            run = survey_invitations_send(batch=2)
+    at_t0 = time_machine.travel(T0, tick=False)
+    with at_t0, CaptureQueriesContext(connection) as three_batches:
+        run = survey_invitations_send(batch=2)
     assert run.batches == 3
     per_batch = (len(three_batches) - len(one_batch)) / 2
     # Savepoints, the lock, the facts (and SET LOCAL jit), touches, refusals (none here),
