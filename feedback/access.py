@@ -95,3 +95,19 @@ STORY_GRANTS: dict[str, tuple[str, ...]] = {
 def register_story_capabilities() -> None:
     for role, capabilities in STORY_GRANTS.items():
         register_capabilities(role, *capabilities)
+
+
+# --- Post-contact surveys (feedback/surveys/): the report. Answering needs no login (a signed
+# link). Reps do not get the report: it is about how customers rate the service, not a rep's.
+VIEW_SURVEY_REPORT = "feedback.survey_report_view"
+
+SURVEY_GRANTS: dict[str, tuple[str, ...]] = {
+    Role.MANAGER: (VIEW_SURVEY_REPORT,),
+    Role.EXECUTIVE: (VIEW_SURVEY_REPORT,),
+    Role.ADMIN: (VIEW_SURVEY_REPORT,),
+}
+
+
+def register_survey_capabilities() -> None:
+    for role, capabilities in SURVEY_GRANTS.items():
+        register_capabilities(role, *capabilities)

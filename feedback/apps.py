@@ -165,3 +165,32 @@ class FeedbackConfig(AppConfig):
         register_timeline_provider("feedback.stories", story_timeline)
         register_erasure_handler("feedback.stories", stories_erase)
         register_demo_seeder("feedback.stories", seed_stories)
+
+        # Post-contact surveys (feedback/surveys/).
+        from feedback.access import VIEW_SURVEY_REPORT, register_survey_capabilities
+        from feedback.surveys.demo import seed_surveys
+        from feedback.surveys.home import survey_widget
+        from feedback.surveys.services import (
+            AUDIT_LABELS as SURVEY_AUDIT_LABELS,
+        )
+        from feedback.surveys.services import (
+            EMAIL_PURPOSE as SURVEY_EMAIL_PURPOSE,
+        )
+        from feedback.surveys.services import survey_email_context
+        from feedback.surveys.settings import register_survey_settings
+        from voc.core.sendonce import register_email_context
+
+        register_survey_capabilities()
+        register_survey_settings()
+        register_action_labels(SURVEY_AUDIT_LABELS)
+        register_email_context(SURVEY_EMAIL_PURPOSE, survey_email_context)
+        register_home_widget(
+            HomeWidget(
+                key="feedback.surveys",
+                title="Post-contact surveys",
+                capability=VIEW_SURVEY_REPORT,
+                content=survey_widget,
+                order=7,
+            )
+        )
+        register_demo_seeder("feedback.surveys", seed_surveys)

@@ -551,3 +551,56 @@ class Story(models.Model):
     @property
     def is_up(self) -> bool:
         return self.thumb == self.Thumb.UP
+
+
+# --- Post-contact surveys (feedback/surveys/) -----------------------------------------------
+
+
+class SurveyInvitation(models.Model):
+    """One customer asked, by email, one question about one closed contact (NPS or CSAT), then
+    "tell us why". Created only by the invitation job after ``budget_claim`` said yes; the
+    email goes through send-once (key ``invitation:<id>``). The link in it is a signed token
+    naming this row (voc.core.links): no personal data in the URL, nothing secret stored here.
+    ``answer`` is the FeedbackItem the answer became (source "survey", external id
+    ``invitation:<id>``)."""
+
+    class Scale(models.TextChoices):
+        NPS = "nps", "NPS (0-10)"
+        CSAT = "csat", "CSAT (1-5)"
+
+    contact = models.OneToOneField(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="survey_invitation"
+    )
+    customer = models.ForeignKey(
+        "contacts.Customer", on_delete=models.CASCADE, related_name="survey_invitations"
+    )
+    scale = models.CharField(max_length=4, choices=Scale.choices)
+    # Copied from the contact, for the report's per-channel figures.
+    channel = models.CharField(max_length=10)
+    sent_at = models.DateTimeField(help_text="When the invitation was decided and queued.")
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer = models.OneToOneField(
+        FeedbackItem,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="survey_invitation",
+    )
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True) | Q(answered_at__gte=F("sent_at")),
+                name="survey_invitation_answered_after_sent",
+            ),
+        ]
+        indexes = [
+            # The report (a period's invitations) and "asked twice in 30 days" (per customer).
+            models.Index(fields=["sent_at"], name="survey_invitation_sent"),
+            models.Index(fields=["customer", "sent_at"], name="survey_invitation_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Survey invitation #{self.pk} ({self.scale}) for contact {self.contact_id}"

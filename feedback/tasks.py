@@ -59,3 +59,7 @@ def feedback_items_sentiment_sweep() -> int:
         if done == 0:
             break
     return scored
+
+
+# Post-contact surveys: the invitation job lives with its feature.
+from feedback.surveys.tasks import survey_invitations  # noqa: E402, F401

@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("feedback.complaints.urls")),  # /feedback/complaints/...
     path("outreach/", include("feedback.outreach.urls")),
     path("", include("feedback.stories.urls")),
+    path("surveys/", include("feedback.surveys.urls")),
 ]

@@ -120,6 +120,27 @@ def _opt_out(cast) -> dict:
     return {"purpose": "survey", "token": token}
 
 
+def _survey_link(cast, user) -> dict:
+    """A fresh survey invitation's signed token: the page is public (no login), like the
+    budget's opt-out link."""
+    from contacts.models import Contact
+    from feedback.models import SurveyInvitation
+    from feedback.surveys.links import SURVEY_LINK
+    from tests.factories import CustomerFactory
+    from voc.core.links import link_token
+
+    customer = CustomerFactory()
+    contact = Contact.objects.create(
+        source="matrix", external_id=f"survey-{customer.pk}", customer=customer, channel="phone",
+        occurred_at=timezone.now(), outcome="resolved",
+    )  # fmt: skip
+    invitation = SurveyInvitation.objects.create(
+        contact=contact, customer=customer, scale="nps", channel="phone",
+        sent_at=timezone.now(), expires_at=timezone.now() + timedelta(days=14),
+    )  # fmt: skip
+    return {"token": link_token(purpose=SURVEY_LINK, target=invitation)}
+
+
 def session_with_teammate(status: str):
     """A side-by-side session of the executive beside the teammate: the rep takes no part, and
     the manager (who heads their department and leads their team) may not read it."""
@@ -436,6 +457,12 @@ ROUTES: dict[str, Route] = {
     "feedback:story-wall": Route(STORY_WALL),
     "feedback:story-record": Route(STORY_TELL_B, kwargs=contact_b),
     "feedback:story-remove": Route(STORY_REMOVE_B, method="post", kwargs=story_on_team_b),
+    # post-contact surveys: the report for managers (their scope), executives and admins; the
+    # survey page from the email: the signed token is the authority, whoever follows it
+    "feedback:surveys:report": Route(
+        {"anonymous": LOGIN, "rep": DENIED, "manager": OK, "executive": OK, "admin": OK}
+    ),
+    "feedback:surveys:answer": Route(everyone(OK, anonymous=OK), kwargs=_survey_link),
     # API
     "api-me": Route(everyone(OK, anonymous=UNAUTH)),
     "api-user-list": Route(everyone(OK, anonymous=UNAUTH)),

@@ -59,6 +59,7 @@ def test_demo_data_covers_every_role_and_logs_in(client, settings):
 
 
 def wipe_demo() -> None:
+    FeedbackItem.objects.all().delete()  # survey answers: their topic protects reasons
     Contact.objects.all().delete()
     Customer.objects.all().delete()  # and their lifecycle events
     InboundEmail.objects.all().delete()

@@ -39,7 +39,7 @@ def budget_cool_downs() -> CoolDowns:
     )
 
 
-def _id_among(ids: list[int]) -> RawSQL:
+def customer_id_among(ids: list[int]) -> RawSQL:
     """``customer.id`` is one of ``ids``, with one parameter whatever their number."""
     if connection.vendor == "postgresql":
         # An array literal ('{1,2,3}'): psycopg2 would send a list as ARRAY[...] with one
@@ -90,7 +90,10 @@ def budget_facts(
         )
     names = ("id", "erased_at", "merged_into_id", *columns)
     rows = (
-        Customer.objects.filter(_id_among(ids)).annotate(**columns).values_list(*names).order_by()
+        Customer.objects.filter(customer_id_among(ids))
+        .annotate(**columns)
+        .values_list(*names)
+        .order_by()
     )
     with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":

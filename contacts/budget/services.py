@@ -18,8 +18,17 @@ On SQLite there are no row locks, but its writers take the whole database one at
 
 Call the claim inside the transaction that records the contact it allows (the send-once row of
 an email, the follow-up of a callback): if that rolls back, so does the touch.
+
+**Many claims at once.** ``budget_claim_many`` is the claim for a batch (the survey job's tens
+of thousands of closed contacts) in a fixed number of queries: it locks the batch's customers
+in id order, reads their facts with the same ``budget_facts``, decides each claim with the same
+``budget_decide`` in the order given, as if the claims ran one after the other (a customer
+allowed once in the batch is refused the next claim of the cool-down), and writes the touches
+and refusals in bulk.
 """
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import cast
 
 from django.core.exceptions import ValidationError
@@ -27,7 +36,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contacts.budget.rules import BudgetAnswer, budget_decide
-from contacts.budget.selectors import budget_facts
+from contacts.budget.selectors import budget_facts, customer_id_among
 from contacts.models import BudgetOptOut, BudgetPurpose, BudgetRefusal, BudgetTouch, Customer
 from voc.core.audit import Actor, SystemActor, actor_fields, audit_record
 
@@ -77,6 +86,59 @@ def budget_claim(*, customer: Customer, purpose: str, key: str = "", by: Actor) 
     else:
         BudgetRefusal.objects.create(**row, reason=answer.reason)
     return answer
+
+
+@transaction.atomic
+def budget_claim_many(
+    *, claims: Sequence[tuple[int, str]], purpose: str, by: Actor
+) -> list[BudgetAnswer]:
+    """``budget_claim`` for each (customer id, key) of ``claims``, in order, recording every
+    touch and refusal; the answers in the same order. Same lock, same facts, same rules: the
+    claims are decided as if made one after another (see the module's docstring), at one
+    ``now``. Queries: a fixed few whatever the number of claims (the lock, the facts, one insert
+    of touches, one of refusals; one more for a fix notice's keys).
+
+    One difference: a customer id that no longer exists is answered "unknown" without a
+    refusal row (there is no customer to hang it on), where ``budget_claim`` raises, so one
+    record deleted meanwhile does not stop the batch."""
+    purpose = _purpose(purpose)
+    wanted = [(int(customer_id), _key(purpose, key)) for customer_id, key in claims]
+    if not wanted:
+        return []
+    actor = actor_fields(by)
+    ids = sorted({customer_id for customer_id, _ in wanted})
+    locked = Customer.objects.select_for_update(no_key=True).filter(customer_id_among(ids))
+    existing = set(locked.order_by("id").values_list("id", flat=True))
+    now = timezone.now()
+    facts = budget_facts(customer_ids=ids, purpose=purpose, now=now)
+    keys_touched: set[tuple[int, str]] = set()
+    if purpose == BudgetPurpose.FIX_NOTICE:
+        keys_touched = set(
+            BudgetTouch.objects.filter(
+                customer_id__in=ids, purpose=purpose, key__in={key for _, key in wanted}
+            ).values_list("customer_id", "key")
+        )
+    answers: list[BudgetAnswer] = []
+    touches: list[BudgetTouch] = []
+    refusals: list[BudgetRefusal] = []
+    for customer_id, key in wanted:
+        if customer_id not in existing:
+            answers.append(budget_decide(replace(facts[customer_id], known=False)))
+            continue
+        fact = replace(facts[customer_id], key_touched=(customer_id, key) in keys_touched)
+        answer = budget_decide(fact)
+        row = {"customer_id": customer_id, "purpose": purpose, "key": key, "at": now, **actor}
+        if answer.allowed:
+            touches.append(BudgetTouch(**row))
+            # What the next claim of this customer in the batch would read from the ledger.
+            facts[customer_id] = replace(fact, last_touch_at=now)
+            keys_touched.add((customer_id, key))
+        else:
+            refusals.append(BudgetRefusal(**row, reason=answer.reason))
+        answers.append(answer)
+    BudgetTouch.objects.bulk_create(touches)
+    BudgetRefusal.objects.bulk_create(refusals)
+    return answers
 
 
 @transaction.atomic

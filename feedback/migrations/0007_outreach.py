@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contacts', '0006_dashboard_rollups'),
-        ('feedback', '0005_feedback_pages'),
+        ('feedback', '0006_surveys'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

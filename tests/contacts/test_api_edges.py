@@ -142,3 +142,23 @@ def test_logging_a_contact_for_an_erased_customer_is_a_409(cast):
     response = post(cast.rep, reverse("api-contact-create"), data)
     assert response.status_code == 409, response.content
     assert "erased" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "error"),
+    [
+        ("team={a}", 200, None),
+        ("team={a}&team={b}", 400, "Give this parameter once."),
+        ("channel=chat&channel=email", 400, "Give this parameter once."),
+        ("team=", 400, "Give a value, or leave the parameter out."),
+    ],
+)
+def test_a_filter_given_twice_is_refused_not_read_as_its_last_value(cast, query, status, error):
+    client = APIClient()
+    client.force_authenticate(cast.admin)
+    url = reverse("api-contact-list") + "?" + query.format(a=cast.team_a.id, b=cast.team_b.id)
+    response = client.get(url)
+    assert response.status_code == status
+    if error is not None:
+        name = query.split("=")[0]
+        assert response.json()[name] == [error]

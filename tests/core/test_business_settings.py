@@ -48,6 +48,13 @@ def test_a_fresh_install_runs_on_the_declared_defaults():
         # declared by feedback's outreach programs (feedback/outreach/apps.py)
         "loyal_customer_calls_per_month": 5,
         "lost_customer_window_days": 90,
+        # post-contact surveys (feedback/surveys/settings.py)
+        "survey_share_percent": 10,
+        "survey_share_by_channel": "",
+        "survey_share_by_reason": "",
+        "survey_scale": "nps",
+        "survey_scale_by_channel": "",
+        "survey_link_days": 14,
     }
     assert business_setting_for(GESTURE, role=Role.REP) == Decimal("25.00")
     assert business_setting_for(GESTURE, role=Role.MANAGER) == Decimal("100.00")

@@ -90,10 +90,20 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
 
 class StrictFilterSet(django_filters.FilterSet):
     """A FilterSet that answers 400 to a filter given without a value (``?role=``) instead of
-    quietly not filtering: the schema says what a value must be, and blank isn't one."""
+    quietly not filtering: the schema says what a value must be, and blank isn't one. A
+    single-valued filter given twice (``?team=1&team=2``) is refused too, rather than
+    filtering by whichever came last."""
 
     def get_form_class(self) -> type[forms.Form]:
         names = list(self.filters)
+        single = [
+            name
+            for name, filter_ in self.filters.items()
+            if not isinstance(
+                filter_, django_filters.MultipleChoiceFilter | django_filters.BaseCSVFilter
+            )
+            and not isinstance(filter_, django_filters.ModelMultipleChoiceFilter)
+        ]
 
         # The base is the form class django-filter builds for this filter set's fields.
         class Form(super().get_form_class()):  # type: ignore[misc]
@@ -102,6 +112,8 @@ class StrictFilterSet(django_filters.FilterSet):
                 for name in names:
                     if any(not value.strip() for value in self.data.getlist(name)):
                         self.add_error(name, "Give a value, or leave the parameter out.")
+                    elif name in single and len(self.data.getlist(name)) > 1:
+                        self.add_error(name, "Give this parameter once.")
                 return cleaned_data
 
         return Form

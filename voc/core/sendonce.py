@@ -33,11 +33,21 @@ Transient errors (timeouts, 4xx SMTP replies, 5xx and 429 from an ESP) put the r
 pending and the task retries with backoff, up to :data:`MAX_ATTEMPTS`; anything else fails for
 good. A timeout after the ESP has read the whole request is the same window as above; the
 deterministic Message-ID lets mail clients (and ESPs that honour it) collapse such a repeat.
+
+**Unsubscribing.** A purpose whose emails a customer may stop (surveys) puts the absolute URL
+of its one-click opt-out in the built context as ``list_unsubscribe``; the message then carries
+``List-Unsubscribe`` (RFC 2369) and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``
+(RFC 8058), so the mail client's own "unsubscribe" posts to that URL without a form.
+
+**Many at once.** :func:`send_once_many` asks for a batch of emails of one purpose with a
+fixed number of queries whatever their number, and queues them in chunks
+(``core.send_once_batch``); each email is still claimed and sent on its own, as above.
 """
 
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parseaddr
 from typing import Any
@@ -52,7 +62,7 @@ from django.utils import timezone
 from voc.core.audit import SWEEP, Actor, actor_fields, audit_record
 from voc.core.mail import TransientEmailError, email_build, email_render, is_transient
 from voc.core.models import OutboxMessage, SendOnce
-from voc.core.queueing import enqueue_on_commit
+from voc.core.queueing import enqueue, enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +180,7 @@ def _compose(email: SendOnce) -> EmailMultiAlternatives:
         {
             **email_render(email.template, context),
             "to": email.to,
-            "headers": {},
+            "headers": list_unsubscribe_headers(context.get("list_unsubscribe", "")),
             "attachments": attachments,
         }
     )
@@ -178,6 +188,20 @@ def _compose(email: SendOnce) -> EmailMultiAlternatives:
     # anymail's option, which it reads off any EmailMessage it sends.
     message.metadata = {ESP_METADATA_KEY: f"{email.purpose}:{email.key}"}  # type: ignore[attr-defined]
     return message
+
+
+def list_unsubscribe_headers(url: str) -> dict[str, str]:
+    """The one-click unsubscribe headers for ``url`` (absolute, http or https); none for "".
+    RFC 8058 wants the URL to identify the recipient by itself (a signed token), since the
+    client posts ``List-Unsubscribe=One-Click`` to it with no cookie and no form."""
+    if not url:
+        return {}
+    if not url.startswith(("https://", "http://")) or any(c in url for c in "<>\r\n\t "):
+        raise ValueError("A List-Unsubscribe URL is an absolute http(s) URL without spaces.")
+    return {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 def _record_sent(mine: QuerySet[SendOnce], message: EmailMultiAlternatives) -> None:
@@ -219,6 +243,82 @@ def _describe(exc: BaseException) -> str:
 )
 def send_once_task(email_id: int) -> None:
     send_once_deliver(email_id=email_id)
+
+
+@dataclass(frozen=True)
+class OnceEmail:
+    """One email of a :func:`send_once_many` batch."""
+
+    key: str
+    to: Sequence[str]
+    context: dict[str, Any] = field(default_factory=dict)
+    customer_id: int | None = None
+
+
+BATCH_CHUNK = 100  # emails per queued task
+
+
+def send_once_many(
+    *, purpose: str, template: str, emails: Sequence[OnceEmail], by: Actor
+) -> list[int]:
+    """:func:`send_once` for many emails of one purpose, in two queries whatever their number:
+    one insert that skips the (purpose, key) pairs asked for before, one read of the rows it
+    made. Returns the ids of the rows it made (asked-for-before keys send nothing again); they
+    are queued, in chunks of :data:`BATCH_CHUNK`, once the surrounding transaction commits."""
+    if any(not email.to for email in emails):
+        raise ValueError("A send-once email needs a recipient.")
+    if not emails:
+        return []
+    now = timezone.now()
+    requested_by = actor_fields(by)["actor_name"]
+    SendOnce.objects.bulk_create(
+        [
+            SendOnce(
+                purpose=purpose,
+                key=email.key,
+                to=list(email.to),
+                template=template,
+                context=email.context,
+                customer_id=email.customer_id,
+                message_id=message_id_for(purpose, email.key),
+                requested_by=requested_by,
+                queued_at=now,
+            )
+            for email in emails
+        ],
+        ignore_conflicts=True,
+    )
+    # The rows this call made: an earlier request of the same key has another queued_at (and
+    # a concurrent one is either blocked on the unique index until this commits, or first).
+    created = list(
+        SendOnce.objects.filter(
+            purpose=purpose,
+            key__in=[email.key for email in emails],
+            queued_at=now,
+            requested_by=requested_by,
+            status=Status.PENDING,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    for start in range(0, len(created), BATCH_CHUNK):
+        chunk = created[start : start + BATCH_CHUNK]
+        enqueue_on_commit("core.send_once_batch", chunk, catch_up="core.send_once_sweep")
+    return created
+
+
+@shared_task(name="core.send_once_batch", acks_late=True, ignore_result=True)
+def send_once_batch_task(email_ids: list[int]) -> None:
+    """Deliver a chunk, each email on its own claim (a redelivered chunk sends nothing twice).
+    An email that fails in a way worth retrying goes to ``core.send_once``, which retries it
+    with backoff; one that cannot be rendered is failed and the others still go."""
+    for email_id in email_ids:
+        try:
+            send_once_deliver(email_id=email_id)
+        except TransientEmailError:
+            enqueue("core.send_once", email_id, catch_up="core.send_once_sweep")
+        except Exception:
+            logger.exception("send-once email %s could not be sent", email_id)
 
 
 def send_once_sweep(*, stale_after: timedelta = STALE_AFTER) -> int:
