@@ -313,6 +313,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models name their choices "Kind": each gets its own schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "SessionNoteKindEnum": "feedback.models.SessionNote.Kind",
+        "FeedbackItemKindEnum": "feedback.models.FeedbackItem.Kind",
+        "GestureKindEnum": "contacts.models.Gesture.Kind",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------------
