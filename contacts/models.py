@@ -626,6 +626,7 @@ class BudgetPurpose(models.TextChoices):
     CALLBACK = "callback", "Callback"
     FIX_NOTICE = "fix_notice", "Fix notice"
     OUTREACH = "outreach", "Outreach"
+    THANKS = "thanks", "Thank-you"
 
 
 class BudgetTouch(models.Model):

@@ -9,7 +9,10 @@ One rule per purpose, checked after the rules every purpose shares:
   (30 days) of the last survey; at exactly 30 days it is allowed again;
 - **callback**: blocked only by the shared rules (the customer is waiting for it);
 - **fix notice**: once per customer and key (the issue);
-- **outreach**: at most once per outreach cool-down (90 days); at exactly 90 days allowed.
+- **outreach**: at most once per outreach cool-down (90 days); at exactly 90 days allowed;
+- **thank-you** (for a complaint): once per customer and key (the complaint), and at most once
+  per thank-you cool-down (30 days), so a customer who complains three times in a week is
+  thanked once, not three times; it does not wait for open contacts or outreach.
 
 A contact is **open** while its outcome is *open* or *callback* and that outcome was set within
 the open window (14 days, inclusive: set exactly 14 days ago is still open); once the outcome
@@ -38,6 +41,7 @@ class CoolDowns:
     survey: timedelta = timedelta(days=30)
     outreach: timedelta = timedelta(days=90)
     open_contact: timedelta = timedelta(days=14)  # how long an open outcome holds surveys back
+    thanks: timedelta = timedelta(days=30)
 
 
 DEFAULT_COOL_DOWNS = CoolDowns()
@@ -137,8 +141,12 @@ def outreach_cool_down(facts: BudgetFacts) -> BudgetAnswer | None:
     return within(facts.cool_downs.outreach, facts)
 
 
+def thanks_cool_down(facts: BudgetFacts) -> BudgetAnswer | None:
+    return within(facts.cool_downs.thanks, facts)
+
+
 def once_per_key(facts: BudgetFacts) -> BudgetAnswer | None:
-    """A fix notice goes once per customer and issue."""
+    """A fix notice goes once per customer and issue; a thank-you once per complaint."""
     if facts.key_touched:
         return BudgetAnswer(False, Reason.ALREADY_SENT, "already sent to this customer")
     return None
@@ -150,7 +158,10 @@ RULES: dict[str, tuple[Rule, ...]] = {
     BudgetPurpose.CALLBACK: SHARED,
     BudgetPurpose.FIX_NOTICE: (*SHARED, once_per_key),
     BudgetPurpose.OUTREACH: (*SHARED, outreach_cool_down),
+    BudgetPurpose.THANKS: (*SHARED, once_per_key, thanks_cool_down),
 }
+# Purposes whose claims are answered per key: their facts need the key's touch.
+KEYED_PURPOSES = frozenset(purpose for purpose, rules in RULES.items() if once_per_key in rules)
 
 
 def budget_decide(facts: BudgetFacts) -> BudgetAnswer:

@@ -19,6 +19,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from contacts.budget.rules import (
+    KEYED_PURPOSES,
     OPEN_OUTCOMES,
     BudgetAnswer,
     BudgetFacts,
@@ -68,7 +69,7 @@ def budget_facts(
 ) -> dict[int, BudgetFacts]:
     """The facts for each of ``customer_ids`` (unknown ids included, as unknown), in one query.
     Only what the purpose's rules need is read: the open contacts for surveys, the key for
-    fix notices."""
+    fix notices and thank-yous."""
     purpose = BudgetPurpose(purpose)
     ids = sorted({int(customer_id) for customer_id in customer_ids})
     if not ids:
@@ -79,7 +80,7 @@ def budget_facts(
         "opted_out": Exists(BudgetOptOut.objects.filter(customer=OuterRef("pk"), purpose=purpose)),
         "last_touch_at": Subquery(touches.order_by("-at").values("at")[:1]),
     }
-    if purpose == BudgetPurpose.FIX_NOTICE:
+    if purpose in KEYED_PURPOSES:
         columns["key_touched"] = Exists(touches.filter(key=key))
     if purpose == BudgetPurpose.SURVEY:
         columns["open_outcome_at"] = Subquery(

@@ -35,7 +35,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from contacts.budget.rules import BudgetAnswer, budget_decide
+from contacts.budget.rules import KEYED_PURPOSES, BudgetAnswer, budget_decide
 from contacts.budget.selectors import budget_facts, customer_id_among
 from contacts.models import BudgetOptOut, BudgetPurpose, BudgetRefusal, BudgetTouch, Customer
 from voc.core.audit import Actor, SystemActor, actor_fields, audit_record
@@ -112,7 +112,7 @@ def budget_claim_many(
     now = timezone.now()
     facts = budget_facts(customer_ids=ids, purpose=purpose, now=now)
     keys_touched: set[tuple[int, str]] = set()
-    if purpose == BudgetPurpose.FIX_NOTICE:
+    if purpose in KEYED_PURPOSES:
         keys_touched = set(
             BudgetTouch.objects.filter(
                 customer_id__in=ids, purpose=purpose, key__in={key for _, key in wanted}

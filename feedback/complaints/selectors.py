@@ -18,7 +18,7 @@ SIMILAR_DAYS = 30  # "what to fix": the topic's complaints and contacts over thi
 SIMILAR_SHOWN = 5  # the latest similar verbatims shown
 TO_THANK_DAYS = 14  # the widget lists complaints received within this many days
 TO_THANK_SHOWN = 10
-THANKS_PURPOSE = BudgetPurpose.OUTREACH  # no purpose says "thank you"; see the docs
+THANKS_PURPOSE = BudgetPurpose.THANKS
 
 
 def thanks_key(item: FeedbackItem) -> str:

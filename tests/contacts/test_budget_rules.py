@@ -33,7 +33,10 @@ def test_every_purpose_has_rules():
 
 def test_the_default_cool_downs():
     assert CoolDowns() == CoolDowns(
-        survey=timedelta(days=30), outreach=timedelta(days=90), open_contact=timedelta(days=14)
+        survey=timedelta(days=30),
+        outreach=timedelta(days=90),
+        open_contact=timedelta(days=14),
+        thanks=timedelta(days=30),
     )
 
 
@@ -86,6 +89,18 @@ def test_a_fix_notice_goes_once_per_key():
     assert decide(FIX_NOTICE, last_touch_at=NOW - timedelta(minutes=1)) == ALLOWED  # other key
     refused = decide(FIX_NOTICE, key_touched=True)
     assert (refused.allowed, refused.reason) == (False, Reason.ALREADY_SENT)
+
+
+def test_a_thank_you_goes_once_per_complaint_and_once_in_30_days():
+    THANKS = BudgetPurpose.THANKS
+    already = decide(THANKS, key_touched=True, last_touch_at=NOW - timedelta(days=400))
+    assert (already.allowed, already.reason) == (False, Reason.ALREADY_SENT)
+    assert decide(THANKS, last_touch_at=NOW - timedelta(days=30)) == ALLOWED
+    inside = decide(THANKS, last_touch_at=NOW - timedelta(days=30) + timedelta(seconds=1))
+    assert (inside.allowed, inside.reason) == (False, Reason.COOL_DOWN)
+    assert inside.explanation == "last thank-you 29 days ago; the cool-down is 30 days"
+    # It waits for neither open contacts nor outreach (each purpose reads its own touches).
+    assert decide(THANKS, open_outcome_at=NOW - timedelta(hours=1)) == ALLOWED
 
 
 @pytest.mark.parametrize("purpose", BudgetPurpose.values)

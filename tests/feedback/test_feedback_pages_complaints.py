@@ -114,7 +114,7 @@ def test_the_customers_script_is_escaped_on_the_complaint_page_and_in_the_email(
     html_body = message.alternatives[0][0]
     assert "<script>" not in html_body and "&lt;script&gt;alert(&#x27;gift&#x27;)" in html_body
     assert "I was charged twice" in message.body
-    assert "/c/opt-out/outreach/" in message.body
+    assert "/c/opt-out/thanks/" in message.body
 
 
 def test_a_double_post_thanks_once_and_records_who_and_when(
@@ -135,7 +135,7 @@ def test_a_double_post_thanks_once_and_records_who_and_when(
         world.complaint_a.id, cast.manager, NOW, email.id
     )  # fmt: skip
     assert BudgetTouch.objects.filter(
-        customer_id=world.customer_a.id, purpose="outreach", key=email.key
+        customer_id=world.customer_a.id, purpose="thanks", key=email.key
     ).count() == 1  # fmt: skip
     entry = AuditEntry.objects.get(action="feedback.complaint_thank")
     assert (entry.actor, entry.target_id, entry.customer_id) == (
@@ -155,33 +155,44 @@ def refused(client, cast, world, reason_text: str, code: str) -> None:
     assert not ComplaintThanks.objects.exists()
     assert not AuditEntry.objects.filter(action="feedback.complaint_thank").exists()
     assert BudgetRefusal.objects.filter(
-        customer_id=world.customer_a.id, purpose="outreach", reason=code
+        customer_id=world.customer_a.id, purpose="thanks", reason=code
     ).count() == 1  # fmt: skip
 
 
 def test_an_opted_out_customer_is_not_thanked(client, cast, world):
-    budget_opt_out(customer=world.customer_a, purpose="outreach", by=cast.rep)
-    refused(client, cast, world, "the customer opted out of outreachs", "opted_out")
+    budget_opt_out(customer=world.customer_a, purpose="thanks", by=cast.rep)
+    refused(client, cast, world, "the customer opted out of thank-yous", "opted_out")
 
 
-def test_no_thank_you_within_the_outreach_cool_down(client, cast, world, frozen):
-    frozen.move_to(NOW - timedelta(days=89, hours=23, minutes=59, seconds=59))
-    budget_claim(customer=world.customer_a, purpose="outreach", key="loyal-call", by=cast.executive)
+def test_no_second_thank_you_within_30_days(client, cast, world, frozen):
+    """A customer thanked for another complaint 29 days, 23:59:59 ago is not thanked again."""
+    frozen.move_to(NOW - timedelta(days=29, hours=23, minutes=59, seconds=59))
+    budget_claim(customer=world.customer_a, purpose="thanks", key="complaint-thanks:0", by=cast.manager)  # fmt: skip
     frozen.move_to(NOW)
-    refused(client, cast, world, "last outreach 89 days ago; the cool-down is 90 days", "cool_down")
+    refused(client, cast, world, "last thank-you 29 days ago; the cool-down is 30 days", "cool_down")  # fmt: skip
 
 
-def test_at_exactly_the_cool_down_the_thank_you_goes(client, cast, world, frozen):
-    frozen.move_to(NOW - timedelta(days=90))
-    budget_claim(customer=world.customer_a, purpose="outreach", key="loyal-call", by=cast.executive)
+def test_at_exactly_30_days_the_thank_you_goes(client, cast, world, frozen):
+    frozen.move_to(NOW - timedelta(days=30))
+    budget_claim(customer=world.customer_a, purpose="thanks", key="complaint-thanks:0", by=cast.manager)  # fmt: skip
     frozen.move_to(NOW)
     result = complaint_thank(item=world.complaint_a, by=cast.manager)
     assert result.created and result.refusal is None
 
 
+def test_an_outreach_call_does_not_hold_a_thank_you_back(cast, world):
+    """Each purpose has its own touches: an executive's loyal-customer call yesterday does not
+    stop a thank-you today (nor the other way round)."""
+    budget_claim(customer=world.customer_a, purpose="outreach", key="loyal-call", by=cast.executive)
+    result = complaint_thank(item=world.complaint_a, by=cast.manager)
+    assert result.created and result.refusal is None
+    again = budget_claim(customer=world.customer_a, purpose="outreach", key="x", by=cast.executive)
+    assert again.allowed is False  # outreach keeps its own 90-day cool-down
+
+
 def test_an_open_contact_does_not_hold_a_thank_you_back(cast, world):
-    """Outreach's rule has no open-contact check (only surveys wait for open contacts): a
-    customer with an open contact is thanked. Pinned so a change to the budget is noticed."""
+    """A thank-you does not wait for open contacts (only surveys do): a customer with an open
+    contact is thanked. Pinned so a change to the budget is noticed."""
     Contact.objects.filter(id=world.contact_a.id).update(outcome="open", occurred_at=NOW)
     result = complaint_thank(item=world.complaint_a, by=cast.manager)
     assert result.created
