@@ -1,4 +1,7 @@
-"""Bulk ingest of contacts through the contacts REST API (JSON or NDJSON)."""
+"""Bulk ingest of contacts through the contacts REST API (JSON or NDJSON).
+
+The body readers (``json_rows``, ``ndjson_rows``), their refusals and ``row_error`` are shared
+with feedback's bulk API, which reads its batches the same way."""
 
 import json
 from collections.abc import Iterator
@@ -40,7 +43,7 @@ class NDJSONParser(BaseParser):
         raise exceptions.ParseError("Read NDJSON bodies line by line.")
 
 
-class _Unreadable:
+class Unreadable:
     """Stands in for a row that could not be read, so later rows keep their index. Ingestion
     rejects it as "not an object"; the view reports the real reason."""
 
@@ -51,7 +54,7 @@ class _Unreadable:
         self.reason = reason
 
 
-class _TooManyRows(Exception):
+class TooManyRows(Exception):
     pass
 
 
@@ -62,7 +65,7 @@ def _read_body(stream, limit: int) -> bytes:
     return body
 
 
-def _json_rows(stream, limit: int) -> list:
+def json_rows(stream, limit: int) -> list:
     body = _read_body(stream, limit)
     if body.startswith(b"\xef\xbb\xbf"):
         body = body[3:]
@@ -81,9 +84,9 @@ def _json_rows(stream, limit: int) -> list:
     return rows  # parse_row checks each (text that can't be stored, times out of range)
 
 
-def _ndjson_rows(stream, limit: int, lines: list[int]) -> Iterator:
+def ndjson_rows(stream, limit: int, lines: list[int]) -> Iterator:
     """Rows of an NDJSON body as they are read; blank lines are skipped. Fills ``lines`` with
-    the line number of each row. A line that isn't JSON becomes an _Unreadable row."""
+    the line number of each row. A line that isn't JSON becomes an Unreadable row."""
     read = 0
     for number, raw in enumerate(stream, start=1):
         read += len(raw)
@@ -94,15 +97,15 @@ def _ndjson_rows(stream, limit: int, lines: list[int]) -> Iterator:
         if not raw.strip():
             continue
         if len(lines) >= MAX_BATCH:
-            raise _TooManyRows
+            raise TooManyRows
         lines.append(number)
         try:
             row = json.loads(raw)
         except UnicodeDecodeError:
-            yield _Unreadable("row", "is not UTF-8 text")
+            yield Unreadable("row", "is not UTF-8 text")
             continue
         except (ValueError, RecursionError):
-            yield _Unreadable("row", "is not valid JSON")
+            yield Unreadable("row", "is not valid JSON")
             continue
         yield row
 
@@ -239,30 +242,30 @@ class ContactBulkApi(APIView):
         options = parse_options(source=token.source) if token else parse_options()
         lines: list[int] = []
         if media_type == "application/json":
-            rows = _json_rows(stream, limit)
+            rows = json_rows(stream, limit)
         else:
-            rows = _ndjson_rows(stream, limit, lines)
-        unreadable: dict[int, _Unreadable] = {}
+            rows = ndjson_rows(stream, limit, lines)
+        unreadable: dict[int, Unreadable] = {}
 
         def noting_unreadable():
             for index, row in enumerate(rows):
-                if isinstance(row, _Unreadable):
+                if isinstance(row, Unreadable):
                     unreadable[index] = row
                 yield row
 
         try:
             sender = SystemActor(f"ingest:{token.source}") if token else request.user
             result = contacts_ingest(rows=noting_unreadable(), options=options, by=sender)
-        except _TooManyRows:
+        except TooManyRows:
             raise PayloadTooLarge(f"Send at most {MAX_BATCH:,} rows a request.") from None
         total = len(lines) if media_type in NDJSON_TYPES else len(rows)
         if total == 0:
             raise exceptions.ParseError("The body holds no rows; send at least one.")
-        errors = [_row_error(rejected, unreadable, lines) for rejected in result.rejected]
+        errors = [row_error(rejected, unreadable, lines) for rejected in result.rejected]
         return Response({**result.counts(), "errors": errors})
 
 
-def _row_error(rejected: RejectedRow, unreadable: dict, lines: list[int]) -> dict:
+def row_error(rejected: RejectedRow, unreadable: dict, lines: list[int]) -> dict:
     error = rejected.as_dict()
     if rejected.index in unreadable:
         error["field"] = unreadable[rejected.index].field

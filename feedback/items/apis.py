@@ -20,12 +20,12 @@ from contacts.apis.bulk import (
     BulkSchema,
     NDJSONParser,
     PayloadTooLarge,
-    _json_rows,
-    _ndjson_rows,
-    _row_error,
-    _TooManyRows,
-    _Unreadable,
+    TooManyRows,
+    Unreadable,
     bulk_max_bytes,
+    json_rows,
+    ndjson_rows,
+    row_error,
 )
 from contacts.apis.common import (
     INGEST_AUTHENTICATION,
@@ -304,14 +304,14 @@ class FeedbackItemBulkApi(APIView):
         options = parse_options(source=token.source) if token else parse_options()
         lines: list[int] = []
         if media_type == "application/json":
-            rows = _json_rows(stream, limit)
+            rows = json_rows(stream, limit)
         else:
-            rows = _ndjson_rows(stream, limit, lines)
-        unreadable: dict[int, _Unreadable] = {}
+            rows = ndjson_rows(stream, limit, lines)
+        unreadable: dict[int, Unreadable] = {}
 
         def noting_unreadable():
             for index, row in enumerate(rows):
-                if isinstance(row, _Unreadable):
+                if isinstance(row, Unreadable):
                     unreadable[index] = row
                 elif token is None and isinstance(row, dict) and not row.get("source"):
                     row = {**row, "source": API_SOURCE}
@@ -320,10 +320,10 @@ class FeedbackItemBulkApi(APIView):
         try:
             sender = SystemActor(f"ingest:{token.source}") if token else request.user
             result = feedback_items_ingest(rows=noting_unreadable(), options=options, by=sender)
-        except _TooManyRows:
+        except TooManyRows:
             raise PayloadTooLarge(f"Send at most {MAX_BATCH:,} rows a request.") from None
         total = len(lines) if media_type in NDJSON_TYPES else len(rows)
         if total == 0:
             raise exceptions.ParseError("The body holds no rows; send at least one.")
-        errors = [_row_error(rejected, unreadable, lines) for rejected in result.rejected]
+        errors = [row_error(rejected, unreadable, lines) for rejected in result.rejected]
         return Response({**result.counts(), "errors": errors})
