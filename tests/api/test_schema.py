@@ -325,3 +325,16 @@ def test_note_autosave_as_a_participant(case, note_world, throttle_cache):
 
 def test_the_note_operation_is_covered():
     assert f"POST {NOTE_OPERATION}" in {operation.label for operation in _operations()}
+
+
+# Make it right (contacts/gestures): fuzzed above like every operation.
+GESTURE_OPERATIONS = {
+    "GET /api/v1/contacts/{contact_id}/gestures/",
+    "POST /api/v1/contacts/{contact_id}/gestures/",
+    "POST /api/v1/gestures/{gesture_id}/approve/",
+    "POST /api/v1/gestures/{gesture_id}/decline/",
+}
+
+
+def test_every_gesture_operation_is_covered():
+    assert GESTURE_OPERATIONS.issubset(operation.label for operation in _operations())
