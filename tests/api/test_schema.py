@@ -343,3 +343,16 @@ FEEDBACK_OPERATIONS = {
 def test_the_feedback_item_operations_are_covered():
     """The parametrized runs above fuzz them as every role (run them with -k feedback)."""
     assert {operation.label for operation in _operations()} >= FEEDBACK_OPERATIONS
+
+
+# Make it right (contacts/gestures): fuzzed above like every operation.
+GESTURE_OPERATIONS = {
+    "GET /api/v1/contacts/{contact_id}/gestures/",
+    "POST /api/v1/contacts/{contact_id}/gestures/",
+    "POST /api/v1/gestures/{gesture_id}/approve/",
+    "POST /api/v1/gestures/{gesture_id}/decline/",
+}
+
+
+def test_every_gesture_operation_is_covered():
+    assert GESTURE_OPERATIONS.issubset(operation.label for operation in _operations())

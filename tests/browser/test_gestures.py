@@ -6,6 +6,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from contacts.models import Gesture
+from tests.browser.test_layout import PHONE, page_overflow
 from tests.browser.test_navigation import sign_in
 from tests.contacts.gesture_helpers import contact_of, set_allowance
 from tests.factories import CustomerFactory
@@ -49,6 +50,9 @@ def test_a_rep_gives_over_the_allowance_and_the_manager_approves_from_home(
     expect(waiting).to_contain_text("Refund of 80.00 USD")
     expect(waiting).to_contain_text("Pat <b>Customer</b>")
     page.screenshot(path=str(screenshot_dir / "gestures-home-waiting.png"), full_page=True)
+    page.set_viewport_size(PHONE)  # the widget and its buttons fit a phone
+    assert page_overflow(page) == 0
+    page.screenshot(path=str(screenshot_dir / "gestures-home-waiting-390.png"), full_page=True)
     waiting.get_by_label("Reason for your decision").fill("Weeks of outage")
     waiting.get_by_test_id("gesture-approve").click()
     expect(page.get_by_text("Refund of 80.00 USD approved.")).to_be_visible()

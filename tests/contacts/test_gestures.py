@@ -330,3 +330,16 @@ def test_erasure_blanks_the_notes_and_keeps_the_figures(cast, contact):
     assert "Ann Smith" not in str(entry.changes)
     decline = AuditEntry.objects.get(action="gesture.decline")
     assert "Ann" not in decline.why
+
+
+def test_the_month_starts_on_the_first_in_the_reporting_time_zone(cast, contact, settings):
+    import time_machine
+
+    settings.VOC_REPORTING_TIME_ZONE = "Europe/Paris"  # the 1st starts at 23:00 UTC the day before
+    with time_machine.travel("2026-10-31T22:59:59Z", tick=False):
+        assert give(contact, cast.rep, "50.00").state == GRANTED
+        assert give(contact, cast.rep, "50.00").state == GRANTED
+        assert give(contact, cast.rep, "20.01").state == PENDING  # still October in Paris
+    with time_machine.travel("2026-10-31T23:00:00Z", tick=False):
+        assert month_spent(user=cast.rep) == Decimal("0.00")  # November in Paris
+        assert give(contact, cast.rep, "50.00").state == GRANTED
