@@ -52,6 +52,11 @@ def test_admins_see_every_setting_grouped_with_its_value(client, cast):
         ("Contact budget", ["survey_cooldown_days", "outreach_cooldown_days", "open_contact_days"]),
         ("Follow-ups", ["follow_up_callback_hours"]),
         ("Make it right", [GESTURE, "make_it_right_per_month"]),
+        (
+            "Post-contact surveys",
+            ["survey_share_percent", "survey_share_by_channel", "survey_share_by_reason",
+             "survey_scale", "survey_scale_by_channel", "survey_link_days"],
+        ),  # fmt: skip
     ]
     page = response.content.decode()
     assert "<strong>1.35</strong> USD per minute of handle time" in page
