@@ -54,9 +54,15 @@ def test_admins_see_every_setting_grouped_with_its_value(client, cast):
         ("Make it right", [GESTURE, "make_it_right_per_month"]),
         (
             "Post-contact surveys",
-            ["survey_share_percent", "survey_share_by_channel", "survey_share_by_reason",
-             "survey_scale", "survey_scale_by_channel", "survey_link_days"],
-        ),  # fmt: skip
+            [
+                "survey_share_percent",
+                "survey_share_by_channel",
+                "survey_share_by_reason",
+                "survey_scale",
+                "survey_scale_by_channel",
+                "survey_link_days",
+            ],
+        ),
     ]
     page = response.content.decode()
     assert "<strong>1.35</strong> USD per minute of handle time" in page
