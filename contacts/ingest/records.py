@@ -414,10 +414,8 @@ def _messages(row: Mapping, contact_direction: str, options: ParseOptions) -> li
             text = _text(item, "text", max_length=MAX_TEXT, options=options)
             if not text:
                 raise RowError("text", "is required")
-            external_id = _identifier(item, "external_id", max_length=200, options=options) or str(
-                position
-            )
-            if external_id in seen:
+            external_id = _identifier(item, "external_id", max_length=200, options=options)
+            if external_id and external_id in seen:
                 raise RowError("external_id", "is used twice in this contact")
             seen.add(external_id)
             direction = _choice(item, "direction", Message.Direction, default=default_direction)
@@ -426,6 +424,16 @@ def _messages(row: Mapping, contact_direction: str, options: ParseOptions) -> li
         except RowError as error:
             raise RowError(f"{where}.{error.field}", error.reason) from None
         messages.append(MessageRecord(external_id, position, direction, author, sent_at, text))
+    # A message sent without an id is known by its position ("0", "1", ...), unless another
+    # message of the contact took that as its own id: then by "#<position>" (the same payload
+    # always gives the same ids, so a re-sent contact still matches its messages).
+    for message in messages:
+        if not message.external_id:
+            fallback = str(message.position)
+            while fallback in seen:
+                fallback = "#" + fallback
+            seen.add(fallback)
+            message.external_id = fallback
     # A card number split over consecutive messages ("my card is 4111 1111", "1111 1111").
     texts = redact_split_cards([message.text for message in messages])
     for message, text in zip(messages, texts, strict=True):

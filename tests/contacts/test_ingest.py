@@ -437,3 +437,27 @@ def test_unknown_field_names_that_are_not_text_are_reported_safely(cast):
         text = rejected.field + rejected.reason
         assert text.encode("utf-8", "strict")  # raises for lone surrogates: JSON can't carry them
         assert not any(0xD800 <= ord(character) <= 0xDFFF for character in text)
+
+
+def test_a_message_without_an_id_steps_aside_for_one_that_took_its_position_as_id(cast, reasons):
+    """A message sent without an id is known by its position; another message's own id "0"
+    makes the first one "#0" instead of refusing the contact. Ids still given twice are refused,
+    and the same payload sent again matches the same messages."""
+    messages = [
+        {"text": "first, without an id"},
+        {"text": "second, without an id"},
+        {"external_id": "0", "text": "third, calling itself 0"},
+    ]
+    batch = [row(1, messages=messages, text=None)]
+    assert contacts_ingest(rows=batch).counts()["created"] == 1
+    stored = Contact.objects.get(external_id="call-1").messages.order_by("position")
+    assert list(stored.values_list("position", "external_id")) == [(0, "#0"), (1, "1"), (2, "0")]
+    assert contacts_ingest(rows=batch).counts()["unchanged"] == 1
+
+    twice = [{"external_id": "a", "text": "one"}, {"external_id": "a", "text": "two"}]
+    result = contacts_ingest(rows=[row(2, messages=twice, text=None)])
+    assert result.counts()["rejected"] == 1
+    assert (result.rejected[0].field, result.rejected[0].reason) == (
+        "messages[1].external_id",
+        "is used twice in this contact",
+    )

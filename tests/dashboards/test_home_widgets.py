@@ -142,7 +142,12 @@ def test_a_widget_with_nothing_to_show_is_left_out_and_order_is_kept(client, cas
     )
     assert [w.key for w in home_widgets()][:2] == ["test.first", "test.empty"]
     client.force_login(cast.rep)
-    assert widget_keys(client.get(reverse("home"))) == ["test.first", "contacts.repeats"]
+    # The feedback widget is always shown: it is how people reach the feedback pages.
+    assert widget_keys(client.get(reverse("home"))) == [
+        "test.first",
+        "feedback.latest_items",
+        "contacts.repeats",
+    ]
 
 
 def test_the_home_page_still_refuses_the_signed_out(client):
