@@ -4,7 +4,8 @@ The body readers (``json_rows``, ``ndjson_rows``), their refusals and ``row_erro
 with feedback's bulk API, which reads its batches the same way."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiSerializerExtension
@@ -229,40 +230,55 @@ class ContactBulkApi(APIView):
         ),
     )
     def post(self, request):
-        token = ingest_token_of(request)
-        limit = bulk_max_bytes()
-        if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
-            raise PayloadTooLarge(f"The body is larger than {limit // (1024 * 1024)} MB.")
-        media_type = (request.content_type or "").split(";")[0].strip().lower()
-        if media_type not in {"application/json", *NDJSON_TYPES}:
-            raise exceptions.UnsupportedMediaType(media_type or "no content type")
-        stream = request.stream
-        if stream is None:
-            raise exceptions.ParseError("The body is empty; send at least one row.")
-        options = parse_options(source=token.source) if token else parse_options()
-        lines: list[int] = []
-        if media_type == "application/json":
-            rows = json_rows(stream, limit)
-        else:
-            rows = ndjson_rows(stream, limit, lines)
-        unreadable: dict[int, Unreadable] = {}
+        return bulk_ingest_response(request, ingest=contacts_ingest)
 
-        def noting_unreadable():
-            for index, row in enumerate(rows):
-                if isinstance(row, Unreadable):
-                    unreadable[index] = row
-                yield row
 
-        try:
-            sender = SystemActor(f"ingest:{token.source}") if token else request.user
-            result = contacts_ingest(rows=noting_unreadable(), options=options, by=sender)
-        except TooManyRows:
-            raise PayloadTooLarge(f"Send at most {MAX_BATCH:,} rows a request.") from None
-        total = len(lines) if media_type in NDJSON_TYPES else len(rows)
-        if total == 0:
-            raise exceptions.ParseError("The body holds no rows; send at least one.")
-        errors = [row_error(rejected, unreadable, lines) for rejected in result.rejected]
-        return Response({**result.counts(), "errors": errors})
+def bulk_ingest_response(
+    request, *, ingest: Callable[..., Any], default_source: str = ""
+) -> Response:
+    """Read a bulk body (a JSON array or NDJSON, within the size and row limits), hand its rows
+    to ``ingest(rows=, options=, by=)`` and answer its counts with one error per rejected row
+    (index, line for NDJSON, field, reason). Contacts' and feedback's bulk APIs share it.
+    ``default_source``: the source of an admin's rows that name none (ingest tokens fix it)."""
+    token = ingest_token_of(request)
+    limit = bulk_max_bytes()
+    if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+        raise PayloadTooLarge(f"The body is larger than {limit // (1024 * 1024)} MB.")
+    media_type = (request.content_type or "").split(";")[0].strip().lower()
+    if media_type not in {"application/json", *NDJSON_TYPES}:
+        raise exceptions.UnsupportedMediaType(media_type or "no content type")
+    stream = request.stream
+    if stream is None:
+        raise exceptions.ParseError("The body is empty; send at least one row.")
+    options = parse_options(source=token.source) if token else parse_options()
+    lines: list[int] = []
+    rows: Any  # a list (JSON) or a generator that fills ``lines`` (NDJSON)
+    if media_type == "application/json":
+        rows = json_rows(stream, limit)
+    else:
+        rows = ndjson_rows(stream, limit, lines)
+    unreadable: dict[int, Unreadable] = {}
+
+    def noting_unreadable():
+        for index, row in enumerate(rows):
+            if isinstance(row, Unreadable):
+                unreadable[index] = row
+            elif (
+                default_source and token is None and isinstance(row, dict) and not row.get("source")
+            ):
+                row = {**row, "source": default_source}
+            yield row
+
+    try:
+        sender = SystemActor(f"ingest:{token.source}") if token else request.user
+        result = ingest(rows=noting_unreadable(), options=options, by=sender)
+    except TooManyRows:
+        raise PayloadTooLarge(f"Send at most {MAX_BATCH:,} rows a request.") from None
+    total = len(lines) if media_type in NDJSON_TYPES else len(rows)
+    if total == 0:
+        raise exceptions.ParseError("The body holds no rows; send at least one.")
+    errors = [row_error(rejected, unreadable, lines) for rejected in result.rejected]
+    return Response({**result.counts(), "errors": errors})
 
 
 def row_error(rejected: RejectedRow, unreadable: dict, lines: list[int]) -> dict:

@@ -7,7 +7,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
@@ -15,17 +15,10 @@ from rest_framework.views import APIView
 
 from contacts.apis.bulk import (
     NDJSON,
-    NDJSON_TYPES,
     BulkResultSerializer,
     BulkSchema,
     NDJSONParser,
-    PayloadTooLarge,
-    TooManyRows,
-    Unreadable,
-    bulk_max_bytes,
-    json_rows,
-    ndjson_rows,
-    row_error,
+    bulk_ingest_response,
 )
 from contacts.apis.common import (
     INGEST_AUTHENTICATION,
@@ -36,7 +29,7 @@ from contacts.apis.common import (
 )
 from contacts.apis.filters import TimeFilter
 from contacts.authentication import HasIngestToken, IngestTokenRateThrottle, ingest_token_of
-from contacts.ingest.service import MAX_BATCH, parse_options
+from contacts.ingest.service import MAX_BATCH
 from contacts.ingest.tokens import API_SOURCE
 from contacts.models import Channel
 from feedback.access import INGEST_ITEMS
@@ -291,39 +284,6 @@ class FeedbackItemBulkApi(APIView):
         ),
     )
     def post(self, request):
-        token = ingest_token_of(request)
-        limit = bulk_max_bytes()
-        if int(request.META.get("CONTENT_LENGTH") or 0) > limit:
-            raise PayloadTooLarge(f"The body is larger than {limit // (1024 * 1024)} MB.")
-        media_type = (request.content_type or "").split(";")[0].strip().lower()
-        if media_type not in {"application/json", *NDJSON_TYPES}:
-            raise exceptions.UnsupportedMediaType(media_type or "no content type")
-        stream = request.stream
-        if stream is None:
-            raise exceptions.ParseError("The body is empty; send at least one row.")
-        options = parse_options(source=token.source) if token else parse_options()
-        lines: list[int] = []
-        if media_type == "application/json":
-            rows = json_rows(stream, limit)
-        else:
-            rows = ndjson_rows(stream, limit, lines)
-        unreadable: dict[int, Unreadable] = {}
-
-        def noting_unreadable():
-            for index, row in enumerate(rows):
-                if isinstance(row, Unreadable):
-                    unreadable[index] = row
-                elif token is None and isinstance(row, dict) and not row.get("source"):
-                    row = {**row, "source": API_SOURCE}
-                yield row
-
-        try:
-            sender = SystemActor(f"ingest:{token.source}") if token else request.user
-            result = feedback_items_ingest(rows=noting_unreadable(), options=options, by=sender)
-        except TooManyRows:
-            raise PayloadTooLarge(f"Send at most {MAX_BATCH:,} rows a request.") from None
-        total = len(lines) if media_type in NDJSON_TYPES else len(rows)
-        if total == 0:
-            raise exceptions.ParseError("The body holds no rows; send at least one.")
-        errors = [row_error(rejected, unreadable, lines) for rejected in result.rejected]
-        return Response({**result.counts(), "errors": errors})
+        return bulk_ingest_response(
+            request, ingest=feedback_items_ingest, default_source=API_SOURCE
+        )
