@@ -42,6 +42,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("voc.people.api_urls")),
     path("", include("contacts.api_urls")),
     path("", include("feedback.api_urls")),
+    path("", include("loops.api_urls")),
     # Last: JSON 404s. [\s\S], not ".", so a path with an encoded newline (%0a) matches too.
     re_path(r"^[\s\S]*$", api_not_found_view, name="api-not-found"),
 ]
@@ -52,6 +53,7 @@ urlpatterns = [
     path("people/", include("voc.people.urls")),
     path("contacts/", include("contacts.urls")),
     path("feedback/", include("feedback.urls")),
+    path("loops/", include("loops.urls")),
     path("", include("voc.core.urls")),
     path("", include("contacts.inbound.urls")),  # /webhooks/inbound/<esp>/, /ops/inbound/
     path("c/", include("contacts.budget.urls")),  # /c/opt-out/<purpose>/<token>/, from emails

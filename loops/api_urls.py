@@ -1,0 +1,6 @@
+"""The loops API, under /api/v1/: one include() line per part (issues, flags, follow-ups,
+notices), each with one API class per operation."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []

@@ -1,0 +1,9 @@
+"""The loops pages, under /loops/. Each part's urls (no app_name of their own) join the
+"loops" namespace: reverse("loops:issue-board")."""
+
+from django.urls import URLPattern, URLResolver
+
+app_name = "loops"
+urlpatterns: list[URLPattern | URLResolver] = [
+    # one include() line per part, e.g. path("", include("loops.issues.urls")),
+]
