@@ -14,3 +14,31 @@ class LoopsConfig(AppConfig):
 
         register_loops_capabilities()
         register_action_labels(AUDIT_LABELS)
+
+        # --- follow-ups (loops/followups/): settings, audit labels, erasure, timeline,
+        # home widget, demo data
+        from contacts.registry import register_erasure_handler, register_timeline_provider
+        from loops.access import WORK_FOLLOW_UPS
+        from loops.followups.demo import seed_follow_ups
+        from loops.followups.home import follow_ups_widget
+        from loops.followups.selectors import follow_up_timeline
+        from loops.followups.services import AUDIT_LABELS as FOLLOW_UP_AUDIT_LABELS
+        from loops.followups.services import follow_ups_erase
+        from loops.followups.settings import register_follow_up_settings
+        from voc.core.demo import register_demo_seeder
+        from voc.core.home import HomeWidget, register_home_widget
+
+        register_follow_up_settings()
+        register_action_labels(FOLLOW_UP_AUDIT_LABELS)
+        register_erasure_handler("loops.follow_ups", follow_ups_erase)
+        register_timeline_provider("loops.follow_ups", follow_up_timeline)
+        register_home_widget(
+            HomeWidget(
+                key="loops.follow_ups",
+                title="Call backs due",
+                capability=WORK_FOLLOW_UPS,
+                content=follow_ups_widget,
+                order=8,
+            )
+        )
+        register_demo_seeder("loops.follow_ups", seed_follow_ups)

@@ -93,6 +93,19 @@ def team_b_feedback_item(cast, user):
     return {"item_id": item.item.id}
 
 
+def team_b_follow_up(cast, user):
+    """A call back opened for a complaint on a team-B contact: team B's lead owns it."""
+    from feedback.items.services import feedback_item_record
+    from loops.followups.services import follow_ups_open
+    from loops.models import FollowUp
+    from voc.core.audit import INGEST
+
+    contact = team_b_contact(cast, user)
+    feedback_item_record(kind="complaint", source="matrix", contact=contact, by=INGEST)
+    follow_ups_open()
+    return {"follow_up_id": FollowUp.objects.get(contact=contact).id}
+
+
 def contact_b(cast, user):
     return {"contact_id": team_b_contact(cast, user).id}
 
@@ -600,6 +613,34 @@ ROUTES: dict[str, Route] = {
         method="post",
         kwargs=team_b_gesture,
         data={"reason": "matrix"},
+    ),
+    # --- follow-ups (loops/followups): managers call back within their scope (a team-B call
+    # back is hidden from the team-A manager); executives and admins read; reps never see them.
+    "loops:follow-up-list": Route(
+        {"anonymous": LOGIN, "rep": DENIED, "manager": OK, "executive": OK, "admin": OK}
+    ),
+    "loops:follow-up-detail": Route(
+        {"anonymous": LOGIN, "rep": DENIED, "manager": HIDDEN, "executive": OK, "admin": OK},
+        kwargs=team_b_follow_up,
+    ),
+    "api-follow-up-list": Route(
+        {"anonymous": UNAUTH, "rep": DENIED, "manager": OK, "executive": OK, "admin": OK}
+    ),
+    "api-follow-up-detail": Route(
+        {"anonymous": UNAUTH, "rep": DENIED, "manager": HIDDEN, "executive": OK, "admin": OK},
+        kwargs=team_b_follow_up,
+    ),
+    "api-follow-up-close": Route(
+        {
+            "anonymous": UNAUTH,
+            "rep": DENIED,
+            "manager": HIDDEN,
+            "executive": DENIED,
+            "admin": DENIED,
+        },
+        method="post",
+        kwargs=team_b_follow_up,
+        data={"outcome": "reached"},
     ),
     "api-not-found": Route(everyone(HIDDEN, anonymous=HIDDEN)),
     "api-schema": Route(everyone(OK, anonymous=UNAUTH)),
