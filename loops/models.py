@@ -568,3 +568,108 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.kind} {'on' if self.enabled else 'off'}"
+
+
+# --- The bcc program (loops/digests/): executives and department heads read the verbatim
+# customer emails on their topics, in digests sent exactly once per subscription and period.
+
+
+class DigestSubscription(models.Model):
+    """What one person reads, and how often. Every filter that is set must match (a reason
+    includes its sub-reasons); a subscriber only ever receives messages within their own row
+    scope, whatever the filters say."""
+
+    class Frequency(models.TextChoices):
+        INSTANT = "instant", "As they arrive (batched)"
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_subscriptions"
+    )
+    name = models.CharField(max_length=100)
+    reasons = models.ManyToManyField("contacts.ContactReason", blank=True, related_name="+")
+    departments = models.ManyToManyField("people.Department", blank=True, related_name="+")
+    teams = models.ManyToManyField("people.Team", blank=True, related_name="+")
+    tags = models.JSONField(default=list, blank=True)
+    channels = models.JSONField(default=list, blank=True)
+    keywords = models.CharField(
+        max_length=300, blank=True, help_text="Full-text, as the message search reads it."
+    )
+    sentiment_at_most = models.FloatField(
+        null=True, blank=True, help_text="Only contacts at or below this sentiment (-1 to 1)."
+    )
+    include_outgoing = models.BooleanField(default=True, help_text="Our replies too.")
+    frequency = models.CharField(max_length=8, choices=Frequency.choices, default=Frequency.DAILY)
+    hour = models.PositiveSmallIntegerField(default=8, help_text="Local hour, 0-23.")
+    weekday = models.PositiveSmallIntegerField(default=0, help_text="0 Monday - 6 Sunday.")
+    active = models.BooleanField(default=True)
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # The cursor: the end of the last period a digest was claimed for.
+    sent_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user_id", "name", "id"]
+        indexes = [models.Index(fields=["active", "frequency"], name="loops_digest_sub_due")]
+        constraints = [
+            models.CheckConstraint(condition=Q(hour__lte=23), name="loops_digest_sub_hour"),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="loops_digest_sub_weekday"),
+            models.CheckConstraint(
+                condition=Q(sentiment_at_most__isnull=True)
+                | Q(sentiment_at_most__gte=-1, sentiment_at_most__lte=1),
+                name="loops_digest_sub_sentiment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_frequency_display().lower()}) for {self.user_id}"
+
+
+class Digest(models.Model):
+    """One digest: one (subscription, period) claimed once (unique), rendered, and handed to
+    the send-once helper (``send_once`` holds the delivery's state and the ESP's message id).
+    A period with nothing to say is recorded as empty and not sent. Periods missed during an
+    outage are merged into one digest that lists them in ``period_keys``."""
+
+    class Status(models.TextChoices):
+        BUILDING = "building", "Building"
+        QUEUED = "queued", "Queued"
+        EMPTY = "empty", "Nothing to say"
+        FAILED = "failed", "Failed to build"
+
+    subscription = models.ForeignKey(
+        DigestSubscription, null=True, on_delete=models.SET_NULL, related_name="digests"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests"
+    )
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    period_keys = models.JSONField(default=list, help_text="The periods this digest covers.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.BUILDING)
+    subject = models.CharField(max_length=200, blank=True)
+    html = models.TextField(blank=True)  # as sent, for the history page
+    text = models.TextField(blank=True)
+    thread_count = models.PositiveIntegerField(default=0)
+    message_count = models.PositiveIntegerField(default=0)
+    more_count = models.PositiveIntegerField(default=0, help_text="Threads beyond the limit.")
+    send_once = models.OneToOneField(
+        "core.SendOnce", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-period_end", "-id"]
+        indexes = [models.Index(fields=["user", "period_end"], name="loops_digest_user")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "period_end"], name="loops_digest_once_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest #{self.pk} for {self.user_id} until {self.period_end:%Y-%m-%d %H:%M}"

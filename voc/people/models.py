@@ -1,12 +1,20 @@
 import hashlib
 import secrets
 from typing import Any, Self
+from zoneinfo import available_timezones
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from voc.people.roles import Role
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name this machine knows (Europe/Berlin, America/New_York)."""
+    if value and value not in available_timezones():
+        raise ValidationError(f"“{value}” is not a time zone name such as Europe/Berlin.")
 
 
 class Department(models.Model):
@@ -67,6 +75,13 @@ class User(AbstractUser):
         on_delete=models.SET_NULL,
         related_name="reports",
         help_text="Next step up an escalation chain.",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="An IANA name such as Europe/Berlin; empty: the reporting time zone. "
+        "Digests go out at local hours in it.",
     )
 
     class Meta:
