@@ -8,7 +8,7 @@ row scope of issues (``issue_scope_q``).
 - Admins read everything and set the SLA policies; they do not write to customers.
 """
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from voc.core.capabilities import effective_role, register_capabilities
 from voc.people.access import owned_department_ids, sees_everything
@@ -72,3 +72,40 @@ def heads_department(user: User, department_id: int | None) -> bool:
         department_id is not None
         and Department.objects.filter(id=department_id, head_id=user.pk).exists()
     )
+
+
+# --- the bcc program (loops/digests/) --------------------------------------------------------
+# Everyone reads digests within their own row scope; managers enrol their departments' people,
+# admins enrol anyone (executives first) and see every subscription and delivery failure.
+SUBSCRIBE_DIGESTS = "loops.digests_subscribe"
+ENROL_DIGESTS = "loops.digests_enrol"
+ADMINISTER_DIGESTS = "loops.digests_admin"
+
+DIGEST_GRANTS: dict[str, tuple[str, ...]] = {
+    Role.REP: (SUBSCRIBE_DIGESTS,),
+    Role.MANAGER: (SUBSCRIBE_DIGESTS, ENROL_DIGESTS),
+    Role.EXECUTIVE: (SUBSCRIBE_DIGESTS,),
+    Role.ADMIN: (SUBSCRIBE_DIGESTS, ENROL_DIGESTS, ADMINISTER_DIGESTS),
+}
+
+
+def register_digest_capabilities() -> None:
+    for role, capabilities in DIGEST_GRANTS.items():
+        register_capabilities(role, *capabilities)
+
+
+def enrollable_users(enroller: User) -> QuerySet[User]:
+    """Whom ``enroller`` may enrol: an admin anyone active; a manager the active people of the
+    departments they own (head or belong to) and of the teams they lead."""
+    users = User.objects.filter(is_active=True)
+    role = effective_role(enroller)
+    if role == Role.ADMIN:
+        return users
+    if role != Role.MANAGER:
+        return users.none()
+    departments = owned_department_ids(enroller)
+    return users.filter(
+        Q(department_id__in=departments)
+        | Q(team__department_id__in=departments)
+        | Q(team__lead=enroller)
+    ).distinct()

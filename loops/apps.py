@@ -42,3 +42,20 @@ class LoopsConfig(AppConfig):
             )
         )
         register_demo_seeder("loops.follow_ups", seed_follow_ups)
+
+        # --- the bcc program (loops/digests/): capabilities, settings, the email's builder,
+        # audit labels, navigation
+        from loops.access import SUBSCRIBE_DIGESTS, register_digest_capabilities
+        from loops.digests.services import AUDIT_LABELS as DIGEST_AUDIT_LABELS
+        from loops.digests.services import SEND_ONCE_PURPOSE, digest_email_context
+        from loops.digests.settings import register_digest_settings
+        from voc.core.navigation import USER, NavItem, register_nav_item
+        from voc.core.sendonce import register_email_context
+
+        register_digest_capabilities()
+        register_digest_settings()
+        register_action_labels(DIGEST_AUDIT_LABELS)
+        register_email_context(SEND_ONCE_PURPOSE, digest_email_context)
+        register_nav_item(
+            NavItem("digests", "My digests", "loops:digest-list", SUBSCRIBE_DIGESTS, 85, menu=USER)
+        )

@@ -7,4 +7,5 @@ app_name = "loops"
 urlpatterns: list[URLPattern | URLResolver] = [
     # one include() line per part, e.g. path("", include("loops.issues.urls")),
     path("", include("loops.followups.urls")),
+    path("", include("loops.digests.urls")),
 ]

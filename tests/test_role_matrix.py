@@ -106,6 +106,38 @@ def team_b_follow_up(cast, user):
     return {"follow_up_id": FollowUp.objects.get(contact=contact).id}
 
 
+def own_subscription(cast, user):
+    from loops.digests.services import SubscriptionData, subscription_create
+
+    owner = user or cast.rep
+    subscription = subscription_create(user=owner, data=SubscriptionData(name="Matrix"), by=owner)
+    return {"subscription_id": subscription.id}
+
+
+def own_digest(cast, user):
+    from django.utils import timezone
+
+    from loops.models import Digest
+
+    owner = user or cast.rep
+    now = timezone.now()
+    digest = Digest.objects.create(
+        user=owner, period_start=now, period_end=now, status="queued", html="<p>digest</p>"
+    )
+    return {"digest_id": digest.id}
+
+
+def unsubscribe_token(cast, user):
+    from loops.digests.links import UNSUBSCRIBE
+    from loops.digests.services import SubscriptionData, subscription_create
+    from voc.core.links import link_token
+
+    subscription = subscription_create(
+        user=cast.executive, data=SubscriptionData(name="Matrix"), by=cast.executive
+    )
+    return {"token": link_token(purpose=UNSUBSCRIBE, target=subscription)}
+
+
 def contact_b(cast, user):
     return {"contact_id": team_b_contact(cast, user).id}
 
@@ -642,6 +674,19 @@ ROUTES: dict[str, Route] = {
         kwargs=team_b_follow_up,
         data={"outcome": "reached"},
     ),
+    # --- the bcc program (loops/digests): everyone subscribes (their own subscriptions);
+    # managers and admins enrol; the unsubscribe link needs no sign-in.
+    "loops:digest-list": Route(everyone(OK)),
+    "loops:digest-subscribe": Route(everyone(OK)),
+    "loops:digest-preview-new": Route(everyone(REDIRECT)),
+    "loops:digest-enrol": Route(
+        {"anonymous": LOGIN, "rep": DENIED, "manager": OK, "executive": DENIED, "admin": OK}
+    ),
+    "loops:digest-change": Route(everyone(OK), kwargs=own_subscription),
+    "loops:digest-preview": Route(everyone(OK), kwargs=own_subscription),
+    "loops:digest-leave": Route(everyone(REDIRECT), method="post", kwargs=own_subscription),
+    "loops:digest-sent": Route(everyone(OK), kwargs=own_digest),
+    "loops:digest-unsubscribe": Route(everyone(OK, anonymous=OK), kwargs=unsubscribe_token),
     "api-not-found": Route(everyone(HIDDEN, anonymous=HIDDEN)),
     "api-schema": Route(everyone(OK, anonymous=UNAUTH)),
     "api-docs": Route(everyone(OK, anonymous=UNAUTH)),

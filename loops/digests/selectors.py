@@ -1,0 +1,272 @@
+"""What a digest says: the verbatim messages that match a subscription in a period, within the
+subscriber's own row scope, grouped by topic and thread; counts per topic against the previous
+period; the issues on those topics that are ageing or escalated; the latest stories.
+
+A message belongs to the period its time falls in: when it was sent, or, for a message without
+its own time, when its contact happened. A message imported after its period's digest went out
+is not sent later (docs/digests.md).
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from contacts.models import Contact, ContactReason, Message
+from contacts.selectors import contact_list_visible
+from feedback.models import Story
+from feedback.stories.selectors import stories_for_digest
+from loops.models import OPEN_EXCLUDED, DigestSubscription, Escalation, Issue
+from loops.selectors import issue_list_visible
+from voc.people.models import User
+
+MAX_THREADS = 50
+MESSAGES_PER_THREAD = 6  # the latest of a long thread; the rest behind a link
+MAX_ISSUES = 10
+AGEING_DAYS = 30
+
+
+@dataclass(frozen=True)
+class ThreadShown:
+    contact: Contact
+    messages: list[Message]
+    trimmed: int  # earlier messages of the period not shown
+    newest_at: datetime
+
+
+@dataclass(frozen=True)
+class TopicShown:
+    label: str
+    threads: list[ThreadShown]
+    count: int  # threads on this topic in the period (shown or not)
+    previous: int  # in the period before, of the same length
+
+
+@dataclass(frozen=True)
+class DigestContent:
+    start: datetime
+    end: datetime
+    topics: list[TopicShown] = field(default_factory=list)
+    thread_count: int = 0  # matching threads in the period
+    shown_threads: int = 0
+    message_count: int = 0
+    issues: list[Issue] = field(default_factory=list)
+    stories: list[Story] = field(default_factory=list)
+
+    @property
+    def more_threads(self) -> int:
+        return self.thread_count - self.shown_threads
+
+    @property
+    def is_empty(self) -> bool:
+        return self.thread_count == 0 and not self.stories
+
+
+@dataclass(frozen=True)
+class DigestFilters:
+    """What a subscription (saved, or still a form being previewed) matches. Empty: any."""
+
+    reason_ids: tuple[int, ...] = ()  # as chosen; their children are added when matching
+    department_ids: tuple[int, ...] = ()
+    team_ids: tuple[int, ...] = ()
+    tags: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    keywords: str = ""
+    sentiment_at_most: float | None = None
+    include_outgoing: bool = True
+
+
+def filters_of(subscription: DigestSubscription) -> DigestFilters:
+    return DigestFilters(
+        reason_ids=tuple(subscription.reasons.values_list("id", flat=True)),
+        department_ids=tuple(subscription.departments.values_list("id", flat=True)),
+        team_ids=tuple(subscription.teams.values_list("id", flat=True)),
+        tags=tuple(subscription.tags),
+        channels=tuple(subscription.channels),
+        keywords=subscription.keywords,
+        sentiment_at_most=subscription.sentiment_at_most,
+        include_outgoing=subscription.include_outgoing,
+    )
+
+
+def reason_ids_with_children(filters: DigestFilters) -> list[int] | None:
+    """The chosen reasons with their children (None: any reason)."""
+    if not filters.reason_ids:
+        return None
+    children = ContactReason.objects.filter(parent_id__in=filters.reason_ids).values_list(
+        "id", flat=True
+    )
+    return sorted({*filters.reason_ids, *children})
+
+
+def matching_contacts(filters: DigestFilters, *, viewer: User) -> QuerySet[Contact]:
+    """Contacts within the subscriber's scope that pass every filter that is set."""
+    contacts = contact_list_visible(viewer=viewer)
+    reason_ids = reason_ids_with_children(filters)
+    if reason_ids is not None:
+        contacts = contacts.filter(reason_id__in=reason_ids)
+    if filters.department_ids:
+        contacts = contacts.filter(reason__department_id__in=filters.department_ids)
+    if filters.team_ids:
+        contacts = contacts.filter(team_id__in=filters.team_ids)
+    if filters.channels:
+        contacts = contacts.filter(channel__in=filters.channels)
+    if filters.sentiment_at_most is not None:
+        contacts = contacts.filter(sentiment__lte=filters.sentiment_at_most)
+    if filters.tags:
+        tagged = Q()
+        for tag in filters.tags:
+            if connection.vendor == "postgresql":
+                tagged |= Q(tags__contains=[tag])
+            else:
+                # SQLite's JSON has no containment: match the quoted tag in the stored list.
+                tagged |= Q(tags__icontains=f'"{tag}"')
+        contacts = contacts.filter(tagged)
+    return contacts
+
+
+def _keywords_q(keywords: str) -> Q | None:
+    keywords = keywords.strip()
+    if not keywords:
+        return None
+    if connection.vendor == "postgresql":
+        # As a subquery of ids: the condition names the table, which a query that nests this
+        # one (counts per topic) would alias.
+        return Q(
+            id__in=RawSQL(
+                "SELECT id FROM contacts_message "
+                "WHERE search_vector @@ websearch_to_tsquery('english', %s)",
+                [keywords],
+            )
+        )
+    condition = Q()
+    for word in keywords.replace('"', " ").split():
+        if word.lower() == "or":
+            continue
+        if word.startswith("-") and len(word) > 1:
+            condition &= ~Q(text__icontains=word[1:])
+        else:
+            condition &= Q(text__icontains=word)
+    return condition
+
+
+def matching_messages(
+    filters: DigestFilters, *, viewer: User, start: datetime, end: datetime
+) -> QuerySet[Message]:
+    """The messages of the period that match, with their time as ``at``."""
+    messages = Message.objects.annotate(at=Coalesce("sent_at", "contact__occurred_at")).filter(
+        Exists(matching_contacts(filters, viewer=viewer).filter(id=OuterRef("contact_id"))),
+        at__gte=start,
+        at__lt=end,
+    )
+    if not filters.include_outgoing:
+        messages = messages.filter(direction=Message.Direction.INCOMING)
+    keywords = _keywords_q(filters.keywords)
+    if keywords is not None:
+        messages = messages.filter(keywords)
+    return messages
+
+
+def _topic_label(contact: Contact) -> str:
+    return contact.reason.path if contact.reason else "No reason given"
+
+
+def _threads_per_topic(messages: QuerySet[Message]) -> Counter[str]:
+    """Threads (contacts) per topic label among ``messages``."""
+    rows = (
+        Contact.objects.filter(id__in=messages.values("contact_id"))
+        .select_related("reason__parent")
+        .only("id", "reason__name", "reason__parent__name")
+    )
+    return Counter(_topic_label(contact) for contact in rows)
+
+
+def digest_content(
+    filters: DigestFilters,
+    *,
+    viewer: User,
+    start: datetime,
+    end: datetime,
+    now: datetime | None = None,
+) -> DigestContent:
+    """Everything one digest shows, in a fixed number of queries."""
+    now = now or timezone.now()
+    messages = matching_messages(filters, viewer=viewer, start=start, end=end)
+    # Threads newest first, by their newest message of the period.
+    newest: dict[int, datetime] = {}
+    message_count = 0
+    rows = messages.values_list("contact_id", "at").order_by("-at")  # type: ignore[misc]
+    for contact_id, at in rows:
+        newest.setdefault(contact_id, at)
+        message_count += 1
+    ordered_ids = sorted(newest, key=lambda cid: (newest[cid], cid), reverse=True)
+    shown_ids = ordered_ids[:MAX_THREADS]
+    contacts = {
+        c.id: c
+        for c in Contact.objects.filter(id__in=shown_ids).select_related(
+            "customer", "reason__parent", "team"
+        )
+    }
+    by_contact: dict[int, list[Message]] = defaultdict(list)
+    for message in messages.filter(contact_id__in=shown_ids).order_by(
+        "contact_id", "position", "id"
+    ):
+        by_contact[message.contact_id].append(message)
+    threads_by_topic: dict[str, list[ThreadShown]] = defaultdict(list)
+    for contact_id in shown_ids:
+        contact = contacts[contact_id]
+        thread = by_contact[contact_id]
+        shown = thread[-MESSAGES_PER_THREAD:]
+        threads_by_topic[_topic_label(contact)].append(
+            ThreadShown(contact, shown, len(thread) - len(shown), newest[contact_id])
+        )
+    counts = _threads_per_topic(messages) if newest else Counter()
+    previous_start = start - (end - start)
+    previous = _threads_per_topic(
+        matching_messages(filters, viewer=viewer, start=previous_start, end=start)
+    )
+    topics = [
+        TopicShown(label, threads_by_topic.get(label, []), count, previous.get(label, 0))
+        for label, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    reason_ids = reason_ids_with_children(filters)
+    return DigestContent(
+        start=start,
+        end=end,
+        topics=topics,
+        thread_count=len(ordered_ids),
+        shown_threads=len(shown_ids),
+        message_count=message_count,
+        issues=ageing_issues(viewer=viewer, reason_ids=reason_ids, now=now),
+        stories=_stories(viewer=viewer, since=start, reason_ids=reason_ids),
+    )
+
+
+def ageing_issues(*, viewer: User, reason_ids: list[int] | None, now: datetime) -> list[Issue]:
+    """Open issues on the subscription's reasons (any, without reasons) that are escalated or
+    older than AGEING_DAYS, the oldest first, within the subscriber's issue scope."""
+    issues = (
+        issue_list_visible(viewer=viewer)
+        .filter(merged_into__isnull=True)
+        .exclude(status__in=OPEN_EXCLUDED)
+        .annotate(escalated=Exists(Escalation.objects.filter(issue_id=OuterRef("id"))))
+        .filter(Q(escalated=True) | Q(created_at__lte=now - timedelta(days=AGEING_DAYS)))
+    )
+    if reason_ids is not None:
+        issues = issues.filter(reasons__id__in=reason_ids).distinct()
+    return list(issues.select_related("owner").order_by("created_at", "id")[:MAX_ISSUES])
+
+
+def _stories(*, viewer: User, since: datetime, reason_ids: list[int] | None) -> list[Story]:
+    stories = stories_for_digest(since=since, reason_ids=reason_ids)
+    visible = set(
+        contact_list_visible(viewer=viewer)
+        .filter(id__in=[story.contact_id for story in stories])
+        .values_list("id", flat=True)
+    )
+    return [story for story in stories if story.contact_id in visible]

@@ -1,0 +1,396 @@
+"""Digests sent exactly once per subscription and period (design: docs/digests.md).
+
+A run (``digests_send_due``, a periodic job) takes each active daily or weekly subscription
+that has a period due (loops/digests/schedule.py) and, in ONE transaction per subscription:
+
+1. locks the subscription row and reads its cursor (``sent_until``) again under the lock;
+2. builds the digest of every period that ended since the cursor, merged into one;
+3. inserts the Digest row (unique per subscription and period end), renders it, and asks the
+   send-once helper for the email (``voc.core.sendonce.send_once``: one row per purpose and
+   key, sent by a worker after commit, its own window handled there);
+4. moves the cursor to the period's end.
+
+A worker that dies before the commit leaves nothing behind (the next run does it all again); a
+second worker waits for the lock and then finds nothing due; a task delivered twice or beat
+running twice does the same. After the commit the email is the send-once helper's: claimed,
+handed over once, a row caught between "the ESP accepted" and "recorded" is reconciled by its
+sweep, never resent blindly. A period with nothing to say is recorded as empty and not sent.
+
+Instant subscriptions (``digests_send_instant``, every minute) work the same way on the
+window since their cursor, at most one digest per ``digest_instant_minutes``, and only when
+there is something to say.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from loops.digests.links import digest_unsubscribe_path
+from loops.digests.schedule import DAILY, WEEKLY, Cadence, Period, due_periods, merged
+from loops.digests.selectors import (
+    DigestContent,
+    DigestFilters,
+    digest_content,
+    filters_of,
+    matching_messages,
+)
+from loops.models import Digest, DigestSubscription
+from voc.core.audit import Actor, SystemActor, audit_record
+from voc.core.business import business_setting
+from voc.core.sendonce import send_once
+from voc.people.models import User
+
+DIGESTS = SystemActor("digests")
+SEND_ONCE_PURPOSE = "loops.digest"
+Frequency = DigestSubscription.Frequency
+
+AUDIT_LABELS = {
+    "digest.subscribe": "subscribed to a digest",
+    "digest.change": "changed a digest subscription",
+    "digest.unsubscribe": "left a digest",
+    "digest.enrol": "enrolled people in a digest",
+    "digest.resend": "resent a digest",
+}
+
+
+def user_zone(user: User) -> ZoneInfo:
+    return ZoneInfo(user.time_zone or settings.VOC_REPORTING_TIME_ZONE)
+
+
+def cadence_of(subscription: DigestSubscription) -> Cadence:
+    frequency = DAILY if subscription.frequency == Frequency.DAILY else WEEKLY
+    return Cadence(
+        frequency, subscription.hour, subscription.weekday, tz=user_zone(subscription.user)
+    )
+
+
+def absolute(path: str) -> str:
+    return settings.VOC_BASE_URL + path
+
+
+def _period_label(periods: list[Period], zone: ZoneInfo) -> str:
+    if len(periods) == 1:
+        return periods[0].key
+    return f"{periods[0].key} to {periods[-1].key} ({len(periods)} periods)"
+
+
+def digest_render(
+    *,
+    subscription: DigestSubscription,
+    content: DigestContent,
+    covers: list[str],
+    preview: bool = False,
+) -> tuple[str, str, str]:
+    """(subject, html, text) of a digest. Customer text is escaped by the templates."""
+    context = {
+        "subscription": subscription,
+        "content": content,
+        "covers": covers,
+        "preview": preview,
+        "zone": user_zone(subscription.user),
+        "base_url": settings.VOC_BASE_URL,
+        "unsubscribe_url": "" if preview else absolute(digest_unsubscribe_path(subscription)),
+        "settings_url": absolute(reverse("loops:digest-list")),
+    }
+    subject = f"{subscription.name}: {content.thread_count} conversation" + (
+        "" if content.thread_count == 1 else "s"
+    )
+    if len(covers) > 1:
+        subject += f" ({len(covers)} periods)"
+    html = render_to_string("loops/digests/email.html", context)
+    text = render_to_string("loops/digests/email.txt", context)
+    return subject, html, text
+
+
+def _claim_and_queue(
+    subscription_id: int, *, periods_of: "PeriodsOf", now: datetime
+) -> Digest | None:
+    """Steps 1-4 of the module's docstring for one subscription; None when nothing is due."""
+    with transaction.atomic():
+        subscription = (
+            DigestSubscription.objects.select_for_update()
+            .select_related("user")
+            .filter(pk=subscription_id, active=True)
+            .first()
+        )
+        if subscription is None or not subscription.user.is_active:
+            return None
+        periods = periods_of(subscription, now)
+        if not periods:
+            return None
+        period = merged(periods)
+        covers = [p.key for p in periods]
+        content = digest_content(
+            filters_of(subscription),
+            viewer=subscription.user,
+            start=period.start,
+            end=period.end,
+            now=now,
+        )
+        digest = Digest.objects.create(
+            subscription=subscription,
+            user=subscription.user,
+            period_start=period.start,
+            period_end=period.end,
+            period_keys=covers,
+            thread_count=content.thread_count,
+            message_count=content.message_count,
+            more_count=content.more_threads,
+            created_at=now,
+        )
+        if content.is_empty:
+            digest.status = Digest.Status.EMPTY
+        else:
+            digest.subject, digest.html, digest.text = digest_render(
+                subscription=subscription, content=content, covers=covers
+            )
+            digest.status = Digest.Status.QUEUED
+            email, _ = send_once(
+                purpose=SEND_ONCE_PURPOSE,
+                key=f"digest:{digest.pk}",
+                to=[subscription.user.email],
+                template="digest",
+                context={"digest_id": digest.pk},
+                by=DIGESTS,
+            )
+            digest.send_once = email
+        digest.save()
+        subscription.sent_until = period.end
+        subscription.save(update_fields=["sent_until"])
+    return digest
+
+
+class PeriodsOf:
+    """The periods due for a subscription at ``now`` (a protocol for the two modes)."""
+
+    def __call__(self, subscription: DigestSubscription, now: datetime) -> list[Period]:
+        raise NotImplementedError
+
+
+class ScheduledPeriods(PeriodsOf):
+    def __call__(self, subscription: DigestSubscription, now: datetime) -> list[Period]:
+        return due_periods(cadence_of(subscription), sent_until=subscription.sent_until, now=now)
+
+
+class InstantPeriods(PeriodsOf):
+    """[cursor, now) once ``digest_instant_minutes`` have passed since the cursor; the first
+    window starts when the subscription was made."""
+
+    def __call__(self, subscription: DigestSubscription, now: datetime) -> list[Period]:
+        start = subscription.sent_until or subscription.created_at
+        wait = timedelta(minutes=int(business_setting("digest_instant_minutes")))
+        if now - start < wait:
+            return []
+        waiting = matching_messages(
+            filters_of(subscription), viewer=subscription.user, start=start, end=now
+        )
+        if not waiting.exists():
+            return []  # nothing yet: keep the window open rather than record empties
+        return [Period(start=start, end=now, key=now.isoformat(timespec="seconds"))]
+
+
+@dataclass(frozen=True)
+class DigestRun:
+    queued: int
+    empty: int
+
+
+def _run(frequencies: list[str], periods_of: PeriodsOf, now: datetime | None) -> DigestRun:
+    now = now or timezone.now()
+    queued = empty = 0
+    ids = DigestSubscription.objects.filter(
+        active=True, frequency__in=frequencies, user__is_active=True
+    ).values_list("id", flat=True)
+    for subscription_id in ids.order_by("id"):
+        digest = _claim_and_queue(subscription_id, periods_of=periods_of, now=now)
+        if digest is None:
+            continue
+        if digest.status == Digest.Status.EMPTY:
+            empty += 1
+        else:
+            queued += 1
+    return DigestRun(queued, empty)
+
+
+def digests_send_due(*, now: datetime | None = None) -> DigestRun:
+    """Daily and weekly digests whose period ended (see the module's docstring)."""
+    return _run([Frequency.DAILY, Frequency.WEEKLY], ScheduledPeriods(), now)
+
+
+def digests_send_instant(*, now: datetime | None = None) -> DigestRun:
+    """Instant subscriptions: what arrived since their last digest, batched."""
+    return _run([Frequency.INSTANT], InstantPeriods(), now)
+
+
+def digest_email_context(context: dict[str, object]) -> dict[str, object]:
+    """The send-once builder: the stored rendering of the digest (what the history shows is
+    what was sent), with the one-click unsubscribe headers."""
+    digest = Digest.objects.select_related("subscription__user").get(
+        pk=int(str(context["digest_id"]))
+    )
+    unsubscribe = ""
+    if digest.subscription is not None:
+        unsubscribe = absolute(digest_unsubscribe_path(digest.subscription))
+    return {
+        "subject": digest.subject,
+        "html": digest.html,
+        "text": digest.text,
+        "list_unsubscribe": unsubscribe,
+    }
+
+
+# --- Subscriptions --------------------------------------------------------------------------
+
+
+def subscription_unsubscribe(*, subscription: DigestSubscription, by: Actor) -> bool:
+    """Stop a subscription (from its signed link or its owner's page); True if it was active."""
+    with transaction.atomic():
+        changed = DigestSubscription.objects.filter(pk=subscription.pk, active=True).update(
+            active=False
+        )
+        if changed:
+            audit_record(
+                by=by,
+                action="digest.unsubscribe",
+                target=subscription,
+                changes={"active": [True, False]},
+            )
+    return bool(changed)
+
+
+@dataclass(frozen=True)
+class SubscriptionData:
+    """What a subscription says, from the form or an enrolment."""
+
+    name: str
+    frequency: str = Frequency.DAILY
+    hour: int = 8
+    weekday: int = 0
+    reasons: tuple[int, ...] = ()
+    departments: tuple[int, ...] = ()
+    teams: tuple[int, ...] = ()
+    tags: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    keywords: str = ""
+    sentiment_at_most: float | None = None
+    include_outgoing: bool = True
+
+
+def filters_from(data: SubscriptionData) -> DigestFilters:
+    """The filters of a subscription not saved yet (previewed from its form)."""
+    return DigestFilters(
+        reason_ids=data.reasons,
+        department_ids=data.departments,
+        team_ids=data.teams,
+        tags=data.tags,
+        channels=data.channels,
+        keywords=data.keywords,
+        sentiment_at_most=data.sentiment_at_most,
+        include_outgoing=data.include_outgoing,
+    )
+
+
+def _apply(subscription: DigestSubscription, data: SubscriptionData) -> None:
+    subscription.name = data.name.strip()[:100] or "My digest"
+    subscription.frequency = data.frequency
+    subscription.hour = data.hour
+    subscription.weekday = data.weekday
+    subscription.tags = list(data.tags)
+    subscription.channels = list(data.channels)
+    subscription.keywords = data.keywords.strip()
+    subscription.sentiment_at_most = data.sentiment_at_most
+    subscription.include_outgoing = data.include_outgoing
+
+
+def _set_relations(subscription: DigestSubscription, data: SubscriptionData) -> None:
+    subscription.reasons.set(data.reasons)
+    subscription.departments.set(data.departments)
+    subscription.teams.set(data.teams)
+
+
+def subscription_create(
+    *, user: User, data: SubscriptionData, by: Actor, enrolled: bool = False
+) -> DigestSubscription:
+    """A new subscription for ``user``. Its first digest covers the first period that ends
+    after now (the cursor starts now: nobody gets a flood of the past)."""
+    with transaction.atomic():
+        subscription = DigestSubscription(user=user, created_at=timezone.now())
+        _apply(subscription, data)
+        subscription.sent_until = subscription.created_at
+        if enrolled and isinstance(by, User):
+            subscription.enrolled_by = by
+        subscription.save()
+        _set_relations(subscription, data)
+        audit_record(
+            by=by,
+            action="digest.enrol" if enrolled else "digest.subscribe",
+            target=subscription,
+            changes={"user": [None, user.pk], "frequency": [None, data.frequency]},
+        )
+    return subscription
+
+
+def subscription_change(
+    *, subscription: DigestSubscription, data: SubscriptionData, by: Actor
+) -> DigestSubscription:
+    """Change what a subscription reads or when; reactivates a stopped one."""
+    with transaction.atomic():
+        subscription = DigestSubscription.objects.select_for_update().get(pk=subscription.pk)
+        before = {"frequency": subscription.frequency, "active": subscription.active}
+        _apply(subscription, data)
+        if not subscription.active:
+            # Back on: start from now, not from when it stopped.
+            subscription.sent_until = timezone.now()
+        subscription.active = True
+        subscription.save()
+        _set_relations(subscription, data)
+        audit_record(
+            by=by,
+            action="digest.change",
+            target=subscription,
+            changes={
+                "frequency": [before["frequency"], subscription.frequency],
+                "active": [before["active"], True],
+            },
+        )
+    return subscription
+
+
+def subscriptions_enrol(
+    *, users: list[User], data: SubscriptionData, by: User
+) -> list[DigestSubscription]:
+    """Enrol people in a digest (a manager their department, an admin anyone); each can
+    still change or leave theirs."""
+    return [subscription_create(user=user, data=data, by=by, enrolled=True) for user in users]
+
+
+def digest_resend(*, digest: Digest, by: User) -> Digest:
+    """An admin sends a failed digest again: a new send-once key (the first stays on record),
+    audited."""
+    if digest.status != Digest.Status.QUEUED or not digest.user.email:
+        raise ValueError("Only a digest that was sent can be sent again.")
+    with transaction.atomic():
+        email, _ = send_once(
+            purpose=SEND_ONCE_PURPOSE,
+            key=f"digest:{digest.pk}:resend:{timezone.now().isoformat()}",
+            to=[digest.user.email],
+            template="digest",
+            context={"digest_id": digest.pk},
+            by=by,
+        )
+        previous = digest.send_once_id
+        digest.send_once = email
+        digest.save(update_fields=["send_once"])
+        audit_record(
+            by=by,
+            action="digest.resend",
+            target=digest,
+            changes={"send_once": [previous, email.pk]},
+        )
+    return digest
