@@ -59,3 +59,38 @@ class LoopsConfig(AppConfig):
         register_nav_item(
             NavItem("digests", "My digests", "loops:digest-list", SUBSCRIBE_DIGESTS, 85, menu=USER)
         )
+
+        # --- the bcc program, continued: tracking, erasure, the admins' home widget, "a digest
+        # of this reason" on the contact page, demo data
+        from anymail.signals import tracking
+
+        from contacts.registry import CONTACT_PAGE, PageAction, register_page_action
+        from loops.access import ADMINISTER_DIGESTS
+        from loops.digests.demo import seed_digests
+        from loops.digests.home import digest_problems_widget
+        from loops.digests.pages import reason_digest_url
+        from loops.digests.services import digests_erase
+        from loops.digests.tracking import digest_tracking_received
+
+        tracking.connect(digest_tracking_received, dispatch_uid="loops.digests.tracking")
+        register_erasure_handler("loops.digests", digests_erase)
+        register_home_widget(
+            HomeWidget(
+                key="loops.digest_problems",
+                title="Digest delivery problems",
+                capability=ADMINISTER_DIGESTS,
+                content=digest_problems_widget,
+                order=90,
+            )
+        )
+        register_page_action(
+            CONTACT_PAGE,
+            PageAction(
+                key="loops.reason_digest",
+                label="Get this reason in a digest",
+                capability=SUBSCRIBE_DIGESTS,
+                url=reason_digest_url,
+                order=90,
+            ),
+        )
+        register_demo_seeder("loops.digests", seed_digests)

@@ -659,6 +659,11 @@ class Digest(models.Model):
     send_once = models.OneToOneField(
         "core.SendOnce", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # What the ESP told us afterwards (anymail's tracking): delivered, bounced, complained...
+    delivery = models.CharField(max_length=16, blank=True)
+    delivery_detail = models.CharField(max_length=300, blank=True)
+    # The contacts whose messages it shows: an erasure finds the stored digests to clean.
+    contact_ids = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     error = models.TextField(blank=True)
 

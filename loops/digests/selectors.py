@@ -21,7 +21,7 @@ from contacts.models import Contact, ContactReason, Message
 from contacts.selectors import contact_list_visible
 from feedback.models import Story
 from feedback.stories.selectors import stories_for_digest
-from loops.models import OPEN_EXCLUDED, DigestSubscription, Escalation, Issue
+from loops.models import OPEN_EXCLUDED, Digest, DigestSubscription, Escalation, Issue
 from loops.selectors import issue_list_visible
 from voc.people.models import User
 
@@ -57,6 +57,10 @@ class DigestContent:
     message_count: int = 0
     issues: list[Issue] = field(default_factory=list)
     stories: list[Story] = field(default_factory=list)
+
+    @property
+    def contact_ids(self) -> list[int]:
+        return sorted(t.contact.pk for topic in self.topics for t in topic.threads)
 
     @property
     def more_threads(self) -> int:
@@ -270,3 +274,16 @@ def _stories(*, viewer: User, since: datetime, reason_ids: list[int] | None) -> 
         .values_list("id", flat=True)
     )
     return [story for story in stories if story.contact_id in visible]
+
+
+def digest_problems() -> QuerySet[Digest]:
+    """Digests that did not reach their reader: the send failed, its fate is unknown (the
+    window of docs/digests.md), or the ESP reported a bounce, complaint or rejection."""
+    return (
+        Digest.objects.filter(
+            Q(send_once__status__in=["failed", "unknown"])
+            | Q(delivery__in=["bounced", "complained", "rejected", "failed"])
+        )
+        .select_related("user", "subscription", "send_once")
+        .order_by("-period_end", "-id")
+    )

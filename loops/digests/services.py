@@ -26,11 +26,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from contacts.models import Contact
 from loops.digests.links import digest_unsubscribe_path
 from loops.digests.schedule import DAILY, WEEKLY, Cadence, Period, due_periods, merged
 from loops.digests.selectors import (
@@ -56,6 +58,7 @@ AUDIT_LABELS = {
     "digest.unsubscribe": "left a digest",
     "digest.enrol": "enrolled people in a digest",
     "digest.resend": "resent a digest",
+    "digest.pause": "paused the digest after a delivery problem",
 }
 
 
@@ -142,6 +145,7 @@ def _claim_and_queue(
             thread_count=content.thread_count,
             message_count=content.message_count,
             more_count=content.more_threads,
+            contact_ids=content.contact_ids,
             created_at=now,
         )
         if content.is_empty:
@@ -394,3 +398,35 @@ def digest_resend(*, digest: Digest, by: User) -> Digest:
             changes={"send_once": [previous, email.pk]},
         )
     return digest
+
+
+ERASED_NOTICE = (
+    "This digest showed messages of a customer who has since been erased at their request; "
+    "it is no longer kept."
+)
+
+
+def digests_erase(*, customer_ids: list[int], erasure: object = None) -> dict[str, int]:
+    """Erasure: stored digests that showed the erased customer's messages lose their text
+    (the record that a digest was sent stays)."""
+    contact_ids = set(
+        Contact.objects.filter(customer_id__in=customer_ids).values_list("id", flat=True)
+    )
+    if not contact_ids:
+        return {"digests": 0}
+    digests = Digest.objects.exclude(html="", text="")
+    if connection.vendor == "postgresql":
+        condition = Q()
+        for contact_id in contact_ids:
+            condition |= Q(contact_ids__contains=[contact_id])
+        hit = list(digests.filter(condition).values_list("id", flat=True))
+    else:
+        hit = [
+            digest_id
+            for digest_id, shown in digests.values_list("id", "contact_ids")
+            if contact_ids.intersection(shown or ())
+        ]
+    Digest.objects.filter(id__in=hit).update(
+        html=f"<p>{ERASED_NOTICE}</p>", text=ERASED_NOTICE, contact_ids=[]
+    )
+    return {"digests": len(hit)}

@@ -15,6 +15,8 @@ urlpatterns = [
     ),
     path("digests/<int:subscription_id>/leave/", views.digest_leave_view, name="digest-leave"),
     path("digests/sent/<int:digest_id>/", views.digest_sent_view, name="digest-sent"),
+    path("digests/sent/<int:digest_id>/resend/", views.digest_resend_view, name="digest-resend"),
+    path("digests/problems/", views.digest_problems_view, name="digest-problems"),
     path(
         "digests/unsubscribe/<str:token>/",
         views.digest_unsubscribe_view,

@@ -14,10 +14,11 @@ from loops.access import ADMINISTER_DIGESTS, ENROL_DIGESTS, SUBSCRIBE_DIGESTS, e
 from loops.digests.forms import EnrolForm, SubscriptionForm
 from loops.digests.links import UNSUBSCRIBE
 from loops.digests.schedule import last_period
-from loops.digests.selectors import digest_content, filters_of
+from loops.digests.selectors import digest_content, digest_problems, filters_of
 from loops.digests.services import (
     cadence_of,
     digest_render,
+    digest_resend,
     filters_from,
     subscription_change,
     subscription_create,
@@ -207,3 +208,22 @@ def digest_unsubscribe_view(request, token: str):
         done = True
     context = {"subscription": subscription, "done": done or not subscription.active}
     return render(request, "loops/digests/unsubscribe.html", context)
+
+
+@capability_required(ADMINISTER_DIGESTS)
+def digest_problems_view(request):
+    problems = digest_problems()[:PAGE_SIZE]
+    return render(request, "loops/digests/problems.html", {"problems": problems})
+
+
+@require_POST
+@capability_required(ADMINISTER_DIGESTS)
+def digest_resend_view(request, digest_id: int):
+    digest = get_object_or_404(Digest.objects.select_related("user"), pk=digest_id)
+    try:
+        digest_resend(digest=digest, by=request.user)
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Digest #{digest.pk} queued again for {digest.user}.")
+    return redirect("loops:digest-problems")
