@@ -221,17 +221,21 @@ class ContactRollupAdmin(admin.ModelAdmin):
 
 @admin.register(ImportMapping)
 class ImportMappingAdmin(admin.ModelAdmin):
-    list_display = ["name", "updated_at"]
+    """Saved mappings of every import (contacts, feedback items), each within its kind."""
+
+    list_display = ["name", "kind", "updated_at"]
+    list_filter = ["kind"]
     search_fields = ["name"]
 
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
-    """A record of each file import; written by the import command only."""
+    """A record of each file import (import_contacts, import_feedback); written by the import
+    commands only."""
 
-    list_display = ["file_name", "status", "started_at", "finished_at", "rows_read", "created",
-                    "updated", "unchanged", "rejected", "started_by"]  # fmt: skip
-    list_filter = ["status"]
+    list_display = ["file_name", "kind", "status", "started_at", "finished_at", "rows_read",
+                    "created", "updated", "unchanged", "rejected", "started_by"]  # fmt: skip
+    list_filter = ["kind", "status"]
 
     def has_add_permission(self, request) -> bool:
         return False

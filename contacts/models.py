@@ -401,31 +401,45 @@ class IngestToken(HashedKeyToken):
         return f"{self.name} → {self.source}"
 
 
-class ImportMapping(models.Model):
-    """A saved mapping from another system's export columns to VoC's fields (see
-    docs/ingest.md), reusable by name: ``import_contacts FILE --mapping NAME``."""
+class ImportKind(models.TextChoices):
+    """What a file import writes: its runs and saved mappings are kept apart by kind."""
 
-    name = models.CharField(max_length=100, unique=True)
+    CONTACTS = "contacts", "Contacts"
+    FEEDBACK = "feedback", "Feedback items"
+
+
+class ImportMapping(models.Model):
+    """A saved mapping from another system's export columns to an import's fields (see
+    docs/ingest.md), reusable by name within its kind: ``import_contacts FILE --mapping NAME``,
+    ``import_feedback FILE --mapping NAME``."""
+
+    kind = models.CharField(max_length=12, choices=ImportKind.choices, default=ImportKind.CONTACTS)
+    name = models.CharField(max_length=100)
     config = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "name"], name="importmapping_kind_name_unique")
+        ]
 
     def __str__(self) -> str:
         return self.name
 
 
 class ImportRun(models.Model):
-    """One run of a file import: who, which file, what came of it."""
+    """One run of a file import: what it imported, who ran it, which file, what came of it."""
 
     class Status(models.TextChoices):
+        # The values of voc.core.imports.runs' statuses.
         RUNNING = "running", "Running"
         FINISHED = "finished", "Finished"
         FAILED = "failed", "Failed"
         INTERRUPTED = "interrupted", "Interrupted"
 
+    kind = models.CharField(max_length=12, choices=ImportKind.choices, default=ImportKind.CONTACTS)
     file_name = models.CharField(max_length=500)
     mapping_name = models.CharField(max_length=100, blank=True)
     started_by = models.CharField(max_length=150, blank=True, help_text="User or OS account.")

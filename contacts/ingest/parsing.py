@@ -1,14 +1,14 @@
-"""The reading half of a file import: rows of the file become batches of parsed records.
+"""The reading half of a contacts file import, and the processes that do it.
 
-``parsed_batches`` reads a file's rows (a reader from contacts/ingest/files.py), maps them
-(``RowMapper``) and parses and redacts them (``parse_row``), and yields one ``ParsedBatch``
-every ``batch_size`` rows: the records, the file line of each, and the rows rejected on the
-way (line, field, reason). The import writes each batch with ``contacts_ingest`` in its own
+The import reads, maps and parses a file with voc/core/imports/batches.py's
+``parsed_batches``; ``record_parser`` is its parse step for contacts: ``parse_row`` (which
+redacts), then the content hash, the erasure keys and the COPY text of each record, computed
+here where the time is cheap. The import writes each batch with ``contacts_ingest`` in its own
 transaction.
 
 Parsing and redaction cost about as much as writing, so ``ForkedBatches`` runs the same
 generator in further processes while the importing process writes. They are forked, so they
-start with the mapper and options the import already built and checked; each opens the file
+start with the mapper and parser the import already built and checked; each opens the file
 again, reads all of it (that is what tells where each batch ends) and parses every n-th batch,
 so batch n + 1 is parsed (and received and unpacked by a thread of the importing process)
 while batch n is written. Each stays at most one batch ahead (the pipes are small), so memory
@@ -26,90 +26,35 @@ import pickle
 import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
 from contacts.ingest.pgcopy import record_copy_text
-from contacts.ingest.records import ContactRecord, MessageRecord, ParseOptions, RowError, parse_row
+from contacts.ingest.records import ContactRecord, MessageRecord, ParseOptions, parse_row
 from contacts.tombstones import record_erasure_keys
+from voc.core.imports.batches import ParsedBatch, parsed_batches
 
 
-@dataclass
-class ParsedBatch:
-    rows_read: int  # rows of the file read for this batch (accepted or not)
-    records: list[ContactRecord] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)  # the file line of each record
-    errors: list[tuple[int, str, str]] = field(default_factory=list)  # (line, field, reason)
-    position: int = 0  # bytes of the file read so far
+def record_parser(
+    options: ParseOptions, *, erasure_keys: bool, copy_text: bool
+) -> Callable[[dict[str, Any]], ContactRecord]:
+    """The parse step of ``parsed_batches`` for contacts: a mapped row as a ContactRecord, or
+    RowError. ``erasure_keys``: compute each record's erasure HMACs here (worth it only while
+    tombstones exist; the service computes any that are missing when it needs them).
+    ``copy_text``: format each record's part of its COPY lines here (for the PostgreSQL
+    writer)."""
 
-
-def parsed_batches(
-    reader,
-    mapper,
-    *,
-    options: ParseOptions,
-    batch_size: int,
-    position: Callable[[], int],
-    share: tuple[int, int] = (0, 1),
-    erasure_keys: bool = True,
-    copy_text: bool = False,
-) -> Iterator[ParsedBatch]:
-    """Batches of ``batch_size`` rows of the file (fewer records when some are rejected); the
-    last one may be empty.
-
-    ``share`` (i, n): only batches i, i + n, i + 2n… are parsed and yielded; the rows of the
-    others are only counted (an NDJSON reader does not even decode them). ``erasure_keys``:
-    compute each record's erasure HMACs here (worth it only while tombstones exist; the
-    service computes any that are missing when it needs them). ``copy_text``: format each
-    record's part of its COPY lines here (for the PostgreSQL writer)."""
-    mine, every = share
-    number = 0
-    batch = ParsedBatch(0)
-    counting_only = hasattr(reader, "decode")
-    if counting_only:
-        reader.decode = mine == 0
-    for item in reader:
-        batch.rows_read += 1
-        if number % every == mine:
-            if item.error is not None:
-                batch.errors.append((item.line, item.error.field, item.error.reason))
-            else:
-                _parse(item, mapper, options, batch, erasure_keys, copy_text)
-        if batch.rows_read >= batch_size:
-            if number % every == mine:
-                batch.position = position()
-                yield batch
-            number += 1
-            batch = ParsedBatch(0)
-            if counting_only:
-                reader.decode = number % every == mine
-    if number % every == mine:
-        batch.position = position()
-        yield batch
-
-
-def _parse(
-    item, mapper, options: ParseOptions, batch: ParsedBatch, erasure_keys: bool, copy_text: bool
-) -> None:
-    try:
-        row = mapper.to_row(item.values, suspect=item.suspect)
-    except RowError as error:  # its field already names the column
-        batch.errors.append((item.line, error.field, error.reason))
-        return
-    try:
+    def parse(row: dict[str, Any]) -> ContactRecord:
         record = parse_row(row, options)
-    except RowError as error:
-        batch.errors.append((item.line, mapper.label(error.field), error.reason))
-        return
-    record.content_hash()  # computed here, where the time is cheap (see above)
-    if erasure_keys:
-        record.erasure_keys = record_erasure_keys(record)  # likewise the HMACs (four a row)
-    if copy_text:
-        record.copy_text = record_copy_text(record)  # and the COPY text of the writer
-    batch.records.append(record)
-    batch.lines.append(item.line)
+        record.content_hash()  # computed here, where the time is cheap (see above)
+        if erasure_keys:
+            record.erasure_keys = record_erasure_keys(record)  # likewise the HMACs (four a row)
+        if copy_text:
+            record.copy_text = record_copy_text(record)  # and the COPY text of the writer
+        return record
+
+    return parse
 
 
 # --- records as plain tuples ------------------------------------------------------------------

@@ -24,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 from contacts.models import Channel, Contact, Customer, Message
 from contacts.redaction import Redactor, redact_split_cards
 from contacts.redaction_rules import identifier_key
+from voc.core.imports.rows import RowError
 
 MAX_TEXT = 100_000  # characters in one message, notes or subject before a row is refused
 MAX_MESSAGES = 500
@@ -59,16 +60,6 @@ def _unknown_field_error(names: set, *, where: str) -> "RowError":
     if plain:
         return RowError(f"{where}.{plain[0]}" if where != "row" else plain[0], UNKNOWN_FIELD_REASON)
     return RowError(where, UNNAMED_FIELD_REASON)
-
-
-class RowError(Exception):
-    def __init__(self, field: str, reason: str):
-        # Both can name a field from the input (an unknown one): keep them storable text.
-        field = field.encode("utf-8", "replace").decode("utf-8")[:100]
-        reason = reason.encode("utf-8", "replace").decode("utf-8")[:300]
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 @dataclass

@@ -19,15 +19,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from contacts.ingest import files, imports
-from contacts.ingest.files import FIELD_LIMIT, FORMATS, FileError, FileRow, read_rows
-from contacts.ingest.imports import ImportFailed, ImportInterrupted, import_file
-from contacts.ingest.mapping import (
-    MappingError,
-    RowMapper,
-    mapping_load,
-    mapping_validate,
-)
+from contacts.ingest import imports
+from contacts.ingest.imports import CONTACT_MAPPINGS, import_file
+from contacts.ingest.mapping import CONTACT_FIELDS
 from contacts.ingest.records import FIELDS, ParseOptions, RowError, parse_row
 from contacts.ingest.service import contacts_ingest as real_contacts_ingest
 from contacts.models import (
@@ -39,6 +33,11 @@ from contacts.models import (
     ImportRun,
     Message,
 )
+from voc.core.imports import files
+from voc.core.imports.files import FIELD_LIMIT, FORMATS, FileError, FileRow, read_rows
+from voc.core.imports.mapper import RowMapper
+from voc.core.imports.mapping import MappingError, mapping_load, mapping_validate
+from voc.core.imports.runner import ImportFailed, ImportInterrupted
 
 pytestmark = pytest.mark.django_db
 
@@ -684,7 +683,7 @@ def test_the_report_goes_to_var_when_the_files_folder_is_read_only(
 ):
     settings.VAR_DIR = tmp_path / "var"
     path = write(tmp_path, "ro.csv", HEADER + "crm,r-1,pigeon,2026-11-01T10:00:00Z,,Hi\n")
-    monkeypatch.setattr(imports.os, "access", lambda folder, mode: False)
+    monkeypatch.setattr("voc.core.imports.report.os.access", lambda folder, mode: False)
 
     summary = import_file(path=path)
 
@@ -775,13 +774,16 @@ GOOD = {
 )
 def test_a_mapping_is_validated_with_clear_errors(change, message):
     with pytest.raises(MappingError) as error:
-        mapping_validate({**GOOD, **change})
+        mapping_validate({**GOOD, **change}, schema=CONTACT_FIELDS)
     assert message in str(error.value)
 
 
 def test_every_problem_of_a_mapping_is_reported_at_once():
     with pytest.raises(MappingError) as error:
-        mapping_validate({**GOOD, "colour": 1, "time_zone": "Nowhere/Town", "date_format": "%Q"})
+        mapping_validate(
+            {**GOOD, "colour": 1, "time_zone": "Nowhere/Town", "date_format": "%Q"},
+            schema=CONTACT_FIELDS,
+        )
     assert len(error.value.problems) == 3
 
 
@@ -808,13 +810,15 @@ def test_a_bad_mapping_fails_the_import_before_any_row_is_read(cast, tmp_path, m
 )
 def test_a_mapping_file_that_does_not_parse_says_so(tmp_path, name, content, message):
     with pytest.raises(MappingError, match=message):
-        mapping_load(str(write(tmp_path, name, content)))
+        mapping_load(
+            str(write(tmp_path, name, content)), schema=CONTACT_FIELDS, saved=CONTACT_MAPPINGS
+        )
 
 
 def test_a_mapping_that_is_neither_a_file_nor_saved_says_so(cast):
     ImportMapping.objects.create(name="partner", config=GOOD)
     with pytest.raises(MappingError, match="no mapping file or saved mapping named “regulator”"):
-        mapping_load("regulator")
+        mapping_load("regulator", schema=CONTACT_FIELDS, saved=CONTACT_MAPPINGS)
 
 
 def test_a_mapping_whose_columns_are_not_in_the_file_fails_the_file(cast, tmp_path):
@@ -860,6 +864,7 @@ def test_a_value_map_ignores_case_and_spaces_and_defaults_fill_gaps(cast, tmp_pa
             "constants": {"source": "partner"},
             "defaults": {"channel": "other", "team": cast.team_a.name},
         },
+        schema=CONTACT_FIELDS,
         name="inline",
     )
     path = write(tmp_path, "partner.csv", "ID,Via,Team\np-1,  live chat ,\np-2,,\n")
@@ -879,7 +884,8 @@ def test_a_reason_that_is_not_created_must_exist(cast, tmp_path):
             "columns": {"ID": "external_id"},
             "constants": {"source": "partner", "channel": "phone"},
             "reason": {"parent": "Area", "child": "Topic"},
-        }
+        },
+        schema=CONTACT_FIELDS,
     )
     ContactReason.objects.create(name="Known", parent=ContactReason.objects.create(name="Area 1"))
     path = write(tmp_path, "p.csv", "ID,Area,Topic\np-1,Area 1,Known\np-2,Area 1,Unknown\n")
@@ -922,7 +928,7 @@ def test_rebuild_rollups_check_finds_a_difference_and_changes_nothing(cast, tmp_
 
 # --- The parser never crashes ---------------------------------------------------------------
 
-REGULATOR = mapping_load(str(REGULATOR_MAPPING))
+REGULATOR = mapping_load(str(REGULATOR_MAPPING), schema=CONTACT_FIELDS, saved=CONTACT_MAPPINGS)
 OPTIONS = ParseOptions(default_occurred_at=datetime(2026, 11, 1, tzinfo=UTC), strict_fields=False)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
@@ -942,6 +948,7 @@ def parse_everything(data: bytes, file_format: str, mapping, encoding: str = "ut
         reader = read_rows(io.BytesIO(data), file_format=file_format, encoding=encoding)
         mapper = RowMapper(
             mapping,
+            schema=CONTACT_FIELDS,
             file_format=file_format,
             encoding=encoding,
             header=getattr(reader, "header", None),

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from contacts.ingest import imports, parsing
-from contacts.ingest.imports import ImportFailed, import_file
+from contacts.ingest.imports import import_file
 from contacts.models import Contact, ImportRun
 from tests.contacts.test_import import (  # noqa: F401  (collected again here, forked)
     HEADER,
@@ -41,6 +41,7 @@ from tests.contacts.test_import import (  # noqa: F401  (collected again here, f
     test_wrong_types_and_broken_json_lines_are_rejected_rows,
     write,
 )
+from voc.core.imports.runner import ImportFailed
 
 pytestmark = [
     pytest.mark.django_db,

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from contacts.ingest.imports import import_file
-from contacts.ingest.mapping import RowMapper
+from contacts.ingest.mapping import CONTACT_FIELDS
+from voc.core.imports.mapper import RowMapper
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,9 @@ def test_ndjson_keys_with_digits_or_symbols_are_counted_not_named(tmp_path):
 
 def test_many_plain_names_are_cut_after_ten():
     header = ["external_id", "channel", "source", *(f"extra_{chr(97 + n)}" for n in range(12))]
-    mapper = RowMapper(None, file_format="csv", encoding="utf-8", header=header)
+    mapper = RowMapper(
+        None, schema=CONTACT_FIELDS, file_format="csv", encoding="utf-8", header=header
+    )
     assert mapper.warnings == [
         "ignored fields that are not VoC fields: "
         + ", ".join(f"extra_{chr(97 + n)}" for n in range(10))
@@ -53,7 +56,7 @@ def test_many_plain_names_are_cut_after_ten():
 
 
 def test_a_single_unnamed_field_reads_as_one():
-    mapper = RowMapper(None, file_format="ndjson", encoding="utf-8")
+    mapper = RowMapper(None, schema=CONTACT_FIELDS, file_format="ndjson", encoding="utf-8")
     mapper.note_unknown_fields(["4111-1111"])
     assert mapper.warnings == [
         "ignored fields that are not VoC fields: 1 whose name holds digits or symbols "

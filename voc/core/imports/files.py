@@ -1,4 +1,4 @@
-"""Streaming readers for contact files: CSV and NDJSON, plain or gzip-compressed.
+"""Streaming readers for import files: CSV and NDJSON, plain or gzip-compressed.
 
 A reader turns a binary stream into ``FileRow`` items, one per data row, each carrying the line
 of the file where the row starts and either its values (column or key → value) or a
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
-from contacts.ingest.records import FIELDS, RowError
+from voc.core.imports.rows import RowError
 
 FIELD_LIMIT = 1_000_000  # characters in one CSV field before its row is rejected
 LINE_LIMIT = 16_000_000  # characters in one physical line; the rest of it is skipped unread
@@ -244,11 +244,19 @@ class CsvReader:
 class NdjsonReader:
     """Rows of an NDJSON file: one JSON object a line; blank lines are skipped."""
 
-    def __init__(self, stream: BinaryIO, *, encoding: str = "utf-8") -> None:
+    def __init__(
+        self,
+        stream: BinaryIO,
+        *,
+        encoding: str = "utf-8",
+        known_fields: frozenset[str] | set[str] = frozenset(),
+    ) -> None:
         self.encoding = encoding
         self.lines = Lines(stream, encoding)
+        # The fields the import's parser reads: it checks their values itself.
+        self.known_fields = known_fields
         # False: rows are counted, not decoded (FileRow without values or error), for a
-        # process that parses only some of the batches (contacts/ingest/parsing.py).
+        # process that parses only some of the batches (voc/core/imports/batches.py).
         self.decode = True
 
     def __iter__(self) -> Iterator[FileRow]:
@@ -280,7 +288,11 @@ class NdjsonReader:
             if not isinstance(values, dict):
                 yield FileRow(number, error=RowError("row", "must be a JSON object"))
                 continue
-            problem = _json_problem(values) if _ESCAPED_SURROGATE.search(line) else None
+            problem = (
+                _json_problem(values, self.known_fields)
+                if _ESCAPED_SURROGATE.search(line)
+                else None
+            )
             if problem:
                 yield FileRow(number, error=RowError(*problem))
                 continue
@@ -302,13 +314,15 @@ def _json_loads(line: str) -> Any:  # JSON: whatever the line holds
     return _DECODER.decode(line)
 
 
-def _json_problem(values: dict[str, Any]) -> tuple[str, str] | None:
-    """A lone surrogate (from a ``\\udXXX`` escape) cannot be stored as text. VoC's own fields
-    are left to parse_row, which checks every value it reads and names the field precisely
-    (``messages[0].text``); this catches the rest, the names of ignored keys included (they are
-    reported as warnings), as "row" (a key may be anything)."""
+def _json_problem(
+    values: dict[str, Any], known_fields: frozenset[str] | set[str]
+) -> tuple[str, str] | None:
+    """A lone surrogate (from a ``\\udXXX`` escape) cannot be stored as text. The import's own
+    fields are left to its parser (contacts' parse_row), which checks every value it reads and
+    names the field precisely (``messages[0].text``); this catches the rest, the names of
+    ignored keys included (they are reported as warnings), as "row" (a key may be anything)."""
     for key, value in values.items():
-        if key in FIELDS:
+        if key in known_fields:
             continue
         stack = [key, value]
         while stack:
@@ -325,12 +339,17 @@ def _json_problem(values: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def read_rows(
-    stream: BinaryIO, *, file_format: str, encoding: str = "utf-8"
+    stream: BinaryIO,
+    *,
+    file_format: str,
+    encoding: str = "utf-8",
+    known_fields: frozenset[str] | set[str] = frozenset(),
 ) -> CsvReader | NdjsonReader:
-    """A reader (``CsvReader`` or ``NdjsonReader``) over a binary stream, gzip or not."""
+    """A reader (``CsvReader`` or ``NdjsonReader``) over a binary stream, gzip or not.
+    ``known_fields``: the fields whose values the import's parser checks (see _json_problem)."""
     stream = open_binary(stream)
     if file_format == "csv":
         return CsvReader(stream, encoding=encoding)
     if file_format == "ndjson":
-        return NdjsonReader(stream, encoding=encoding)
+        return NdjsonReader(stream, encoding=encoding, known_fields=known_fields)
     raise FileError(f"unknown format {file_format!r}: use csv or ndjson")
