@@ -687,6 +687,18 @@ ROUTES: dict[str, Route] = {
     "loops:digest-leave": Route(everyone(REDIRECT), method="post", kwargs=own_subscription),
     "loops:digest-sent": Route(everyone(OK), kwargs=own_digest),
     "loops:digest-unsubscribe": Route(everyone(OK, anonymous=OK), kwargs=unsubscribe_token),
+    "loops:digest-problems": Route(admins_only()),
+    "loops:digest-resend": Route(
+        {
+            "anonymous": LOGIN,
+            "rep": DENIED,
+            "manager": DENIED,
+            "executive": DENIED,
+            "admin": REDIRECT,
+        },
+        method="post",
+        kwargs=own_digest,
+    ),
     "api-not-found": Route(everyone(HIDDEN, anonymous=HIDDEN)),
     "api-schema": Route(everyone(OK, anonymous=UNAUTH)),
     "api-docs": Route(everyone(OK, anonymous=UNAUTH)),
