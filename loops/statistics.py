@@ -301,7 +301,9 @@ def rate_change(
         )  # fmt: skip
     exposure = before.total / after.total  # T_b / T_a
     p0 = after.total / (after.total + before.total)
-    rate_ratio = math.inf if before.count == 0 else (x / after.total) / (before.count / before.total)
+    rate_ratio = (
+        math.inf if before.count == 0 else (x / after.total) / (before.count / before.total)
+    )
     pi_low, pi_high = clopper_pearson(x, k, alpha=alpha)
     ci_low, ci_high = _ratio(pi_low, exposure), _ratio(pi_high, exposure)
 

@@ -94,6 +94,7 @@ def test_unequal_totals_move_the_null_and_the_ratio():
     assert result.rate_ratio == pytest.approx(0.5)
     assert result.p_value == pytest.approx(_cdf_by_hand(20, 40, 2 / 3), rel=1e-10)
     low, high = clopper_pearson(20, 40)
+    assert result.ci_low == pytest.approx(low / (1 - low) * 0.5, rel=1e-12)
     assert result.ci_high == pytest.approx(high / (1 - high) * 0.5, rel=1e-12)
     assert result.before.per_thousand == 20.0 and result.after.per_thousand == 10.0
 
