@@ -709,19 +709,29 @@ ROUTES: dict[str, Route] = {
         kwargs=fixed_issue_a,
     ),
     "loops:issue-verification-confirm": Route(
-        {"anonymous": LOGIN, "rep": DENIED, "manager": REDIRECT, "executive": DENIED,
-         "admin": DENIED},
+        {
+            "anonymous": LOGIN,
+            "rep": DENIED,
+            "manager": REDIRECT,
+            "executive": DENIED,
+            "admin": DENIED,
+        },
         method="post",
         kwargs=fixed_issue_a,
         data={"why": "Matrix"},
-    ),  # fmt: skip
+    ),
     "loops:issue-verification-reopen": Route(
-        {"anonymous": LOGIN, "rep": DENIED, "manager": REDIRECT, "executive": DENIED,
-         "admin": DENIED},
+        {
+            "anonymous": LOGIN,
+            "rep": DENIED,
+            "manager": REDIRECT,
+            "executive": DENIED,
+            "admin": DENIED,
+        },
         method="post",
         kwargs=fixed_issue_a,
         data={"why": "Matrix"},
-    ),  # fmt: skip
+    ),
 }
 
 # Routes with their own tests: the Django admin (tests/test_admin_access.py).

@@ -213,9 +213,10 @@ def test_the_panel_is_on_the_issue_page_only_once_the_issue_was_fixed(cast):
     # Fixed, but no check computed yet (the task is on its way).
     fragment = verification_panel(issue, cast.manager)
     assert fragment is not None and fragment.context["rows"] == []
-    assert "The first check is being computed" in client_for(cast.manager).get(
-        page(issue)
-    ).content.decode()
+    assert (
+        "The first check is being computed"
+        in client_for(cast.manager).get(page(issue)).content.decode()
+    )
 
 
 def test_a_fixed_issue_without_reasons_says_there_is_nothing_to_measure(cast):

@@ -198,7 +198,9 @@ def test_nothing_to_check_without_a_fix_reasons_or_when_reopened(world, cast):
 def test_a_second_fix_gets_checks_of_its_own(world, cast):
     verification_refresh(issue_id=world.pk, now=at(50))
     issue = issue_transition(issue=world, to=S.IN_PROGRESS, by=cast.manager, why="Back.")
-    issue = issue_transition(issue=issue, to=S.FIXED, by=cast.manager, at=FIXED_AT + timedelta(days=60))
+    issue = issue_transition(
+        issue=issue, to=S.FIXED, by=cast.manager, at=FIXED_AT + timedelta(days=60)
+    )
     verification_refresh(issue_id=issue.pk, now=at(61))
     fixes = set(Verification.objects.filter(issue=issue).values_list("fixed_at", flat=True))
     assert fixes == {FIXED_AT, FIXED_AT + timedelta(days=60)}
@@ -216,9 +218,7 @@ def test_being_fixed_queues_the_first_check(cast, django_capture_on_commit_callb
     assert queued == []
     with django_capture_on_commit_callbacks(execute=True):
         issue_transition(issue=issue, to=S.FIXED, by=cast.manager)
-    assert queued == [
-        ("loops.verification_compute", (issue.pk,), "loops.verification_sweep")
-    ]
+    assert queued == [("loops.verification_compute", (issue.pk,), "loops.verification_sweep")]
 
 
 def test_the_task_and_the_job_are_registered():
