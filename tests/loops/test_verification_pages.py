@@ -77,6 +77,7 @@ def test_the_owner_sees_the_numbers_and_both_buttons(cast):
     assert "305 of 1105" in html and "90 of 990" in html
     assert "276.0 per 1,000" in html and "90.9 per 1,000" in html  # 305/1105, 90/990
     assert "-67 %" in html and "-74 % to -58 %" in html
+    assert 'data-testid="p">&lt;&nbsp;0.0001</td>' in html
     assert "Exact conditional test of the Poisson rate ratio" in html
     assert "Clopper–Pearson 95 % interval" in html
     assert 'data-testid="confirm"' in html and 'data-testid="reopen"' in html
@@ -197,6 +198,7 @@ def test_an_unfinished_check_says_it_is_not_final_yet(cast):
     html = client_for(cast.manager).get(page(issue)).content.decode()
     row = html.split('data-testid="verification-day_30"')[1].split("</tr>")[0]
     assert "no whole week yet" in row and "came back" not in row.lower()
+    assert 'data-testid="p">–</td>' in row
 
 
 def test_the_panel_is_on_the_issue_page_only_once_the_issue_was_fixed(cast):
