@@ -270,3 +270,19 @@ def test_the_owner_reopens_with_a_reason(world, cast):
     assert issue.status == S.IN_PROGRESS and issue.fixed_at is None
     with pytest.raises(ValidationError, match="fixed or verified"):
         verification_reopen(issue=issue, by=cast.manager, why="Again.")
+
+
+def test_the_queries_do_not_grow_with_the_window_or_the_contacts(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    verification_compute(issue=world, checkpoint=C.AT_FIX, now=at(8))  # the row exists
+    with CaptureQueriesContext(connection) as one_week:
+        verification_compute(issue=world, checkpoint=C.AT_FIX, now=at(9))
+    ingest("Billing › Double charge", 300, 2, 40)
+    with CaptureQueriesContext(connection) as six_weeks:
+        verification_compute(issue=world, checkpoint=C.AT_FIX, now=at(50))
+    # Two rollup reads grouped by day, whatever the number of days or contacts.
+    assert len(six_weeks.captured_queries) == len(one_week.captured_queries)
+    rollup_reads = [q for q in six_weeks.captured_queries if "contacts_contactrollup" in q["sql"]]
+    assert len(rollup_reads) == 2
