@@ -64,17 +64,20 @@ def _with_children(reason_ids: Iterable[int]) -> frozenset[int]:
     return ids | frozenset(children)
 
 
-def rollups_visible(*, viewer: User) -> QuerySet[ContactRollup]:
-    """The rollup rows the viewer may count (see the module docstring)."""
-    scope = scope_for(viewer)
+def rollups_visible(*, viewer: User | None) -> QuerySet[ContactRollup]:
+    """The rollup rows the viewer may count (see the module docstring). ``viewer=None`` is the
+    system itself (a periodic job judging a fix): every row, never for a person's page."""
     rows = ContactRollup.objects.all()
+    if viewer is None:
+        return rows
+    scope = scope_for(viewer)
     if scope.everything:
         return rows
     owned_reasons = ContactReason.objects.filter(department_id__in=scope.department_ids)
     return rows.filter(Q(team_id__in=scope.team_ids) | Q(reason_id__in=owned_reasons.values("id")))
 
 
-def rollups_filtered(*, viewer: User, filters: RollupFilters) -> QuerySet[ContactRollup]:
+def rollups_filtered(*, viewer: User | None, filters: RollupFilters) -> QuerySet[ContactRollup]:
     rows = rollups_visible(viewer=viewer).filter(day__gte=filters.start, day__lte=filters.end)
     if filters.channels:
         rows = rows.filter(channel__in=filters.channels)
@@ -94,7 +97,7 @@ def rollups_filtered(*, viewer: User, filters: RollupFilters) -> QuerySet[Contac
 
 def rollup_totals(
     *,
-    viewer: User,
+    viewer: User | None,
     filters: RollupFilters,
     group_by: Sequence[GroupBy] = (),
     columns: Sequence[str] = COLUMNS,

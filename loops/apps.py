@@ -94,3 +94,8 @@ class LoopsConfig(AppConfig):
             ),
         )
         register_demo_seeder("loops.digests", seed_digests)
+
+        # --- verification: did the fix work? (docs/loops-verification.md)
+        from loops.verification.apps import verification_ready
+
+        verification_ready()

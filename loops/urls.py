@@ -8,4 +8,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # one include() line per part, e.g. path("", include("loops.issues.urls")),
     path("", include("loops.followups.urls")),
     path("", include("loops.digests.urls")),
+    path("", include("loops.verification.urls")),
 ]

@@ -344,6 +344,18 @@ DECIDE_TEAM_B_GESTURE = {
 }
 
 
+def fixed_issue_a(cast, user):
+    """A fixed issue of department A owned by its head (``cast.manager``): verification."""
+    from contacts.models import ContactReason
+    from loops.services.issues import issue_open, issue_transition
+
+    reason = ContactReason.objects.create(name="Matrix billing", department=cast.dept_a)
+    issue = issue_open(title="Matrix fix", reasons=[reason], owner=cast.manager, by=cast.manager)
+    for status in ("assigned", "in_progress", "fixed"):
+        issue = issue_transition(issue=issue, to=status, by=cast.manager)
+    return {"issue_id": issue.id}
+
+
 ROUTES: dict[str, Route] = {
     # pages
     "home": Route(everyone(OK)),
@@ -702,6 +714,36 @@ ROUTES: dict[str, Route] = {
     "api-not-found": Route(everyone(HIDDEN, anonymous=HIDDEN)),
     "api-schema": Route(everyone(OK, anonymous=UNAUTH)),
     "api-docs": Route(everyone(OK, anonymous=UNAUTH)),
+    # --- verification (loops/verification): everyone who sees the issue reads the check; only
+    # its owner answers (the department head owns this one; executives and admins only read).
+    "loops:issue-verification": Route(
+        {"anonymous": LOGIN, "rep": HIDDEN, "manager": OK, "executive": OK, "admin": OK},
+        kwargs=fixed_issue_a,
+    ),
+    "loops:issue-verification-confirm": Route(
+        {
+            "anonymous": LOGIN,
+            "rep": DENIED,
+            "manager": REDIRECT,
+            "executive": DENIED,
+            "admin": DENIED,
+        },
+        method="post",
+        kwargs=fixed_issue_a,
+        data={"why": "Matrix"},
+    ),
+    "loops:issue-verification-reopen": Route(
+        {
+            "anonymous": LOGIN,
+            "rep": DENIED,
+            "manager": REDIRECT,
+            "executive": DENIED,
+            "admin": DENIED,
+        },
+        method="post",
+        kwargs=fixed_issue_a,
+        data={"why": "Matrix"},
+    ),
 }
 
 # Routes with their own tests: the Django admin (tests/test_admin_access.py).
