@@ -1,6 +1,8 @@
 """The loops API, under /api/v1/: one include() line per part (issues, flags, follow-ups,
 notices), each with one API class per operation."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("loops.promote.api_urls")),
+]

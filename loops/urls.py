@@ -1,9 +1,10 @@
 """The loops pages, under /loops/. Each part's urls (no app_name of their own) join the
 "loops" namespace: reverse("loops:issue-board")."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, include, path
 
 app_name = "loops"
 urlpatterns: list[URLPattern | URLResolver] = [
     # one include() line per part, e.g. path("", include("loops.issues.urls")),
+    path("", include("loops.promote.urls")),
 ]
