@@ -240,7 +240,7 @@ def test_an_executive_promotes_a_note_to_a_new_issue_and_lands_on_it(client, cas
     assert page.status_code == 200
     html = page.content.decode()
     assert "Checkout error hidden from reps" in html
-    assert "Issue #%d opened, with the side-by-side note as its evidence." % issue.pk in html
+    assert f"Issue #{issue.pk} opened, with the side-by-side note as its evidence." in html
 
 
 def test_the_result_page_is_scoped_to_the_issues_one_may_see(client, cast, world):
@@ -269,7 +269,7 @@ def test_every_promoting_role_adds_an_item_to_an_issue_it_sees_once(client, cast
     assert issue.evidence_count == 1
     assert IssueEvidence.objects.filter(issue=issue, feedback_item=world.item_a).count() == 1
     html = client.get(response["Location"]).content.decode()
-    assert "was evidence on issue #%d already: it counts once." % issue.pk in html
+    assert f"was evidence on issue #{issue.pk} already: it counts once." in html
 
 
 def test_an_issue_out_of_scope_is_refused_like_a_missing_one(client, cast, world):
