@@ -388,3 +388,23 @@ def test_outreach_entries_offer_it(client, cast, world):
         reverse("feedback:forum-detail", args=[world.topic.forum_id])
     ).content.decode()
     assert _action(html, url("forum_topic", world.topic))
+
+
+def test_the_page_costs_the_same_queries_for_two_or_ten_suggestions(client, cast, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(cast.executive)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url("feedback", world.item_a)).status_code == 200
+        return len(captured.captured_queries)
+
+    for number in range(2):
+        open_issue(cast, title=f"Issue {number}", reasons=[world.billing])
+    two = queries()
+    for number in range(8):
+        open_issue(cast, title=f"More {number}", reasons=[world.billing, world.outage])
+    # Suggestions with their reasons come in two queries, however many: no query per issue.
+    assert queries() == two
