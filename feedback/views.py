@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from feedback import selectors
 from feedback.access import RUN_SESSIONS, VIEW_OUTREACH, VIEW_SESSIONS
+from feedback.actions import session_notes_with_actions
 from feedback.forms import SessionScheduleForm, SessionWhenForm
 from feedback.models import Session, SessionNote
 from feedback.services.sessions import (
@@ -76,7 +77,9 @@ def session_schedule_view(request):
 @capability_required(VIEW_SESSIONS)
 def session_detail_view(request, session_id: int):
     session = _session_for(request.user, session_id)
-    notes = selectors.session_notes_visible(viewer=request.user, session=session)
+    notes = session_notes_with_actions(
+        selectors.session_notes_visible(viewer=request.user, session=session), viewer=request.user
+    )
     participant = session.is_participant(request.user)
     context = {
         "session": session,

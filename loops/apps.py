@@ -99,3 +99,11 @@ class LoopsConfig(AppConfig):
         from loops.verification.apps import verification_ready
 
         verification_ready()
+        # --- promote to issue (loops/promote/): "Promote to issue" in feedback's action slots
+        # (feedback items, side-by-side notes, outreach entries) and the demo's promotions
+        from loops.promote.actions import register_promote_actions
+        from loops.promote.demo import seed_promotions
+        from voc.core.demo import register_demo_seeder
+
+        register_promote_actions()
+        register_demo_seeder("loops.promote", seed_promotions)

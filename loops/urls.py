@@ -9,4 +9,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("loops.followups.urls")),
     path("", include("loops.digests.urls")),
     path("", include("loops.verification.urls")),
+    path("", include("loops.promote.urls")),
 ]

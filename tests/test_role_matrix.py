@@ -356,6 +356,27 @@ def fixed_issue_a(cast, user):
     return {"issue_id": issue.id}
 
 
+# --- promote to issue (loops/promote/) ---
+def _promote_source(cast, user):
+    """A team-B complaint: outside a team-A rep's and the head of department A's scope."""
+    return {"source_id": team_b_complaint(cast, user)["item_id"]}
+
+
+def _promote_issue_b(cast, user):
+    """An issue of department B opened by its head: outside the rep's and manager's scope."""
+    from loops.services.issues import issue_open
+
+    issue = issue_open(title="Matrix outage", department=cast.dept_b, by=cast.other_manager)
+    return {"issue_id": issue.id}
+
+
+def _promote_evidence_b(cast, user):
+    """The team-B complaint in the URL; the body names department B's issue, made here (its id
+    is known only now, and the test reads the body after the URL's kwargs)."""
+    ROUTES["api-promote-evidence"].data = {"issue_id": _promote_issue_b(cast, user)["issue_id"]}
+    return {"kind": "feedback", **_promote_source(cast, user)}
+
+
 ROUTES: dict[str, Route] = {
     # pages
     "home": Route(everyone(OK)),
@@ -743,6 +764,29 @@ ROUTES: dict[str, Route] = {
         method="post",
         kwargs=fixed_issue_a,
         data={"why": "Matrix"},
+    ),
+    # --- promote to issue (loops/promote/): reps, managers and executives promote what they
+    # may read (a team-B complaint: not the team-A rep, not the head of department A); admins
+    # read, never promote
+    "loops:promote": Route(
+        {"anonymous": LOGIN, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": DENIED},
+        kwargs=lambda cast, user: {"kind": "feedback", **_promote_source(cast, user)},
+    ),
+    "loops:promote-result": Route(
+        {"anonymous": LOGIN, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": DENIED},
+        kwargs=_promote_issue_b,
+    ),
+    "api-promote-new-issue": Route(
+        {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": DENIED},
+        method="post",
+        kwargs=lambda cast, user: {"kind": "feedback", **_promote_source(cast, user)},
+        data={"title": "From the matrix"},
+    ),
+    "api-promote-evidence": Route(
+        {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": DENIED},
+        method="post",
+        kwargs=_promote_evidence_b,
+        data=None,
     ),
 }
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from contacts.models import Customer
 from contacts.selectors import CustomerCard, customer_card, customer_get_visible
 from feedback.access import THANK_COMPLAINTS, VIEW_FEEDBACK_ITEMS
+from feedback.actions import FEEDBACK_ITEM, feedback_actions_shown
 from feedback.complaints import selectors
 from feedback.complaints.services import complaint_thank
 from feedback.items.selectors import feedback_get_visible
@@ -69,6 +70,7 @@ def complaint_detail_view(request: HttpRequest, item_id: int) -> HttpResponse:
         "can_thank": can_thank,
         "has_email": bool(customer is not None and customer.email),
         "similar_days": selectors.SIMILAR_DAYS,
+        "page_actions": feedback_actions_shown(FEEDBACK_ITEM, obj=item, viewer=viewer),
     }
     return render(request, "feedback/complaints/complaint_detail.html", context)
 

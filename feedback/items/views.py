@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from contacts import selectors as contact_selectors
 from feedback.access import LOG_FEEDBACK_ITEMS, SET_FEEDBACK_TOPIC, VIEW_FEEDBACK_ITEMS
+from feedback.actions import FEEDBACK_ITEM, feedback_actions_shown
 from feedback.items import selectors
 from feedback.items.forms import FeedbackFilterForm, FeedbackLogForm, TopicForm
 from feedback.items.pages import sentiment_word
@@ -107,6 +108,7 @@ def _render_detail(
         if can_set_topic
         else None,
         "history": audit_history(target=item),
+        "page_actions": feedback_actions_shown(FEEDBACK_ITEM, obj=item, viewer=viewer),
     }
     return render(request, "feedback/items/item_detail.html", context, status=status)
 

@@ -356,3 +356,70 @@ GESTURE_OPERATIONS = {
 
 def test_every_gesture_operation_is_covered():
     assert GESTURE_OPERATIONS.issubset(operation.label for operation in _operations())
+
+
+# --- promote to issue (loops/promote/) ---------------------------------------------------------
+PROMOTE_NEW = "/api/v1/promote/{kind}/{source_id}/new-issue/"
+PROMOTE_EVIDENCE = "/api/v1/promote/{kind}/{source_id}/evidence/"
+
+
+@pytest.fixture
+def promote_world(note_world):
+    """A note of the running session (which the executive may promote) and an open issue."""
+    import uuid
+
+    from django.utils import timezone
+
+    from feedback.models import SessionNote
+    from loops.services.issues import issue_open
+
+    note_world.note = SessionNote.objects.create(
+        session=note_world.session, author=note_world.executive, text="Checkout error code",
+        client_id=uuid.uuid4(), noted_at=timezone.now(),
+    )  # fmt: skip
+    note_world.issue = issue_open(title="Checkout errors", by=note_world.executive)
+    return note_world
+
+
+@given(case=schema[PROMOTE_NEW]["POST"].as_strategy())
+@FUZZ
+def test_promote_to_a_new_issue_on_a_real_note(case, promote_world, throttle_cache):
+    """On a note the executive may promote: any body opens an issue or is refused with a
+    documented 4xx and a message, never a 500."""
+    case.path_parameters = {"kind": "session_note", "source_id": promote_world.note.id}
+    _call(case, promote_world.keys["executive"], throttle_cache)
+
+
+@given(case=schema[PROMOTE_EVIDENCE]["POST"].as_strategy())
+@FUZZ
+def test_promote_as_evidence_on_a_real_note(case, promote_world, throttle_cache):
+    case.path_parameters = {"kind": "session_note", "source_id": promote_world.note.id}
+    _call(case, promote_world.keys["executive"], throttle_cache)
+
+
+def test_promoting_as_evidence_conforms_when_added_and_when_already_there(promote_world):
+    """201 when the note becomes evidence, 200 when it was already: both as documented."""
+    operation = schema[PROMOTE_EVIDENCE]["POST"]
+    headers = {"Authorization": f"Token {promote_world.keys['executive']}"}
+    path = {"kind": "session_note", "source_id": promote_world.note.id}
+    statuses = []
+    for _ in range(2):
+        case = operation.Case(
+            path_parameters=path, body={"issue_id": promote_world.issue.id},
+            media_type="application/json", headers=headers,
+        )  # fmt: skip
+        response = case.call_and_validate()
+        statuses.append((response.status_code, response.json()["issue"]["evidence_count"]))
+    assert statuses == [(201, 1), (200, 1)]
+    case = schema[PROMOTE_NEW]["POST"].Case(
+        path_parameters=path, body={"title": "Again"}, media_type="application/json",
+        headers=headers,
+    )  # fmt: skip
+    response = case.call_and_validate()
+    assert response.status_code == 409  # evidence on an open issue already: no duplicate
+    assert f"#{promote_world.issue.id}" in response.json()["source"][0]
+
+
+def test_the_promote_operations_are_covered():
+    labels = {operation.label for operation in _operations()}
+    assert {f"POST {PROMOTE_NEW}", f"POST {PROMOTE_EVIDENCE}"} <= labels
