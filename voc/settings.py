@@ -318,6 +318,8 @@ SPECTACULAR_SETTINGS = {
         "SessionNoteKindEnum": "feedback.models.SessionNote.Kind",
         "FeedbackItemKindEnum": "feedback.models.FeedbackItem.Kind",
         "GestureKindEnum": "contacts.models.Gesture.Kind",
+        "FollowUpOutcomeEnum": "loops.models.FollowUp.Outcome",
+        "ContactOutcomeEnum": "contacts.models.Contact.Outcome",
     },
 }
 

@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 
 from contacts.apis.common import TextField
 from loops.access import VIEW_FOLLOW_UPS, WORK_FOLLOW_UPS
-from loops.followups.forms import CALL_OUTCOMES
 from loops.followups.selectors import follow_up_list_visible
 from loops.followups.services import MAX_NOTES, follow_up_close
 from loops.models import FollowUp
@@ -44,7 +43,10 @@ class FollowUpOutputSerializer(serializers.ModelSerializer):
 
 
 class FollowUpCloseInputSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=CALL_OUTCOMES)
+    outcome = serializers.ChoiceField(
+        choices=FollowUp.Outcome.choices,
+        help_text="What happened on the call; `not_allowed` is set by VoC only (400).",
+    )
     notes = TextField(max_length=MAX_NOTES, help_text="Redacted before it is stored.")
 
     class Meta:
