@@ -16,7 +16,7 @@ from voc.core.capabilities import has_capability
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EVERYONE = ["home", "contacts", "customers", "people"]
-USER_MENU = ["tokens", "api-docs"]  # the user's own account and developer pages
+USER_MENU = ["digests", "tokens", "api-docs"]  # the user's own account and developer pages
 # Side-by-side sessions: for the people who take part in them (not managers: no reviews).
 TAKING_PART = ["home", "contacts", "customers", "sessions", "people"]
 EXPECTED_NAV = {

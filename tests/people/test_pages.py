@@ -86,14 +86,33 @@ def test_token_names_are_escaped(client, cast):
 
 def test_the_navigation_shows_each_role_what_it_may_use(client, cast):
     expected = {
-        "rep": {"home", "contacts", "customers", "sessions", "people", "tokens", "api-docs"},
-        "manager": {"home", "contacts", "customers", "people", "tokens", "api-docs"},
-        "executive": {"home", "contacts", "customers", "sessions", "people", "tokens", "api-docs"},
+        "rep": {
+            "home",
+            "contacts",
+            "customers",
+            "sessions",
+            "people",
+            "digests",
+            "tokens",
+            "api-docs",
+        },
+        "manager": {"home", "contacts", "customers", "people", "digests", "tokens", "api-docs"},
+        "executive": {
+            "home",
+            "contacts",
+            "customers",
+            "sessions",
+            "people",
+            "digests",
+            "tokens",
+            "api-docs",
+        },
         "admin": {
             "home",
             "contacts",
             "customers",
             "people",
+            "digests",
             "tokens",
             "api-docs",
             "jobs",
