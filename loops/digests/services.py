@@ -23,6 +23,7 @@ there is something to say.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -170,19 +171,18 @@ def _claim_and_queue(
     return digest
 
 
-class PeriodsOf:
-    """The periods due for a subscription at ``now`` (a protocol for the two modes)."""
+class PeriodsOf(Protocol):
+    """The periods due for a subscription at ``now``: scheduled or instant."""
 
-    def __call__(self, subscription: DigestSubscription, now: datetime) -> list[Period]:
-        raise NotImplementedError
+    def __call__(self, subscription: DigestSubscription, now: datetime) -> list[Period]: ...
 
 
-class ScheduledPeriods(PeriodsOf):
+class ScheduledPeriods:
     def __call__(self, subscription: DigestSubscription, now: datetime) -> list[Period]:
         return due_periods(cadence_of(subscription), sent_until=subscription.sent_until, now=now)
 
 
-class InstantPeriods(PeriodsOf):
+class InstantPeriods:
     """[cursor, now) once ``digest_instant_minutes`` have passed since the cursor; the first
     window starts when the subscription was made."""
 
