@@ -15,7 +15,7 @@ class LoopsConfig(AppConfig):
         register_loops_capabilities()
         register_action_labels(AUDIT_LABELS)
 
-        # --- follow-ups (loops/followups/): settings, audit labels, erasure, timeline,
+        # --- follow-ups (loops/followups/): audit labels, erasure, timeline,
         # home widget, demo data
         from contacts.registry import register_erasure_handler, register_timeline_provider
         from loops.access import WORK_FOLLOW_UPS
@@ -24,11 +24,9 @@ class LoopsConfig(AppConfig):
         from loops.followups.selectors import follow_up_timeline
         from loops.followups.services import AUDIT_LABELS as FOLLOW_UP_AUDIT_LABELS
         from loops.followups.services import follow_ups_erase
-        from loops.followups.settings import register_follow_up_settings
         from voc.core.demo import register_demo_seeder
         from voc.core.home import HomeWidget, register_home_widget
 
-        register_follow_up_settings()
         register_action_labels(FOLLOW_UP_AUDIT_LABELS)
         register_erasure_handler("loops.follow_ups", follow_ups_erase)
         register_timeline_provider("loops.follow_ups", follow_up_timeline)

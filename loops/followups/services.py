@@ -6,7 +6,7 @@ and contacts whose reason is marked complaint (a sub-reason inherits its parent'
 becomes one follow-up (database constraints: one per feedback item, one per contact; a contact
 already followed up through one of its feedback items is not followed up again), owned by the
 triggering contact's team lead, else by its reason's department head, due within the business
-setting ``follow_up_hours``. The contact budget's callback rule is asked for every customer at
+setting ``follow_up_callback_hours``. The contact budget's callback rule is asked for every customer at
 once; a "no" (opted out of callbacks, erased, merged away) closes the follow-up at once as "not
 allowed" with the budget's words, so nobody calls a customer who asked not to be called.
 
@@ -87,7 +87,7 @@ def follow_ups_open(*, now: datetime | None = None, by: Actor = FOLLOW_UPS) -> F
     """Open a follow-up for everything that calls for one since ``LOOKBACK`` (see the module)."""
     now = now or timezone.now()
     since = now - LOOKBACK
-    due = now + timedelta(hours=int(business_setting("follow_up_hours")))
+    due = now + timedelta(hours=int(business_setting("follow_up_callback_hours")))
     followed_contacts = FollowUp.objects.filter(contact__isnull=False).values("contact_id")
     related = ("contact__team", "contact__reason__department", "reason__department")
     items = (

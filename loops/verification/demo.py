@@ -14,6 +14,7 @@ from contacts.ingest.service import contacts_ingest, parse_options
 from contacts.models import Contact, ContactReason
 from contacts.rollups import reporting_tz
 from contacts.services.reasons import reason_create
+from contacts.services.sentiment import contact_sentiment_update
 from loops.models import Issue, Severity
 from loops.services.issues import evidence_add, issue_open, issue_transition
 from loops.verification.services import verification_refresh
@@ -83,6 +84,10 @@ def seed_verification(ctx: DemoContext) -> None:
         result = contacts_ingest(rows=rows[start : start + BATCH], options=options)
         if result.rejected:
             raise RuntimeError(f"demo rows rejected: {result.rejected[:3]}")
+    # Scored now, like the contacts demo's, rather than left to a worker that may not run.
+    ids = list(Contact.objects.filter(source="demo-verification").values_list("id", flat=True))
+    for start in range(0, len(ids), 1000):
+        contact_sentiment_update(contact_ids=ids[start : start + 1000])
 
     fixed_at = datetime.combine(fixed_on, time(15), tzinfo=zone)
     opened_at = fixed_at - timedelta(days=40)

@@ -55,6 +55,8 @@ def test_a_fresh_install_runs_on_the_declared_defaults():
         "survey_scale": "nps",
         "survey_scale_by_channel": "",
         "survey_link_days": 14,
+        # the bcc digests (loops/digests/settings.py)
+        "digest_instant_minutes": 5,
     }
     assert business_setting_for(GESTURE, role=Role.REP) == Decimal("25.00")
     assert business_setting_for(GESTURE, role=Role.MANAGER) == Decimal("100.00")

@@ -89,7 +89,7 @@ def test_detractor_on_a_contact_goes_to_the_team_lead_due_in_48_hours(cast):
 
 
 def test_the_due_time_is_a_business_setting(cast):
-    business_setting_set(key="follow_up_hours", value=24, by=cast.admin)
+    business_setting_set(key="follow_up_callback_hours", value=24, by=cast.admin)
     item(cast, kind="complaint", score=None, contact=contact_of(cast.team_a))
     now = timezone.now()
     follow_ups_open(now=now)
