@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from loops.access import issue_scope_q
-from loops.models import Issue
+from loops.models import Issue, IssueEvidence
 from voc.people.models import User
 
 
@@ -25,4 +25,13 @@ def issue_get_visible(*, viewer: User, issue_id: int) -> Issue:
         issue_list_visible(viewer=viewer)
         .select_related("owner", "sponsor", "department", "merged_into")
         .get(id=issue_id)
+    )
+
+
+def issue_evidence_latest(*, issue: Issue, limit: int) -> list[IssueEvidence]:
+    """The issue's newest evidence, with what each row shows (one query)."""
+    return list(
+        issue.evidence.select_related(
+            "contact__reason", "feedback_item", "session_note", "customer", "added_by"
+        ).order_by("-occurred_at", "-id")[:limit]
     )

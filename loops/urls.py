@@ -5,7 +5,8 @@ from django.urls import URLPattern, URLResolver, include, path
 
 app_name = "loops"
 urlpatterns: list[URLPattern | URLResolver] = [
-    # one include() line per part, e.g. path("", include("loops.issues.urls")),
+    # one include() line per part
+    path("", include("loops.issues.urls")),
     path("", include("loops.followups.urls")),
     path("", include("loops.digests.urls")),
     path("", include("loops.verification.urls")),

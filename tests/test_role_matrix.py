@@ -772,6 +772,11 @@ ROUTES: dict[str, Route] = {
         {"anonymous": LOGIN, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": DENIED},
         kwargs=lambda cast, user: {"kind": "feedback", **_promote_source(cast, user)},
     ),
+    "loops:issue-detail": Route(
+        # Department B's issue: the matrix's manager heads A, its rep flagged nothing.
+        {"anonymous": LOGIN, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
+        kwargs=_promote_issue_b,
+    ),
     "loops:promote-result": Route(
         {"anonymous": LOGIN, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": DENIED},
         kwargs=_promote_issue_b,

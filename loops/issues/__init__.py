@@ -1,0 +1,1 @@
+"""The issue pages: the issue page (facts, evidence and the parts' panels) and the board."""
