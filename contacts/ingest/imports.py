@@ -16,6 +16,7 @@ mapping is invalid, the header is missing) fails the import. Every run is record
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Unpack
 
 from django.db import connection
 from django.utils import timezone
@@ -35,8 +36,7 @@ from contacts.models import ImportKind
 from contacts.tombstones import tombstones_exist
 from voc.core.imports.batches import parsed_batches
 from voc.core.imports.files import CsvReader, NdjsonReader, read_rows
-from voc.core.imports.mapping import ImportMappingConfig
-from voc.core.imports.runner import OpenedImport, file_import
+from voc.core.imports.runner import FileImportKind, ImportOptions, OpenedImport, file_import
 from voc.core.imports.runs import ImportSummary
 
 DEFAULT_BATCH = 10_000
@@ -48,40 +48,12 @@ CONTACT_RUNS = ImportRunLog(ImportKind.CONTACTS)
 CONTACT_MAPPINGS = SavedMappings(ImportKind.CONTACTS)
 
 
-def import_file(
-    *,
-    path: Path | str,
-    mapping: str | ImportMappingConfig | None = None,
-    save_mapping: str = "",
-    file_format: str | None = None,
-    source: str = "",
-    batch_size: int = DEFAULT_BATCH,
-    errors_path: Path | str | None = None,
-    encoding: str = "utf-8",
-    started_by: str = "",
-    progress: Callable[[int], None] | None = None,
-) -> ImportSummary:
+def import_file(path: Path | str, **options: Unpack[ImportOptions]) -> ImportSummary:
     """Import one file; returns the summary, raises ImportFailed for a whole-file failure and
     ImportInterrupted on Ctrl-C (voc.core.imports.runner). ``mapping`` is a mapping file, a
     saved mapping's name or an already loaded mapping; ``progress`` is called after every
     batch with the bytes read."""
-    return file_import(
-        path=path,
-        ingest=_ingest,
-        schema=CONTACT_FIELDS,
-        runs=CONTACT_RUNS,
-        saved=CONTACT_MAPPINGS,
-        max_batch=MAX_BATCH,
-        batch_size=batch_size,
-        mapping=mapping,
-        save_mapping=save_mapping,
-        file_format=file_format,
-        source=source,
-        errors_path=errors_path,
-        encoding=encoding,
-        started_by=started_by,
-        progress=progress,
-    )
+    return file_import(CONTACT_IMPORT, path=path, **options)
 
 
 def _ingest(opened: OpenedImport) -> None:
@@ -143,3 +115,13 @@ def _ingest(opened: OpenedImport) -> None:
             )
             opened.write_batches(parsed, write)
             opened.summary.warnings = opened.mapper.warnings
+
+
+CONTACT_IMPORT = FileImportKind(
+    ingest=_ingest,
+    schema=CONTACT_FIELDS,
+    runs=CONTACT_RUNS,
+    saved=CONTACT_MAPPINGS,
+    max_batch=MAX_BATCH,
+    default_batch=DEFAULT_BATCH,
+)

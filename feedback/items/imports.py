@@ -21,9 +21,8 @@ A mapping (JSON or TOML) turns another system's columns into feedback fields:
 """
 
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -38,8 +37,8 @@ from feedback.items.services import IngestResult, feedback_items_ingest
 from feedback.models import FeedbackItem
 from voc.core.audit import SystemActor
 from voc.core.imports.batches import parsed_batches
-from voc.core.imports.mapping import SAMPLE_TIME, ImportMappingConfig
-from voc.core.imports.runner import OpenedImport, file_import
+from voc.core.imports.mapping import SAMPLE_TIME
+from voc.core.imports.runner import FileImportKind, ImportOptions, OpenedImport, file_import
 from voc.core.imports.runs import ImportSummary
 from voc.core.imports.schema import FieldSchema
 
@@ -96,41 +95,13 @@ FEEDBACK_FIELDS = FieldSchema(
 )
 
 
-def feedback_import_file(
-    *,
-    path: Path | str,
-    mapping: str | ImportMappingConfig | None = None,
-    save_mapping: str = "",
-    file_format: str | None = None,
-    source: str = "",
-    batch_size: int = DEFAULT_BATCH,
-    errors_path: Path | str | None = None,
-    encoding: str = "utf-8",
-    started_by: str = "",
-    progress: Callable[[int], None] | None = None,
-) -> ImportSummary:
+def feedback_import_file(path: Path | str, **options: Unpack[ImportOptions]) -> ImportSummary:
     """Import one file of feedback items, as contacts' ``import_file`` does contacts: returns
     the summary (counts, the error report's path) and records an ImportRun of kind feedback;
     ImportFailed for a problem with the whole file (it can't be opened, the mapping is
     invalid, the header lacks a required column, no source), ImportInterrupted on Ctrl-C.
     ``mapping`` is a mapping file, the name of a saved feedback mapping or a loaded one."""
-    return file_import(
-        path=path,
-        ingest=_ingest,
-        schema=FEEDBACK_FIELDS,
-        runs=FEEDBACK_RUNS,
-        saved=FEEDBACK_MAPPINGS,
-        max_batch=MAX_BATCH,
-        batch_size=batch_size,
-        mapping=mapping,
-        save_mapping=save_mapping,
-        file_format=file_format,
-        source=source,
-        errors_path=errors_path,
-        encoding=encoding,
-        started_by=started_by,
-        progress=progress,
-    )
+    return file_import(FEEDBACK_IMPORT, path=path, **options)
 
 
 def _ingest(opened: OpenedImport) -> None:
@@ -159,3 +130,13 @@ def _ingest(opened: OpenedImport) -> None:
     )
     opened.write_batches(batches, write)
     opened.summary.warnings = opened.mapper.warnings
+
+
+FEEDBACK_IMPORT = FileImportKind(
+    ingest=_ingest,
+    schema=FEEDBACK_FIELDS,
+    runs=FEEDBACK_RUNS,
+    saved=FEEDBACK_MAPPINGS,
+    max_batch=MAX_BATCH,
+    default_batch=DEFAULT_BATCH,
+)

@@ -1,4 +1,4 @@
-"""One file import from start to end: ``file_import``.
+"""One file import from start to end: ``file_import`` of a ``FileImportKind``.
 
 It records the run (``RunLog.start``), finds the format, loads and checks the mapping, opens
 the file and checks its header, saves the mapping when asked, opens the error report, hands
@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypedDict, Unpack
 
 from django.db import InterfaceError, OperationalError, connection
 
@@ -115,28 +115,49 @@ class OpenedImport:
         )
 
 
+class ImportOptions(TypedDict, total=False):
+    """What a person chooses for one file import (the import commands' options)."""
+
+    mapping: str | Path | ImportMappingConfig | None  # a file, a saved mapping's name, or loaded
+    save_mapping: str
+    file_format: str | None
+    source: str
+    batch_size: int
+    errors_path: Path | str | None
+    encoding: str
+    started_by: str
+    progress: Callable[[int], None] | None  # called after every batch with the bytes read
+
+
+@dataclass(frozen=True)
+class FileImportKind:
+    """What one kind of file import (contacts, feedback) brings to ``file_import``: its fields,
+    where its runs and saved mappings are kept, and its ``ingest`` step."""
+
+    ingest: Callable[[OpenedImport], None]
+    schema: FieldSchema
+    runs: RunLog
+    saved: MappingStore
+    max_batch: int
+    default_batch: int
+
+
 def file_import(
-    *,
-    path: Path | str,
-    ingest: Callable[[OpenedImport], None],
-    schema: FieldSchema,
-    runs: RunLog,
-    saved: MappingStore,
-    max_batch: int,
-    batch_size: int,
-    mapping: str | Path | ImportMappingConfig | None = None,
-    save_mapping: str = "",
-    file_format: str | None = None,
-    source: str = "",
-    errors_path: Path | str | None = None,
-    encoding: str = "utf-8",
-    started_by: str = "",
-    progress: Callable[[int], None] | None = None,
+    kind: FileImportKind, *, path: Path | str, **options: Unpack[ImportOptions]
 ) -> ImportSummary:
-    """Import one file; returns the summary, raises ImportFailed for a whole-file failure and
-    ImportInterrupted on Ctrl-C. ``mapping`` is a mapping file, a saved mapping's name (in
-    ``saved``) or an already loaded mapping; ``progress`` is called after every batch with the
-    bytes read."""
+    """Import one file of ``kind``; returns the summary, raises ImportFailed for a whole-file
+    failure and ImportInterrupted on Ctrl-C. ``mapping`` is a mapping file, a saved mapping's
+    name (in ``kind.saved``) or an already loaded mapping."""
+    schema, runs, max_batch = kind.schema, kind.runs, kind.max_batch
+    mapping = options.get("mapping")
+    save_mapping = options.get("save_mapping", "")
+    file_format = options.get("file_format")
+    source = options.get("source", "")
+    batch_size = options.get("batch_size", kind.default_batch)
+    errors_path = options.get("errors_path")
+    encoding = options.get("encoding", "utf-8")
+    started_by = options.get("started_by", "")
+    progress = options.get("progress")
     if not 1 <= batch_size <= max_batch:
         raise ValueError(f"the batch size must be between 1 and {max_batch}")
     if save_mapping and mapping is None:
@@ -154,7 +175,7 @@ def file_import(
     try:
         file_format = detect_format(path, file_format)
         if isinstance(mapping, str | Path):
-            mapping = mapping_load(str(mapping), schema=schema, saved=saved)
+            mapping = mapping_load(str(mapping), schema=schema, saved=kind.saved)
         try:
             stream = path.open("rb")
         except OSError as error:
@@ -175,13 +196,13 @@ def file_import(
         ):
             raise FileError("no source: give --source, or a constant source in the mapping")
         if save_mapping and mapping is not None:  # checked above; narrowed for the types
-            mapping_save(name=save_mapping, mapping=mapping, saved=saved)
+            mapping_save(name=save_mapping, mapping=mapping, saved=kind.saved)
         if errors_path:
             report = ErrorReport(Path(errors_path), redact=schema.redact, keep_empty=True)
         else:
             report = default_error_report(path, run.pk, redact=schema.redact)
         summary.error_report = report.path
-        ingest(
+        kind.ingest(
             OpenedImport(
                 path=path,
                 file_format=file_format,
