@@ -6,42 +6,31 @@ from django.contrib import admin
 
 from contacts.budget.services import budget_opt_in
 from contacts.models import BudgetOptOut, BudgetRefusal, BudgetTouch
+from voc.core.admin import ReadOnlyAdmin
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
+class _BudgetAdmin(ReadOnlyAdmin):
     list_select_related = ["customer"]
     raw_id_fields = ["customer", "actor"]
     date_hierarchy = "at"
 
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(BudgetTouch)
-class BudgetTouchAdmin(_ReadOnlyAdmin):
+class BudgetTouchAdmin(_BudgetAdmin):
     list_display = ["at", "customer_id", "purpose", "key", "actor_name"]
     list_filter = ["purpose"]
     search_fields = ["=customer__id", "key"]
 
 
 @admin.register(BudgetRefusal)
-class BudgetRefusalAdmin(_ReadOnlyAdmin):
+class BudgetRefusalAdmin(_BudgetAdmin):
     list_display = ["at", "customer_id", "purpose", "key", "reason", "actor_name"]
     list_filter = ["purpose", "reason"]
     search_fields = ["=customer__id", "key"]
 
 
 @admin.register(BudgetOptOut)
-class BudgetOptOutAdmin(_ReadOnlyAdmin):
+class BudgetOptOutAdmin(_BudgetAdmin):
     list_display = ["customer_id", "purpose", "at", "actor_name"]
     list_filter = ["purpose"]
     search_fields = ["=customer__id"]

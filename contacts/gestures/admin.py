@@ -4,25 +4,14 @@ only, so every gesture and decision is audited). Registered from contacts/admin.
 from django.contrib import admin
 
 from contacts.models import Gesture
+from voc.core.admin import ReadOnlyAdmin
 
 
 @admin.register(Gesture)
-class GestureAdmin(admin.ModelAdmin):
+class GestureAdmin(ReadOnlyAdmin):
     list_display = ["given_at", "kind", "value", "currency", "state", "given_by", "team"]
     list_filter = ["state", "kind"]
     list_select_related = ["given_by", "team"]
     raw_id_fields = ["contact", "given_by", "decided_by", "team"]
     date_hierarchy = "given_at"
     search_fields = ["=contact__id", "given_by__username"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

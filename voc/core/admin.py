@@ -7,6 +7,23 @@ from voc.core.models import BusinessSettingValue, JobRun, SendOnce
 from voc.core.sendonce import send_once_resolve
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only their services write (so every change is audited): the admin shows them
+    and never adds, changes or deletes one."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(JobRun)
 class JobRunAdmin(admin.ModelAdmin[JobRun]):
     list_display = ["job", "status", "started_at", "finished_at", "rows_touched", "worker"]
