@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -7,7 +9,7 @@ from voc.core.models import BusinessSettingValue, JobRun, SendOnce
 from voc.core.sendonce import send_once_resolve
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     """Rows that only their services write (so every change is audited): the admin shows them
     and never adds, changes or deletes one."""
 
