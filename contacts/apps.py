@@ -89,7 +89,7 @@ class ContactsConfig(AppConfig):
         register_page_panel(
             CONTACT_PAGE,
             PagePanel(
-                key="contacts.gestures",
+                key=gesture_panels.GESTURE_PANEL,
                 title="Make it right",
                 capability=VIEW_CONTACTS,
                 content=gesture_panels.contact_gestures_panel,

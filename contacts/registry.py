@@ -2,7 +2,7 @@
 contact and customer pages, and reach what they keep about a customer when it is erased,
 without contacts importing them: feedback and loops register from their AppConfig.ready()."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -110,14 +110,25 @@ def register_page_action(page: str, action: PageAction) -> None:
     _actions[page][action.key] = action
 
 
-def page_panels_shown(page: str, *, obj: models.Model, request: HttpRequest) -> list[ShownPanel]:
-    """The panels of ``page`` the viewer may see for ``obj``, in order, rendered."""
+def page_panels_shown(
+    page: str,
+    *,
+    obj: models.Model,
+    request: HttpRequest,
+    bound_forms: Mapping[str, object] | None = None,
+) -> list[ShownPanel]:
+    """The panels of ``page`` the viewer may see for ``obj``, in order, rendered.
+    ``bound_forms`` maps a panel's key to the form just posted to it and refused: that panel
+    gets it as ``form=`` and shows it with its errors and what was typed."""
     viewer = request.user
     shown = []
     for panel in sorted(_panels[page].values(), key=lambda p: (p.order, p.title)):
         if not has_capability(viewer, panel.capability):
             continue
-        fragment = panel.content(obj, viewer)
+        if bound_forms and panel.key in bound_forms:
+            fragment = panel.content(obj, viewer, form=bound_forms[panel.key])
+        else:
+            fragment = panel.content(obj, viewer)
         if fragment is not None:
             shown.append(ShownPanel(panel.key, panel.title, fragment.render(request)))
     return shown

@@ -327,7 +327,15 @@ def _source(viewer: User, contact: Contact) -> dict:
     }
 
 
-def _render_detail(request, contact: Contact, *, edit_form=None, status=200):
+def contact_page_response(
+    request, contact: Contact, *, panel_forms: dict[str, object] | None = None, status: int = 200
+):
+    """The contact page, for a view elsewhere in contacts whose panel form was refused: that
+    panel shows the posted form with its errors (``panel_forms``: panel key → bound form)."""
+    return _render_detail(request, contact, panel_forms=panel_forms, status=status)
+
+
+def _render_detail(request, contact: Contact, *, edit_form=None, panel_forms=None, status=200):
     viewer = request.user
     contact_messages = list(contact.messages.all())
     can_edit = has_capability(viewer, LOG_CONTACTS)
@@ -360,15 +368,17 @@ def _render_detail(request, contact: Contact, *, edit_form=None, status=200):
         )
         if can_edit
         else None,
-        **_page_extras(request, registry.CONTACT_PAGE, contact),
+        **_page_extras(request, registry.CONTACT_PAGE, contact, panel_forms=panel_forms),
     }
     return render(request, "contacts/contact_detail.html", context, status=status)
 
 
-def _page_extras(request, page: str, obj) -> dict:
+def _page_extras(request, page: str, obj, *, panel_forms=None) -> dict:
     """The panels and actions later apps registered for this page (contacts.registry)."""
     return {
-        "page_panels": registry.page_panels_shown(page, obj=obj, request=request),
+        "page_panels": registry.page_panels_shown(
+            page, obj=obj, request=request, bound_forms=panel_forms
+        ),
         "page_actions": registry.page_actions_shown(page, obj=obj, viewer=request.user),
     }
 

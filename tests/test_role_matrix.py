@@ -30,6 +30,8 @@ OK, REDIRECT, LOGIN, DENIED, UNAUTH, HIDDEN, NOT_ALLOWED = (
     "hidden",
     "not-allowed",
 )
+# Let in, and the form (sent empty: the matrix posts JSON) refused with a 400 on its page.
+INVALID = "400"
 ROLES = ("anonymous", "rep", "manager", "executive", "admin")
 
 
@@ -656,7 +658,10 @@ ROUTES: dict[str, Route] = {
     # make it right (contacts/gestures): givers log contacts; managers (their scope),
     # executives and admins decide and read the report
     "contacts:gesture-record": Route(
-        EDIT_TEAM_B_CONTACT, method="post", kwargs=contact_b, data={"kind": "credit", "value": "5"}
+        {**EDIT_TEAM_B_CONTACT, "admin": INVALID},
+        method="post",
+        kwargs=contact_b,
+        data={"kind": "credit", "value": "5"},
     ),
     "contacts:gesture-approve": Route(DECIDE_TEAM_B_GESTURE, method="post", kwargs=team_b_gesture),
     "contacts:gesture-decline": Route(DECIDE_TEAM_B_GESTURE, method="post", kwargs=team_b_gesture),

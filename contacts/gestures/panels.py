@@ -13,11 +13,15 @@ from voc.core.home import Fragment
 from voc.people.models import User
 
 WAITING_SHOWN = 10
+GESTURE_PANEL = "contacts.gestures"  # the contact-page panel's key in contacts.registry
 
 
-def contact_gestures_panel(contact: Contact, viewer: User) -> Fragment:
+def contact_gestures_panel(
+    contact: Contact, viewer: User, *, form: GestureForm | None = None
+) -> Fragment:
     """The contact's gestures with their state, one-click decisions for those the viewer may
-    decide, and (for givers) the form with what is left of their allowance."""
+    decide, and (for givers) the form with what is left of their allowance: ``form`` is one
+    just posted and refused, shown again with its errors and what was typed."""
     gestures = selectors.gestures_of_contact(contact=contact)
     may_decide = has_capability(viewer, DECIDE_GESTURES)
     rows = [
@@ -35,7 +39,7 @@ def contact_gestures_panel(contact: Contact, viewer: User) -> Fragment:
         "rows": rows,
         "can_give": can_give,
         "no_customer": contact.customer_id is None,
-        "form": GestureForm(contact_id=contact.pk) if can_give else None,
+        "form": (form or GestureForm(contact_id=contact.pk)) if can_give else None,
         "allowance": selectors.allowance_left(user=viewer) if can_give else None,
         "next": reverse("contacts:contact-detail", args=[contact.pk]),
         "can_report": has_capability(viewer, VIEW_GESTURE_REPORT),

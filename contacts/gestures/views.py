@@ -13,8 +13,10 @@ from contacts import selectors as contact_selectors
 from contacts.gestures import selectors
 from contacts.gestures.access import DECIDE_GESTURES, GIVE_GESTURES, VIEW_GESTURE_REPORT
 from contacts.gestures.forms import DecisionForm, GestureForm, ReportForm
+from contacts.gestures.panels import GESTURE_PANEL
 from contacts.gestures.services import gesture_approve, gesture_decline, gesture_record
 from contacts.models import Gesture
+from contacts.views import contact_page_response
 from voc.core.capabilities import capability_required
 
 
@@ -28,6 +30,11 @@ def _back(request, fallback_contact_id: int):
     return redirect("contacts:contact-detail", fallback_contact_id)
 
 
+def _refused(request, contact, form: GestureForm):
+    """The contact page again, the gesture form showing why and what was typed (a 400)."""
+    return contact_page_response(request, contact, panel_forms={GESTURE_PANEL: form}, status=400)
+
+
 def _money(value, currency: str) -> str:
     return f"{value:.2f} {currency}"
 
@@ -38,13 +45,9 @@ def gesture_record_view(request, contact_id: int):
     contact = contact_selectors.contact_get_visible(viewer=request.user, contact_id=contact_id)
     if contact is None:
         raise Http404("No such contact.")
-    form = GestureForm(request.POST)
+    form = GestureForm(request.POST, contact_id=contact.id)
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            text = " ".join(str(error) for error in errors)
-            label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}: {text}" if label else text)
-        return redirect("contacts:contact-detail", contact.id)
+        return _refused(request, contact, form)
     try:
         gesture = gesture_record(
             contact=contact,
@@ -54,8 +57,8 @@ def gesture_record_view(request, contact_id: int):
             by=request.user,
         )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("contacts:contact-detail", contact.id)
+        form.add_error(None, error)
+        return _refused(request, contact, form)
     worth = _money(gesture.value, gesture.currency)
     if gesture.state == Gesture.State.GRANTED:
         messages.success(request, f"{gesture.get_kind_display()} of {worth} granted.")

@@ -67,15 +67,28 @@ def test_a_rep_gives_a_gesture_from_the_contact_page(client, cast, contact):
     assert Gesture.objects.filter(state="pending").count() == 1
 
 
-def test_a_bad_value_is_said_and_nothing_stored(client, cast, contact):
+def test_a_bad_value_is_said_on_the_form_with_what_was_typed_and_nothing_stored(
+    client, cast, contact
+):
     client.force_login(cast.rep)
     url = reverse("contacts:gesture-record", args=[contact.id])
-    client.post(url, {"kind": "credit", "value": "-3"})
-    client.post(url, {"kind": "credit", "value": "0"})
-    html = page(client, contact)
-    assert "Value: Ensure this value is greater than or equal to 0." in html
+    response = client.post(url, {"kind": "credit", "value": "-3", "note": "Sorry <b>twice</b>"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Ensure this value is greater than or equal to 0." in html
+    # What was typed is still there (escaped), on the contact page.
+    assert 'value="-3"' in html and "Sorry &lt;b&gt;twice&lt;/b&gt;</textarea>" in html
+    assert '<option value="credit" selected>' in html
+    assert response.context["contact"] == contact
+    # The service's own refusal is said on the form too.
+    response = client.post(url, {"kind": "credit", "value": "0", "note": "kept"})
+    assert response.status_code == 400
+    html = response.content.decode()
     assert "only a call back may be worth nothing" in html
+    assert 'value="0"' in html and "kept</textarea>" in html
     assert not Gesture.objects.exists()
+    # A fresh visit shows an empty form again.
+    assert 'value="0"' not in page(client, contact)
 
 
 def test_outsiders_cannot_give_on_a_contact_they_cannot_see(client, cast, contact):
