@@ -18,6 +18,8 @@ the list's key. A list is made once per executive, program and month (a unique c
 asking again, from the page or the monthly job, returns the list made first.
 """
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -406,22 +408,35 @@ def forum_topic_done(*, topic: ForumTopic, by: User) -> ForumTopic:
 # --- sharing a summary -----------------------------------------------------------------------
 
 
-def summary_key(*, program: str, month: date, sender: User, recipient: User) -> str:
-    return f"{program}:{month:%Y-%m}:from:{sender.pk}:to:{recipient.pk}"
+def summary_version(summary: selectors.Summary) -> str:
+    """A short fingerprint of what the summary says: sharing it again sends the new version to
+    those who had an older one, and nothing to those who have this one."""
+    text = json.dumps(summary.as_context(), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def summary_key(*, program: str, month: date, sender: User, recipient: User, version: str) -> str:
+    return f"{_summary_prefix(program, month, sender)}{recipient.pk}:v:{version}"
+
+
+def _summary_prefix(program: str, month: date, sender: User) -> str:
+    return f"{program}:{month:%Y-%m}:from:{sender.pk}:to:"
 
 
 def outreach_summary_share(
     *, program: str, month: date, recipients: Iterable[User], by: User
 ) -> int:
     """Email the month's summary, as ``by`` reads it, to each of ``recipients`` (VoC users),
-    once per sender, recipient, program and month. Returns how many emails it asked for (a
-    recipient who had it already gets nothing new)."""
+    once per sender, recipient, program, month and version of the summary. Returns how many
+    emails it asked for: a recipient who has this version already gets nothing; one who had an
+    earlier version (entries were logged or changed since) gets the new one."""
     if effective_role(by) not in {Role.EXECUTIVE, Role.ADMIN}:
         raise PermissionDenied("Only executives and admins share outreach summaries.")
     people = [user for user in recipients if user.is_active and user.email]
     if not people:
         raise ValidationError({"recipients": "Choose at least one person with an email address."})
     summary = selectors.outreach_summary(viewer=by, program=program, month=month)
+    version = summary_version(summary)
     context = summary.as_context() | {
         "sender": by.get_full_name() or by.get_username(),
         "site_url": settings.VOC_BASE_URL,
@@ -435,7 +450,9 @@ def outreach_summary_share(
         for person in people:
             _, created = send_once(
                 purpose=SUMMARY_PURPOSE,
-                key=summary_key(program=program, month=month, sender=by, recipient=person),
+                key=summary_key(
+                    program=program, month=month, sender=by, recipient=person, version=version
+                ),
                 to=[person.email],
                 template=SUMMARY_TEMPLATE,
                 context=context,
@@ -449,6 +466,7 @@ def outreach_summary_share(
                 "program": [None, program],
                 "month": [None, f"{month:%Y-%m}"],
                 "recipients": [None, sorted(person.pk for person in people)],
+                "version": [None, version],
             },
         )
     return asked
@@ -464,11 +482,19 @@ def _summary_call_ids(viewer: User, program: str, month: date) -> list[int]:
     )
 
 
-def summary_shared_with(*, program: str, month: date, sender: User) -> set[str]:
-    """The addresses ``sender`` already shared this summary with."""
-    prefix = f"{program}:{month:%Y-%m}:from:{sender.pk}:to:"
-    rows = SendOnce.objects.filter(purpose=SUMMARY_PURPOSE, key__startswith=prefix)
-    return {address for row in rows for address in row.to}
+def summary_shared_with(
+    *, program: str, month: date, sender: User, version: str
+) -> list[tuple[str, bool]]:
+    """The addresses ``sender`` shared this summary with, each with whether they have this
+    ``version`` (else an earlier one), sorted by address."""
+    rows = SendOnce.objects.filter(
+        purpose=SUMMARY_PURPOSE, key__startswith=_summary_prefix(program, month, sender)
+    ).values_list("to", "key")
+    current: dict[str, bool] = {}
+    for to, key in rows:
+        for address in to:
+            current[address] = current.get(address, False) or key.endswith(f":v:{version}")
+    return sorted(current.items())
 
 
 # --- erasure ---------------------------------------------------------------------------------

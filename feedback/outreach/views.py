@@ -24,6 +24,7 @@ from feedback.outreach.services import (
     outreach_list_generate,
     outreach_summary_share,
     summary_shared_with,
+    summary_version,
 )
 from voc.core.capabilities import capability_required, has_capability
 
@@ -196,8 +197,11 @@ def outreach_summary_view(request, program: str, month: str):
         "program": program,
         "month_key": f"{period:%Y-%m}",
         "share_form": ShareForm(),
-        "shared_with": sorted(
-            summary_shared_with(program=program, month=period, sender=request.user)
+        "shared_with": summary_shared_with(
+            program=program,
+            month=period,
+            sender=request.user,
+            version=summary_version(summary),
         ),
     }
     return render(request, "feedback/outreach/summary.html", context)
@@ -226,7 +230,7 @@ def outreach_summary_share_view(request, program: str, month: str):
             messages.success(
                 request,
                 f"Summary shared with {asked} of {chosen}"
-                + (" (the others had it already)." if asked < chosen else "."),
+                + (" (the others have this version already)." if asked < chosen else "."),
             )
     return redirect("feedback:outreach-summary", program, f"{period:%Y-%m}")
 

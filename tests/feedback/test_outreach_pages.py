@@ -314,6 +314,33 @@ def test_sharing_emails_each_chosen_user_once_and_escapes_notes(client, cast, li
     assert cast.manager.email in page  # "you shared it with"
 
 
+def test_sharing_again_sends_the_new_version_only_to_those_who_lack_it(client, cast, lists):
+    log(lists["ann"], cast.executive, notes="Ann moved")
+    client.force_login(cast.executive)
+    url = reverse("feedback:outreach-summary-share", args=["lost", "2026-11"])
+    summary_url = reverse("feedback:outreach-summary", args=["lost", "2026-11"])
+    client.post(url, {"recipients": [cast.manager.pk]})
+    client.post(url, {"recipients": [cast.manager.pk]})  # a double click: nothing more
+    assert SendOnce.objects.filter(purpose=SUMMARY_PURPOSE).count() == 1
+    page = client.get(summary_url).content.decode()
+    assert f"You shared it with: {cast.manager.email}</p>" in page
+
+    log(lists["bob"], cast.executive, notes="Bob is happy again")  # a new entry
+    page = client.get(summary_url).content.decode()
+    assert f"{cast.manager.email} (an earlier version: share again to send this one)" in page
+    client.post(url, {"recipients": [cast.manager.pk, cast.rep.pk]})
+    rows = SendOnce.objects.filter(purpose=SUMMARY_PURPOSE).order_by("id")
+    first, *again = rows
+    assert first.to == [cast.manager.email]
+    assert sorted(row.to[0] for row in again) == sorted([cast.manager.email, cast.rep.email])
+    assert all("Bob is happy again" in str(row.context) for row in again)
+    assert "Bob is" not in str(first.context)
+    client.post(url, {"recipients": [cast.manager.pk, cast.rep.pk]})
+    assert SendOnce.objects.filter(purpose=SUMMARY_PURPOSE).count() == 3
+    page = client.get(summary_url).content.decode()
+    assert "an earlier version" not in page
+
+
 def test_sharing_needs_someone(cast):
     from django.core.exceptions import PermissionDenied, ValidationError
 
