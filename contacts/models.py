@@ -703,7 +703,11 @@ class BudgetRefusal(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["customer", "at"], name="budget_refusal_customer")]
+        indexes = [
+            models.Index(fields=["customer", "at"], name="budget_refusal_customer"),
+            # "Why not?" for one list or notice: its refusals by key (budget_refusal_reasons).
+            models.Index(fields=["purpose", "key"], name="budget_refusal_key"),
+        ]
 
     def __str__(self) -> str:
         return (

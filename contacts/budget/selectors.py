@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Exists, OuterRef, Subquery
+from django.db.models import BooleanField, Count, Exists, OuterRef, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
@@ -26,7 +26,14 @@ from contacts.budget.rules import (
     CoolDowns,
     budget_decide,
 )
-from contacts.models import BudgetOptOut, BudgetPurpose, BudgetTouch, Contact, Customer
+from contacts.models import (
+    BudgetOptOut,
+    BudgetPurpose,
+    BudgetRefusal,
+    BudgetTouch,
+    Contact,
+    Customer,
+)
 from voc.core.business import business_setting
 
 
@@ -144,3 +151,20 @@ def budget_opt_outs(*, customer_id: int) -> list[str]:
         .order_by("purpose")
         .values_list("purpose", flat=True)
     )
+
+
+def budget_refusal_reasons(*, purpose: str, keys: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
+    """Why the budget said no, per key (a call list, a notice): each reason's label and how
+    many customers it stopped, the most frequent first. Keys without a refusal are absent."""
+    labels = dict(BudgetRefusal.Reason.choices)
+    rows = (
+        BudgetRefusal.objects.filter(purpose=purpose, key__in=list(keys))
+        .values("key", "reason")
+        .annotate(customers=Count("id"))
+        .order_by("key", "-customers", "reason")
+    )
+    reasons: dict[str, list[tuple[str, int]]] = {}
+    for row in rows:
+        label = labels.get(row["reason"], row["reason"])
+        reasons.setdefault(row["key"], []).append((label, row["customers"]))
+    return reasons

@@ -18,7 +18,8 @@ from django.db.models import Count, Exists, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import OuterRef
 from django.utils import timezone
 
-from contacts.models import Customer, CustomerEvent
+from contacts.budget.selectors import budget_refusal_reasons
+from contacts.models import BudgetPurpose, Customer, CustomerEvent
 from feedback.models import (
     FeedbackItem,
     Forum,
@@ -139,15 +140,23 @@ def forum_topic_get_visible(*, viewer: Viewer, topic_id: int) -> ForumTopic | No
 
 
 def my_call_lists(*, viewer: Viewer, month: date) -> list[OutreachList]:
-    """The viewer's own lists for ``month`` (lost first), each with its calls and customers."""
+    """The viewer's own lists for ``month`` (lost first), each with its calls and customers
+    and ``refusal_reasons``: why the contact budget kept customers off it."""
     if effective_role(viewer) != Role.EXECUTIVE:
         return []
     calls = OutreachCall.objects.select_related("customer").order_by("position", "id")
-    return list(
+    lists = list(
         OutreachList.objects.filter(executive=viewer.pk, month=month)
         .prefetch_related(Prefetch("calls", queryset=calls))
         .order_by("program")
     )
+    # Why the contact budget kept customers off each list (one query for all of them).
+    reasons = budget_refusal_reasons(
+        purpose=BudgetPurpose.OUTREACH, keys=[item.budget_key for item in lists if item.refused]
+    )
+    for item in lists:
+        item.refusal_reasons = reasons.get(item.budget_key, [])
+    return lists
 
 
 @dataclass(frozen=True)

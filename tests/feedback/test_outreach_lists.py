@@ -238,3 +238,34 @@ def test_the_monthly_job_makes_each_list_once(cast):
     assert OutreachCall.objects.count() == 3
     run = JobRun.objects.get(job="feedback.outreach_lists")
     assert (run.status, run.rows_touched) == ("succeeded", 4)
+
+
+def test_the_hub_says_why_the_budget_kept_customers_off_the_list(
+    client, cast, django_assert_max_num_queries
+):
+    from django.urls import reverse
+
+    from feedback.outreach.selectors import my_call_lists
+
+    keep = lost(9)
+    for days in (2, 3):
+        budget_opt_out(customer=lost(days), purpose="outreach", by=cast.admin)
+    recent = lost(4)
+    BudgetTouch.objects.create(
+        customer=recent, purpose="outreach", at=NOW - timedelta(days=10), actor_name="earlier"
+    )
+    assert on_list(cast.executive) == [keep]
+    on_list(cast.executive, program="loyal")  # nobody loyal: no refusals on that list
+    # Another executive's refusals are theirs, not this list's.
+    budget_opt_out(customer=lost(1), purpose="outreach", by=cast.admin)
+    on_list(UserFactory(role=Role.EXECUTIVE))
+
+    with django_assert_max_num_queries(4):  # lists, calls, refusals: not one per list
+        lists = my_call_lists(viewer=cast.executive, month=MONTH)
+    assert [(item.program, item.refused, item.refusal_reasons) for item in lists] == [
+        ("lost", 3, [("Opted out", 2), ("Within the cool-down", 1)]),
+        ("loyal", 0, []),
+    ]
+    client.force_login(cast.executive)
+    page = client.get(reverse("feedback:outreach-hub")).content.decode()
+    assert "3 not allowed by the contact budget: 2 opted out, 1 within the cool-down" in page
