@@ -272,6 +272,8 @@ class OutreachList(models.Model):
     taken = models.PositiveIntegerField(default=0)
     generated_at = models.DateTimeField(default=timezone.now)
     generated_by = models.CharField(max_length=150)
+    # Not stored: set by feedback.outreach.selectors.my_call_lists for the hub.
+    refusal_reasons: list[tuple[str, int]]
 
     class Meta:
         ordering = ["-month", "program", "executive_id"]
