@@ -153,7 +153,9 @@ def budget_opt_outs(*, customer_id: int) -> list[str]:
     )
 
 
-def budget_refusal_reasons(*, purpose: str, keys: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
+def budget_refusal_reasons(
+    *, purpose: str, keys: Iterable[str]
+) -> dict[str, list[tuple[str, int]]]:
     """Why the budget said no, per key (a call list, a notice): each reason's label and how
     many customers it stopped, the most frequent first. Keys without a refusal are absent."""
     labels = dict(BudgetRefusal.Reason.choices)

@@ -19,7 +19,7 @@ from django.db.models.expressions import OuterRef
 from django.utils import timezone
 
 from contacts.budget.selectors import budget_refusal_reasons
-from contacts.models import BudgetPurpose, Customer, CustomerEvent
+from contacts.models import BudgetPurpose, BudgetRefusal, Customer, CustomerEvent
 from feedback.models import (
     FeedbackItem,
     Forum,
@@ -262,7 +262,17 @@ def _latest_event() -> QuerySet[CustomerEvent]:
     return CustomerEvent.objects.filter(customer=OuterRef("pk")).order_by("-occurred_on", "-id")
 
 
-def lost_candidates(*, today: date, month: date, limit: int) -> list[dict[str, Any]]:
+def _refused_under(key: str) -> QuerySet[BudgetRefusal]:
+    """The customers the contact budget already refused for this call list's key: a top-up
+    does not ask for them again."""
+    if not key:
+        return BudgetRefusal.objects.none()
+    return BudgetRefusal.objects.filter(purpose=BudgetPurpose.OUTREACH, key=key)
+
+
+def lost_candidates(
+    *, today: date, month: date, limit: int, refused_key: str = ""
+) -> list[dict[str, Any]]:
     """Customers whose latest lifecycle event is "lost", on a day within the window (the
     business setting, 90 days: lost exactly that many days ago counts), not on any list this
     month; the most recently lost first: ``{"id", "lost_on", "lost_reason"}`` each.
@@ -291,6 +301,7 @@ def lost_candidates(*, today: date, month: date, limit: int) -> list[dict[str, A
             last_on__lte=today,
         )
         .exclude(outreach_calls__month=month)
+        .exclude(id__in=_refused_under(refused_key).values("customer_id"))
         .order_by("-last_on", "id")
         .values_list("id", "last_on", "reason_name", "reason_text")[:limit]
     )
@@ -305,7 +316,7 @@ def lost_candidates(*, today: date, month: date, limit: int) -> list[dict[str, A
 
 
 def loyal_candidates(
-    *, today: date, month: date, limit: int, now: datetime | None = None
+    *, today: date, month: date, limit: int, now: datetime | None = None, refused_key: str = ""
 ) -> list[dict[str, Any]]:
     """Customers for two years or more (their first "gained" event on or before the same day
     two years ago), the longest-standing first, then promoters (an NPS answer of 9 or 10 in
@@ -353,6 +364,7 @@ def loyal_candidates(
         .annotate(last_kind=latest_kind("customer_id"), promoter_score=score_of("customer_id"))
         .exclude(last_kind=CustomerEvent.Kind.LOST)  # never NULL: this event is one
         .exclude(customer__outreach_calls__month=month)
+        .exclude(customer_id__in=_refused_under(refused_key).values("customer_id"))
         .order_by("occurred_on", "id")
         .values_list("customer_id", "occurred_on", "promoter_score")[:limit]
     )
@@ -372,6 +384,7 @@ def loyal_candidates(
         # lifecycle event at all (promoters whose start VoC never heard of).
         .filter(Q(last_kind__isnull=True) | ~Q(last_kind=CustomerEvent.Kind.LOST))
         .exclude(outreach_calls__month=month)
+        .exclude(id__in=_refused_under(refused_key).values("customer_id"))
         .order_by("-promoter_score", "id")
         .values_list("id", "since", "promoter_score")[: max(0, limit - len(long_standing))]
     )

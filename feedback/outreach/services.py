@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from contacts.budget.services import budget_claim
@@ -62,6 +63,7 @@ ERASED_NOTE = "[erased]"
 
 AUDIT_LABELS = {
     "outreach.list": "made the outreach call list",
+    "outreach.top_up": "topped up the outreach call list",
     "outreach.call": "logged the outreach call",
     "outreach.exercise": "logged the be-a-customer exercise",
     "outreach.forum": "held the frontline forum",
@@ -109,14 +111,18 @@ class Candidate:
     promoter_score: int | None = None
 
 
-def _candidates(program: str, *, today: date, month: date) -> list[Candidate]:
+def _candidates(program: str, *, today: date, month: date, refused_key: str) -> list[Candidate]:
     if program == OutreachProgram.LOST:
-        lost = selectors.lost_candidates(today=today, month=month, limit=MAX_TRIES)
+        lost = selectors.lost_candidates(
+            today=today, month=month, limit=MAX_TRIES, refused_key=refused_key
+        )
         return [
             Candidate(row["id"], lost_on=row["lost_on"], lost_reason=row["lost_reason"][:500])
             for row in lost
         ]
-    loyal = selectors.loyal_candidates(today=today, month=month, limit=MAX_TRIES)
+    loyal = selectors.loyal_candidates(
+        today=today, month=month, limit=MAX_TRIES, refused_key=refused_key
+    )
     return [
         Candidate(
             row["id"], customer_since=row["customer_since"], promoter_score=row["promoter_score"]
@@ -158,25 +164,7 @@ def outreach_list_generate(
             return OutreachList.objects.get(
                 executive=executive, program=program, month=month
             ), False
-        calls: list[OutreachCall] = []
-        for candidate in _candidates(program, today=today, month=month):
-            if len(calls) >= size:
-                break
-            call = _take(outreach_list, candidate, position=len(calls))
-            if call is None:
-                outreach_list.taken += 1
-                continue
-            answer = budget_claim(
-                customer=Customer(pk=candidate.customer_id),
-                purpose=BudgetPurpose.OUTREACH,
-                key=outreach_list.budget_key,
-                by=by,
-            )
-            if not answer.allowed:  # the budget recorded the refusal and its reason
-                call.delete()
-                outreach_list.refused += 1
-                continue
-            calls.append(call)
+        calls = _fill(outreach_list, today=today, by=by)
         outreach_list.save(update_fields=["refused", "taken"])
         audit_record(
             by=by,
@@ -185,12 +173,79 @@ def outreach_list_generate(
             changes={
                 "program": [None, program],
                 "month": [None, month.isoformat()],
-                "calls": [None, len(calls)],
+                "calls": [None, calls],
                 "refused": [None, outreach_list.refused],
                 "taken": [None, outreach_list.taken],
             },
         )
     return outreach_list, True
+
+
+def _fill(outreach_list: OutreachList, *, today: date, by: Actor) -> int:
+    """Add customers to the list until it holds its size: each passes the contact budget (a
+    "no" is recorded with its reason and counted in ``refused``; nobody refused for this list
+    is asked again) and is on no other list this month (else counted in ``taken``). Returns
+    how many it added; the caller saves the counts."""
+    held = outreach_list.calls.count()
+    position = (outreach_list.calls.aggregate(last=Max("position"))["last"] or -1) + 1
+    added = 0
+    candidates = _candidates(
+        outreach_list.program,
+        today=today,
+        month=outreach_list.month,
+        refused_key=outreach_list.budget_key,
+    )
+    for candidate in candidates:
+        if held + added >= outreach_list.size:
+            break
+        call = _take(outreach_list, candidate, position=position)
+        if call is None:
+            outreach_list.taken += 1
+            continue
+        answer = budget_claim(
+            customer=Customer(pk=candidate.customer_id),
+            purpose=BudgetPurpose.OUTREACH,
+            key=outreach_list.budget_key,
+            by=by,
+        )
+        if not answer.allowed:  # the budget recorded the refusal and its reason
+            call.delete()
+            outreach_list.refused += 1
+            continue
+        added += 1
+        position += 1
+    return added
+
+
+def outreach_list_top_up(
+    *, outreach_list: OutreachList, today: date | None = None, by: Actor
+) -> int:
+    """Fill a list of this month that is short (too few customers when it was made: more have
+    been lost, or become loyal, since). Returns how many customers it added; one top-up at a
+    time per list (a row lock), and nothing at all for a full list or another month's."""
+    today = today or selectors.outreach_today()
+    if outreach_list.month != month_start(today):
+        return 0
+    with transaction.atomic():
+        outreach_list = OutreachList.objects.select_for_update().get(pk=outreach_list.pk)
+        if outreach_list.calls.count() >= outreach_list.size:
+            return 0
+        before = (outreach_list.refused, outreach_list.taken)
+        added = _fill(outreach_list, today=today, by=by)
+        if not added and before == (outreach_list.refused, outreach_list.taken):
+            return 0
+        outreach_list.save(update_fields=["refused", "taken"])
+        audit_record(
+            by=by,
+            action="outreach.top_up",
+            target=outreach_list,
+            changes={
+                "calls": [None, added],
+                "refused": [before[0], outreach_list.refused],
+                "taken": [before[1], outreach_list.taken],
+            },
+        )
+    return added
 
 
 def _take(
@@ -215,17 +270,24 @@ def _take(
 
 
 def outreach_lists_generate_all(*, today: date | None = None) -> int:
-    """The monthly job: every active executive's lost and loyal lists for this month, made once.
-    Returns how many lists it made (0 when they all exist)."""
-    made = 0
+    """The hourly job: every active executive's lost and loyal lists for this month, made once,
+    and a list still short of its size topped up from the customers lost (or become loyal)
+    since. Returns how many lists it made plus how many customers it added to short ones."""
+    today = today or selectors.outreach_today()
+    done = 0
     executives = User.objects.filter(role=Role.EXECUTIVE, is_active=True).order_by("id")
     for executive in executives:
         for program in selectors.CALL_PROGRAMS:
-            _, created = outreach_list_generate(
+            outreach_list, created = outreach_list_generate(
                 executive=executive, program=program, today=today, by=OUTREACH_JOB
             )
-            made += created
-    return made
+            if created:
+                done += 1
+            else:
+                done += outreach_list_top_up(
+                    outreach_list=outreach_list, today=today, by=OUTREACH_JOB
+                )
+    return done
 
 
 def outreach_call_log(

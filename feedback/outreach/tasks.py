@@ -8,7 +8,7 @@ from voc.core.jobs import periodic_job
     # zone, whatever that is, and each list is made once per executive, program and month.
     crontab={"minute": "7"},
     description="Makes every executive's lost- and loyal-customer call lists for the month, "
-    "once per executive, program and month.",
+    "once per executive, program and month, and tops up a list still short of its size.",
 )
 def outreach_lists() -> int:
     return outreach_lists_generate_all()

@@ -269,3 +269,43 @@ def test_the_hub_says_why_the_budget_kept_customers_off_the_list(
     client.force_login(cast.executive)
     page = client.get(reverse("feedback:outreach-hub")).content.decode()
     assert "3 not allowed by the contact budget: 2 opted out, 1 within the cool-down" in page
+
+
+def test_a_short_list_is_topped_up_later_in_the_month_and_never_past_its_size(cast):
+    from voc.core.models import AuditEntry
+
+    first = [lost(days) for days in (5, 6)]
+    opted_out = lost(4)
+    budget_opt_out(customer=opted_out, purpose="outreach", by=cast.admin)
+    assert on_list(cast.executive) == first  # 2 of 5: nobody else lost yet
+    outreach_list = OutreachList.objects.get(program="lost")
+    assert (outreach_list.refused, outreach_list.taken) == (1, 0)
+
+    later = [lost(days) for days in (1, 2, 3, 7)]  # four more lost since
+    # 3 added to reach 5; the opted-out customer is not asked again (no second refusal).
+    # The loyal list made (empty: nobody loyal) and 3 customers added to the lost one.
+    assert outreach_lists_generate_all(today=TODAY) == 1 + 3
+    calls = list(outreach_list.calls.order_by("position"))
+    assert [call.customer for call in calls] == [*first, *later[:3]]
+    assert [call.position for call in calls] == [0, 1, 2, 3, 4]
+    outreach_list.refresh_from_db()
+    assert (outreach_list.refused, outreach_list.taken) == (1, 0)
+    assert BudgetRefusal.objects.filter(customer=opted_out).count() == 1
+    entry = AuditEntry.objects.get(action="outreach.top_up")
+    assert entry.changes["calls"] == [None, 3]
+
+    lost(1)
+    assert outreach_lists_generate_all(today=TODAY) == 0  # full: nothing more
+    assert outreach_list.calls.count() == 5
+
+
+def test_a_list_of_an_earlier_month_is_not_topped_up(cast):
+    from feedback.outreach.services import outreach_list_top_up
+
+    lost(5)
+    on_list(cast.executive)
+    outreach_list = OutreachList.objects.get(program="lost")
+    lost(1)
+    next_month = date(2026, 12, 2)
+    assert outreach_list_top_up(outreach_list=outreach_list, today=next_month, by=OUTREACH_JOB) == 0
+    assert outreach_list.calls.count() == 1
