@@ -9,4 +9,5 @@ urlpatterns = [
         name="api-session-note-create",
     ),
     path("", include("feedback.items.api_urls")),
+    path("", include("feedback.stories.api_urls")),
 ]

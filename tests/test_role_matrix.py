@@ -95,6 +95,18 @@ def team_b_feedback_item(cast, user):
     return {"item_id": item.item.id}
 
 
+def team_b_story(cast, user):
+    """A story about a team-B contact, told by team B's head: outside a rep's and a manager's
+    scope."""
+    from feedback.stories.services import story_record
+
+    contact = team_b_contact(cast, user)
+    story = story_record(
+        contact=contact, thumb="down", title="Cut off", text="Twice", by=cast.other_manager
+    )
+    return {"story_id": story.id}
+
+
 def team_b_follow_up(cast, user):
     """A call back opened for a complaint on a team-B contact: team B's lead owns it."""
     from feedback.items.services import feedback_item_record
@@ -654,6 +666,14 @@ ROUTES: dict[str, Route] = {
     "api-feedback-item-detail": Route(
         {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
         kwargs=team_b_feedback_item,
+    ),
+    # stories (feedback/stories): every role reads the stories in its scope
+    "api-story-list": Route(
+        {"anonymous": UNAUTH, "rep": OK, "manager": OK, "executive": OK, "admin": OK}
+    ),
+    "api-story-detail": Route(
+        {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
+        kwargs=team_b_story,
     ),
     # make it right (contacts/gestures): givers log contacts; managers (their scope),
     # executives and admins decide and read the report
