@@ -2,12 +2,16 @@
 and its evidence (list, add, remove). One class per operation, the same services and scope as
 the pages; refusals are 4xx with a message, never a 500."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import JSONParser
@@ -49,6 +53,29 @@ from voc.people.models import Department, User
 ID_MAX = 2**63 - 1
 MAX_REASONS = 20
 STATUS_FILTERS = ["open", "any", *Issue.Status.values]
+MAX_QUERY = 100
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
+
+
+TICKET_URL = r"^(https?://[!-~]{1,180})?$"
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": TICKET_URL, "maxLength": 200,
+     "example": "https://tracker.example/T-123"}
+)  # fmt: skip
+class TicketUrlField(serializers.CharField):
+    """The engineering ticket's http(s) address, or "" for none."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(
+            max_length=200,
+            allow_blank=True,
+            trim_whitespace=False,
+            validators=[RegexValidator(TICKET_URL, "Give the ticket's http(s) address.")],
+            **kwargs,
+        )
 
 
 def _id(**kwargs: Any) -> StrictIntegerField:
@@ -124,7 +151,7 @@ class IssueCreateInputSerializer(serializers.Serializer[Any]):
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     owner_id = _id(required=False, allow_null=True, help_text="An active manager.")
     sponsor_id = _id(required=False, allow_null=True, help_text="An active executive.")
-    ticket_url = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    ticket_url = TicketUrlField()
 
     class Meta:
         ref_name = "IssueCreateInput"
@@ -136,7 +163,7 @@ class IssueEditInputSerializer(serializers.Serializer[Any]):
     reason_ids = serializers.ListField(child=_id(), max_length=MAX_REASONS, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     sponsor_id = _id(required=False, allow_null=True, help_text="An active executive; null: none.")
-    ticket_url = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    ticket_url = TicketUrlField()
     why = TextField(max_length=WHY_MAX)
 
     class Meta:
@@ -230,6 +257,19 @@ def _out(issue: Issue) -> dict[str, Any]:
     return IssueOutputSerializer(issue).data
 
 
+@contextmanager
+def _state_conflicts() -> Iterator[None]:
+    """A well-formed request the issue's state refuses (an illegal move, an owner who is not an
+    active manager, a merged issue) is a 409 with the service's message."""
+    try:
+        yield
+    except Conflict:
+        raise
+    except ValidationError as error:
+        detail = error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
+        raise Conflict(detail) from error
+
+
 ISSUE_PATH = [OpenApiParameter("issue_id", OpenApiTypes.INT, OpenApiParameter.PATH)]
 
 
@@ -257,9 +297,9 @@ class IssueListApi(ListAPIView):
         return int(value)
 
     def get_queryset(self):
-        text = self._one("q")
-        if len(text) > 100 or "\x00" in text:
-            raise exceptions.ValidationError({"q": ["At most 100 characters, no NUL."]})
+        text = self._one("q").replace("\x00", "")  # PostgreSQL cannot compare NUL
+        if len(text) > MAX_QUERY:
+            raise exceptions.ValidationError({"q": [f"At most {MAX_QUERY} characters."]})
         filters = BoardFilters(
             status=self._one("status", STATUS_FILTERS) or "any",
             severity=self._one("severity", Severity.values),
@@ -282,11 +322,15 @@ class IssueListApi(ListAPIView):
         parameters=[
             OpenApiParameter("status", str, enum=STATUS_FILTERS, description="Default: any."),
             OpenApiParameter("severity", str, enum=Severity.values),
-            OpenApiParameter("department", int),
-            OpenApiParameter("owner", int),
+            OpenApiParameter("department", ID_SCHEMA),
+            OpenApiParameter("owner", ID_SCHEMA),
             OpenApiParameter("sla", str, enum=list(SLA_STATES)),
-            OpenApiParameter("reason", int),
-            OpenApiParameter("q", str, description="Words in the title or description."),
+            OpenApiParameter("reason", ID_SCHEMA, description="Issues that explain it."),
+            OpenApiParameter(
+                "q",
+                {"type": "string", "maxLength": MAX_QUERY},
+                description="Words in the title or description.",
+            ),
             OpenApiParameter("sponsored", str, enum=["true", "false"]),
         ],
     )
@@ -315,7 +359,7 @@ class IssueCreateApi(APIView):
         responses={201: IssueOutputSerializer, **api_errors(400, conflict=True)},
         summary="Open an issue",
         description="By managers and executives. 409: a reason, department or user that does "
-        "not exist; 400: an owner who is not an active manager, a sponsor who is not an active "
+        "not exist, an owner who is not an active manager, a sponsor who is not an active "
         "executive.",
     )
     def post(self, request: Request) -> Response:
@@ -325,17 +369,18 @@ class IssueCreateApi(APIView):
             department = Department.objects.filter(pk=data["department_id"]).first()
             if department is None:
                 raise Conflict({"department_id": f"No department {data['department_id']}."})
-        issue = issue_open(
-            title=data["title"],
-            description=data.get("description", ""),
-            reasons=_reasons(data.get("reason_ids", [])),
-            department=department,
-            severity=data.get("severity", Severity.MEDIUM),
-            owner=_user(data.get("owner_id"), "owner_id"),
-            sponsor=_user(data.get("sponsor_id"), "sponsor_id"),
-            ticket_url=data.get("ticket_url", ""),
-            by=request_viewer(request),
-        )
+        with _state_conflicts():
+            issue = issue_open(
+                title=data["title"],
+                description=data.get("description", ""),
+                reasons=_reasons(data.get("reason_ids", [])),
+                department=department,
+                severity=data.get("severity", Severity.MEDIUM),
+                owner=_user(data.get("owner_id"), "owner_id"),
+                sponsor=_user(data.get("sponsor_id"), "sponsor_id"),
+                ticket_url=data.get("ticket_url", ""),
+                by=request_viewer(request),
+            )
         return Response(_out(issue), status=status.HTTP_201_CREATED)
 
 
@@ -349,15 +394,13 @@ class IssueEditApi(APIView):
         responses={200: IssueOutputSerializer, **api_errors(400, 403, 404, conflict=True)},
         summary="Edit an issue",
         description="Only the fields given change. By its owner, its department head or an "
-        "executive (403 otherwise); 400 for a merged duplicate.",
+        "executive (403 otherwise); 409 for a merged duplicate or a sponsor who is not an active executive.",
     )
     def post(self, request: Request, issue_id: int) -> Response:
         issue = _managed(request, issue_id)
         data = validated_data(IssueEditInputSerializer, request)
         if issue.merged_into_id is not None:
-            raise exceptions.ValidationError(
-                {"detail": [f"This issue was merged into #{issue.merged_into_id}; edit that one."]}
-            )
+            raise Conflict(f"This issue was merged into #{issue.merged_into_id}; edit that one.")
         fields: dict[str, Any] = {
             name: data[name]
             for name in ("title", "description", "severity", "ticket_url")
@@ -366,10 +409,11 @@ class IssueEditApi(APIView):
         if "sponsor_id" in data:
             fields["sponsor"] = _user(data["sponsor_id"], "sponsor_id")
         reasons = _reasons(data["reason_ids"]) if "reason_ids" in data else None
-        issue = issue_edit(
-            issue=issue, by=request_viewer(request), reasons=reasons, why=data.get("why", ""),
-            **fields,
-        )  # fmt: skip
+        with _state_conflicts():
+            issue = issue_edit(
+                issue=issue, by=request_viewer(request), reasons=reasons, why=data.get("why", ""),
+                **fields,
+            )  # fmt: skip
         return Response(_out(issue))
 
 
@@ -382,17 +426,18 @@ class IssueAssignApi(APIView):
         request=IssueAssignInputSerializer,
         responses={200: IssueOutputSerializer, **api_errors(400, 403, 404, conflict=True)},
         summary="Assign or reassign an issue",
-        description="The owner must be an active manager (400). A new or triaged issue becomes "
-        "assigned. 400 for a closed, won't-fix or merged issue.",
+        description="The owner must be an active manager (409). A new or triaged issue becomes "
+        "assigned. 409 for a closed, won't-fix or merged issue.",
     )
     def post(self, request: Request, issue_id: int) -> Response:
         issue = _managed(request, issue_id)
         data = validated_data(IssueAssignInputSerializer, request)
         owner = _user(data["owner_id"], "owner_id")
         assert owner is not None
-        issue = issue_assign(
-            issue=issue, owner=owner, by=request_viewer(request), why=data.get("why", "")
-        )
+        with _state_conflicts():
+            issue = issue_assign(
+                issue=issue, owner=owner, by=request_viewer(request), why=data.get("why", "")
+            )
         return Response(_out(issue))
 
 
@@ -403,18 +448,19 @@ class IssueTransitionApi(APIView):
     @extend_schema(
         parameters=ISSUE_PATH,
         request=IssueTransitionInputSerializer,
-        responses={200: IssueOutputSerializer, **api_errors(400, 403, 404)},
+        responses={200: IssueOutputSerializer, **api_errors(400, 403, 404, conflict=True)},
         summary="Change an issue's status",
         description="Only legal moves (new → triaged → assigned → in progress → fixed → "
         "verified → closed; won't fix by the owner or department head, with why; fixed or "
-        "verified reopen to in progress, with why). 400 says which moves are allowed.",
+        "verified reopen to in progress, with why). 409 says which moves are allowed.",
     )
     def post(self, request: Request, issue_id: int) -> Response:
         issue = _managed(request, issue_id)
         data = validated_data(IssueTransitionInputSerializer, request)
-        issue = issue_transition(
-            issue=issue, to=data["to"], by=request_viewer(request), why=data.get("why", "")
-        )
+        with _state_conflicts():
+            issue = issue_transition(
+                issue=issue, to=data["to"], by=request_viewer(request), why=data.get("why", "")
+            )
         return Response(_out(issue))
 
 
@@ -425,7 +471,7 @@ class IssueMergeApi(APIView):
     @extend_schema(
         parameters=ISSUE_PATH,
         request=IssueMergeInputSerializer,
-        responses={200: IssueOutputSerializer, **api_errors(400, 403, 404)},
+        responses={200: IssueOutputSerializer, **api_errors(400, 403, 404, conflict=True)},
         summary="Merge this issue into another",
         description="This issue is the duplicate: its evidence, flags and reporters move to the "
         "survivor (a source already there is not doubled) and it points to the survivor. The "
@@ -435,10 +481,11 @@ class IssueMergeApi(APIView):
         duplicate = _managed(request, issue_id)
         data = validated_data(IssueMergeInputSerializer, request)
         survivor = _managed(request, data["survivor_id"])
-        survivor = issue_merge(
-            duplicate=duplicate, survivor=survivor, by=request_viewer(request),
-            why=data.get("why", ""),
-        )  # fmt: skip
+        with _state_conflicts():
+            survivor = issue_merge(
+                duplicate=duplicate, survivor=survivor, by=request_viewer(request),
+                why=data.get("why", ""),
+            )  # fmt: skip
         return Response(_out(survivor))
 
 
@@ -472,11 +519,11 @@ class IssueEvidenceAddApi(APIView):
         responses={
             201: EvidenceOutputSerializer,
             200: EvidenceOutputSerializer,
-            **api_errors(400, 403, 404),
+            **api_errors(400, 403, 404, conflict=True),
         },
         summary="Add a contact or a feedback item as evidence",
         description="Once per issue (200 when it was there already). The caller must read the "
-        "contact or the feedback item (404 otherwise). 400 for a merged, closed or won't-fix "
+        "contact or the feedback item (404 otherwise). 409 for a merged, closed or won't-fix "
         "issue.",
     )
     def post(self, request: Request, issue_id: int) -> Response:
@@ -484,9 +531,7 @@ class IssueEvidenceAddApi(APIView):
         data = validated_data(EvidenceAddInputSerializer, request)
         viewer = request_viewer(request)
         if not issue.is_open:
-            raise exceptions.ValidationError(
-                {"detail": ["The issue is closed, won't be fixed or was merged."]}
-            )
+            raise Conflict("The issue is closed, won't be fixed or was merged.")
         if "contact_id" in data:
             source: Any = contact_list_visible(viewer=viewer).filter(pk=data["contact_id"]).first()
         else:
@@ -495,9 +540,10 @@ class IssueEvidenceAddApi(APIView):
             )
         if source is None:
             raise Http404
-        evidence, added = evidence_add(
-            issue=issue, source=source, by=viewer, why=data.get("why", "")
-        )
+        with _state_conflicts():
+            evidence, added = evidence_add(
+                issue=issue, source=source, by=viewer, why=data.get("why", "")
+            )
         return Response(
             EvidenceOutputSerializer(evidence).data,
             status=status.HTTP_201_CREATED if added else status.HTTP_200_OK,
@@ -511,7 +557,7 @@ class IssueEvidenceRemoveApi(APIView):
     @extend_schema(
         parameters=[*ISSUE_PATH, OpenApiParameter("evidence_id", OpenApiTypes.INT, "path")],
         request=EvidenceRemoveInputSerializer,
-        responses={204: None, **api_errors(400, 403, 404)},
+        responses={204: None, **api_errors(400, 403, 404, conflict=True)},
         summary="Remove a piece of evidence",
         description="Added by mistake: unlinks it and recounts first and last seen.",
     )
@@ -521,5 +567,6 @@ class IssueEvidenceRemoveApi(APIView):
         evidence = IssueEvidence.objects.filter(issue=issue, pk=evidence_id).first()
         if evidence is None:
             raise Http404
-        evidence_remove(evidence=evidence, by=request_viewer(request), why=data.get("why", ""))
+        with _state_conflicts():
+            evidence_remove(evidence=evidence, by=request_viewer(request), why=data.get("why", ""))
         return Response(status=status.HTTP_204_NO_CONTENT)
