@@ -48,7 +48,7 @@ def test_a_manager_filters_assigns_and_fixes_an_issue(
     assign = page.get_by_test_id("assign-form")
     assign.get_by_label("Owner").select_option(str(cast.manager.pk))
     assign.get_by_role("button", name="Assign").click()
-    expect(page.get_by_test_id("issue-owner")).to_have_text(cast.manager.get_username())
+    expect(page.get_by_test_id("issue-owner")).to_have_text(str(cast.manager))
     expect(page.get_by_test_id("issue-status")).to_contain_text("Assigned")
 
     status = page.get_by_test_id("transition-form")

@@ -80,6 +80,9 @@ def test_code_red_and_high_issues_age_in_days_others_do_not(cast):
     assert issue_ageing(high, now=T0 + timedelta(days=3)) == "High for 3 days"
     medium = open_issue(cast, severity="medium", at=T0)
     assert issue_ageing(medium, now=T0 + timedelta(days=300)) == ""
+    Issue.objects.filter(pk=red.pk).update(status="fixed", fixed_at=T0 + timedelta(days=5))
+    red.refresh_from_db()
+    assert issue_ageing(red, now=T0 + timedelta(days=90)) == ""
 
 
 def test_evidence_counts_per_day_and_per_week_over_eight_weeks(cast, settings):
