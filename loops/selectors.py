@@ -340,9 +340,36 @@ def issue_lost_customers(
     return LostCustomers(count, shown)
 
 
+PEOPLE_FIELDS = frozenset({"owner", "sponsor"})
+
+
 def issue_timeline(issue: Issue, *, limit: int = 100) -> list[AuditEntry]:
-    """Who did what to the issue, when and why: its audit trail, newest first."""
-    return audit_history(target=issue, limit=limit)
+    """Who did what to the issue, when and why: its audit trail, newest first. Each entry's
+    ``changes_shown`` names the people an owner or sponsor change points to (one query)."""
+    entries = audit_history(target=issue, limit=limit)
+    user_ids = {
+        value
+        for entry in entries
+        for item in entry.change_items
+        if item["field"] in PEOPLE_FIELDS
+        for value in (item["before"], item["after"])
+        if isinstance(value, int)
+    }
+    names = {
+        user.pk: user.get_full_name() or user.get_username()
+        for user in User.objects.filter(pk__in=user_ids)
+    } if user_ids else {}  # fmt: skip
+    for entry in entries:
+        shown = []
+        for item in entry.change_items:
+            if item["field"] in PEOPLE_FIELDS:
+                item = item | {
+                    "before": names.get(item["before"], item["before"]),
+                    "after": names.get(item["after"], item["after"]),
+                }
+            shown.append(item)
+        entry.changes_shown = shown  # type: ignore[attr-defined]
+    return entries
 
 
 # --- The board --------------------------------------------------------------------------------

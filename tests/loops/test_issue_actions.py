@@ -159,6 +159,8 @@ def test_the_timeline_says_who_did_what_when_and_why(client, cast, issue):
     assert timeline[0].actor == cast.manager and timeline[0].why == "<i>my</i> team"
     page = client.get(detail(issue)).content.decode()
     assert "assigned the issue" in page and "&lt;i&gt;my&lt;/i&gt; team" in page
+    # The owner is named, not numbered.
+    assert f"owner — → {cast.manager.get_full_name()}" in page
 
 
 def test_the_page_shows_deadline_cost_customer_time_and_lost_customers(client, cast, issue):
