@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from contacts.models import ContactReason
-from loops.access import MANAGE_ISSUES, VIEW_ISSUES
+from loops.access import MANAGE_ISSUES, VIEW_ISSUES, heads_department
 from loops.issues.forms import (
     BoardFilterForm,
     BulkForm,
@@ -26,7 +26,7 @@ from loops.issues.forms import (
 )
 from loops.models import Issue, IssueEvidence
 from loops.registry import issue_panels_shown
-from loops.rules import allowed_targets
+from loops.rules import TransitionFacts, allowed_targets, transition_refusal
 from loops.selectors import (
     SLA_STATES,
     issue_ageing,
@@ -54,6 +54,7 @@ from loops.services.issues import (
 from voc.core.capabilities import capability_required, has_capability
 from voc.core.exports import Column, ExportFormatError, export_response
 from voc.people.access import request_viewer
+from voc.people.models import User
 
 EVIDENCE_SHOWN = 50
 BOARD_PAGE_SIZE = 50
@@ -81,6 +82,23 @@ def _messages(error: ValidationError) -> list[str]:
     return list(error.messages)
 
 
+def _offered_targets(issue: Issue, viewer: User) -> list[tuple[str, str]]:
+    """The moves the rules allow this viewer now (a reason, asked for on the form, assumed)."""
+    facts = {
+        "current": issue.status,
+        "has_owner": issue.owner_id is not None,
+        "merged": issue.merged_into_id is not None,
+        "by_owner": issue.owner_id == viewer.pk,
+        "by_department_head": heads_department(viewer, issue.department_id),
+        "why": "given",
+    }
+    return [
+        (target, Issue.Status(target).label)
+        for target in allowed_targets(issue.status)
+        if transition_refusal(TransitionFacts(target=target, **facts)) is None  # type: ignore[arg-type]
+    ]
+
+
 def _detail(request: HttpRequest, issue: Issue, *, status: int = 200, **forms: Any) -> HttpResponse:
     now = timezone.now()
     may_manage = issue.merged_into_id is None and may_manage_issue(request_viewer(request), issue)
@@ -101,7 +119,7 @@ def _detail(request: HttpRequest, issue: Issue, *, status: int = 200, **forms: A
         "lost": issue_lost_customers(issue, reason_ids=reason_ids),
         "timeline": issue_timeline(issue),
         "may_manage": may_manage,
-        "targets": [(t, Issue.Status(t).label) for t in allowed_targets(issue.status)],
+        "targets": _offered_targets(issue, request_viewer(request)) if may_manage else [],
         "errors": forms.pop("errors", []),
     }
     if may_manage:

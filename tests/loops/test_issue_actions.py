@@ -78,12 +78,22 @@ def test_assign_then_reassign_only_to_a_manager(client, cast, issue):
     assert Issue.objects.get(pk=issue.pk).owner_id == cast.other_manager.pk
 
 
-def test_only_the_legal_targets_are_offered(client, cast, issue):
+def targets(client, issue) -> list[str]:
+    return [value for value, _ in client.get(detail(issue)).context["targets"]]
+
+
+def test_only_the_legal_targets_are_offered_to_each(client, cast, issue):
     client.force_login(cast.manager)
-    targets = [value for value, _ in client.get(detail(issue)).context["targets"]]
-    assert targets == ["triaged", "assigned", "wont_fix"]
+    # Without an owner "assigned" is the assign form's job; the head may decide won't fix.
+    assert targets(client, issue) == ["triaged", "wont_fix"]
     page = client.get(detail(issue)).content.decode()
     assert '<option value="fixed">' not in page
+    client.force_login(cast.executive)
+    assert targets(client, issue) == ["triaged"]  # won't fix is the owner's or the head's
+    issue_assign(issue=issue, owner=cast.manager, by=cast.manager)
+    assert targets(client, issue) == ["in_progress"]
+    client.force_login(cast.manager)
+    assert targets(client, issue) == ["in_progress", "wont_fix"]
 
 
 def test_an_illegal_move_is_refused_with_the_rules_message(client, cast, issue):
