@@ -105,3 +105,27 @@ class LoopsConfig(AppConfig):
 
         register_promote_actions()
         register_demo_seeder("loops.promote", seed_promotions)
+
+        # --- the issue board and the issue page's actions (loops/issues/): "Issues" in the
+        # navigation, the "Issues due" home widget, a deactivated owner's issues handed to
+        # their department head, demo issues
+        from django.db.models.signals import post_save
+
+        from loops.access import MANAGE_ISSUES, VIEW_ISSUES
+        from loops.issues.demo import seed_issues
+        from loops.issues.home import issues_due_widget
+        from loops.issues.receivers import on_user_saved
+        from voc.people.models import User
+
+        register_nav_item(NavItem("issues", "Issues", "loops:issue-board", VIEW_ISSUES, order=20))
+        register_home_widget(
+            HomeWidget(
+                key="loops.issues_due",
+                title="Issues due",
+                capability=MANAGE_ISSUES,
+                content=issues_due_widget,
+                order=7,
+            )
+        )
+        post_save.connect(on_user_saved, sender=User, dispatch_uid="loops.issues.handover")
+        register_demo_seeder("loops.issues", seed_issues)

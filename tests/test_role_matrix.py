@@ -820,6 +820,135 @@ ROUTES: dict[str, Route] = {
     ),
 }
 
+
+# --- the issue board, the issue page's actions and the issues API (loops/issues/): everyone
+# who sees issues reads the board; its owner, its department head and executives run an issue
+# (department B's: hidden from the head of A, run by executives); admins only read.
+def _board_issue_b(cast, user):
+    from loops.services.issues import issue_open
+
+    return issue_open(
+        title="Matrix board", department=cast.dept_b, owner=cast.other_manager,
+        by=cast.other_manager,
+    )  # fmt: skip
+
+
+def _board_issue_b_with(name: str, data):
+    """Department B's issue; the body (``data(cast, issue)``) names rows made here."""
+
+    def make(cast, user):
+        issue = _board_issue_b(cast, user)
+        ROUTES[name].data = data(cast, issue)
+        return {"issue_id": issue.id}
+
+    return make
+
+
+def _board_evidence_b(cast, user):
+    from loops.services.issues import evidence_add
+
+    issue = _board_issue_b(cast, user)
+    evidence, _ = evidence_add(issue=issue, source=team_b_contact(cast, user), by=cast.executive)
+    return {"issue_id": issue.id, "evidence_id": evidence.id}
+
+
+def _board_issue_b_id(cast, user):
+    return {"issue_id": _board_issue_b(cast, user).id}
+
+
+def _second_issue_b(cast):
+    from loops.services.issues import issue_open
+
+    return issue_open(title="Matrix survivor", department=cast.dept_b, by=cast.other_manager)
+
+
+# Running department B's issue: reps and admins lack the capability, the head of A does not see it.
+RUN_ISSUE_B = {"anonymous": LOGIN, "rep": DENIED, "manager": HIDDEN, "executive": REDIRECT,
+               "admin": DENIED}  # fmt: skip
+RUN_ISSUE_B_API = RUN_ISSUE_B | {"anonymous": UNAUTH, "executive": OK}
+# The matrix posts JSON, which a page's form does not read: an executive gets through the
+# capability and scope checks to the form, which answers 400 (its fields are missing).
+FORM_ISSUE_B = RUN_ISSUE_B | {"executive": "400"}
+READ_ISSUE_B = {"anonymous": LOGIN, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK}
+
+ROUTES.update(
+    {
+        "loops:issue-board": Route(everyone(OK)),
+        "loops:issue-board-export": Route(everyone(OK)),
+        "loops:issue-board-bulk": Route(
+            {
+                "anonymous": LOGIN,
+                "rep": DENIED,
+                "manager": REDIRECT,
+                "executive": REDIRECT,
+                "admin": DENIED,
+            },
+            method="post",
+            kwargs=lambda cast, user: {},
+        ),
+        "loops:issue-assign": Route(
+            FORM_ISSUE_B,
+            method="post",
+            kwargs=_board_issue_b_id,
+        ),
+        "loops:issue-transition": Route(FORM_ISSUE_B, method="post", kwargs=_board_issue_b_id),
+        "loops:issue-edit": Route(
+            FORM_ISSUE_B,
+            method="post",
+            kwargs=_board_issue_b_id,
+        ),
+        "loops:issue-merge": Route(
+            FORM_ISSUE_B,
+            method="post",
+            kwargs=_board_issue_b_id,
+        ),
+        "loops:issue-evidence-remove": Route(RUN_ISSUE_B, method="post", kwargs=_board_evidence_b),
+        "loops:issue-evidence-export": Route(READ_ISSUE_B, kwargs=_board_issue_b_id),
+        "api-issue-list": Route(everyone(OK, anonymous=UNAUTH)),
+        "api-issue-detail": Route(READ_ISSUE_B | {"anonymous": UNAUTH}, kwargs=_board_issue_b_id),
+        "api-issue-evidence-list": Route(
+            READ_ISSUE_B | {"anonymous": UNAUTH}, kwargs=_board_issue_b_id
+        ),
+        "api-issue-create": Route(
+            {"anonymous": UNAUTH, "rep": DENIED, "manager": OK, "executive": OK, "admin": DENIED},
+            method="post",
+            data={"title": "From the matrix"},
+        ),
+        "api-issue-edit": Route(
+            RUN_ISSUE_B_API, method="post", kwargs=_board_issue_b_id, data={"title": "Edited"}
+        ),
+        "api-issue-assign": Route(
+            RUN_ISSUE_B_API,
+            method="post",
+            kwargs=_board_issue_b_with(
+                "api-issue-assign", lambda cast, issue: {"owner_id": cast.other_manager.pk}
+            ),
+        ),
+        "api-issue-transition": Route(
+            RUN_ISSUE_B_API, method="post", kwargs=_board_issue_b_id, data={"to": "triaged"}
+        ),
+        "api-issue-merge": Route(
+            RUN_ISSUE_B_API,
+            method="post",
+            kwargs=_board_issue_b_with(
+                "api-issue-merge", lambda cast, issue: {"survivor_id": _second_issue_b(cast).pk}
+            ),
+        ),
+        "api-issue-evidence-add": Route(
+            RUN_ISSUE_B_API,
+            method="post",
+            kwargs=_board_issue_b_with(
+                "api-issue-evidence-add",
+                lambda cast, issue: {"contact_id": team_b_contact(cast, None).pk},
+            ),
+        ),
+        "api-issue-evidence-remove": Route(
+            RUN_ISSUE_B_API, method="post", kwargs=_board_evidence_b
+        ),
+    }
+)
+
+
 # Routes with their own tests: the Django admin (tests/test_admin_access.py).
 OWN_TESTS = {"admin"}
 

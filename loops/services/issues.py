@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, F, Max, Min, OuterRef, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, Max, Min, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 
@@ -20,8 +20,17 @@ from contacts.models import Contact, ContactReason
 from contacts.redaction_rules import redactor
 from feedback.models import FeedbackItem, ForumTopic, OutreachCall, OutreachExercise, SessionNote
 from loops import signals
-from loops.access import heads_department
-from loops.models import EVIDENCE_FIELDS, EvidenceKind, Issue, IssueEvidence, Severity, SlaPolicy
+from loops.access import MANAGE_ISSUES, heads_department
+from loops.models import (
+    EVIDENCE_FIELDS,
+    OPEN_EXCLUDED,
+    EvidenceKind,
+    Flag,
+    Issue,
+    IssueEvidence,
+    Severity,
+    SlaPolicy,
+)
 from loops.rules import (
     DEFAULT_SLA_HOURS,
     SlaHours,
@@ -29,8 +38,8 @@ from loops.rules import (
     sla_due,
     transition_refusal,
 )
-from voc.core.audit import Actor, audit_record
-from voc.core.capabilities import effective_role
+from voc.core.audit import Actor, SystemActor, audit_record
+from voc.core.capabilities import effective_role, has_capability
 from voc.people.models import Department, User
 from voc.people.roles import Role
 
@@ -400,3 +409,193 @@ def issue_recount_evidence(*, issue_ids: Iterable[int]) -> None:
         first_seen_at=Subquery(rows.annotate(m=Min("occurred_at")).values("m")[:1]),
         last_seen_at=Subquery(rows.annotate(m=Max("occurred_at")).values("m")[:1]),
     )
+
+
+# --- Who may run an issue, merge, hand over, bulk actions --------------------------------------
+
+AUDIT_LABELS.update(
+    {
+        "issue.merge": "merged the issue into another",
+        "issue.merged_in": "merged a duplicate into the issue",
+    }
+)
+
+
+def may_manage_issue(user: User, issue: Issue) -> bool:
+    """Run this issue (assign, change status, edit, merge, remove evidence): its owner, the
+    head of its department, or an executive; always with MANAGE_ISSUES."""
+    if not has_capability(user, MANAGE_ISSUES):
+        return False
+    if effective_role(user) == Role.EXECUTIVE:
+        return True
+    return issue.owner_id == user.pk or heads_department(user, issue.department_id)
+
+
+def issue_merge(*, duplicate: Issue, survivor: Issue, by: Actor, why: str = "") -> Issue:
+    """Merge ``duplicate`` into ``survivor``: its evidence and flags (and with them its
+    reporters) move, a source or a rep's flag already on the survivor is not doubled, both
+    counts are recomputed, and the duplicate points to the survivor and leaves the open lists.
+    Audited on both. Returns the survivor."""
+    if duplicate.pk == survivor.pk:
+        raise ValidationError({"survivor": "An issue cannot be merged into itself."})
+    with transaction.atomic():
+        # Lock both in id order: two merges of the same pair cannot deadlock.
+        locked = {
+            issue.pk: issue
+            for issue in Issue.objects.select_for_update()
+            .filter(pk__in=[duplicate.pk, survivor.pk])
+            .order_by("pk")
+        }
+        duplicate, survivor = locked[duplicate.pk], locked[survivor.pk]
+        if duplicate.merged_into_id is not None:
+            raise ValidationError({"duplicate": "This issue was already merged into another."})
+        if survivor.merged_into_id is not None:
+            raise ValidationError(
+                {"survivor": f"Issue #{survivor.pk} was itself merged; merge into its survivor."}
+            )
+        moved_evidence = dropped_evidence = 0
+        for field in EVIDENCE_FIELDS.values():
+            already = IssueEvidence.objects.filter(
+                issue=survivor, **{f"{field}__isnull": False}
+            ).values(field)
+            dropped_evidence += IssueEvidence.objects.filter(
+                issue=duplicate, **{f"{field}__in": already}
+            ).delete()[0]
+        moved_evidence = IssueEvidence.objects.filter(issue=duplicate).update(issue=survivor)
+        survivor_flags = Flag.objects.filter(
+            issue=survivor,
+            contact_id=OuterRef("contact_id"),
+            flagged_by_id=OuterRef("flagged_by_id"),
+        )
+        dropped_flags = (
+            Flag.objects.filter(issue=duplicate).filter(Exists(survivor_flags)).delete()[0]
+        )
+        moved_flags = Flag.objects.filter(issue=duplicate).update(issue=survivor)
+        now = timezone.now()
+        Issue.objects.filter(pk=duplicate.pk).update(merged_into=survivor, updated_at=now)
+        Issue.objects.filter(pk=survivor.pk).update(updated_at=now)
+        issue_recount_evidence(issue_ids=[duplicate.pk, survivor.pk])
+        audit_record(
+            by=by,
+            action="issue.merge",
+            target=duplicate,
+            changes={"merged_into": [None, survivor.pk]},
+            why=why,
+            at=now,
+        )
+        audit_record(
+            by=by,
+            action="issue.merged_in",
+            target=survivor,
+            changes={
+                "duplicate": [None, duplicate.pk],
+                "evidence_moved": [0, moved_evidence],
+                "evidence_already_here": [0, dropped_evidence],
+                "flags_moved": [0, moved_flags],
+                "flags_already_here": [0, dropped_flags],
+            },
+            why=why,
+            at=now,
+        )
+    survivor.refresh_from_db()
+    return survivor
+
+
+HANDOVER = SystemActor("people:deactivation")
+
+
+def issues_hand_over(*, former_owner: User) -> list[Issue]:
+    """A deactivated owner's open issues go to their department head (else the issue's
+    department head), each assignment audited with why. An issue with no active manager to
+    take it keeps its owner, and the sweep's escalation shows it."""
+    if former_owner.is_active:
+        return []
+    issues = list(
+        Issue.objects.filter(owner=former_owner, merged_into__isnull=True)
+        .exclude(status__in=OPEN_EXCLUDED)
+        .select_related("department__head")
+        .order_by("id")
+    )
+    if not issues:
+        return []
+    own_head = former_owner.department.head if former_owner.department else None
+    handed: list[Issue] = []
+    for issue in issues:
+        candidates = [own_head, issue.department.head if issue.department else None]
+        head = next((c for c in candidates if _may_take_over(c, former_owner)), None)
+        if head is None:
+            continue
+        handed.append(
+            issue_assign(
+                issue=issue,
+                owner=head,
+                by=HANDOVER,
+                why=f"{former_owner.get_username()} was deactivated: handed to the department head.",
+            )
+        )
+    return handed
+
+
+def _may_take_over(user: User | None, former_owner: User) -> bool:
+    return (
+        user is not None
+        and user.pk != former_owner.pk
+        and user.is_active
+        and effective_role(user) == Role.MANAGER
+    )
+
+
+class BulkAction:
+    ASSIGN = "assign"
+    STATUS = "status"
+    SEVERITY = "severity"
+    CHOICES = [(ASSIGN, "Assign to"), (STATUS, "Change status to"), (SEVERITY, "Set severity")]
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    applied: list[Issue]
+    refused: list[tuple[Issue, str]]  # each row refused, with its reason
+
+
+def issues_bulk_apply(
+    *,
+    issues: Sequence[Issue],
+    action: str,
+    by: User,
+    owner: User | None = None,
+    status: str = "",
+    severity: str = "",
+    why: str = "",
+) -> BulkOutcome:
+    """Apply one action to each issue through the single-issue services: a row the rules
+    refuse (or the user may not run) is reported with its reason, the others are applied.
+    Each row is its own transaction."""
+    applied: list[Issue] = []
+    refused: list[tuple[Issue, str]] = []
+    for issue in issues:
+        if not may_manage_issue(by, issue):
+            refused.append((issue, "Only its owner, its department head or an executive may."))
+            continue
+        try:
+            if action == BulkAction.ASSIGN:
+                if owner is None:
+                    raise ValidationError("Choose whom to assign to.")
+                applied.append(issue_assign(issue=issue, owner=owner, by=by, why=why))
+            elif action == BulkAction.STATUS:
+                applied.append(issue_transition(issue=issue, to=status, by=by, why=why))
+            elif action == BulkAction.SEVERITY:
+                if issue.merged_into_id is not None:
+                    raise ValidationError("This issue was merged into another one.")
+                applied.append(issue_edit(issue=issue, by=by, why=why, severity=severity))
+            else:
+                raise ValidationError(f"“{action}” is not an action.")
+        except ValidationError as error:
+            refused.append((issue, " ".join(_messages(error))))
+    return BulkOutcome(applied, refused)
+
+
+def _messages(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [message for messages in error.message_dict.values() for message in messages]
+    return list(error.messages)

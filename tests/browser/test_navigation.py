@@ -15,10 +15,10 @@ from voc.core.capabilities import has_capability
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-EVERYONE = ["home", "contacts", "customers", "people"]
+EVERYONE = ["home", "contacts", "customers", "issues", "people"]
 USER_MENU = ["digests", "tokens", "api-docs"]  # the user's own account and developer pages
 # Side-by-side sessions: for the people who take part in them (not managers: no reviews).
-TAKING_PART = ["home", "contacts", "customers", "sessions", "people"]
+TAKING_PART = ["home", "contacts", "customers", "issues", "sessions", "people"]
 EXPECTED_NAV = {
     "rep": TAKING_PART,
     "manager": EVERYONE,

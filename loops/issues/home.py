@@ -1,0 +1,16 @@
+"""The "Issues due" home widget: a manager's own issues overdue or due within 48 hours."""
+
+from django.utils import timezone
+
+from loops.selectors import issue_next_deadline, issues_due_for
+from voc.core.home import Fragment
+from voc.people.models import User
+
+
+def issues_due_widget(viewer: User) -> Fragment | None:
+    now = timezone.now()
+    issues = issues_due_for(viewer=viewer, now=now)
+    if not issues:
+        return None
+    rows = [(issue, issue_next_deadline(issue, now=now)) for issue in issues]
+    return Fragment("loops/issues/_home_due.html", {"rows": rows, "now": now})
