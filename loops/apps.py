@@ -105,3 +105,8 @@ class LoopsConfig(AppConfig):
 
         register_promote_actions()
         register_demo_seeder("loops.promote", seed_promotions)
+        # --- rep flags (loops/flags/): suggestions on the contact page, "me too" and propose,
+        # the issues' search documents, what a rep flagged on their home page
+        from loops.flags.apps import flags_ready
+
+        flags_ready()
