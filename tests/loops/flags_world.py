@@ -30,6 +30,7 @@ def with_evidence(cast, issue: Issue, texts: list[str], team=None, reason_=None)
     for text in texts:
         contact = contact_of(team or cast.team_a, reason=reason_, notes=text, at=T0)
         evidence_add(issue=issue, source=contact, by=cast.manager)
+    issue.refresh_from_db()
     return issue
 
 
