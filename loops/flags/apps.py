@@ -40,7 +40,7 @@ def flags_ready() -> None:
             title="Flag a recurring issue",
             capability=FLAG_CONTACTS,
             content=contact_flag_panel,
-            order=20,
+            order=5,  # first: one click for a rep
         ),
     )
     register_issue_panel(
