@@ -58,6 +58,24 @@ def load(name: str) -> list[dict]:
 class World:
     """Reasons, a rep, a team and a contact maker, in the bench database."""
 
+    @classmethod
+    def existing(cls) -> "World":
+        """The world of an earlier run (--reuse)."""
+        from contacts.models import Contact, ContactReason
+        from voc.people.models import Department, Team, User
+
+        world = cls.__new__(cls)
+        world.department = Department.objects.get(name="Flags bench")
+        world.team = Team.objects.get(name="Flags bench team")
+        world.rep = User.objects.get(username="flags.bench.rep")
+        world.manager = User.objects.get(username="flags.bench.manager")
+        world.reasons = {
+            name: ContactReason.objects.get(name=f"{name} (bench)")
+            for name in sorted({issue["reason"] for issue in load("issues.json")})
+        }
+        world.numbers = Contact.objects.filter(source="flags-bench").count() + 10_000_000
+        return world
+
     def __init__(self) -> None:
         from contacts.models import ContactReason
         from voc.people.models import Department, Team, User
@@ -323,7 +341,28 @@ def main() -> None:
     parser.add_argument("--issues", type=int, default=5000, help="synthetic open issues")
     parser.add_argument("--queries", type=int, default=200, help="synthetic contacts ranked")
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the latency again on the database of an earlier full run",
+    )
     args = parser.parse_args()
+    if args.reuse:
+        setup_django(fresh=False)
+        from django.db.models import Count
+
+        from loops.models import Issue
+
+        world = World.existing()
+        issues = Issue.objects.filter(department=world.department).aggregate(n=Count("id"))["n"]
+        times = latency(world, queries=args.queries, seed=args.seed + 1)
+        for name, values in times.items():
+            print(
+                f"{name:<8} over {issues:,} open issues, {len(values)} contacts: "
+                f"p50 {percentile(values, 0.5):.1f} ms, p95 {percentile(values, 0.95):.1f} ms, "
+                f"max {max(values):.1f} ms"
+            )
+        return
 
     setup_django(fresh=True)
     from django.db import connection
