@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from contacts.models import Contact, ContactReason, Message
@@ -133,35 +134,58 @@ def flag_suggestions(
     ids = [r.issue_id for r in ranked]
     if not ids:
         return []
-    issues = Issue.objects.select_related("department").prefetch_related("reasons").in_bulk(ids)
-    per_day = contacts_per_day(issue_ids=ids)
-    evidence = set(
-        IssueEvidence.objects.filter(issue_id__in=ids, contact=contact).values_list(
-            "issue_id", flat=True
+    # One query for the issues and what the panel says of each (plus their reasons).
+    since, now = timezone.now() - timedelta(days=PER_DAY_DAYS), timezone.now()
+    per_day_contacts = (
+        IssueEvidence.objects.filter(
+            issue_id=OuterRef("pk"),
+            kind=EvidenceKind.CONTACT,
+            occurred_at__gt=since,
+            occurred_at__lte=now,
         )
-    )
-    mine = set(
-        Flag.objects.filter(issue_id__in=ids, contact=contact, flagged_by=viewer).values_list(
-            "issue_id", flat=True
-        )
+        .order_by()
+        .values("issue_id")
+        .annotate(n=Count("contact_id", distinct=True))
+        .values("n")
     )
     scope = issue_scope_q(viewer)
-    openable = set(ids) if scope == Q() else set()
-    if scope:
-        openable = set(Issue.objects.filter(scope, id__in=ids).values_list("id", flat=True))
-    return [
-        Suggestion(
-            issue=issues[r.issue_id],
-            score=r.score,
-            shares_reason=r.shares_reason,
-            per_day=per_day[r.issue_id],
-            is_evidence=r.issue_id in evidence,
-            flagged_by_me=r.issue_id in mine,
-            can_open=r.issue_id in openable,
+    issues = (
+        Issue.objects.filter(id__in=ids)
+        .select_related("department")
+        .prefetch_related("reasons")
+        .annotate(
+            recent=Coalesce(Subquery(per_day_contacts), 0),
+            is_evidence=Exists(
+                IssueEvidence.objects.filter(issue_id=OuterRef("pk"), contact_id=contact.pk)
+            ),
+            flagged_by_me=Exists(
+                Flag.objects.filter(
+                    issue_id=OuterRef("pk"), contact_id=contact.pk, flagged_by=viewer
+                )
+            ),
+            can_open=Value(scope == Q())
+            if not scope
+            else Exists(Issue.objects.filter(scope, pk=OuterRef("pk"))),
         )
-        for r in ranked
-        if r.issue_id in issues
-    ]
+        .in_bulk()
+    )
+    suggestions = []
+    for r in ranked:
+        issue = issues.get(r.issue_id)
+        if issue is None:
+            continue
+        suggestions.append(
+            Suggestion(
+                issue=issue,
+                score=r.score,
+                shares_reason=r.shares_reason,
+                per_day=getattr(issue, "recent") / PER_DAY_DAYS,  # noqa: B009 (an annotation)
+                is_evidence=bool(getattr(issue, "is_evidence")),  # noqa: B009
+                flagged_by_me=bool(getattr(issue, "flagged_by_me")),  # noqa: B009
+                can_open=bool(getattr(issue, "can_open")),  # noqa: B009
+            )
+        )
+    return suggestions
 
 
 def flags_of(*, user: User) -> QuerySet[Flag]:
