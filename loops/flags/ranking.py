@@ -38,6 +38,7 @@ K3 = 1.2  # how fast a word repeated in the contact stops counting more
 # REASON_BOOST (relative) and REASON_BONUS (absolute, so it is still suggested when the words
 # say nothing). Tuned on the tuning half of bench/flags/ (bench/README.md).
 REASON_BOOST = 0.5
+PREFETCH = 50  # best open issues scored before the flagger's scope is checked
 REASON_BONUS = 1.0
 
 
@@ -103,15 +104,31 @@ def rank_issues(
     """The best ``limit`` of the open ``candidates`` for a contact saying ``text`` about one of
     ``reason_ids``: by text score (raised for issues that explain one of the reasons), then
     by evidence, then newest. An issue with neither a word nor a reason in common is not
-    ranked at all."""
+    ranked at all.
+
+    The best PREFETCH open issues are scored first without the candidates (a flagger's scope
+    is a filter of several subqueries: cheap on a few dozen rows, not on thousands), then
+    checked against them: when at least ``limit`` of them are candidates, they are exactly the
+    best ``limit`` candidates (any better candidate would be among them). Otherwise the
+    candidates are joined into the scoring itself."""
     terms = weighted_terms(text)
     reasons = sorted(set(reason_ids))
     if not terms and not reasons:
         return []
+    prefetch = max(PREFETCH, limit)
+    best = _scored(terms, reasons, Issue.objects.filter(open_issue_q()), prefetch)
+    allowed = set(candidates.filter(id__in=[r.issue_id for r in best]).values_list("id", flat=True))
+    kept = [r for r in best if r.issue_id in allowed][:limit]
+    if len(kept) == limit or len(best) < prefetch:
+        return kept
     # Open issues only, whatever the caller passed: a closed issue takes no flags.
-    candidate_sql, candidate_params = (
-        candidates.filter(open_issue_q()).order_by().values("id").query.sql_with_params()
-    )
+    return _scored(terms, reasons, candidates.filter(open_issue_q()), limit)
+
+
+def _scored(
+    terms: list[WeightedTerm], reasons: list[int], candidates: QuerySet[Issue], limit: int
+) -> list[Ranked]:
+    candidate_sql, candidate_params = candidates.order_by().values("id").query.sql_with_params()
     issue_table = Issue._meta.db_table
     term_table = IssueSearchTerm._meta.db_table
     through = Issue.reasons.through._meta.db_table

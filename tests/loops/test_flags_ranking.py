@@ -103,3 +103,20 @@ def test_suggestions_take_a_constant_number_of_queries(cast, world, django_asser
     with django_assert_max_num_queries(12):
         suggestions = flag_suggestions(viewer=cast.rep, contact=contact)
     assert suggestions[0].issue == world.double
+
+
+@pytest.mark.parametrize("prefetch", [1, 2, 50])
+def test_the_scope_check_after_scoring_gives_the_same_answer_as_scoring_within_it(
+    world, monkeypatch, prefetch
+):
+    """Scoring the best issues first and checking the scope afterwards, or scoring within the
+    scope when too few of them are in it: the same suggestions either way."""
+    import loops.flags.ranking as ranking
+
+    monkeypatch.setattr(ranking, "PREFETCH", prefetch)
+    text = "charged twice renewal refund router wifi evening invoice VAT"
+    within = Issue.objects.exclude(pk=world.double.pk)  # the best match is out of scope
+    ranked = rank_issues(text=text, reason_ids=[world.billing.pk], candidates=within, limit=2)
+    expected = ranking._scored(ranking.weighted_terms(text), [world.billing.pk], within, 2)
+    assert ranked == expected
+    assert world.double.pk not in [r.issue_id for r in ranked] and len(ranked) == 2
