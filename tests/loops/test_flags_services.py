@@ -208,3 +208,9 @@ def test_a_new_reason_of_the_contacts_department_is_used(cast):
     billing = reason("Billing B", department=cast.dept_b)
     contact = contact_of(cast.team_a, reason=billing, notes="x")
     assert flag_propose(contact=contact, title="T", by=cast.rep).issue.department == cast.dept_b
+
+
+def test_the_reindex_job_is_registered():
+    from voc.core.jobs import registered_jobs
+
+    assert "loops.flags_reindex" in registered_jobs()
