@@ -7,4 +7,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("loops.followups.api_urls")),
     path("", include("loops.promote.api_urls")),
     path("", include("loops.issues.api_urls")),
+    path("", include("loops.flags.api_urls")),
 ]

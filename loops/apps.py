@@ -129,3 +129,8 @@ class LoopsConfig(AppConfig):
         )
         post_save.connect(on_user_saved, sender=User, dispatch_uid="loops.issues.handover")
         register_demo_seeder("loops.issues", seed_issues)
+        # --- rep flags (loops/flags/): suggestions on the contact page, "me too" and propose,
+        # the issues' search documents, what a rep flagged on their home page
+        from loops.flags.apps import flags_ready
+
+        flags_ready()

@@ -678,3 +678,42 @@ class Digest(models.Model):
 
     def __str__(self) -> str:
         return f"Digest #{self.pk} for {self.user_id} until {self.period_end:%Y-%m-%d %H:%M}"
+
+
+# --- Rep flags (loops/flags/): each open issue's words, for the suggestions on a contact. ----
+
+
+class IssueSearchDoc(models.Model):
+    """An open issue's search document: its title, description and the text of its latest
+    evidence, kept as weighted terms (``IssueSearchTerm``) by loops/flags/index.py when the
+    issue or its evidence changes. Closed, won't-fix and merged issues have none."""
+
+    issue = models.OneToOneField(
+        Issue, on_delete=models.CASCADE, primary_key=True, related_name="search_doc"
+    )
+    length = models.FloatField(help_text="Weighted number of terms (BM25's document length).")
+    evidence_items = models.PositiveIntegerField(default=0)
+    # The issue's updated_at when it was indexed: a later change makes the document stale.
+    source_updated_at = models.DateTimeField()
+    indexed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Search document of issue #{self.issue_id}"
+
+
+class IssueSearchTerm(models.Model):
+    """One term of an issue's search document with its BM25 weight (the saturated term
+    frequency, without the idf, which the query adds). The (term, issue) index is what the
+    scoring reads: the postings of the contact's terms only."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="+")
+    term = models.CharField(max_length=40)
+    weight = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["term", "issue"], name="loops_search_term_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} in issue #{self.issue_id}"

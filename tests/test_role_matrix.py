@@ -391,6 +391,44 @@ def _promote_evidence_b(cast, user):
     return {"kind": "feedback", **_promote_source(cast, user)}
 
 
+# --- rep flags (loops/flags/) ---
+def _flag_contact_a(cast, user):
+    """A team-A contact: the rep's and the head of department A's; flaggers may see it."""
+    from contacts.models import Contact
+
+    contact = Contact.objects.create(
+        source="matrix", external_id="flag-a", channel="phone", team=cast.team_a,
+        occurred_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC), notes="Charged twice",
+    )  # fmt: skip
+    return {"contact_id": contact.id}
+
+
+def _flag_contact_b(cast, user):
+    """A team-B contact about a department B reason: hidden from the rep and the manager."""
+    return {"contact_id": team_b_contact(cast, user).id}
+
+
+def _flag_me_too_b(cast, user):
+    """The team-B contact in the URL; the body names an issue of no department (everyone's)."""
+    from loops.services.issues import issue_open
+
+    issue = issue_open(title="Matrix flag", by=cast.other_manager)
+    ROUTES["api-flag-me-too"].data = {"issue_id": issue.id}
+    return _flag_contact_b(cast, user)
+
+
+def _flag_me_too_page_b(cast, user):
+    from loops.services.issues import issue_open
+
+    issue = issue_open(title="Matrix flag", by=cast.other_manager)
+    ROUTES["loops:flag-me-too"].data = {"issue": issue.id}
+    return _flag_contact_b(cast, user)
+
+
+FLAGGERS_ONLY = {"rep": OK, "manager": OK, "executive": DENIED, "admin": DENIED}
+FLAGGERS_HIDDEN = {"rep": HIDDEN, "manager": HIDDEN, "executive": DENIED, "admin": DENIED}
+
+
 ROUTES: dict[str, Route] = {
     # pages
     "home": Route(everyone(OK)),
@@ -818,6 +856,30 @@ ROUTES: dict[str, Route] = {
         kwargs=_promote_evidence_b,
         data=None,
     ),
+    # --- rep flags (loops/flags/): reps and managers flag contacts they can see (a team-B
+    # contact is hidden from the team-A rep and the head of department A); executives and
+    # admins do not flag
+    "loops:my-flags": Route({"anonymous": LOGIN, **FLAGGERS_ONLY}),
+    "loops:flag-me-too": Route(
+        {"anonymous": LOGIN, **FLAGGERS_HIDDEN}, method="post", kwargs=_flag_me_too_page_b
+    ),
+    "loops:flag-propose": Route(
+        {"anonymous": LOGIN, **FLAGGERS_HIDDEN},
+        method="post",
+        kwargs=_flag_contact_b,
+        data={"title": "From the matrix"},
+    ),
+    "api-flag-suggestions": Route({"anonymous": UNAUTH, **FLAGGERS_ONLY}, kwargs=_flag_contact_a),
+    "api-flag-me-too": Route(
+        {"anonymous": UNAUTH, **FLAGGERS_HIDDEN}, method="post", kwargs=_flag_me_too_b
+    ),
+    "api-flag-propose": Route(
+        {"anonymous": UNAUTH, **FLAGGERS_ONLY},
+        method="post",
+        kwargs=_flag_contact_a,
+        data={"title": "From the matrix"},
+    ),
+    "api-my-flags": Route({"anonymous": UNAUTH, **FLAGGERS_ONLY}),
 }
 
 

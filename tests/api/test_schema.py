@@ -425,3 +425,67 @@ def test_promoting_as_evidence_conforms_when_added_and_when_already_there(promot
 def test_the_promote_operations_are_covered():
     labels = {operation.label for operation in _operations()}
     assert {f"POST {PROMOTE_NEW}", f"POST {PROMOTE_EVIDENCE}"} <= labels
+
+
+# --- rep flags (loops/flags/) ------------------------------------------------------------------
+FLAG_SUGGESTIONS = "/api/v1/contacts/{contact_id}/flag-suggestions/"
+FLAG_ME_TOO = "/api/v1/contacts/{contact_id}/flags/me-too/"
+FLAG_PROPOSE = "/api/v1/contacts/{contact_id}/flags/new-issue/"
+
+
+@pytest.fixture
+def flag_world(world):
+    """A team-A contact the rep may flag, and an open issue of department A like it."""
+    from datetime import UTC, datetime
+
+    from contacts.models import Contact
+    from loops.flags.index import issues_index
+    from loops.services.issues import issue_open
+
+    world.contact = Contact.objects.create(
+        source="schema", external_id="flag-1", channel="phone", team=world.team_a,
+        occurred_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC), notes="Charged twice at renewal",
+    )  # fmt: skip
+    world.issue = issue_open(
+        title="Renewal charged twice", department=world.dept_a, by=world.manager
+    )
+    issues_index(issue_ids=[world.issue.pk])
+    return world
+
+
+@pytest.mark.parametrize("path", [FLAG_SUGGESTIONS, FLAG_ME_TOO, FLAG_PROPOSE])
+def test_flag_operations_on_a_real_contact(path, flag_world, throttle_cache):
+    """On a contact the rep may flag: any body flags, proposes or is refused with a documented
+    4xx and a message, never a 500."""
+    method = "GET" if path == FLAG_SUGGESTIONS else "POST"
+
+    @given(case=schema[path][method].as_strategy())
+    @FUZZ
+    def run(case):
+        case.path_parameters = {"contact_id": flag_world.contact.id}
+        _call(case, flag_world.keys["rep"], throttle_cache)
+
+    run()
+
+
+def test_flag_me_too_conforms_when_new_and_when_already_there(flag_world):
+    headers = {"Authorization": f"Token {flag_world.keys['rep']}"}
+    path = {"contact_id": flag_world.contact.id}
+    suggestions = schema[FLAG_SUGGESTIONS]["GET"].Case(path_parameters=path, headers=headers)
+    response = suggestions.call_and_validate()
+    assert [s["issue"]["id"] for s in response.json()] == [flag_world.issue.id]
+    statuses = []
+    for _ in range(2):
+        case = schema[FLAG_ME_TOO]["POST"].Case(
+            path_parameters=path, body={"issue_id": flag_world.issue.id},
+            media_type="application/json", headers=headers,
+        )  # fmt: skip
+        response = case.call_and_validate()
+        statuses.append((response.status_code, response.json()["evidence_added"]))
+    assert statuses == [(201, True), (200, False)]
+    for expected in (201, 409):
+        case = schema[FLAG_PROPOSE]["POST"].Case(
+            path_parameters=path, body={"title": "Proposed"}, media_type="application/json",
+            headers=headers,
+        )  # fmt: skip
+        assert case.call_and_validate().status_code == expected
