@@ -10,7 +10,7 @@ class NoticeForm(forms.Form):
         label="Text",
         max_length=MAX_BODY,
         widget=forms.Textarea(attrs={"rows": 8}),
-        help_text="Plain text. Each email starts with “Hello <the customer's name>,” and ends "
+        help_text="Plain text. Each email starts with “Hello” and the customer's name, and ends "
         "with a link to stop these emails.",
     )
     include_reason_contacts = forms.BooleanField(

@@ -53,6 +53,14 @@ def _notice_for(request: HttpRequest, notice_id: int) -> FixNotice:
         raise Http404("No such notice, or not one you can see.") from None
 
 
+def _why(reason: tuple[str, str] | None) -> str:
+    """Why a customer would be left out, in words ("" when they would get it)."""
+    if reason is None:
+        return ""
+    label = NoticeRecipient.SkipReason(reason[0]).label
+    return f"{label} ({reason[1]})" if reason[1] else label
+
+
 def _preview(notice: FixNotice, audience_ids: list[int], reasons: dict) -> dict:
     """The email as the first customer who would get it sees it (name escaped as in the
     email itself), with a placeholder link: the real one is signed when it is sent."""
@@ -105,9 +113,7 @@ def _detail_context(request: HttpRequest, notice: FixNotice, form: NoticeForm | 
         shown = addressees(ids[:20])
         context |= {
             "audience": audience,
-            "first_customers": [
-                (shown.get(i), reasons.get(i)) for i in ids[:20] if shown.get(i) is not None
-            ],
+            "first_customers": [(shown[i], _why(reasons.get(i))) for i in ids[:20] if i in shown],
             "form": form
             or NoticeForm(
                 initial={
