@@ -25,16 +25,18 @@ a lost task left behind, and marks a notice sent once no recipient waits.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import CharField, Exists, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Concat
+from django.urls import reverse
 from django.utils import timezone
 
-from contacts.budget.links import budget_opt_out_url
+from contacts.budget.links import OPT_OUT_LINK_PURPOSES
 from contacts.budget.services import budget_claim_many
 from contacts.models import BudgetPurpose, Customer
 from loops.models import FixNotice, Issue, NoticeRecipient
@@ -48,6 +50,7 @@ from loops.notices.selectors import (
     send_key,
 )
 from voc.core.audit import SystemActor, audit_record
+from voc.core.links import link_token
 from voc.core.mail import EmailData, email_render
 from voc.core.models import SendOnce
 from voc.core.queueing import enqueue, enqueue_on_commit
@@ -295,8 +298,7 @@ def notice_render(*, notice: FixNotice, name: str, opt_out_url: str) -> EmailDat
 
 def opt_out_link(customer_id: int) -> str:
     """The customer's signed, absolute link to stop fix notices (also List-Unsubscribe)."""
-    path = budget_opt_out_url(customer=Customer(pk=customer_id), purpose=BudgetPurpose.FIX_NOTICE)
-    return settings.VOC_BASE_URL + path
+    return OptOutLinks().url(customer_id)
 
 
 @dataclass(frozen=True)
@@ -343,7 +345,7 @@ def notice_send_chunk(*, notice_id: int, first_id: int, last_id: int) -> ChunkRu
             if facts is None or facts[2] is not None:
                 _skip(recipient, SkipReason.ERASED)
             elif facts[3] is not None:
-                _skip(recipient, SkipReason.MERGED, f"merged into customer {facts[3]}")
+                _skip(recipient, SkipReason.MERGED, "merged into another customer record")
             elif not facts[1]:
                 _skip(recipient, SkipReason.NO_ADDRESS)
             else:
@@ -363,6 +365,7 @@ def notice_send_chunk(*, notice_id: int, first_id: int, last_id: int) -> ChunkRu
                     BUDGET_REASONS.get(answer.reason, SkipReason.BUDGET),
                     answer.explanation,
                 )
+        opt_out = OptOutLinks()
         emails = []
         for recipient in allowed:
             customer_id = recipient.customer_id
@@ -373,7 +376,7 @@ def notice_send_chunk(*, notice_id: int, first_id: int, last_id: int) -> ChunkRu
                     key=send_key(notice.issue_id, customer_id),
                     to=[email],
                     context=notice_email_context(
-                        notice=notice, name=name, opt_out_url=opt_out_link(customer_id)
+                        notice=notice, name=name, opt_out_url=opt_out.url(customer_id)
                     ),
                     customer_id=customer_id,
                 )
@@ -381,18 +384,55 @@ def notice_send_chunk(*, notice_id: int, first_id: int, last_id: int) -> ChunkRu
         send_once_many(
             purpose=SEND_ONCE_PURPOSE, template=EMAIL_TEMPLATE, emails=emails, by=NOTICES
         )
-        if emails:
-            asked = dict(
-                SendOnce.objects.filter(
-                    purpose=SEND_ONCE_PURPOSE, key__in=[e.key for e in emails]
-                ).values_list("key", "id")
-            )
-            for recipient, email_request in zip(allowed, emails, strict=True):
-                recipient.send_once_id = asked.get(email_request.key)
-        NoticeRecipient.objects.bulk_update(
-            recipients, ["status", "skip_reason", "detail", "send_once", "updated_at"]
-        )
+        _write_outcomes(notice, recipients, allowed, now)
     return ChunkRun(asked=len(allowed), left_out=len(recipients) - len(allowed))
+
+
+def _write_outcomes(
+    notice: FixNotice,
+    recipients: list[NoticeRecipient],
+    allowed: list[NoticeRecipient],
+    now: datetime,
+) -> None:
+    """Every recipient's outcome, in a few set-based UPDATEs whatever the chunk's size: the
+    allowed ones point to their send-once row (found by its unique key), the others are
+    left out, one UPDATE per (reason, detail). A bulk_update of 500 rows (a CASE per column)
+    took seconds."""
+    if allowed:
+        key = Concat(
+            Value(f"issue:{notice.issue_id}:customer:"),
+            Cast(OuterRef("customer_id"), CharField()),
+        )
+        email = SendOnce.objects.filter(purpose=SEND_ONCE_PURPOSE, key=key).values("id")[:1]
+        NoticeRecipient.objects.filter(id__in=[r.pk for r in allowed]).update(
+            send_once_id=Subquery(email), updated_at=now
+        )
+    groups: dict[tuple[str, str], list[int]] = {}
+    for recipient in recipients:
+        if recipient.status == Status.SKIPPED:
+            groups.setdefault((recipient.skip_reason, recipient.detail), []).append(recipient.pk)
+    for (reason, detail), ids in groups.items():
+        NoticeRecipient.objects.filter(id__in=ids).update(
+            status=Status.SKIPPED, skip_reason=reason, detail=detail, updated_at=now
+        )
+
+
+class OptOutLinks:
+    """Signed opt-out links for many customers: the URL is reversed once, each token signed."""
+
+    def __init__(self) -> None:
+        placeholder = "__token__"
+        self._path = budget_opt_out_url_pattern(placeholder)
+        self._placeholder = placeholder
+        self._purpose = OPT_OUT_LINK_PURPOSES[BudgetPurpose.FIX_NOTICE]
+
+    def url(self, customer_id: int) -> str:
+        token = link_token(purpose=self._purpose, target=Customer(pk=customer_id))
+        return settings.VOC_BASE_URL + self._path.replace(self._placeholder, token)
+
+
+def budget_opt_out_url_pattern(placeholder: str) -> str:
+    return reverse("budget:opt-out", args=[BudgetPurpose.FIX_NOTICE, placeholder])
 
 
 def _skip(recipient: NoticeRecipient, reason: str, detail: str = "") -> None:

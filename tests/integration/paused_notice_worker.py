@@ -9,7 +9,7 @@ file and waits, so the test kills the worker exactly there:
 
 - ``in_chunk``: inside a notice chunk's transaction, after the budget was claimed and the
   send-once rows inserted, before the COMMIT;
-- ``before_claim``: in send-once's delivery, before the email is claimed;
+- ``before_claim``: in send-once's delivery of a chunk, before its emails are claimed;
 - ``after_claim``: after the claim (pending → sending) was committed, before rendering;
 - ``after_accept``: after the backend accepted the email (the outbox row is written), before
   the row is recorded as sent: the window.
@@ -58,17 +58,17 @@ def pause_at_the_fault(**kwargs) -> None:
 
         notice_services.send_once_many = send_once_many
     elif fault in ("before_claim", "after_claim"):
-        original_claim = sendonce._claim
+        original_claim = sendonce._claim_many
 
-        def claim(email_id):
+        def claim_many(email_ids):
             if fault == "before_claim":
                 pause()
-            attempt = original_claim(email_id)
+            claimed = original_claim(email_ids)
             if fault == "after_claim":
                 pause()
-            return attempt
+            return claimed
 
-        sendonce._claim = claim
+        sendonce._claim_many = claim_many
     elif fault == "after_accept":
         original_record = sendonce._record_sent
 
