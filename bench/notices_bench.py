@@ -4,8 +4,8 @@
 
 1. **queries**: in this process, without workers, the queries of sending a notice are counted
    for 1,000 and for N customers: the plan (recipients inserted, chunks queued), every chunk
-   (budget claimed, send-once rows asked for, recipients written) and, on a sample, send-once's
-   delivery of one email. Queries per notice must not grow with the customers beyond one
+   (budget claimed, send-once rows asked for, recipients written) and, on a sample of 50,
+   send-once's chunked delivery (``core.send_once_batch``), per email. Queries per notice must not grow with the customers beyond one
    chunk per 500 and the emails' own.
 2. **with workers**: a fresh notice for N customers is approved; the clock runs from the
    approval's commit until every email is in the outbox (the embedded backend, one row per
@@ -44,13 +44,15 @@ def make_world(customers: int, tag: str):
 
     department = Department.objects.create(name=f"Billing {tag}")
     head = User.objects.create_user(
-        username=f"head-{tag}", password="x", role=Role.MANAGER, department=department
+        username=f"head-{tag}", password=None, role=Role.MANAGER, department=department
     )
     department.head = head
     department.save()
     reason = ContactReason.objects.create(name=f"Double charge {tag}", department=department)
     people = Customer.objects.bulk_create(
-        Customer(external_ref=f"N{tag}-{n:07d}", name=f"Customer {n}", email=f"c{n}.{tag}@x.example")
+        Customer(
+            external_ref=f"N{tag}-{n:07d}", name=f"Customer {n}", email=f"c{n}.{tag}@x.example"
+        )
         for n in range(customers)
     )
     at = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -79,7 +81,7 @@ def count_queries(customers: int) -> dict:
     from loops.models import NoticeRecipient
     from loops.notices import services
     from voc.core.models import SendOnce
-    from voc.core.sendonce import send_once_deliver
+    from voc.core.sendonce import send_once_deliver_many
 
     issue, head = make_world(customers, f"q{customers}")
     notice = services.notice_draft(issue=issue, by=head)
@@ -104,12 +106,12 @@ def count_queries(customers: int) -> dict:
             services.notice_send_chunk(notice_id=notice_id, first_id=first, last_id=last)
         chunk_queries.append(len(chunk))
     sample = list(
-        SendOnce.objects.filter(purpose=services.SEND_ONCE_PURPOSE, key__startswith=f"issue:{issue.pk}:")
-        .values_list("id", flat=True)[:50]
+        SendOnce.objects.filter(
+            purpose=services.SEND_ONCE_PURPOSE, key__startswith=f"issue:{issue.pk}:"
+        ).values_list("id", flat=True)[:50]
     )
     with CaptureQueriesContext(connection) as delivery:
-        for email_id in sample:
-            send_once_deliver(email_id=email_id)
+        send_once_deliver_many(email_ids=sample)  # what core.send_once_batch does
     per_email = len(delivery) / max(1, len(sample))
     assert NoticeRecipient.objects.filter(notice=notice).count() == customers
     orchestration = len(plan) + sum(chunk_queries)
