@@ -320,6 +320,7 @@ SPECTACULAR_SETTINGS = {
         "GestureKindEnum": "contacts.models.Gesture.Kind",
         "FollowUpOutcomeEnum": "loops.models.FollowUp.Outcome",
         "ContactOutcomeEnum": "contacts.models.Contact.Outcome",
+        "FixNoticeStatusEnum": "loops.models.FixNotice.Status",
     },
 }
 
