@@ -290,6 +290,7 @@ def test_the_customer_row_stays_anonymised_with_its_merged_record(ann, cast):
         # later apps' handlers (contacts.registry.register_erasure_handler)
         "loops.digests.digests": 0,
         "loops.follow_ups.follow_ups": 0,
+        "loops.notices.notice_recipients": 0,
     }
 
 
