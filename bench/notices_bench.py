@@ -151,6 +151,20 @@ def start_worker(number: int, logs: Path, concurrency: int) -> subprocess.Popen:
     )  # fmt: skip
 
 
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) of the live processes of a process group: a worker and its
+    pool processes."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # pgrp
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
@@ -209,6 +223,7 @@ def with_workers(customers: int, workers: int, concurrency: int) -> dict:
         cpu = Timer.last_cpu
         assert notice.status == FixNotice.Status.SENT, notice.status
         assert OutboxMessage.objects.count() - outbox_before == customers
+        workers_cpu = sum(group_cpu(process.pid) for process in processes)
     finally:
         for process in processes:
             stop(process)
@@ -218,6 +233,7 @@ def with_workers(customers: int, workers: int, concurrency: int) -> dict:
         "concurrency": concurrency,
         "seconds": seconds,
         "cpu": cpu,
+        "workers_cpu": workers_cpu,
     }
 
 
@@ -261,7 +277,8 @@ def main() -> None:
         f"| approve → every email in the outbox and the notice sent, {run['workers']} workers "
         f"× {run['concurrency']} processes | "
         f"{run['customers']:,} | {run['seconds']:.1f} s ({run['customers'] / run['seconds']:.0f} "
-        f"emails/s; this process's CPU {run['cpu'][0]:.1f} s); goal ≤ {GOAL_SECONDS:.0f} s: "
+        f"emails/s; the workers' CPU {run['workers_cpu']:.1f} s, with their start-up); "
+        f"goal ≤ {GOAL_SECONDS:.0f} s: "
         f"{met} |"
     )
 
