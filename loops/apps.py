@@ -129,4 +129,7 @@ class LoopsConfig(AppConfig):
         )
         tracking.connect(notice_tracking_received, dispatch_uid="loops.notices.tracking")
         register_erasure_handler("loops.notices", notices_erase)
+        from loops.notices.selectors import notice_timeline
+
+        register_timeline_provider("loops.notices", notice_timeline)
         register_demo_seeder("loops.notices", seed_notices)

@@ -4,10 +4,12 @@ from dataclasses import dataclass, field
 
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from contacts.budget.selectors import budget_allowed
 from contacts.models import BudgetPurpose, Contact, Customer
+from contacts.registry import TimelineEntry
 from loops.access import MANAGE_ISSUES, SEND_NOTICES, heads_department
 from loops.models import FixNotice, Flag, Issue, IssueEvidence, NoticeRecipient
 from loops.selectors import issue_list_visible
@@ -275,3 +277,37 @@ def notice_recipients(notice: FixNotice, *, status: str = "") -> QuerySet[Notice
 
 def notices_of_issue(issue: Issue) -> list[FixNotice]:
     return list(FixNotice.objects.filter(issue=issue).select_related("approved_by"))
+
+
+def notice_timeline(*, customer: Customer, viewer: User, limit: int) -> list[TimelineEntry]:
+    """The customer timeline's fix notices: "told the fix landed" with the issue for those the
+    viewer may see, the bare fact (greyed) for the others. Left-out recipients are not shown:
+    nothing reached the customer."""
+    recipients = list(
+        NoticeRecipient.objects.filter(customer=customer)
+        .exclude(status__in=[Status.SKIPPED, Status.PENDING])
+        .select_related("notice__issue")
+        .order_by("-updated_at", "-id")[:limit]
+    )
+    visible = set(
+        issue_list_visible(viewer=viewer)
+        .filter(id__in=[r.notice.issue_id for r in recipients])
+        .values_list("id", flat=True)
+    )
+    entries = []
+    for recipient in recipients:
+        notice = recipient.notice
+        shown = notice.issue_id in visible
+        entries.append(
+            TimelineEntry(
+                when=notice.approved_at or recipient.updated_at,
+                kind="fix notice",
+                title=f"Told the fix landed: {notice.issue.title}"
+                if shown
+                else "Told a fix landed",
+                summary=recipient.get_status_display() if shown else "",
+                url=reverse("loops:notice-detail", args=[notice.pk]) if shown else "",
+                restricted=not shown,
+            )
+        )
+    return entries

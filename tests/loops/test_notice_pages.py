@@ -192,3 +192,19 @@ def test_the_tracking_webhook_wants_the_secret_and_records_delivery(cast, settin
     assert recipient.status == NoticeRecipient.Status.DELIVERED
     assert client.post(reverse("loops:tracking-webhook", args=["nope"])).status_code == 404
     assert client.get(url, **_auth(SECRET)).status_code == 405
+
+
+def test_the_customer_timeline_shows_the_notice_within_the_viewers_scope(cast):
+    from loops.notices.selectors import notice_timeline
+
+    world = fixed_issue(cast, reporters=1)
+    send_all(approved(cast, world))
+    notices_reconcile()
+    customer = world.reporters[0]
+    [mine] = notice_timeline(customer=customer, viewer=cast.manager, limit=10)
+    assert mine.title == "Told the fix landed: Double charge on renewal" and not mine.restricted
+    assert mine.summary == "Sent"
+    [theirs] = notice_timeline(customer=customer, viewer=cast.outsider, limit=10)
+    assert (theirs.title, theirs.url, theirs.restricted) == ("Told a fix landed", "", True)
+    page = client_for(cast.manager).get(reverse("contacts:customer-detail", args=[customer.pk]))
+    assert "Told the fix landed: Double charge on renewal" in page.content.decode()
