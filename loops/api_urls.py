@@ -8,4 +8,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("loops.promote.api_urls")),
     path("", include("loops.issues.api_urls")),
     path("", include("loops.flags.api_urls")),
+    path("", include("loops.notices.api_urls")),
 ]

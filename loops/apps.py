@@ -134,3 +134,30 @@ class LoopsConfig(AppConfig):
         from loops.flags.apps import flags_ready
 
         flags_ready()
+        # --- fix notices (loops/notices/): the tasks and catch-up job, the email's audit
+        # labels, the issue page's panel, delivery tracking, erasure, demo data
+        from loops.access import VIEW_ISSUES
+        from loops.notices import tasks as notice_tasks  # noqa: F401  (declares the tasks)
+        from loops.notices.demo import seed_notices
+        from loops.notices.panel import notices_panel
+        from loops.notices.services import AUDIT_LABELS as NOTICE_AUDIT_LABELS
+        from loops.notices.services import notices_erase
+        from loops.notices.tracking import notice_tracking_received
+        from loops.registry import IssuePanel, register_issue_panel
+
+        register_action_labels(NOTICE_AUDIT_LABELS)
+        register_issue_panel(
+            IssuePanel(
+                key="loops.notices",
+                title="Customers told",
+                capability=VIEW_ISSUES,
+                content=notices_panel,
+                order=40,
+            )
+        )
+        tracking.connect(notice_tracking_received, dispatch_uid="loops.notices.tracking")
+        register_erasure_handler("loops.notices", notices_erase)
+        from loops.notices.selectors import notice_timeline
+
+        register_timeline_provider("loops.notices", notice_timeline)
+        register_demo_seeder("loops.notices", seed_notices)

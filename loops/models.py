@@ -433,6 +433,7 @@ class NoticeRecipient(models.Model):
         NO_ADDRESS = "no_address", "No email address"
         BUDGET = "budget", "The contact budget said no"
         MERGED = "merged", "Merged into another customer"
+        ALREADY_TOLD = "already", "Already told about this issue"
 
     notice = models.ForeignKey(FixNotice, on_delete=models.CASCADE, related_name="recipients")
     customer = models.ForeignKey(
@@ -443,6 +444,11 @@ class NoticeRecipient(models.Model):
     skip_reason = models.CharField(max_length=10, choices=SkipReason.choices, blank=True)
     detail = models.CharField(max_length=300, blank=True)
     esp_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    # The email asked of the send-once helper: its state (sending, sent, unknown) until the
+    # recipient's own status catches up (loops.notices.services.notices_reconcile).
+    send_once = models.ForeignKey(
+        "core.SendOnce", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

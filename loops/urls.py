@@ -12,4 +12,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("loops.verification.urls")),
     path("", include("loops.promote.urls")),
     path("", include("loops.flags.urls")),
+    path("", include("loops.notices.urls")),
 ]

@@ -429,6 +429,41 @@ FLAGGERS_ONLY = {"rep": OK, "manager": OK, "executive": DENIED, "admin": DENIED}
 FLAGGERS_HIDDEN = {"rep": HIDDEN, "manager": HIDDEN, "executive": DENIED, "admin": DENIED}
 
 
+# --- fix notices (loops/notices/) ---
+def _draft_notice_a(cast, user):
+    """A draft notice on department A's fixed issue, owned by its head (``cast.manager``)."""
+    from loops.notices.services import notice_draft
+
+    issue_id = fixed_issue_a(cast, user)["issue_id"]
+    from loops.models import Issue
+
+    notice = notice_draft(issue=Issue.objects.get(pk=issue_id), by=cast.manager)
+    return {"notice_id": notice.id}
+
+
+def _notice_recipient_a(cast, user):
+    """A recipient of that notice (waiting to be sent: resolving it is refused politely)."""
+    from loops.models import NoticeRecipient
+    from tests.factories import CustomerFactory
+
+    notice_id = _draft_notice_a(cast, user)["notice_id"]
+    recipient = NoticeRecipient.objects.create(
+        notice_id=notice_id, customer=CustomerFactory(), reporter=True
+    )
+    return {"notice_id": notice_id, "recipient_id": recipient.id}
+
+
+NOTICE_WRITE_PAGE = {
+    "anonymous": LOGIN, "rep": DENIED, "manager": REDIRECT, "executive": DENIED, "admin": DENIED
+}  # fmt: skip
+NOTICE_WRITE_API = {
+    "anonymous": UNAUTH, "rep": DENIED, "manager": OK, "executive": DENIED, "admin": DENIED
+}  # fmt: skip
+NOTICE_READ_PAGE = {"anonymous": LOGIN, "rep": HIDDEN, "manager": OK, "executive": OK, "admin": OK}
+NOTICE_READ_API = {"anonymous": UNAUTH, "rep": HIDDEN, "manager": OK, "executive": OK, "admin": OK}
+NOTICE_TEXT = {"subject": "Fixed", "body": "We fixed it.", "include_reason_contacts": False}
+
+
 ROUTES: dict[str, Route] = {
     # pages
     "home": Route(everyone(OK)),
@@ -880,6 +915,39 @@ ROUTES: dict[str, Route] = {
         data={"title": "From the matrix"},
     ),
     "api-my-flags": Route({"anonymous": UNAUTH, **FLAGGERS_ONLY}),
+    # --- fix notices (loops/notices/): the issue's owner or department head writes, approves
+    # and resolves; everyone who sees the issue reads its notices; tracking answers to the
+    # ESP's webhook secret only.
+    "loops:notice-new": Route(
+        {"anonymous": LOGIN, "rep": DENIED, "manager": OK, "executive": DENIED, "admin": DENIED},
+        kwargs=fixed_issue_a,
+    ),
+    "loops:notice-detail": Route(NOTICE_READ_PAGE, kwargs=_draft_notice_a),
+    # The matrix posts JSON, which is no form: the manager gets through to the form's 400.
+    "loops:notice-edit": Route(
+        NOTICE_WRITE_PAGE | {"manager": "400"}, method="post", kwargs=_draft_notice_a
+    ),
+    "loops:notice-approve": Route(NOTICE_WRITE_PAGE, method="post", kwargs=_draft_notice_a),
+    "loops:notice-resolve": Route(
+        NOTICE_WRITE_PAGE, method="post", kwargs=_notice_recipient_a, data={"delivered": "yes"}
+    ),
+    "loops:tracking-webhook": Route(
+        everyone(UNAUTH, anonymous=UNAUTH),
+        method="post",
+        kwargs=lambda cast, user: {"esp": "postmark"},
+        data={"RecordType": "Delivery"},
+    ),
+    "api-notice-audience": Route(NOTICE_WRITE_API, kwargs=fixed_issue_a),
+    "api-notice-list": Route(NOTICE_READ_API, kwargs=fixed_issue_a),
+    "api-notice-create": Route(
+        NOTICE_WRITE_API, method="post", kwargs=fixed_issue_a, data=NOTICE_TEXT
+    ),
+    "api-notice-detail": Route(NOTICE_READ_API, kwargs=_draft_notice_a),
+    "api-notice-edit": Route(
+        NOTICE_WRITE_API, method="post", kwargs=_draft_notice_a, data=NOTICE_TEXT
+    ),
+    "api-notice-approve": Route(NOTICE_WRITE_API, method="post", kwargs=_draft_notice_a),
+    "api-notice-recipients": Route(NOTICE_READ_API, kwargs=_draft_notice_a),
 }
 
 

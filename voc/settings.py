@@ -321,6 +321,7 @@ SPECTACULAR_SETTINGS = {
         "FollowUpOutcomeEnum": "loops.models.FollowUp.Outcome",
         "ContactOutcomeEnum": "contacts.models.Contact.Outcome",
         "IssueStatusEnum": "loops.models.Issue.Status",
+        "FixNoticeStatusEnum": "loops.models.FixNotice.Status",
     },
 }
 

@@ -465,6 +465,55 @@ def test_flag_operations_on_a_real_contact(path, flag_world, throttle_cache):
         case.path_parameters = {"contact_id": flag_world.contact.id}
         _call(case, flag_world.keys["rep"], throttle_cache)
 
+
+# --- fix notices (loops/notices/) ----------------------------------------------------------------
+NOTICE_PATHS = {
+    "/api/v1/issues/{issue_id}/notice-audience/": "GET",
+    "/api/v1/issues/{issue_id}/notices/": "GET",
+    "/api/v1/issues/{issue_id}/notices/create/": "POST",
+    "/api/v1/notices/{notice_id}/": "GET",
+    "/api/v1/notices/{notice_id}/edit/": "POST",
+    "/api/v1/notices/{notice_id}/approve/": "POST",
+    "/api/v1/notices/{notice_id}/recipients/": "GET",
+}
+
+
+@pytest.fixture
+def notice_world(world):
+    """A fixed issue of the manager's department, owned by them, with a reporter and a draft
+    notice: the operations run on real rows the manager may send."""
+    from contacts.models import ContactReason
+    from loops.notices.services import notice_draft
+    from loops.services.issues import evidence_add, issue_open, issue_transition
+    from tests.factories import CustomerFactory
+    from tests.loops.world import contact_of
+
+    reason = ContactReason.objects.create(name="Schema billing", department=world.dept_a)
+    issue = issue_open(title="Schema fix", reasons=[reason], owner=world.manager, by=world.manager)
+    evidence_add(
+        issue=issue,
+        source=contact_of(world.team_a, customer=CustomerFactory(name="<b>Ada</b>"), reason=reason),
+        by=world.manager,
+    )
+    for status in ("assigned", "in_progress", "fixed"):
+        issue = issue_transition(issue=issue, to=status, by=world.manager)
+    world.issue = issue
+    world.notice = notice_draft(issue=issue, by=world.manager)
+    return world
+
+
+@pytest.mark.parametrize(("path", "method"), sorted(NOTICE_PATHS.items()))
+def test_notice_operations_on_real_rows_as_their_sender(path, method, notice_world, throttle_cache):
+    """Any input on the manager's own fixed issue and draft: a documented answer, never a 500."""
+
+    ids = {"issue_id": notice_world.issue.id, "notice_id": notice_world.notice.id}
+    wanted = {name: ids[name] for name in ids if "{" + name + "}" in path}
+
+    @given(case=schema[path][method].as_strategy(path_parameters=wanted))
+    @FUZZ
+    def run(case):
+        _call(case, notice_world.keys["manager"], throttle_cache)
+
     run()
 
 
@@ -489,3 +538,8 @@ def test_flag_me_too_conforms_when_new_and_when_already_there(flag_world):
             headers=headers,
         )  # fmt: skip
         assert case.call_and_validate().status_code == expected
+
+
+def test_the_notice_operations_are_covered():
+    labels = {operation.label for operation in _operations()}
+    assert {f"{method} {path}" for path, method in NOTICE_PATHS.items()} <= labels

@@ -292,6 +292,7 @@ def test_the_customer_row_stays_anonymised_with_its_merged_record(ann, cast):
         "loops.follow_ups.follow_ups": 0,
         "loops.flags.flag_notes": 0,
         "loops.flags.search_documents": 0,
+        "loops.notices.notice_recipients": 0,
     }
 
 
