@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Window
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from contacts.models import Contact, ContactReason, Message
@@ -180,14 +180,28 @@ def _topic_label(contact: Contact) -> str:
     return contact.reason.path if contact.reason else "No reason given"
 
 
-def _threads_per_topic(messages: QuerySet[Message]) -> Counter[str]:
-    """Threads (contacts) per topic label among ``messages``."""
+NO_REASON = "No reason given"
+
+
+def _threads_per_topic(messages: QuerySet[Message], labels: dict[int, str]) -> Counter[str]:
+    """Threads (contacts) per topic label among ``messages``: counted by the database, one
+    row per reason, whatever the number of messages."""
     rows = (
-        Contact.objects.filter(id__in=messages.values("contact_id"))
-        .select_related("reason__parent")
-        .only("id", "reason__name", "reason__parent__name")
+        messages.order_by()
+        .values("contact__reason_id")
+        .annotate(threads=Count("contact_id", distinct=True))
+        .values_list("contact__reason_id", "threads")
     )
-    return Counter(_topic_label(contact) for contact in rows)
+    counts: Counter[str] = Counter()
+    for reason_id, threads in rows:
+        counts[labels.get(reason_id, NO_REASON) if reason_id else NO_REASON] += threads
+    return counts
+
+
+def _reason_labels() -> dict[int, str]:
+    """Every reason's label ("Billing › Double charge"): the taxonomy is small."""
+    reasons = ContactReason.objects.values_list("id", "name", "parent__name")
+    return {pk: f"{parent} › {name}" if parent else name for pk, name, parent in reasons}
 
 
 def digest_content(
@@ -198,41 +212,62 @@ def digest_content(
     end: datetime,
     now: datetime | None = None,
 ) -> DigestContent:
-    """Everything one digest shows, in a fixed number of queries."""
+    """Everything one digest shows, in a fixed number of queries whose result sizes do not
+    grow with the number of matching messages: the database counts and ranks the threads,
+    Python only sees the (at most MAX_THREADS) threads shown and their last messages."""
     now = now or timezone.now()
     messages = matching_messages(filters, viewer=viewer, start=start, end=end)
-    # Threads newest first, by their newest message of the period.
-    newest: dict[int, datetime] = {}
-    message_count = 0
-    rows = messages.values_list("contact_id", "at").order_by("-at")  # type: ignore[misc]
-    for contact_id, at in rows:
-        newest.setdefault(contact_id, at)
-        message_count += 1
-    ordered_ids = sorted(newest, key=lambda cid: (newest[cid], cid), reverse=True)
-    shown_ids = ordered_ids[:MAX_THREADS]
+    totals = messages.order_by().aggregate(
+        threads=Count("contact_id", distinct=True), messages=Count("id")
+    )
+    thread_count, message_count = totals["threads"] or 0, totals["messages"] or 0
+    # Threads newest first, by their newest message of the period (ties: the newer contact).
+    ranked = list(
+        messages.order_by()
+        .values("contact_id")
+        .annotate(newest=Max("at"), messages=Count("id"))
+        .order_by("-newest", "-contact_id")
+        .values_list("contact_id", "newest", "messages")[:MAX_THREADS]
+    )
+    shown_ids = [contact_id for contact_id, _, _ in ranked]
+    labels = _reason_labels() if thread_count else {}
     contacts = {
         c.id: c
         for c in Contact.objects.filter(id__in=shown_ids).select_related(
             "customer", "reason__parent", "team"
         )
     }
+    # The last MESSAGES_PER_THREAD messages of each thread shown, by the database.
+    latest = (
+        messages.filter(contact_id__in=shown_ids)
+        .annotate(
+            from_last=Window(
+                RowNumber(),
+                partition_by=[F("contact_id")],
+                order_by=[F("position").desc(), F("id").desc()],
+            )
+        )
+        .filter(from_last__lte=MESSAGES_PER_THREAD)
+        .order_by("contact_id", "position", "id")
+    )
     by_contact: dict[int, list[Message]] = defaultdict(list)
-    for message in messages.filter(contact_id__in=shown_ids).order_by(
-        "contact_id", "position", "id"
-    ):
+    for message in latest if shown_ids else []:
         by_contact[message.contact_id].append(message)
     threads_by_topic: dict[str, list[ThreadShown]] = defaultdict(list)
-    for contact_id in shown_ids:
+    for contact_id, newest, count in ranked:
         contact = contacts[contact_id]
-        thread = by_contact[contact_id]
-        shown = thread[-MESSAGES_PER_THREAD:]
+        shown = by_contact[contact_id]
         threads_by_topic[_topic_label(contact)].append(
-            ThreadShown(contact, shown, len(thread) - len(shown), newest[contact_id])
+            ThreadShown(contact, shown, count - len(shown), newest)
         )
-    counts = _threads_per_topic(messages) if newest else Counter()
+    counts = _threads_per_topic(messages, labels) if thread_count else Counter()
     previous_start = start - (end - start)
-    previous = _threads_per_topic(
-        matching_messages(filters, viewer=viewer, start=previous_start, end=start)
+    previous = (
+        _threads_per_topic(
+            matching_messages(filters, viewer=viewer, start=previous_start, end=start), labels
+        )
+        if thread_count
+        else Counter()
     )
     topics = [
         TopicShown(label, threads_by_topic.get(label, []), count, previous.get(label, 0))
@@ -243,12 +278,45 @@ def digest_content(
         start=start,
         end=end,
         topics=topics,
-        thread_count=len(ordered_ids),
+        thread_count=thread_count,
         shown_threads=len(shown_ids),
         message_count=message_count,
         issues=ageing_issues(viewer=viewer, reason_ids=reason_ids, now=now),
         stories=_stories(viewer=viewer, since=start, reason_ids=reason_ids),
     )
+
+
+@dataclass(frozen=True)
+class ThreadRow:
+    contact: Contact
+    newest_at: datetime
+    messages: int
+
+
+def digest_threads(
+    filters: DigestFilters,
+    *,
+    viewer: User,
+    start: datetime,
+    end: datetime,
+    offset: int = 0,
+    limit: int = 100,
+) -> tuple[list[ThreadRow], int]:
+    """Every matching thread of a period, newest first (the page a digest's "and N more"
+    links to), a page at a time, with the total."""
+    messages = matching_messages(filters, viewer=viewer, start=start, end=end).order_by()
+    total = messages.aggregate(threads=Count("contact_id", distinct=True))["threads"] or 0
+    ranked = list(
+        messages.values("contact_id")
+        .annotate(newest=Max("at"), messages=Count("id"))
+        .order_by("-newest", "-contact_id")
+        .values_list("contact_id", "newest", "messages")[offset : offset + limit]
+    )
+    contacts = Contact.objects.select_related("customer", "reason__parent", "team").in_bulk(
+        [contact_id for contact_id, _, _ in ranked]
+    )
+    rows = [ThreadRow(contacts[cid], newest, count) for cid, newest, count in ranked]
+    return rows, total
 
 
 def ageing_issues(*, viewer: User, reason_ids: list[int] | None, now: datetime) -> list[Issue]:

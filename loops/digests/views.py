@@ -3,6 +3,8 @@ last period, leave, enrol people, the digests sent to me, and the signed unsubsc
 
 from datetime import timedelta
 
+from django.utils.dateparse import parse_datetime
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +16,7 @@ from loops.access import ADMINISTER_DIGESTS, ENROL_DIGESTS, SUBSCRIBE_DIGESTS, e
 from loops.digests.forms import EnrolForm, SubscriptionForm
 from loops.digests.links import UNSUBSCRIBE
 from loops.digests.schedule import last_period
-from loops.digests.selectors import digest_content, digest_problems, filters_of
+from loops.digests.selectors import digest_content, digest_problems, digest_threads, filters_of
 from loops.digests.services import (
     cadence_of,
     digest_render,
@@ -227,3 +229,47 @@ def digest_resend_view(request, digest_id: int):
     else:
         messages.success(request, f"Digest #{digest.pk} queued again for {digest.user}.")
     return redirect("loops:digest-problems")
+
+
+THREADS_PAGE = 100
+
+
+def _period_param(request, name: str):
+    value = parse_datetime(request.GET.get(name, "").replace(" ", "+"))
+    if value is None or value.tzinfo is None:
+        raise Http404
+    return value
+
+
+@capability_required(SUBSCRIBE_DIGESTS)
+def digest_threads_view(request, subscription_id: int):
+    """Every conversation of a digest's period, the ones past its 50 included, within the
+    viewer's own scope (an admin opening someone's sees what the admin may see)."""
+    subscription = _own_subscription(request, subscription_id)
+    start, end = _period_param(request, "start"), _period_param(request, "end")
+    if not start < end <= start + timedelta(days=40):
+        raise Http404
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows, total = digest_threads(
+        filters_of(subscription),
+        viewer=request.user,
+        start=start,
+        end=end,
+        offset=(page - 1) * THREADS_PAGE,
+        limit=THREADS_PAGE,
+    )
+    context = {
+        "subscription": subscription,
+        "rows": rows,
+        "total": total,
+        "start": start,
+        "end": end,
+        "page": page,
+        "first": (page - 1) * THREADS_PAGE + 1,
+        "next_page": page + 1 if page * THREADS_PAGE < total else None,
+        "previous_page": page - 1 if page > 1 else None,
+    }
+    return render(request, "loops/digests/threads.html", context)
