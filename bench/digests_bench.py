@@ -31,6 +31,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,9 +39,11 @@ from pathlib import Path
 os.environ.setdefault(
     "VOC_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/voc_digests_bench"
 )
-BROKER_URL = os.environ.get("VOC_BENCH_BROKER_URL", "redis://127.0.0.1:6379/9")
-os.environ["CELERY_BROKER_URL"] = BROKER_URL
+os.environ.setdefault("VOC_BENCH_BROKER_URL", "redis://127.0.0.1:6379/9")
+os.environ["CELERY_BROKER_URL"] = os.environ["VOC_BENCH_BROKER_URL"]
 from common import BENCH_DATABASE_URL, ROOT, WORDS, Timer, setup_django
+
+BROKER_URL = os.environ["VOC_BENCH_BROKER_URL"]
 
 TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 PERIOD_START = TODAY - timedelta(days=1)
@@ -51,6 +54,18 @@ KEYWORDS = ["refund", "router", '"charged twice"', "outage -thanks", "technician
 def build(contacts_per_day: int) -> dict[str, int]:
     from django.db import connection
 
+    from contacts.demo import REASONS
+    from contacts.models import ContactReason
+    from voc.people.models import Department
+
+    for department_name, parent_name, name, *_ in REASONS:  # the demo's taxonomy
+        department = Department.objects.filter(name=department_name).first()
+        parent, _ = ContactReason.objects.get_or_create(
+            name=parent_name, parent=None, defaults={"department": department}
+        )
+        ContactReason.objects.get_or_create(
+            name=name, parent=parent, defaults={"department": department}
+        )
     rng = random.Random(7)
     texts = [" ".join(rng.choices(WORDS, k=55))[:300] for _ in range(400)]
     statements = [
@@ -188,6 +203,7 @@ def in_process(sample: int) -> str:
     ids = list(DigestSubscription.objects.order_by("id").values_list("id", flat=True)[:sample])
     queries, seconds = [], []
     for subscription_id in ids:
+        connection.queries_log.clear()
         timer = Timer()
         with CaptureQueriesContext(connection) as captured:
             digests_build(subscription_ids=[subscription_id], now=now)
@@ -218,7 +234,7 @@ def with_workers(workers: int, timeout: float) -> str:
 
     due = len(digests_due_ids())
     redis.Redis.from_url(BROKER_URL).flushdb()
-    log = Path("/tmp") / f"digests-bench-worker-{os.getpid()}.log"
+    log = Path(tempfile.gettempdir()) / f"digests-bench-worker-{os.getpid()}.log"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "voc.settings",

@@ -3,12 +3,11 @@ last period, leave, enrol people, the digests sent to me, and the signed unsubsc
 
 from datetime import timedelta
 
-from django.utils.dateparse import parse_datetime
-
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 

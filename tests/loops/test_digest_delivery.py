@@ -219,16 +219,14 @@ def test_ageing_or_escalated_open_issues_on_the_topics_in_scope(cast):
     def issue(title, reasons=(double,), at=aged, **kw):
         return open_issue(cast, title=title, reasons=reasons, at=at, **kw)
 
-    exactly = issue("Exactly 30 days")
+    issue("Exactly 30 days")
     issue("A second younger", at=aged + timedelta(seconds=1))
     escalated = issue("Escalated today", at=now - timedelta(hours=2))
     Escalation.objects.create(issue=escalated, clock="response", level=1, due_at=now)
     closed = issue("Closed")
     Issue.objects.filter(pk=closed.pk).update(status=Issue.Status.CLOSED)
     issue("Other topic", reasons=(outage,))
-    theirs = open_issue(
-        cast, title="Not theirs", reasons=[double], by=cast.other_manager, at=aged
-    )
+    theirs = open_issue(cast, title="Not theirs", reasons=[double], by=cast.other_manager, at=aged)
     Issue.objects.filter(pk=theirs.pk).update(department=cast.dept_b)
 
     def titles(viewer, reason_ids):
@@ -282,7 +280,9 @@ def test_a_bounce_pauses_the_subscription_and_shows_to_admins(cast, client):
 def test_delivered_is_noted_and_other_events_are_ignored(cast):
     digest = sent_digest(cast)
     metadata = {"voc_send_once": f"{SEND_ONCE_PURPOSE}:{digest.send_once.key}"}
-    assert digest_tracking_event(event=SimpleNamespace(event_type="opened", metadata=metadata)) is None
+    assert (
+        digest_tracking_event(event=SimpleNamespace(event_type="opened", metadata=metadata)) is None
+    )
     assert digest_tracking_event(
         event=SimpleNamespace(event_type="delivered", metadata=metadata, description="")
     )
