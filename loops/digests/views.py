@@ -32,6 +32,19 @@ from voc.core.capabilities import capability_required, has_capability
 from voc.core.links import LinkError, link_check
 
 PAGE_SIZE = 50
+# A digest opened in the browser is the email as sent: its inline styles apply (the email
+# needs them), nothing runs (no script at all, sandboxed), nothing loads from elsewhere.
+EMAIL_PAGE_POLICY = (
+    "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'; sandbox allow-popups "
+    "allow-popups-to-escape-sandbox"
+)
+
+
+def _email_page(html: str) -> HttpResponse:
+    response = HttpResponse(html)
+    response["Content-Security-Policy"] = EMAIL_PAGE_POLICY
+    return response
 
 
 def _own_subscription(request, subscription_id: int) -> DigestSubscription:
@@ -128,7 +141,7 @@ def digest_preview_view(request, subscription_id: int):
     _, html, _ = digest_render(
         subscription=subscription, content=content, covers=covers, preview=True
     )
-    return HttpResponse(html)
+    return _email_page(html)
 
 
 @capability_required(SUBSCRIBE_DIGESTS)
@@ -148,7 +161,7 @@ def digest_preview_new_view(request):
     _, html, _ = digest_render(
         subscription=subscription, content=content, covers=["the last day"], preview=True
     )
-    return HttpResponse(html)
+    return _email_page(html)
 
 
 @require_POST
@@ -168,7 +181,7 @@ def digest_sent_view(request, digest_id: int):
         raise Http404
     if not digest.html:
         raise Http404
-    return HttpResponse(digest.html)
+    return _email_page(digest.html)
 
 
 @capability_required(ENROL_DIGESTS)

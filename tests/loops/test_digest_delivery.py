@@ -354,3 +354,15 @@ def test_every_thread_of_the_period_in_the_viewers_scope(cast, client):
     assert client.get(url, period).status_code == 404
     client.force_login(cast.admin)  # an admin sees it, within the admin's own scope
     assert client.get(url, period).context["total"] == MAX_THREADS + 2
+
+
+def test_a_digest_opened_in_the_browser_is_sandboxed_with_its_own_styles(cast, client):
+    digest = sent_digest(cast)
+    client.force_login(cast.executive)
+    for url in (
+        reverse("loops:digest-sent", args=[digest.pk]),
+        reverse("loops:digest-preview", args=[digest.subscription_id]),
+    ):
+        policy = client.get(url)["Content-Security-Policy"]
+        assert "style-src 'unsafe-inline'" in policy and "default-src 'none'" in policy
+        assert "sandbox" in policy and "script" not in policy
