@@ -43,7 +43,7 @@ from loops.digests.selectors import (
     DigestFilters,
     digest_content,
     filters_of,
-    matching_messages,
+    period_has_messages,
 )
 from loops.models import Digest, DigestSubscription
 from voc.core.audit import Actor, SystemActor, audit_record
@@ -206,10 +206,10 @@ class InstantPeriods:
         wait = timedelta(minutes=int(business_setting("digest_instant_minutes")))
         if now - start < wait:
             return []
-        waiting = matching_messages(
+        waiting = period_has_messages(
             filters_of(subscription), viewer=subscription.user, start=start, end=now
         )
-        if not waiting.exists():
+        if not waiting:
             return []  # nothing yet: keep the window open rather than record empties
         return [Period(start=start, end=now, key=now.isoformat(timespec="seconds"))]
 
