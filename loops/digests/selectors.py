@@ -10,6 +10,7 @@ is not sent later (docs/digests.md).
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Window
@@ -212,13 +213,13 @@ PERIOD_SQL = (
 
 def _matched_sql(
     filters: DigestFilters, *, viewer: User, start: datetime, end: datetime
-) -> tuple[str, list[object]]:
+) -> tuple[str, list[Any]]:
     """The matching messages of the period as SQL (PostgreSQL): id, contact_id, direction, at.
     The same rows as matching_messages(), without reading the wide message rows."""
     contacts = matching_contacts(filters, viewer=viewer).order_by().values("id")
     contacts_sql, contacts_params = contacts.query.sql_with_params()
     conditions = [f"p.contact_id IN ({contacts_sql})"]
-    params: list[object] = [start, end, start, end, *contacts_params]
+    params: list[Any] = [start, end, start, end, *contacts_params]
     if not filters.include_outgoing:
         conditions.append("p.direction = %s")
         params.append(Message.Direction.INCOMING)
@@ -296,7 +297,7 @@ def _newest_threads(
                 "ORDER BY max(p.at) DESC, p.contact_id DESC LIMIT %s",
                 [*params, limit],
             )
-            return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
+            return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
     return list(
         matching_messages(filters, viewer=viewer, start=start, end=end)
         .order_by()
