@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from contacts.models import Channel, Message
 from loops.access import ADMINISTER_DIGESTS, ENROL_DIGESTS, SUBSCRIBE_DIGESTS, enrollable_users
 from loops.digests.forms import EnrolForm, SubscriptionForm
 from loops.digests.links import UNSUBSCRIBE
@@ -91,6 +92,15 @@ def _prefill(request) -> dict[str, object]:
     if reason.isdigit():
         initial["reasons"] = [int(reason)]
         initial.setdefault("name", "Digest of a reason")
+    # The rest of a search's filters, as far as a subscription has them.
+    team = request.GET.get("team", "")
+    if team.isdigit():
+        initial["teams"] = [int(team)]
+    channel = request.GET.get("channel", "")
+    if channel in Channel.values:
+        initial["channels"] = [channel]
+    if request.GET.get("direction") == Message.Direction.INCOMING:
+        initial["include_outgoing"] = False
     return initial
 
 

@@ -366,3 +366,20 @@ def test_a_digest_opened_in_the_browser_is_sandboxed_with_its_own_styles(cast, c
         policy = client.get(url)["Content-Security-Policy"]
         assert "style-src 'unsafe-inline'" in policy and "default-src 'none'" in policy
         assert "sandbox" in policy and "script" not in policy
+
+
+def test_subscribe_to_this_carries_the_searchs_filters(cast, client):
+    billing = reason("Billing", department=cast.dept_a)
+    thread(cast.team_a, reason=billing, texts=("router down",))
+    client.force_login(cast.manager)
+    search = client.get(
+        reverse("contacts:message-search"),
+        {"q": "router", "reason": billing.pk, "team": cast.team_a.pk, "channel": "phone",
+         "direction": "incoming"},
+    )  # fmt: skip
+    link = search.content.decode().split('data-testid="subscribe-to-search"')[0]
+    href = link.rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    form = client.get(href).context["form"]
+    assert form.initial["keywords"] == "router"
+    assert form.initial["reasons"] == [billing.pk] and form.initial["teams"] == [cast.team_a.pk]
+    assert form.initial["channels"] == ["phone"] and form.initial["include_outgoing"] is False
