@@ -383,3 +383,14 @@ def test_subscribe_to_this_carries_the_searchs_filters(cast, client):
     assert form.initial["keywords"] == "router"
     assert form.initial["reasons"] == [billing.pk] and form.initial["teams"] == [cast.team_a.pk]
     assert form.initial["channels"] == ["phone"] and form.initial["include_outgoing"] is False
+
+
+def test_times_in_the_email_are_the_subscribers_own(cast):
+    cast.executive.time_zone = "America/New_York"
+    cast.executive.save()
+    thread(cast.team_a, at=datetime(2026, 1, 14, 15, 30, tzinfo=UTC))
+    subscription = subscribe(cast.executive)
+    content = digest_content(DigestFilters(), viewer=cast.executive, start=START, end=END)
+    _, html, text = digest_render(subscription=subscription, content=content, covers=["x"])
+    for part in (html, text):
+        assert "Wed 14 Jan 10:30" in part and "(America/New_York)" in part  # 15:30 UTC
