@@ -830,6 +830,11 @@ ROUTES: dict[str, Route] = {
         method="post",
         kwargs=own_digest,
     ),
+    "loops:digest-threads": Route(
+        everyone(OK),
+        kwargs=own_subscription,
+        data={"start": "2026-01-13T08:00:00+00:00", "end": "2026-01-14T08:00:00+00:00"},
+    ),
     "api-not-found": Route(everyone(HIDDEN, anonymous=HIDDEN)),
     "api-schema": Route(everyone(OK, anonymous=UNAUTH)),
     "api-docs": Route(everyone(OK, anonymous=UNAUTH)),

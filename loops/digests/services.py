@@ -21,9 +21,11 @@ window since their cursor, at most one digest per ``digest_instant_minutes``, an
 there is something to say.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -41,13 +43,16 @@ from loops.digests.selectors import (
     DigestFilters,
     digest_content,
     filters_of,
-    matching_messages,
+    period_has_messages,
 )
 from loops.models import Digest, DigestSubscription
 from voc.core.audit import Actor, SystemActor, audit_record
 from voc.core.business import business_setting
+from voc.core.queueing import enqueue
 from voc.core.sendonce import send_once
 from voc.people.models import User
+
+logger = logging.getLogger(__name__)
 
 DIGESTS = SystemActor("digests")
 SEND_ONCE_PURPOSE = "loops.digest"
@@ -84,6 +89,15 @@ def _period_label(periods: list[Period], zone: ZoneInfo) -> str:
     return f"{periods[0].key} to {periods[-1].key} ({len(periods)} periods)"
 
 
+def _threads_path(subscription: DigestSubscription, content: DigestContent) -> str:
+    """Where "and N more conversations" leads: every thread of the period (a subscription
+    not saved yet, previewed from its form: the contact list)."""
+    if subscription.pk is None:
+        return reverse("contacts:contact-list")
+    period = urlencode({"start": content.start.isoformat(), "end": content.end.isoformat()})
+    return reverse("loops:digest-threads", args=[subscription.pk]) + "?" + period
+
+
 def digest_render(
     *,
     subscription: DigestSubscription,
@@ -101,6 +115,7 @@ def digest_render(
         "base_url": settings.VOC_BASE_URL,
         "unsubscribe_url": "" if preview else absolute(digest_unsubscribe_path(subscription)),
         "settings_url": absolute(reverse("loops:digest-list")),
+        "more_url": absolute(_threads_path(subscription, content)),
     }
     subject = f"{subscription.name}: {content.thread_count} conversation" + (
         "" if content.thread_count == 1 else "s"
@@ -191,10 +206,10 @@ class InstantPeriods:
         wait = timedelta(minutes=int(business_setting("digest_instant_minutes")))
         if now - start < wait:
             return []
-        waiting = matching_messages(
+        waiting = period_has_messages(
             filters_of(subscription), viewer=subscription.user, start=start, end=now
         )
-        if not waiting.exists():
+        if not waiting:
             return []  # nothing yet: keep the window open rather than record empties
         return [Period(start=start, end=now, key=now.isoformat(timespec="seconds"))]
 
@@ -223,8 +238,66 @@ def _run(frequencies: list[str], periods_of: PeriodsOf, now: datetime | None) ->
 
 
 def digests_send_due(*, now: datetime | None = None) -> DigestRun:
-    """Daily and weekly digests whose period ended (see the module's docstring)."""
+    """Daily and weekly digests whose period ended (see the module's docstring), one after
+    the other in this process (the job spreads them over the workers: digests_dispatch_due)."""
     return _run([Frequency.DAILY, Frequency.WEEKLY], ScheduledPeriods(), now)
+
+
+BUILD_CHUNK = 20  # subscriptions per build task: small enough to spread over the workers
+BUILD_TASK = "loops.digests_build"
+DUE_JOB = "loops.digests_due"
+
+
+def digests_due_ids(*, now: datetime | None = None) -> list[int]:
+    """The daily and weekly subscriptions with a period due at ``now``, read without a lock
+    in one query (the claim reads the cursor again under its lock)."""
+    now = now or timezone.now()
+    scheduled = ScheduledPeriods()
+    subscriptions = (
+        DigestSubscription.objects.filter(
+            active=True,
+            frequency__in=[Frequency.DAILY, Frequency.WEEKLY],
+            user__is_active=True,
+        )
+        .select_related("user")
+        .only("id", "frequency", "hour", "weekday", "sent_until", "user__time_zone")
+        .order_by("id")
+    )
+    return [s.pk for s in subscriptions if scheduled(s, now)]
+
+
+def digests_dispatch_due(*, now: datetime | None = None) -> int:
+    """The job's part: queue the due subscriptions in chunks of BUILD_CHUNK for the workers to
+    build (``loops.digests_build``), so N workers build N digests at a time. Returns how many
+    were queued. Queueing twice (beat running twice, a task delivered twice) is harmless: the
+    claim locks each subscription and finds its cursor moved; a chunk the broker refused is
+    queued again by the next run, which finds the same subscriptions still due."""
+    ids = digests_due_ids(now=now)
+    for start in range(0, len(ids), BUILD_CHUNK):
+        enqueue(BUILD_TASK, ids[start : start + BUILD_CHUNK], catch_up=DUE_JOB)
+    return len(ids)
+
+
+def digests_build(*, subscription_ids: list[int], now: datetime | None = None) -> DigestRun:
+    """A worker's part: claim and queue each subscription's due digest (the steps of the
+    module's docstring), each in its own transaction. One that fails to build is logged and
+    left for the next run (its transaction rolled back: nothing was claimed); the others go on."""
+    queued = empty = 0
+    for subscription_id in subscription_ids:
+        try:
+            digest = _claim_and_queue(
+                subscription_id, periods_of=ScheduledPeriods(), now=now or timezone.now()
+            )
+        except Exception:
+            logger.exception("digest of subscription %s could not be built", subscription_id)
+            continue
+        if digest is None:
+            continue
+        if digest.status == Digest.Status.EMPTY:
+            empty += 1
+        else:
+            queued += 1
+    return DigestRun(queued, empty)
 
 
 def digests_send_instant(*, now: datetime | None = None) -> DigestRun:

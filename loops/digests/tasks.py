@@ -1,19 +1,34 @@
-"""The digest jobs (voc.core.jobs); imported by loops.tasks."""
+"""The digest jobs (voc.core.jobs) and the build task; imported by loops.tasks."""
 
 from datetime import timedelta
 
-from loops.digests.services import digests_send_due, digests_send_instant
+from celery import shared_task
+
+from loops.digests.services import (
+    BUILD_TASK,
+    DUE_JOB,
+    digests_build,
+    digests_dispatch_due,
+    digests_send_instant,
+)
 from voc.core.jobs import periodic_job
 
 
 @periodic_job(
-    "loops.digests_due",
+    DUE_JOB,
     every=timedelta(minutes=5),
-    description="Builds and queues the daily and weekly bcc digests whose period ended, once "
-    "per subscription and period (missed periods merged into one).",
+    description="Queues the daily and weekly bcc digests whose period ended for the workers to "
+    "build, once per subscription and period (missed periods merged into one).",
 )
 def digests_due_job() -> int:
-    run = digests_send_due()
+    return digests_dispatch_due()
+
+
+# acks_late: a chunk delivered again (its worker died) claims nothing twice; the cursor and
+# the unique (subscription, period) constraint see to that.
+@shared_task(name=BUILD_TASK, acks_late=True, ignore_result=True)
+def digests_build_task(subscription_ids: list[int]) -> int:
+    run = digests_build(subscription_ids=subscription_ids)
     return run.queued + run.empty
 
 

@@ -13,6 +13,11 @@ urlpatterns = [
         views.digest_preview_view,
         name="digest-preview",
     ),
+    path(
+        "digests/<int:subscription_id>/threads/",
+        views.digest_threads_view,
+        name="digest-threads",
+    ),
     path("digests/<int:subscription_id>/leave/", views.digest_leave_view, name="digest-leave"),
     path("digests/sent/<int:digest_id>/", views.digest_sent_view, name="digest-sent"),
     path("digests/sent/<int:digest_id>/resend/", views.digest_resend_view, name="digest-resend"),

@@ -7,14 +7,16 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from contacts.models import Channel, Message
 from loops.access import ADMINISTER_DIGESTS, ENROL_DIGESTS, SUBSCRIBE_DIGESTS, enrollable_users
 from loops.digests.forms import EnrolForm, SubscriptionForm
 from loops.digests.links import UNSUBSCRIBE
 from loops.digests.schedule import last_period
-from loops.digests.selectors import digest_content, digest_problems, filters_of
+from loops.digests.selectors import digest_content, digest_problems, digest_threads, filters_of
 from loops.digests.services import (
     cadence_of,
     digest_render,
@@ -31,6 +33,19 @@ from voc.core.capabilities import capability_required, has_capability
 from voc.core.links import LinkError, link_check
 
 PAGE_SIZE = 50
+# A digest opened in the browser is the email as sent: its inline styles apply (the email
+# needs them), nothing runs (no script at all, sandboxed), nothing loads from elsewhere.
+EMAIL_PAGE_POLICY = (
+    "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'; sandbox allow-popups "
+    "allow-popups-to-escape-sandbox"
+)
+
+
+def _email_page(html: str) -> HttpResponse:
+    response = HttpResponse(html)
+    response["Content-Security-Policy"] = EMAIL_PAGE_POLICY
+    return response
 
 
 def _own_subscription(request, subscription_id: int) -> DigestSubscription:
@@ -77,6 +92,15 @@ def _prefill(request) -> dict[str, object]:
     if reason.isdigit():
         initial["reasons"] = [int(reason)]
         initial.setdefault("name", "Digest of a reason")
+    # The rest of a search's filters, as far as a subscription has them.
+    team = request.GET.get("team", "")
+    if team.isdigit():
+        initial["teams"] = [int(team)]
+    channel = request.GET.get("channel", "")
+    if channel in Channel.values:
+        initial["channels"] = [channel]
+    if request.GET.get("direction") == Message.Direction.INCOMING:
+        initial["include_outgoing"] = False
     return initial
 
 
@@ -127,7 +151,7 @@ def digest_preview_view(request, subscription_id: int):
     _, html, _ = digest_render(
         subscription=subscription, content=content, covers=covers, preview=True
     )
-    return HttpResponse(html)
+    return _email_page(html)
 
 
 @capability_required(SUBSCRIBE_DIGESTS)
@@ -147,7 +171,7 @@ def digest_preview_new_view(request):
     _, html, _ = digest_render(
         subscription=subscription, content=content, covers=["the last day"], preview=True
     )
-    return HttpResponse(html)
+    return _email_page(html)
 
 
 @require_POST
@@ -167,7 +191,7 @@ def digest_sent_view(request, digest_id: int):
         raise Http404
     if not digest.html:
         raise Http404
-    return HttpResponse(digest.html)
+    return _email_page(digest.html)
 
 
 @capability_required(ENROL_DIGESTS)
@@ -227,3 +251,47 @@ def digest_resend_view(request, digest_id: int):
     else:
         messages.success(request, f"Digest #{digest.pk} queued again for {digest.user}.")
     return redirect("loops:digest-problems")
+
+
+THREADS_PAGE = 100
+
+
+def _period_param(request, name: str):
+    value = parse_datetime(request.GET.get(name, "").replace(" ", "+"))
+    if value is None or value.tzinfo is None:
+        raise Http404
+    return value
+
+
+@capability_required(SUBSCRIBE_DIGESTS)
+def digest_threads_view(request, subscription_id: int):
+    """Every conversation of a digest's period, the ones past its 50 included, within the
+    viewer's own scope (an admin opening someone's sees what the admin may see)."""
+    subscription = _own_subscription(request, subscription_id)
+    start, end = _period_param(request, "start"), _period_param(request, "end")
+    if not start < end <= start + timedelta(days=40):
+        raise Http404
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows, total = digest_threads(
+        filters_of(subscription),
+        viewer=request.user,
+        start=start,
+        end=end,
+        offset=(page - 1) * THREADS_PAGE,
+        limit=THREADS_PAGE,
+    )
+    context = {
+        "subscription": subscription,
+        "rows": rows,
+        "total": total,
+        "start": start,
+        "end": end,
+        "page": page,
+        "first": (page - 1) * THREADS_PAGE + 1,
+        "next_page": page + 1 if page * THREADS_PAGE < total else None,
+        "previous_page": page - 1 if page > 1 else None,
+    }
+    return render(request, "loops/digests/threads.html", context)
