@@ -96,9 +96,19 @@ def test_the_navigation_shows_each_role_what_it_may_use(client, cast):
             "tokens",
             "api-docs",
         },
-        "manager": {"home", "contacts", "customers", "people", "digests", "tokens", "api-docs"},
+        "manager": {
+            "home",
+            "dashboard",
+            "contacts",
+            "customers",
+            "people",
+            "digests",
+            "tokens",
+            "api-docs",
+        },
         "executive": {
             "home",
+            "dashboard",
             "contacts",
             "customers",
             "sessions",
@@ -109,6 +119,7 @@ def test_the_navigation_shows_each_role_what_it_may_use(client, cast):
         },
         "admin": {
             "home",
+            "dashboard",
             "contacts",
             "customers",
             "people",

@@ -109,7 +109,13 @@ def drill_contacts(*, viewer: User, drill: Drill) -> QuerySet[Contact]:
     rollup = drill.filters.rollup(
         start=drill.start, end=drill.end, reason_ids=reasons, avoidable_only=drill.avoidable
     )
-    return with_verbatim(rollup_contacts(viewer=viewer, filters=rollup, measure=drill.measure))
+    contacts = rollup_contacts(viewer=viewer, filters=rollup, measure=drill.measure)
+    if drill.reason is not None:
+        # A panel's row is one reason of the rollups, not the reason and its sub-reasons.
+        contacts = contacts.filter(
+            **({"reason__isnull": True} if drill.reason == 0 else {"reason_id": drill.reason})
+        )
+    return with_verbatim(contacts)
 
 
 def drill_feedback(*, viewer: User, drill: Drill) -> QuerySet[FeedbackItem]:
@@ -121,9 +127,12 @@ def drill_feedback(*, viewer: User, drill: Drill) -> QuerySet[FeedbackItem]:
         kinds=frozenset({drill.kind}) if drill.kind else frozenset(),
         bands=frozenset({drill.band}) if drill.band else frozenset(),
     )
-    return rollup_feedback_items(viewer=viewer, filters=filters).select_related(
-        "reason__parent", "team", "customer"
-    )
+    items = rollup_feedback_items(viewer=viewer, filters=filters)
+    if drill.reason is not None:
+        items = items.filter(
+            **({"reason__isnull": True} if drill.reason == 0 else {"reason_id": drill.reason})
+        )
+    return items.select_related("reason__parent", "team", "customer")
 
 
 def keyset_page(rows: QuerySet[Any], *, time_field: str, after: tuple[datetime, int] | None):

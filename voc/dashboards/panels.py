@@ -262,7 +262,7 @@ def avoidable_contacts(viewer: User, filters: DashboardFilters) -> dict[str, Any
     def figures(row: dict[str, Any]) -> dict[str, Any]:
         return {
             "contacts": row["contacts"],
-            "cost": _money(Decimal(row["handle_seconds"]) / 60 * cost_per_minute),
+            "cost": _money(Decimal(row["handle_seconds"]) * cost_per_minute / 60),
             "customer_minutes": round((row["wait_seconds"] + row["handle_seconds"]) / 60),
         }
 
