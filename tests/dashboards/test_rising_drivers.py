@@ -56,7 +56,7 @@ def seed_rollups(cast, reasons, *, seed: int, rises: dict[int, float] | None = N
                         team_id=cast.team_a.id,
                         segment="",
                         contacts=count,
-                    )  # fmt: skip
+                    )
                 )
     ContactRollup.objects.bulk_create(rows)
 
