@@ -212,9 +212,9 @@ def reason_paths(reason_ids: Iterable[int]) -> dict[int, str]:
 def with_verbatim(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
     """The contacts with what the customer said first (``verbatim``: the first inbound
     message, redacted at ingest) and the rows a list shows, without a query per contact."""
-    first = Message.objects.filter(contact_id=OuterRef("pk"), direction="inbound").order_by(
-        "position"
-    )
+    first = Message.objects.filter(
+        contact_id=OuterRef("pk"), direction=Message.Direction.INCOMING
+    ).order_by("position")
     return contacts.select_related("reason__parent", "team", "customer").annotate(
         verbatim=Subquery(first.values("text")[:1])
     )

@@ -93,7 +93,7 @@ def test_the_weekly_chart_reads_an_escaped_json_island(cast, client, data):
 def test_the_drill_down_escapes_verbatims(cast, client, data):
     client.force_login(cast.executive)
     body = client.get(reverse("dashboards:drill-contacts"), world.query()).content.decode()
-    assert "&lt;script&gt;alert(" in body
+    assert "I called about outage &lt;script&gt;alert(" in body  # the verbatim, escaped
     assert "<script>alert" not in body
     body = client.get(reverse("dashboards:drill-feedback"), world.query()).content.decode()
     assert "&lt;script&gt;alert(&#x27;fb&#x27;)" in body
