@@ -87,7 +87,8 @@ def test_an_executive_filters_to_a_quarter_drills_and_exports(
         page.get_by_test_id("export-xlsx").click()
     download = download_info.value
     assert download.suggested_filename.endswith(".xlsx")
-    sheet = load_workbook(download.path()).active
+    with open(download.path(), "rb") as file:  # no .xlsx suffix: openpyxl reads bytes
+        sheet = load_workbook(io.BytesIO(file.read())).active
     assert sheet.max_row == 19  # the header and the 18 contacts
     assert all(row[3] == "Double charge" for row in sheet.iter_rows(min_row=2, values_only=True))
 
