@@ -2,6 +2,7 @@
 the weekly chart is drawn, a driver leads to its verbatims, which export to Excel; a phone at
 390 px scrolls no page sideways; no Content-Security-Policy violation anywhere."""
 
+import io
 from datetime import timedelta
 
 import pytest
