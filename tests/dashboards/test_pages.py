@@ -297,3 +297,21 @@ def test_a_custom_period_of_exactly_the_limit_is_accepted(cast):
         QueryDict("period=custom&start=2025-01-01&end=2027-01-02"), viewer=cast.executive
     )
     assert not form.is_valid()
+
+
+def test_a_panel_that_cannot_apply_a_filter_says_so(cast, client, monkeypatch):
+    from dataclasses import replace
+
+    from voc.dashboards import panels
+
+    service = panels.PANELS["service"]
+    monkeypatch.setitem(
+        panels.PANELS, "service", replace(service, ignores={"segment": "<b>no segment</b> here"})
+    )
+    client.force_login(cast.executive)
+    url = reverse("dashboards:panel", args=["service"])
+    body = client.get(url, world.query(segment="consumer"), headers=HTMX).content.decode()
+    assert 'data-testid="ignored-filter"' in body
+    assert "does not apply the segment filter: &lt;b&gt;no segment&lt;/b&gt; here" in body
+    other = client.get(reverse("dashboards:panel", args=["scores"]), headers=HTMX)
+    assert 'data-testid="ignored-filter"' not in other.content.decode()
