@@ -36,12 +36,12 @@ class Panel:
     ignores: dict[str, str] = field(default_factory=dict)
 
 
-def _share(part: int, whole: int) -> float | None:
+def share_of(part: int, whole: int) -> float | None:
     """part / whole as a percentage with one decimal, None without a whole."""
     return round(100 * part / whole, 1) if whole else None
 
 
-def _change(now: int | float | None, before: int | float | None) -> float | None:
+def relative_change(now: int | float | None, before: int | float | None) -> float | None:
     """The relative change in percent, None when there was nothing before."""
     if now is None or not before:
         return None
@@ -126,7 +126,7 @@ def reasons_by_week(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
 # --- top and rising drivers -------------------------------------------------------------------
 
 
-def _by_reason(viewer: User, filters: Any) -> dict[int, int]:
+def counts_by_reason(viewer: User, filters: Any) -> dict[int, int]:
     rows = rollup_totals(
         viewer=viewer, filters=filters, group_by=["reason_id"], columns=["contacts"]
     )
@@ -136,8 +136,8 @@ def _by_reason(viewer: User, filters: Any) -> dict[int, int]:
 def top_drivers(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
     """The reasons with the most contacts in the period, with the previous period's count.
     Three queries."""
-    now = _by_reason(viewer, filters.rollup())
-    before = _by_reason(viewer, filters.previous_rollup())
+    now = counts_by_reason(viewer, filters.rollup())
+    before = counts_by_reason(viewer, filters.previous_rollup())
     total = sum(now.values())
     top = sorted(now, key=lambda reason: (-now[reason], reason))[:TOP_DRIVERS]
     names = reason_paths(top)
@@ -146,9 +146,9 @@ def top_drivers(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
         {
             "reason": names[reason],
             "contacts": now[reason],
-            "share": _share(now[reason], total),
+            "share": share_of(now[reason], total),
             "previous": before.get(reason, 0),
-            "change": _change(now[reason], before.get(reason, 0)),
+            "change": relative_change(now[reason], before.get(reason, 0)),
             "query": filters.query(reason=reason),
             "previous_query": filters.query(reason=reason, **previous),
         }
@@ -185,8 +185,8 @@ def rising_drivers(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
     if windows is None:
         return {"windows": None}
     before_start, before_end, after_start, after_end = windows
-    before = _by_reason(viewer, filters.rollup(start=before_start, end=before_end))
-    after = _by_reason(viewer, filters.rollup(start=after_start, end=after_end))
+    before = counts_by_reason(viewer, filters.rollup(start=before_start, end=before_end))
+    after = counts_by_reason(viewer, filters.rollup(start=after_start, end=after_end))
     days = (after_end - after_start).days + 1
     before_total, after_total = sum(before.values()), sum(after.values())
     tested = sorted(set(before) | set(after))
@@ -297,9 +297,9 @@ def avoidable_contacts(viewer: User, filters: DashboardFilters) -> dict[str, Any
     return {
         "total": total,
         "previous": before,
-        "change": _change(total["contacts"], before["contacts"]),
-        "cost_change": _change(total["cost"], before["cost"]),
-        "share": _share(total["contacts"], everything["contacts"]),
+        "change": relative_change(total["contacts"], before["contacts"]),
+        "cost_change": relative_change(total["cost"], before["cost"]),
+        "share": share_of(total["contacts"], everything["contacts"]),
         "all_contacts": everything["contacts"],
         "reasons": reasons,
         "trend": trend,
@@ -330,10 +330,10 @@ def _service_figures(row: dict[str, int]) -> dict[str, Any]:
     return {
         **row,
         "with_road": with_road,
-        "road_4_share": _share(row["road_4"], with_road),
-        "repeat_rate": _share(row["repeat_contacts"], row["contacts"]),
+        "road_4_share": share_of(row["road_4"], with_road),
+        "repeat_rate": share_of(row["repeat_contacts"], row["contacts"]),
         "fcr_answered": answered,
-        "fcr_rate": _share(row["fcr_yes"], answered),
+        "fcr_rate": share_of(row["fcr_yes"], answered),
     }
 
 
@@ -363,7 +363,7 @@ def service_health(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
 # --- NPS, CSAT, CES and survey fatigue ----------------------------------------------------------
 
 
-def _summaries(viewer: User, filters: Any) -> dict[str, ScoreSummary]:
+def score_summaries(viewer: User, filters: Any) -> dict[str, ScoreSummary]:
     rows = feedback_rollup_totals(
         viewer=viewer,
         filters=filters,
@@ -383,7 +383,7 @@ def _summaries(viewer: User, filters: Any) -> dict[str, ScoreSummary]:
     return summaries
 
 
-def _headline(kind: str, summary: ScoreSummary) -> float | None:
+def score_headline(kind: str, summary: ScoreSummary) -> float | None:
     value = summary.nps if kind == "nps" else summary.positive_share
     if value is None:
         return None
@@ -395,14 +395,14 @@ def survey_scores(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
     the mean) with their answer counts, against the previous period, from the feedback
     rollups. Two queries."""
     kinds = frozenset(kind for kind, _label in SCORE_KINDS)
-    now = _summaries(viewer, filters.feedback(kinds=kinds))
-    before = _summaries(viewer, filters.feedback(
+    now = score_summaries(viewer, filters.feedback(kinds=kinds))
+    before = score_summaries(viewer, filters.feedback(
         start=filters.previous_start, end=filters.previous_end, kinds=kinds
     ))  # fmt: skip
     previous = _days(filters.previous_start, filters.previous_end)
     scores = []
     for kind, label in SCORE_KINDS:
-        value, was = _headline(kind, now[kind]), _headline(kind, before[kind])
+        value, was = score_headline(kind, now[kind]), score_headline(kind, before[kind])
         scores.append(
             {
                 "kind": kind,
@@ -436,7 +436,7 @@ def survey_fatigue_panel(viewer: User, filters: DashboardFilters) -> dict[str, A
         team_ids=frozenset({filters.team_id}) if filters.team_id else frozenset(),
         segments=filters.rollup().segments,
     )
-    return {"fatigue": fatigue, "share": _share(fatigue.asked_twice, fatigue.invited)}
+    return {"fatigue": fatigue, "share": share_of(fatigue.asked_twice, fatigue.invited)}
 
 
 PANELS: dict[str, Panel] = {
