@@ -17,7 +17,8 @@ from voc.dashboards.drill import drill_contacts, drill_feedback, drill_from
 
 pytestmark = pytest.mark.django_db
 
-VIEWERS = ["executive", "admin", "manager", "other_manager", "rep", "bystander"]
+# "team_lead" leads team B and heads nothing: team B's rows only.
+VIEWERS = ["executive", "admin", "manager", "other_manager", "team_lead", "rep", "bystander"]
 
 
 @pytest.fixture
@@ -28,6 +29,7 @@ def data(cast, settings):
         world.make_contacts(cast, reasons)
         world.make_feedback(cast, reasons)
         cast.bystander = world.manager_heading_nothing(cast)
+        cast.team_lead = world.team_lead_of(cast.team_b)
         yield reasons
 
 
@@ -222,3 +224,7 @@ def test_a_manager_sees_nothing_of_a_department_they_do_not_head(cast, data):
     assert panels.avoidable_contacts(bystander, f)["total"]["contacts"] == 0
     assert panels.reasons_by_week(bystander, f)["total"] == 0
     assert all(s["summary"].answers == 0 for s in panels.survey_scores(bystander, f)["scores"])
+    # The lead of team B sees team B's outage contacts: not team A's, not those of no team.
+    in_team_b = [c for c in outage if c.team_id == cast.team_b.id]
+    assert len(outage) > len(in_team_a) + len(in_team_b)  # some have no team
+    assert outage_count(cast.team_lead) == len(in_team_b)

@@ -165,8 +165,16 @@ def make_feedback(cast, reasons, *, n: int = 90, seed: int = 5) -> None:
 
 
 def manager_heading_nothing(cast):
-    """A manager in department A who heads no department and leads no team."""
+    """A manager in no department, who heads no department and leads no team."""
     return UserFactory(username="bystander", role=Role.MANAGER, department=None)
+
+
+def team_lead_of(team):
+    """A manager who leads ``team`` and heads no department."""
+    lead = UserFactory(username="lead", role=Role.MANAGER, department=None)
+    team.lead = lead
+    team.save(update_fields=["lead"])
+    return lead
 
 
 # --- direct counts, the reference every panel is checked against --------------------------------
