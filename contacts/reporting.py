@@ -13,14 +13,15 @@ reason ids (a sub-reason inherits its parent's complaint flag).
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncWeek
 
-from contacts.models import ContactReason, ContactRollup
-from contacts.rollups import COLUMNS
+from contacts.models import Contact, ContactReason, ContactRollup, Message
+from contacts.rollups import COLUMNS, reporting_tz
+from contacts.selectors import contact_list_visible
 from voc.people.access import scope_for
 from voc.people.models import User
 
@@ -120,3 +121,99 @@ def rollup_totals(
         {**{key: row[key] for key in group_by}, **{column: row[column] or 0 for column in columns}}
         for row in grouped
     ]
+
+
+# What a rollup column counts, as a condition on the contacts behind it (the drill-down of a
+# figure): the same rules as contacts.rollups.RollupDelta.add_rows.
+CONTACT_MEASURES: dict[str, Q] = {
+    "contacts": Q(),
+    "repeat_contacts": Q(repeat_of__isnull=False),
+    "road_1": Q(road=1),
+    "road_2": Q(road=2),
+    "road_3": Q(road=3),
+    "road_4": Q(road=4),
+    "fcr_yes": Q(first_contact_resolution=True),
+    "fcr_no": Q(first_contact_resolution=False),
+    "handled_contacts": Q(handle_seconds__isnull=False),
+    "waited_contacts": Q(wait_seconds__isnull=False),
+}
+
+
+def reporting_days_q(start: date, end: date) -> Q:
+    """Contacts whose reporting day is in [start, end]: a time in the reporting time zone, or
+    a day given without a time (stored at noon UTC) that is itself in the range. Two ranges
+    on occurred_at, so the contact_time index serves both."""
+    tz = reporting_tz()
+    after = end + timedelta(days=1)
+    zoned_from = datetime.combine(start, time(), tzinfo=tz)
+    zoned_to = datetime.combine(after, time(), tzinfo=tz)
+    utc_from = datetime.combine(start, time(), tzinfo=UTC)
+    utc_to = datetime.combine(after, time(), tzinfo=UTC)
+    zoned = Q(occurred_date_only=False, occurred_at__gte=zoned_from, occurred_at__lt=zoned_to)
+    date_only = Q(occurred_date_only=True, occurred_at__gte=utc_from, occurred_at__lt=utc_to)
+    # Both ranges lie inside one outer range, stated on its own so the planner can walk the
+    # contact_time index in order (a keyset page then stops after one page of rows).
+    outer = Q(occurred_at__gte=min(zoned_from, utc_from), occurred_at__lt=max(zoned_to, utc_to))
+    return outer & (zoned | date_only)
+
+
+def _ids_or_none(field_name: str, ids: Iterable[int]) -> Q:
+    """``field_name`` in ``ids``, where 0 stands for "none" (as in the rollups)."""
+    ids = frozenset(ids)
+    condition = Q(**{f"{field_name}__in": ids - {0}})
+    if 0 in ids:
+        condition |= Q(**{f"{field_name}__isnull": True})
+    return condition
+
+
+def rollup_contacts(
+    *, viewer: User, filters: RollupFilters, measure: str = "contacts"
+) -> QuerySet[Contact]:
+    """The contacts behind a rollup figure: the contacts the viewer may see that
+    ``rollup_totals(filters=...)`` counts in ``measure`` (a key of CONTACT_MEASURES). Newest
+    first; a test checks the count equals the rollups' figure."""
+    if measure not in CONTACT_MEASURES:
+        raise ValueError(f"not a contact measure: {measure!r}")
+    contacts = contact_list_visible(viewer=viewer).filter(
+        reporting_days_q(filters.start, filters.end), CONTACT_MEASURES[measure]
+    )
+    if filters.channels:
+        contacts = contacts.filter(channel__in=filters.channels)
+    if filters.team_ids:
+        contacts = contacts.filter(_ids_or_none("team_id", filters.team_ids))
+    if filters.segments:
+        contacts = contacts.filter(customer_segment__in=filters.segments)
+    if filters.reason_ids:
+        contacts = contacts.filter(_ids_or_none("reason_id", _with_children(filters.reason_ids)))
+    if filters.complaints_only:
+        contacts = contacts.filter(reason_id__in=complaint_reason_ids())
+    if filters.avoidable_only:
+        contacts = contacts.filter(reason__avoidable=True)
+    return contacts.order_by("-occurred_at", "-id")
+
+
+NO_REASON = "No reason"
+
+
+def reason_paths(reason_ids: Iterable[int]) -> dict[int, str]:
+    """Each reason's "Parent › Name" (retired and merged ones too: history keeps them), and
+    NO_REASON for 0, in one query."""
+    ids = frozenset(reason_ids)
+    paths = {
+        reason.id: reason.path
+        for reason in ContactReason.objects.filter(id__in=ids - {0}).select_related("parent")
+    }
+    if 0 in ids:
+        paths[0] = NO_REASON
+    return paths
+
+
+def with_verbatim(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    """The contacts with what the customer said first (``verbatim``: the first inbound
+    message, redacted at ingest) and the rows a list shows, without a query per contact."""
+    first = Message.objects.filter(
+        contact_id=OuterRef("pk"), direction=Message.Direction.INCOMING
+    ).order_by("position")
+    return contacts.select_related("reason__parent", "team", "customer").annotate(
+        verbatim=Subquery(first.values("text")[:1])
+    )

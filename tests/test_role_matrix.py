@@ -53,6 +53,9 @@ def admins_only(anonymous: str = LOGIN) -> dict[str, str]:
     }
 
 
+DASHBOARD_ROLES = {"anonymous": LOGIN, "rep": DENIED, "manager": OK, "executive": OK, "admin": OK}
+
+
 def own_token(cast, user):
     token, _ = api_token_create(user=user or cast.rep, name="matrix")
     return {"token_id": token.id}
@@ -953,6 +956,12 @@ ROUTES: dict[str, Route] = {
     ),
     "api-notice-approve": Route(NOTICE_WRITE_API, method="post", kwargs=_draft_notice_a),
     "api-notice-recipients": Route(NOTICE_READ_API, kwargs=_draft_notice_a),
+    # --- dashboards (voc/dashboards/): managers over their own scope, executives and admins
+    # over everything; reps have their worklist on the home page instead
+    "dashboards:executive": Route(DASHBOARD_ROLES),
+    "dashboards:panel": Route(DASHBOARD_ROLES, kwargs=lambda cast, user: {"panel": "top-drivers"}),
+    "dashboards:drill-contacts": Route(DASHBOARD_ROLES),
+    "dashboards:drill-feedback": Route(DASHBOARD_ROLES),
 }
 
 

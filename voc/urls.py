@@ -54,6 +54,7 @@ urlpatterns = [
     path("contacts/", include("contacts.urls")),
     path("feedback/", include("feedback.urls")),
     path("loops/", include("loops.urls")),
+    path("dashboards/", include("voc.dashboards.urls")),
     path("", include("voc.core.urls")),
     path("", include("contacts.inbound.urls")),  # /webhooks/inbound/<esp>/, /ops/inbound/
     path("c/", include("contacts.budget.urls")),  # /c/opt-out/<purpose>/<token>/, from emails

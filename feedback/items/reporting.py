@@ -13,15 +13,17 @@ CES = share in the ``positive`` band (5–7) and the mean, ``score_sum / scored_
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 
 from contacts.models import ContactReason
+from contacts.rollups import reporting_tz
 from feedback.items.rollups import COLUMNS
-from feedback.models import FeedbackRollup
+from feedback.items.selectors import feedback_list_visible
+from feedback.models import FeedbackItem, FeedbackRollup
 from voc.people.access import scope_for
 from voc.people.models import User
 
@@ -138,3 +140,34 @@ def feedback_score_summary(*, viewer: User, filters: FeedbackFilters, kind: str)
         positive=bands.get("positive", {}).get("scored_items", 0),
         score_sum=sum(row["score_sum"] for row in rows),
     )
+
+
+def rollup_feedback_items(*, viewer: User, filters: FeedbackFilters) -> QuerySet[FeedbackItem]:
+    """The items behind a feedback rollup figure: the items the viewer may see that
+    ``feedback_rollup_totals(filters=...)`` counts (their reporting day is ``received_at`` in
+    the reporting time zone; 0 and "" stand for "none" as in the rollups). Newest first."""
+    tz = reporting_tz()
+    items = feedback_list_visible(viewer=viewer).filter(
+        received_at__gte=datetime.combine(filters.start, time(), tzinfo=tz),
+        received_at__lt=datetime.combine(filters.end + timedelta(days=1), time(), tzinfo=tz),
+    )
+    if filters.kinds:
+        items = items.filter(kind__in=filters.kinds)
+    if filters.bands:
+        items = items.filter(band__in=filters.bands)
+    if filters.channels:
+        items = items.filter(channel__in=filters.channels)
+    if filters.segments:
+        items = items.filter(customer_segment__in=filters.segments)
+    if filters.team_ids:
+        teams = Q(team_id__in=filters.team_ids - {0})
+        if 0 in filters.team_ids:
+            teams |= Q(team_id__isnull=True)
+        items = items.filter(teams)
+    if filters.reason_ids:
+        children = ContactReason.objects.filter(parent_id__in=filters.reason_ids).values("id")
+        reasons = Q(reason_id__in=filters.reason_ids) | Q(reason_id__in=children)
+        if 0 in filters.reason_ids:
+            reasons |= Q(reason_id__isnull=True)
+        items = items.filter(reasons)
+    return items.order_by("-received_at", "-id")

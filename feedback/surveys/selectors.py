@@ -136,3 +136,47 @@ def survey_report(*, viewer: User, since: datetime, until: datetime) -> SurveyRe
         customers_invited=counts["customers"],
         customers_asked_twice=counts["twice"],
     )
+
+
+@dataclass(frozen=True)
+class SurveyFatigue:
+    """Customers invited to a survey in a period, and those of them asked twice: another
+    invitation less than 30 days before one of theirs in the period (any channel, any team).
+    The contact budget keeps ``asked_twice`` at 0."""
+
+    invited: int
+    asked_twice: int
+
+
+def survey_fatigue(
+    *,
+    viewer: User,
+    since: datetime,
+    until: datetime,
+    channels: frozenset[str] = frozenset(),
+    team_ids: frozenset[int] = frozenset(),
+    segments: frozenset[str] = frozenset(),
+) -> SurveyFatigue:
+    """Survey fatigue over the invitations sent in [since, until) that the viewer may see,
+    narrowed to the invitations' channels and their contacts' teams and customer segments
+    (one query). The earlier invitation is looked for among all the customer's invitations:
+    a customer asked by two teams was still asked twice."""
+    invitations = invitation_list_visible(viewer=viewer).filter(
+        sent_at__gte=since, sent_at__lt=until
+    )
+    if channels:
+        invitations = invitations.filter(channel__in=channels)
+    if team_ids:
+        invitations = invitations.filter(contact__team_id__in=team_ids)
+    if segments:
+        invitations = invitations.filter(contact__customer_segment__in=segments)
+    earlier = SurveyInvitation.objects.filter(
+        customer_id=OuterRef("customer_id"),
+        sent_at__gt=OuterRef("sent_at") - ASKED_TWICE_WINDOW,
+        sent_at__lte=OuterRef("sent_at"),
+    ).exclude(id=OuterRef("id"))
+    counts = invitations.order_by().aggregate(
+        customers=Count("customer_id", distinct=True),
+        twice=Count("customer_id", distinct=True, filter=Q(Exists(earlier))),
+    )
+    return SurveyFatigue(invited=counts["customers"], asked_twice=counts["twice"])

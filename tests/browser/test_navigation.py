@@ -21,12 +21,14 @@ USER_MENU = ["digests", "tokens", "api-docs"]  # the user's own account and deve
 FLAGGERS_USER_MENU = ["flags", *USER_MENU]
 # Side-by-side sessions: for the people who take part in them (not managers: no reviews).
 TAKING_PART = ["home", "contacts", "customers", "issues", "sessions", "people"]
+# The dashboard, for those who see it (managers over their own scope), after Home.
+DASHBOARD = ["home", "dashboard"]
 EXPECTED_NAV = {
     "rep": TAKING_PART,
-    "manager": EVERYONE,
-    "executive": TAKING_PART,
+    "manager": [*DASHBOARD, *EVERYONE[1:]],
+    "executive": [*DASHBOARD, *TAKING_PART[1:]],
     # outbox: tests.settings enables it
-    "admin": [*EVERYONE, "jobs", "outbox", "inbound", "settings", "admin"],
+    "admin": [*DASHBOARD, *EVERYONE[1:], "jobs", "outbox", "inbound", "settings", "admin"],
 }
 ROLE_LABELS = {"rep": "Rep", "manager": "Manager", "executive": "Executive", "admin": "Admin"}
 

@@ -99,6 +99,7 @@ def test_the_navigation_shows_each_role_what_it_may_use(client, cast):
         },
         "manager": {
             "home",
+            "dashboard",
             "contacts",
             "customers",
             "issues",
@@ -109,6 +110,7 @@ def test_the_navigation_shows_each_role_what_it_may_use(client, cast):
         },
         "executive": {
             "home",
+            "dashboard",
             "contacts",
             "customers",
             "issues",
@@ -120,6 +122,7 @@ def test_the_navigation_shows_each_role_what_it_may_use(client, cast):
         },
         "admin": {
             "home",
+            "dashboard",
             "contacts",
             "customers",
             "issues",

@@ -1,0 +1,13 @@
+"""The dashboard pages, under /dashboards/."""
+
+from django.urls import path
+
+from voc.dashboards import views
+
+app_name = "dashboards"
+urlpatterns = [
+    path("", views.executive_view, name="executive"),
+    path("panels/<slug:panel>/", views.panel_view, name="panel"),
+    path("contacts/", views.drill_contacts_view, name="drill-contacts"),
+    path("feedback/", views.drill_feedback_view, name="drill-feedback"),
+]
