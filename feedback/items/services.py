@@ -39,7 +39,15 @@ from feedback.items.topics import TopicMatcher, topic_rules_active
 from feedback.models import FeedbackItem
 from voc.core.audit import Actor, audit_record
 from voc.core.errors import Conflict
-from voc.core.pg import array_literal, copy_rows, next_ids
+from voc.core.pg import (
+    array_literal,
+    copy_datetime,
+    copy_escape,
+    copy_field,
+    copy_int_or_null,
+    copy_lines,
+    next_ids,
+)
 from voc.core.queueing import enqueue
 from voc.people.models import Team, User
 
@@ -520,6 +528,8 @@ def _write(parsed: list[tuple[int, ItemRecord]], result: IngestResult, by: Actor
 _UPDATE_FIELDS = [name.removesuffix("_id") for name in _WRITTEN]
 _INSERTED = ("source", "external_id", *_WRITTEN)
 _STORED = ("id", "source", "external_id", *_WRITTEN)
+# The columns of a new item's COPY line, in the order _insert writes them.
+_COPIED = ("id", *_INSERTED, "created_by_id", "created_at", "updated_at")
 
 
 def _stored_items(by_source: dict[str, list[str]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -558,14 +568,26 @@ def _insert(rows: list[dict[str, Any]], author: User | None) -> list[int]:
     now = timezone.now()
     if connection.vendor == "postgresql":
         ids = next_ids(FeedbackItem._meta.db_table, len(rows))
-        author_id = author.pk if author is not None else None
-        copy_rows(
+        # Each line written by hand in COPY's text format, the same for the whole batch at its
+        # end (author, times): a generic writer asks every value its type.
+        stamp = copy_datetime(now)
+        tail = (
+            f"\t{copy_int_or_null(author.pk if author is not None else None)}\t{stamp}\t{stamp}\n"
+        )
+        escape, number = copy_escape, copy_int_or_null
+        copy_lines(
             FeedbackItem._meta.db_table,
-            ["id", *_INSERTED, "created_by_id", "created_at", "updated_at"],
-            (
-                [pk, *(row[name] for name in _INSERTED), author_id, now, now]
+            _COPIED,
+            [
+                f"{pk}\t{escape(row['source'])}\t{escape(row['external_id'])}\t"
+                f"{escape(row['kind'])}\t{number(row['score'])}\t{escape(row['band'])}\t"
+                f"{escape(row['verbatim'])}\t{number(row['customer_id'])}\t"
+                f"{number(row['contact_id'])}\t{number(row['reason_id'])}\t"
+                f"{escape(row['topic_source'])}\t{escape(row['channel'])}\t"
+                f"{number(row['team_id'])}\t{escape(row['customer_segment'])}\t"
+                f"{copy_field(row['sentiment'])}\t{copy_datetime(row['received_at'])}{tail}"
                 for pk, row in zip(ids, rows, strict=True)
-            ),
+            ],
         )
         return ids
     items = [FeedbackItem(created_by=author, created_at=now, **row) for row in rows]
