@@ -351,10 +351,32 @@ def redact_text(
 ) -> str:
     """:func:`redact` returning only the text (``""`` for ``None``)."""
     # Most text has nothing to redact: ASCII without three digits in a row (every digit rule
-    # needs a run of 3+), and no extra patterns. One C-level scan says so.
-    if not extra_patterns and type(text) is str and text.isascii() and _RUN.search(text) is None:
+    # needs a run of 3+), and no extra patterns. One C-level scan says so; a text with such a
+    # run may still be plainly clean (see _plainly_clean).
+    if (
+        not extra_patterns
+        and type(text) is str
+        and text.isascii()
+        and (_RUN.search(text) is None or _plainly_clean(text))
+    ):
         return text
     return redact(text, extra_patterns).text
+
+
+# The fewest digits a rule takes without a keyword nearby: an SSN has 9 (a card 13).
+_FEWEST_DIGITS = 9
+_ASCII_DIGITS = b"0123456789"
+
+
+def _plainly_clean(text: str) -> bool:
+    """Whether the digit rules surely leave an ASCII ``text`` as it is, by a check far cheaper
+    than running them: fewer than 9 digits in all (the SSN rule needs 9 and the card rule 13,
+    so neither can match), and no hint of a card-code word (the security-code rule, the only
+    one that takes fewer digits, needs such a word next to its 3-4 digits). Ids such as
+    "order-20231" pass; admins' extra patterns are not covered (callers check them apart)."""
+    return len(text) - len(
+        text.encode("ascii").translate(None, _ASCII_DIGITS)
+    ) < _FEWEST_DIGITS and not _security_hint(text.casefold())
 
 
 def contains_card_number(text: str | None) -> bool:
@@ -478,6 +500,9 @@ class Redactor:
         and the stand-in holds nothing of the value."""
         if not value:
             return ""
+        # Most ids hold a few digits and nothing redaction takes: no rule to run.
+        if not self.extra_patterns and value.isascii() and _plainly_clean(value):
+            return value
         if is_stand_in(value) or (not has_luhn_run(value) and self.text(value) == value):
             return value
         return stand_in(value, key=self.key)

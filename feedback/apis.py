@@ -4,6 +4,7 @@ import re
 import uuid
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -86,23 +87,31 @@ class SessionNoteCreateApi(APIView):
         "another note's.",
     )
     def post(self, request, session_id: int):
-        session = selectors.session_get_visible(viewer=request.user, session_id=session_id)
-        if session is None:
-            raise Http404
-        data = validated_data(NoteInputSerializer, request)
         try:
-            saved = session_note_add(
-                session=session,
-                client_id=data["client_id"],
-                kind=data["kind"],
-                text=data["text"],
-                noted_at=data["noted_at"],
-                contact_ids=data.get("contact_ids", []),
-                by=request.user,
-            )
+            # One read checks the scope and locks the session for the note's transaction.
+            with transaction.atomic():
+                session = selectors.session_get_visible_locked(
+                    viewer=request.user, session_id=session_id
+                )
+                if session is None:
+                    raise Http404
+                data = validated_data(NoteInputSerializer, request)
+                saved = session_note_add(
+                    session=session,
+                    client_id=data["client_id"],
+                    kind=data["kind"],
+                    text=data["text"],
+                    noted_at=data["noted_at"],
+                    contact_ids=data.get("contact_ids", []),
+                    by=request.user,
+                    locked=True,
+                )
         except PermissionDenied as error:
             raise exceptions.PermissionDenied(str(error)) from error
         note = saved.note
+        contact_ids = saved.contact_ids
+        if contact_ids is None:  # a note stored before: its links as stored
+            contact_ids = sorted(note.contacts.values_list("id", flat=True))
         body = {
             "id": note.id,
             "client_id": note.client_id,
@@ -110,7 +119,7 @@ class SessionNoteCreateApi(APIView):
             "text": note.text,
             "noted_at": note.noted_at,
             "received_at": note.received_at,
-            "contact_ids": sorted(note.contacts.values_list("id", flat=True)),
+            "contact_ids": contact_ids,
         }
         return Response(
             NoteOutputSerializer(body).data,

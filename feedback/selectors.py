@@ -51,6 +51,18 @@ def session_get_visible(*, viewer: Viewer, session_id: int) -> Session | None:
     )
 
 
+def session_get_visible_locked(*, viewer: Viewer, session_id: int) -> Session | None:
+    """The session, if the viewer may see it, read with its row lock (``FOR UPDATE`` of the
+    session alone): for a write that checks scope and locks in one read. Call it inside a
+    transaction."""
+    return (
+        session_list_visible(viewer=viewer)
+        .select_for_update(of=("self",))
+        .filter(id=session_id)
+        .first()
+    )
+
+
 def session_list_mine(*, viewer: Viewer) -> QuerySet[Session]:
     """The sessions the viewer takes part in (all of them for an admin, who takes part in
     none), newest first."""

@@ -86,13 +86,18 @@ def json_rows(stream, limit: int) -> list:
 
 
 def ndjson_rows(stream, limit: int, lines: list[int]) -> Iterator:
-    """Rows of an NDJSON body as they are read; blank lines are skipped. Fills ``lines`` with
-    the line number of each row. A line that isn't JSON becomes an Unreadable row."""
-    read = 0
-    for number, raw in enumerate(stream, start=1):
-        read += len(raw)
-        if read > limit:
-            raise PayloadTooLarge(f"The body is larger than {limit // (1024 * 1024)} MB.")
+    """The rows of an NDJSON body, one a line; blank lines are skipped. Fills ``lines`` with
+    the line number of each row. A line that isn't JSON becomes an Unreadable row.
+
+    The body is read in one go (within ``limit``, as a JSON body is) and cut at each b"\\n":
+    reading it a line at a time cost more than decoding the lines (three layers of Python
+    ``readline`` a line under the WSGI handler)."""
+    body = _read_body(stream, limit)
+    cut = body.split(b"\n")
+    last = len(cut)
+    for number, raw in enumerate(cut, start=1):
+        if number < last:
+            raw += b"\n"  # as a line read from the stream ends (it matters to json.loads)
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         if not raw.strip():

@@ -103,9 +103,11 @@ def _text(row: Mapping, name: str, max_length: int) -> str:
     value = row.get(name)
     if value is None:
         return ""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise RowError(name, "must be text")
-    value = str(value).strip()
+    if type(value) is not str:  # a plain str, the usual value, skips the type checks
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise RowError(name, "must be text")
+        value = str(value)
+    value = value.strip()
     if "\x00" in value:
         raise RowError(name, NUL_REASON)
     if not value.isascii():

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 
 from contacts.rollups import reporting_tz
 from feedback.models import FeedbackItem, FeedbackRollup
-from voc.core.pg import copy_rows
+from voc.core.pg import array_literal
 
 # day, kind, band, reason_id (0 = none), channel, team_id (0 = none), segment
 Key = tuple[date, str, str, int, str, int, str]
@@ -30,7 +30,7 @@ CONTRIBUTION_FIELDS = (
     "customer_segment", "score", "sentiment",
 )  # fmt: skip
 APPLY_CHUNK = 1000  # keys per upsert statement
-STAGED_APPLY = 500  # keys above which PostgreSQL applies a delta through COPY
+STAGED_APPLY = 500  # keys above which PostgreSQL applies a delta as arrays (unnest)
 
 
 class FeedbackDelta:
@@ -100,27 +100,34 @@ class FeedbackDelta:
         return len(changed)
 
 
+# The PostgreSQL types of KEY_COLUMNS and COLUMNS, for the arrays of _apply_staged.
+_ARRAY_TYPES = (
+    "date", "text", "text", "integer", "text", "integer", "text",
+    "integer", "bigint", "integer", "integer",
+)  # fmt: skip
+
+
 def _apply_staged(changed: list, keys: str, updates: str) -> None:
-    """PostgreSQL, many keys: COPY the changes into a temporary table and upsert from it in
-    key order, instead of one VALUES list of parameters a key (as contacts.rollups)."""
+    """PostgreSQL, many keys: one upsert from one array parameter a column (``unnest``), in
+    key order, instead of one VALUES list of parameters a key (as contacts.rollups) or a
+    temporary table to COPY into (five round trips)."""
     table = FeedbackRollup._meta.db_table
-    staging = "voc_feedback_rollup_delta"
-    columns = ", ".join((*KEY_COLUMNS, *COLUMNS))
+    columns = (*KEY_COLUMNS, *COLUMNS)
+    arrays = [
+        array_literal([key[0].isoformat() for key, _ in changed]),
+        *(array_literal([key[k] for key, _ in changed]) for k in range(1, len(KEY_COLUMNS))),
+        *(array_literal([totals[k] for _, totals in changed]) for k in range(len(COLUMNS))),
+    ]
+    unnest = ", ".join(f"%s::{kind}[]" for kind in _ARRAY_TYPES)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "  # noqa: S608
-            f"SELECT {columns} FROM {table} WITH NO DATA"
-        )
-        cursor.execute(f"TRUNCATE {staging}")
-    copy_rows(staging, [*KEY_COLUMNS, *COLUMNS], ([*key, *totals] for key, totals in changed))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} "  # noqa: S608
+            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+            f"SELECT * FROM unnest({unnest}) AS delta ({', '.join(columns)}) "
             'ORDER BY day, kind COLLATE "C", band COLLATE "C", reason_id, channel COLLATE "C", '
             'team_id, segment COLLATE "C" '
-            f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+            f"ON CONFLICT ({keys}) DO UPDATE SET {updates}",
+            arrays,
         )
-        cursor.execute(f"TRUNCATE {staging}")
 
 
 def feedback_rollups_apply(

@@ -23,7 +23,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from contacts.ingest.records import ParseOptions, RowError
-from contacts.ingest.service import MAX_BATCH, RejectedRow, parse_options
+from contacts.ingest.service import MAX_BATCH, RejectedRow, fewer_gc_passes, parse_options
 from contacts.models import Contact, ContactReason, Customer
 from contacts.redaction_rules import redactor
 from contacts.sentiment import sentiment_score
@@ -39,7 +39,15 @@ from feedback.items.topics import TopicMatcher, topic_rules_active
 from feedback.models import FeedbackItem
 from voc.core.audit import Actor, audit_record
 from voc.core.errors import Conflict
-from voc.core.pg import array_literal, copy_rows, next_ids
+from voc.core.pg import (
+    array_literal,
+    copy_datetime,
+    copy_escape,
+    copy_field,
+    copy_int_or_null,
+    copy_lines,
+    next_ids,
+)
 from voc.core.queueing import enqueue
 from voc.people.models import Team, User
 
@@ -378,7 +386,13 @@ def feedback_items_ingest(
     (source, external_id): an identical re-send is counted unchanged, a changed one updates
     the item. The number of queries does not grow with the rows (one INSERT or UPDATE a few
     thousand rows aside); one audit entry records the batch's counts."""
-    options = options or parse_options()
+    with fewer_gc_passes():  # as contacts' batches: thousands of records alive, no cycles
+        return _ingest(rows, by, options or parse_options(), first_index)
+
+
+def _ingest(
+    rows: Iterable[object], by: Actor, options: ParseOptions, first_index: int
+) -> IngestResult:
     result = IngestResult()
     parsed: list[tuple[int, ItemRecord]] = []
     seen: dict[tuple[str, str], int] = {}
@@ -483,11 +497,11 @@ def _write(parsed: list[tuple[int, ItemRecord]], result: IngestResult, by: Actor
     author = by if isinstance(by, User) else None
     delta = FeedbackDelta()
     to_update: list[FeedbackItem] = []
-    new_rows: list[dict[str, Any]] = []
+    new_rows: list[tuple[ItemRecord, dict[str, Any]]] = []
     for record, values in ready:
         current = stored.get((record.source, record.external_id))
         if current is None:
-            new_rows.append({**values, "source": record.source, "external_id": record.external_id})
+            new_rows.append((record, values))
             continue
         if not record.received_given:
             values["received_at"] = current["received_at"]
@@ -499,7 +513,7 @@ def _write(parsed: list[tuple[int, ItemRecord]], result: IngestResult, by: Actor
         delta.add_rows([current], sign=-1)
         delta.add_rows([values])
         to_update.append(FeedbackItem(id=current["id"], **values))
-    delta.add_rows(new_rows)  # one pass for the batch's new items
+    delta.add_rows(values for _, values in new_rows)  # one pass for the batch's new items
     created_ids = _insert(new_rows, author)
     if to_update:
         now = timezone.now()
@@ -512,7 +526,7 @@ def _write(parsed: list[tuple[int, ItemRecord]], result: IngestResult, by: Actor
     result.created += len(new_rows)
     result.updated += len(to_update)
     return [
-        *(pk for pk, row in zip(created_ids, new_rows, strict=True) if row["verbatim"]),
+        *(pk for pk, (_, row) in zip(created_ids, new_rows, strict=True) if row["verbatim"]),
         *(item.id for item in to_update if item.verbatim and item.sentiment is None),
     ]
 
@@ -520,6 +534,8 @@ def _write(parsed: list[tuple[int, ItemRecord]], result: IngestResult, by: Actor
 _UPDATE_FIELDS = [name.removesuffix("_id") for name in _WRITTEN]
 _INSERTED = ("source", "external_id", *_WRITTEN)
 _STORED = ("id", "source", "external_id", *_WRITTEN)
+# The columns of a new item's COPY line, in the order _insert writes them.
+_COPIED = ("id", *_INSERTED, "created_by_id", "created_at", "updated_at")
 
 
 def _stored_items(by_source: dict[str, list[str]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -550,24 +566,47 @@ def _stored_items(by_source: dict[str, list[str]]) -> dict[tuple[str, str], dict
     return stored
 
 
-def _insert(rows: list[dict[str, Any]], author: User | None) -> list[int]:
-    """Insert new items; returns their ids in order. PostgreSQL: ids drawn from the sequence
-    and the rows COPied in (the contacts ingest's fast path); elsewhere the ORM's bulk insert."""
+def _insert(rows: list[tuple[ItemRecord, dict[str, Any]]], author: User | None) -> list[int]:
+    """Insert new items (their records and values); returns their ids in order. PostgreSQL:
+    ids drawn from the sequence and the rows COPied in (the contacts ingest's fast path);
+    elsewhere the ORM's bulk insert."""
     if not rows:
         return []
     now = timezone.now()
     if connection.vendor == "postgresql":
         ids = next_ids(FeedbackItem._meta.db_table, len(rows))
-        author_id = author.pk if author is not None else None
-        copy_rows(
+        # Each line written by hand in COPY's text format, the same for the whole batch at its
+        # end (author, times): a generic writer asks every value its type. Kind, band and
+        # topic source are one of their choices (checked or set by the parse): nothing to
+        # escape in them.
+        stamp = copy_datetime(now)
+        author_id = copy_int_or_null(author.pk if author is not None else None)
+        tail = f"\t{author_id}\t{stamp}\t{stamp}\n"
+        escape, number = copy_escape, copy_int_or_null
+        copy_lines(
             FeedbackItem._meta.db_table,
-            ["id", *_INSERTED, "created_by_id", "created_at", "updated_at"],
-            (
-                [pk, *(row[name] for name in _INSERTED), author_id, now, now]
-                for pk, row in zip(ids, rows, strict=True)
-            ),
+            _COPIED,
+            [
+                f"{pk}\t{escape(record.source)}\t{escape(record.external_id)}\t"
+                f"{row['kind']}\t{number(row['score'])}\t{row['band']}\t"
+                f"{escape(row['verbatim'])}\t{number(row['customer_id'])}\t"
+                f"{number(row['contact_id'])}\t{number(row['reason_id'])}\t"
+                f"{row['topic_source']}\t{escape(row['channel'])}\t"
+                f"{number(row['team_id'])}\t{escape(row['customer_segment'])}\t"
+                f"{copy_field(row['sentiment'])}\t{copy_datetime(row['received_at'])}{tail}"
+                for pk, (record, row) in zip(ids, rows, strict=True)
+            ],
         )
         return ids
-    items = [FeedbackItem(created_by=author, created_at=now, **row) for row in rows]
+    items = [
+        FeedbackItem(
+            created_by=author,
+            created_at=now,
+            source=record.source,
+            external_id=record.external_id,
+            **row,
+        )
+        for record, row in rows
+    ]
     FeedbackItem.objects.bulk_create(items, batch_size=2000)
     return [item.pk for item in items]

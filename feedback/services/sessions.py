@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from contacts.models import Contact
@@ -62,6 +63,8 @@ Status = Session.Status
 class NoteSaved:
     note: SessionNote
     created: bool
+    # The ids of the contacts linked to a note just stored (None for a stored one: read them).
+    contact_ids: list[int] | None = None
 
 
 def _role(user: User) -> str | None:
@@ -280,61 +283,107 @@ def session_note_add(
     noted_at: datetime,
     contact_ids: Iterable[int] = (),
     by: User,
+    locked: bool = False,
 ) -> NoteSaved:
     """Store a note once: sending the same ``client_id`` again returns the stored note and
-    changes nothing, so a browser may retry until it hears back."""
-    existing = SessionNote.objects.filter(client_id=client_id).first()
-    if existing is not None:
-        if existing.session_id != session.pk or existing.author_id != by.pk:
+    changes nothing, so a browser may retry until it hears back.
+
+    ``locked``: the caller read ``session`` with ``select_for_update`` in the transaction it
+    holds open around this call (the notes API does, in the read that checks the viewer's
+    scope), so it is not read again. A first save takes the lock, one INSERT that does nothing
+    when the client_id is stored, the audit entry and the contacts' links when there are
+    some; the stored note is only looked for when the note cannot be stored as new (a retry,
+    or a refusal that a retry of a stored note does not get)."""
+
+    def stored_or(refusal: Exception) -> NoteSaved:
+        stored = SessionNote.objects.filter(client_id=client_id).first()
+        if stored is None:
+            raise refusal
+        if stored.session_id != session.pk or stored.author_id != by.pk:
             raise Conflict({"client_id": "This note id belongs to another note."})
-        return NoteSaved(existing, created=False)
-    _check_participant(session, by, "take notes in")
+        return NoteSaved(stored, created=False, contact_ids=None)
+
+    try:
+        _check_participant(session, by, "take notes in")
+    except PermissionDenied as refusal:
+        return stored_or(refusal)
     if kind not in SessionNote.Kind.values:
-        raise ValidationError({"kind": "Choose observation, quote, question or idea."})
+        return stored_or(ValidationError({"kind": "Choose observation, quote, question or idea."}))
     if not text.strip():
-        raise ValidationError({"text": "Write something in the note."})
+        return stored_or(ValidationError({"text": "Write something in the note."}))
     if len(text) > MAX_NOTE:
-        raise ValidationError({"text": f"Keep a note to {MAX_NOTE} characters."})
+        return stored_or(ValidationError({"text": f"Keep a note to {MAX_NOTE} characters."}))
     now = timezone.now()
     if timezone.is_naive(noted_at) or not now - NOTE_PAST <= noted_at <= now + NOTE_FUTURE:
         # A browser's clock far off: keep the note (never lose words for a wrong clock), timed
         # when it arrived.
         noted_at = now
     ids = sorted(set(contact_ids))
-    with transaction.atomic():
-        session = Session.objects.select_for_update().get(pk=session.pk)
+    # Inside the caller's transaction no savepoint of its own: a refusal ends the request.
+    with transaction.atomic(savepoint=not locked):
+        if not locked:
+            session = Session.objects.select_for_update().get(pk=session.pk)
         if session.status == Status.SCHEDULED:
-            raise Conflict("Start the session before taking notes.")
+            return stored_or(Conflict("Start the session before taking notes."))
         if session.status == Status.CANCELLED:
-            raise Conflict("This session was cancelled: it takes no notes.")
-        contacts = list(Contact.objects.filter(id__in=ids).values_list("id", flat=True))
-        if len(contacts) != len(ids):
-            missing = sorted(set(ids) - set(contacts))
-            raise Conflict({"contact_ids": f"No contact has the id {missing[0]}."})
-        note, created = SessionNote.objects.get_or_create(
+            return stored_or(Conflict("This session was cancelled: it takes no notes."))
+        if ids:
+            found = set(Contact.objects.filter(id__in=ids).values_list("id", flat=True))
+            if len(found) != len(ids):
+                missing = sorted(set(ids) - found)
+                return stored_or(Conflict({"contact_ids": f"No contact has the id {missing[0]}."}))
+        note = SessionNote(
+            session=session,
+            author=by,
+            kind=kind,
+            text=redactor().text(text.strip()),
             client_id=client_id,
-            defaults={
-                "session": session,
-                "author": by,
-                "kind": kind,
-                "text": redactor().text(text.strip()),
-                "noted_at": noted_at,
-                "received_at": now,
-            },
+            noted_at=noted_at,
+            received_at=now,
         )
-        if not created:  # a concurrent copy of the same note got there first
-            if note.session_id != session.pk or note.author_id != by.pk:
-                raise Conflict({"client_id": "This note id belongs to another note."})
-            return NoteSaved(note, created=False)
-        if contacts:
-            note.contacts.set(contacts)
+        if not _insert_unless_stored(note):  # stored before, or by a concurrent copy just now
+            return stored_or(Conflict({"client_id": "This note id belongs to another note."}))
+        if ids:
+            SessionNote.contacts.through.objects.bulk_create(
+                [SessionNote.contacts.through(sessionnote_id=note.pk, contact_id=pk) for pk in ids]
+            )
         audit_record(
             by=by,
             action="session.note",
             target=session,
             changes={"note": [None, note.pk], "kind": [None, kind]},
         )
-    return NoteSaved(note, created=True)
+    return NoteSaved(note, created=True, contact_ids=ids)
+
+
+def _insert_unless_stored(note: SessionNote) -> bool:
+    """INSERT the note unless a note with its client_id is stored (``ON CONFLICT DO NOTHING``:
+    one statement, where get_or_create takes a SELECT, a savepoint and the INSERT); sets its
+    id and returns True when it was inserted."""
+    # (field, column): every column but the id, each value prepared by its field.
+    fields = {
+        "session": "session_id", "author": "author_id", "kind": "kind", "text": "text",
+        "client_id": "client_id", "noted_at": "noted_at", "received_at": "received_at",
+    }  # fmt: skip
+    params = []
+    for name, column in fields.items():
+        field = SessionNote._meta.get_field(name)
+        assert isinstance(field, Field)
+        params.append(field.get_db_prep_save(getattr(note, column), connection))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {SessionNote._meta.db_table} ({', '.join(fields.values())}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            "ON CONFLICT (client_id) DO NOTHING RETURNING id",
+            params,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    note.pk = row[0]
+    note._state.adding = False
+    note._state.db = connection.alias
+    return True
 
 
 def session_notes_erase(*, customer_ids: Iterable[int], erasure: object = None) -> dict[str, int]:

@@ -142,11 +142,13 @@ def next_ids(table: str, count: int) -> list[int]:
     if not count:
         return []
     with connection.cursor() as cursor:
-        # The sequence's name first: looked up inside the SELECT it would cost once a row.
-        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-        (sequence,) = cursor.fetchone()
+        # The sequence's name looked up once, in a materialized CTE (inside the SELECT it
+        # would cost once a row), in the same round trip as the ids.
         cursor.execute(
-            "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count]
+            "WITH sequence AS MATERIALIZED "
+            "(SELECT pg_get_serial_sequence(%s, 'id')::regclass AS name) "
+            "SELECT nextval(sequence.name) FROM sequence, generate_series(1, %s)",
+            [table, count],
         )
         return [row[0] for row in cursor.fetchall()]
 
