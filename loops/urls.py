@@ -11,4 +11,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("loops.digests.urls")),
     path("", include("loops.verification.urls")),
     path("", include("loops.promote.urls")),
+    path("", include("loops.sla.urls")),
+    path("", include("loops.notifications.urls")),
 ]
