@@ -111,6 +111,7 @@ class LoopsConfig(AppConfig):
         # send-once builders, assignment receivers, navigation, demo
         from loops.access import EDIT_SLA, VIEW_ISSUES
         from loops.notifications import services as notification_services
+        from loops.notifications import tasks as notification_tasks  # noqa: F401  (the job)
         from loops.notifications.emails import (
             assignment_email_context,
             due_email_context,
@@ -120,7 +121,7 @@ class LoopsConfig(AppConfig):
         from loops.registry import IssuePanel, register_issue_panel
         from loops.signals import follow_up_assigned, issue_assigned
         from loops.sla import services as sla_services
-        from loops.sla import tasks as sla_tasks  # noqa: F401  (declares the periodic jobs)
+        from loops.sla import tasks as sla_tasks  # noqa: F401  (declares the sweep's job)
         from loops.sla.admin import register_sla_admin
         from loops.sla.demo import seed_escalations
         from loops.sla.panel import sla_panel

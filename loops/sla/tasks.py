@@ -1,9 +1,8 @@
-"""The escalation sweep and the due-date reminders (voc.core.jobs); imported from
-LoopsConfig.ready() so the worker and beat know them."""
+"""The escalation sweep (voc.core.jobs); imported from LoopsConfig.ready() so the worker and
+beat know it."""
 
 from datetime import timedelta
 
-from loops.notifications.services import due_reminders_send
 from loops.sla.services import escalations_sweep
 from voc.core.jobs import periodic_job
 
@@ -16,12 +15,3 @@ from voc.core.jobs import periodic_job
 )
 def escalate_overdue_job() -> int:
     return escalations_sweep().escalated
-
-
-@periodic_job(
-    "loops.due_reminders",
-    every=timedelta(minutes=15),
-    description="Reminds owners of issues and follow-ups due within a day, once per deadline.",
-)
-def due_reminders_job() -> int:
-    return due_reminders_send()
