@@ -6,4 +6,5 @@ from django.urls import URLPattern, URLResolver, include, path
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("loops.followups.api_urls")),
     path("", include("loops.promote.api_urls")),
+    path("", include("loops.sla.api_urls")),
 ]

@@ -793,6 +793,16 @@ ROUTES: dict[str, Route] = {
         kwargs=_promote_evidence_b,
         data=None,
     ),
+    # --- SLA policies and loops emails (loops/sla/, loops/notifications/): admins edit the
+    # policies; everyone chooses their own loops emails.
+    "loops:sla-policies": Route(admins_only()),
+    "loops:notifications": Route(everyone(OK)),
+    # Department B's issue: the matrix's manager heads A (not escalated to them), its rep
+    # flagged nothing; executives and admins see every issue.
+    "api-issue-escalations": Route(
+        {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
+        kwargs=_promote_issue_b,
+    ),
 }
 
 # Routes with their own tests: the Django admin (tests/test_admin_access.py).

@@ -16,7 +16,12 @@ from voc.core.capabilities import has_capability
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EVERYONE = ["home", "contacts", "customers", "people"]
-USER_MENU = ["digests", "tokens", "api-docs"]  # the user's own account and developer pages
+USER_MENU = [
+    "digests",
+    "notifications",
+    "tokens",
+    "api-docs",
+]  # the user's own account and developer pages
 # Side-by-side sessions: for the people who take part in them (not managers: no reviews).
 TAKING_PART = ["home", "contacts", "customers", "sessions", "people"]
 EXPECTED_NAV = {
@@ -24,7 +29,7 @@ EXPECTED_NAV = {
     "manager": EVERYONE,
     "executive": TAKING_PART,
     # outbox: tests.settings enables it
-    "admin": [*EVERYONE, "jobs", "outbox", "inbound", "settings", "admin"],
+    "admin": [*EVERYONE, "jobs", "outbox", "inbound", "settings", "sla", "admin"],
 }
 ROLE_LABELS = {"rep": "Rep", "manager": "Manager", "executive": "Executive", "admin": "Admin"}
 

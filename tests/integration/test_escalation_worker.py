@@ -1,0 +1,99 @@
+"""The escalation sweep with live workers: two workers (each with its own embedded beat, so
+beat runs twice too) and the job queued over and over escalate an overdue issue and an
+overdue follow-up once per level, and email each level's person once."""
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from loops.models import Escalation, FollowUp, Severity
+from loops.services.issues import issue_assign, issue_open
+from loops.sla.services import ESCALATION_PURPOSE
+from tests.factories import UserFactory
+from tests.integration.conftest import wait_for
+from tests.loops.world import contact_of
+from voc.celery import app
+from voc.core.models import OutboxMessage, SendOnce
+from voc.people.roles import Role
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+TIMEOUT = 60.0
+RUNS = 8  # more than the levels: every run after the chain is done must change nothing
+
+
+def test_two_workers_and_a_repeated_job_escalate_and_email_once_per_level(start_worker, cast):
+    lead = UserFactory(
+        username="lead", role=Role.MANAGER, department=cast.dept_a, reports_to=cast.manager
+    )
+    long_ago = timezone.now() - timedelta(days=30)
+    # A code red fixed in 72 h, 27 days late: every level of its chain is due.
+    issue = issue_open(
+        title="Card <b>declined</b> at checkout",
+        severity=Severity.CODE_RED,
+        department=cast.dept_a,
+        sponsor=cast.executive,
+        by=cast.manager,
+        at=long_ago,
+    )
+    issue_assign(issue=issue, owner=lead, by=cast.manager)
+    contact = contact_of(cast.team_a)
+    follow_up = FollowUp.objects.create(
+        trigger=FollowUp.Trigger.COMPLAINT_CONTACT,
+        contact=contact,
+        customer=contact.customer,
+        assignee=lead,
+        team=cast.team_a,
+        department=cast.dept_b,
+        due_at=long_ago,
+    )
+    first, second = start_worker(), start_worker()
+    for _ in range(RUNS):
+        app.send_task("loops.escalate_overdue")
+
+    def runs() -> int:
+        text = first.log_text() + second.log_text()
+        return sum(
+            "loops.escalate_overdue[" in line and "succeeded" in line for line in text.splitlines()
+        )
+
+    wait_for(lambda: runs() >= RUNS, timeout=TIMEOUT, message="the job did not run every time")
+    wait_for(
+        lambda: (
+            SendOnce.objects.filter(purpose=ESCALATION_PURPOSE, status=SendOnce.Status.SENT).count()
+            >= 6
+        ),
+        timeout=TIMEOUT,
+        message="the escalation emails were not sent",
+    )
+    # Both workers took part (the broker shares the runs out between them).
+    assert "loops.escalate_overdue[" in first.log_text()
+    assert "loops.escalate_overdue[" in second.log_text()
+
+    levels = list(
+        Escalation.objects.order_by("issue_id", "clock", "level").values_list(
+            "issue_id", "follow_up_id", "clock", "level", "notified__username"
+        )
+    )
+    assert levels == [
+        (issue.pk, None, "resolution", 1, "lead"),
+        (issue.pk, None, "resolution", 2, "manager"),
+        (issue.pk, None, "resolution", 3, "executive"),
+        (None, follow_up.pk, "follow_up", 1, "lead"),
+        (None, follow_up.pk, "follow_up", 2, "manager"),
+        (None, follow_up.pk, "follow_up", 3, "other_manager"),
+    ]
+    assert SendOnce.objects.filter(purpose=ESCALATION_PURPOSE).count() == 6
+    messages = list(OutboxMessage.objects.all())
+    assert len(messages) == 6
+    assert Counter(message.to[0] for message in messages) == {
+        lead.email: 2,
+        cast.manager.email: 2,
+        cast.executive.email: 1,
+        cast.other_manager.email: 1,
+    }
+    issue_mail = next(m for m in messages if "declined" in m.subject)
+    assert "Card &lt;b&gt;declined&lt;/b&gt;" in issue_mail.body_html
+    assert f"/loops/issues/{issue.pk}/" in issue_mail.body_text
