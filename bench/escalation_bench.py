@@ -27,7 +27,10 @@ os.environ.setdefault(
 from common import Timer, setup_django
 
 NOW = datetime.now(UTC)
-LONG_AGO = NOW - timedelta(days=30)
+LONG_AGO = NOW - timedelta(days=30)  # when the issues and follow-ups were opened
+# Deadlines passed a little before NOW: the first step is due, the next waits a step (24 h).
+RESPONSE_DUE = NOW - timedelta(hours=2)
+DUE = NOW - timedelta(hours=1)
 
 
 def build(issues: int) -> None:
@@ -46,6 +49,8 @@ def build(issues: int) -> None:
     params = {
         "now": NOW,
         "ago": LONG_AGO,
+        "response_due": RESPONSE_DUE,
+        "due": DUE,
         "issues": issues,
         "follow_ups": 5 * issues,
         "managers": managers,
@@ -70,9 +75,9 @@ def build(issues: int) -> None:
                        ELSE (%(managers)s::bigint[])[1 + n %% cardinality(%(managers)s::bigint[])]
                   END,
                   (%(sponsors)s::bigint[])[1 + n %% cardinality(%(sponsors)s::bigint[])],
-                  %(ago)s + interval '4 hours',
+                  %(response_due)s,
                   CASE WHEN n %% 2 = 0 THEN NULL ELSE %(ago)s + interval '1 hour' END,
-                  %(ago)s + interval '72 hours'
+                  %(due)s
            FROM generate_series(1, %(issues)s) AS n""",
         """INSERT INTO contacts_contact
                (source, external_id, channel, direction, occurred_at, tags, subject, notes,
@@ -84,7 +89,7 @@ def build(issues: int) -> None:
         """INSERT INTO loops_followup
                (trigger, status, created_at, due_at, outcome, notes, contact_id, assignee_id,
                 department_id)
-           SELECT 'complaint_contact', 'open', %(ago)s, %(ago)s + interval '48 hours', '', '',
+           SELECT 'complaint_contact', 'open', %(ago)s, %(due)s, '', '',
                   c.id,
                   (%(managers)s::bigint[])[1 + c.id %% cardinality(%(managers)s::bigint[])],
                   (%(departments)s::bigint[])[1 + c.id %% cardinality(%(departments)s::bigint[])]
@@ -98,16 +103,32 @@ def build(issues: int) -> None:
             cursor.execute(statement, params)
 
 
-def sweep(label: str, size: int) -> tuple[str, float, int, int]:
+def sweep(label: str, size: int) -> tuple[str, float, int, int, dict]:
+    from common import function_clock
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from loops.sla.services import escalations_sweep
+    from loops.sla import services
+    from voc.core import queueing
+    from voc.core.business import business_setting
 
-    timer = Timer()
-    with CaptureQueriesContext(connection) as queries:
-        result = escalations_sweep(now=NOW)
-    return label, timer.seconds, len(queries), result.escalated
+    steps = [
+        (services, "_issue_targets", "read issues"),
+        (services, "_follow_up_targets", "read follow-ups"),
+        (services, "plan_claims", "plan"),
+        (services, "escalations_claim", "claim (INSERT … ON CONFLICT)"),
+        (services, "_ask_emails", "addresses + send-once rows"),
+        (queueing, "enqueue", "queue the email tasks"),
+    ]
+    # The business settings are cached per thread for a few minutes: read them now, so a
+    # reload does not land inside the measured sweep (one query more at the bigger size).
+    business_setting("sla_escalation_step_hours")
+    with function_clock(steps) as spent:
+        timer = Timer()
+        with CaptureQueriesContext(connection) as queries:
+            result = services.escalations_sweep(now=NOW)
+        seconds = timer.seconds
+    return label, seconds, len(queries), result.escalated, spent
 
 
 def main() -> None:
@@ -124,9 +145,11 @@ def main() -> None:
         build(size)
         built = timer.seconds
         for label in ("first sweep (everything overdue)", "second sweep (nothing new)"):
-            name, seconds, queries, escalated = sweep(label, size)
+            name, seconds, queries, escalated, spent = sweep(label, size)
             python_cpu, pg_cpu = Timer.last_cpu
             rows.append((size, name, seconds, queries, escalated, python_cpu, pg_cpu, built))
+            steps = ", ".join(f"{k} {v[0]:.2f} s" for k, v in spent.items() if v[1])
+            print(f"{size:,} issues, {name}: {steps}", flush=True)
     print("| issues | follow-ups | sweep | seconds | queries | escalations | CPU python / pg (s) |")
     print("|---:|---:|---|---:|---:|---:|---|")
     for size, name, seconds, queries, escalated, python_cpu, pg_cpu, _built in rows:

@@ -55,24 +55,48 @@ def _common(user: User) -> dict[str, Any]:
     }
 
 
+SHOWN = 50  # escalations listed in one email; the rest are counted
+
+
 def escalation_email_context(context: dict[str, Any]) -> dict[str, Any]:
-    escalation = Escalation.objects.select_related(
-        "notified", "issue__owner", "follow_up__customer", "follow_up__assignee"
-    ).get(pk=int(context["escalation_id"]))
-    assert escalation.notified is not None
-    target = (
-        _issue_facts(escalation.issue)
-        if escalation.issue is not None
-        else _follow_up_facts(escalation.follow_up)  # type: ignore[arg-type]
+    """What one sweep escalated to one person: each item's target, the deadline it missed and
+    why it reached them (their level)."""
+    user = User.objects.get(pk=int(context["user_id"]))
+    ids = [int(i) for i in context["escalation_ids"]]
+    rows = list(
+        Escalation.objects.filter(id__in=ids[:SHOWN])
+        .select_related("issue__owner", "follow_up__customer", "follow_up__assignee")
+        .order_by("id")
     )
+    now = timezone.now()
+    items = []
+    for escalation in rows:
+        if escalation.issue is not None:
+            target = _issue_facts(escalation.issue)
+        else:
+            assert escalation.follow_up is not None
+            target = _follow_up_facts(escalation.follow_up)
+        items.append(
+            {
+                **target,
+                "clock": escalation.get_clock_display().lower(),
+                "level": escalation.level,
+                "level_label": LEVEL_LABELS[escalation.follow_up_id is not None][escalation.level],
+                "due_at": escalation.due_at,
+                "overdue_days": max(0, (now - escalation.due_at).days),
+            }
+        )
+    first = items[0] if items else None
+    if len(ids) == 1 and first is not None:
+        subject = f"Overdue ({first['clock']}): {first['title']}"
+    else:
+        subject = f"{len(ids)} overdue issues and call backs escalated to you"
     return {
-        **_common(escalation.notified),
-        **target,
-        "clock": escalation.get_clock_display().lower(),
-        "level": escalation.level,
-        "level_label": LEVEL_LABELS[escalation.clock == "follow_up"][escalation.level],
-        "due_at": escalation.due_at,
-        "overdue": timezone.now() - escalation.due_at,
+        **_common(user),
+        "subject": subject,
+        "items": items,
+        "more": max(0, len(ids) - len(items)),
+        "home_url": absolute(reverse("home")),
     }
 
 

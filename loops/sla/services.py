@@ -18,9 +18,10 @@ of queries whatever the number of rows:
    escalations THIS sweep made. A second worker, a task delivered twice or beat running twice
    either blocks on the unique index until the first commits and then inserts nothing, or
    finds the rows already there; so a level is never escalated twice;
-4. ask the send-once helper for one email per escalation it made (purpose
-   ``loops.escalation``, keyed by target, clock and level: a retry asks again and sends
-   nothing), and write one audit entry for the run. The Escalation rows themselves are the
+4. ask the send-once helper for one email per person told, listing the escalations this
+   sweep made for them (purpose ``loops.escalation``): every escalation is in exactly one
+   email, asked for in the transaction that inserted it; and write one audit entry for the
+   run. The Escalation rows themselves are the
    record of each step: who was told, when, which deadline was missed.
 
 Everything commits together or not at all: a worker that dies mid-sweep leaves nothing, and
@@ -31,7 +32,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -328,12 +329,26 @@ RETURNING = "RETURNING id, issue_id, follow_up_id, clock, level, notified_id"
 SQLITE_CHUNK = 500  # rows per statement: SQLite caps a statement's parameters
 
 
-def escalations_claim(claims: Sequence[Claim], *, now: datetime) -> list[Escalation]:
+class Made(NamedTuple):
+    """An escalation a claim inserted (a plain tuple: a sweep may make tens of thousands)."""
+
+    id: int
+    issue_id: int | None
+    follow_up_id: int | None
+    clock: str
+    level: int
+    notified_id: int
+
+
+def escalations_claim(claims: Sequence[Claim], *, now: datetime) -> list[Made]:
     """Insert the claims, skipping any (target, clock, level) that exists already or that a
     concurrent sweep is inserting (ON CONFLICT DO NOTHING on the unique constraints); the
     rows this call inserted. One statement on PostgreSQL, whatever the number of claims."""
     if not claims:
         return []
+    # One order for every sweep: two sweeps inserting the same rows wait for each other on
+    # the unique index in the same order, never each for the other (a deadlock).
+    claims = sorted(claims, key=lambda c: (c.issue_id or 0, c.follow_up_id or 0, c.clock, c.level))
     table = Escalation._meta.db_table
     returned: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
@@ -369,43 +384,32 @@ def escalations_claim(claims: Sequence[Claim], *, now: datetime) -> list[Escalat
                     params,
                 )
                 returned += list(cursor.fetchall())
-    return [
-        Escalation(
-            id=row[0],
-            issue_id=row[1],
-            follow_up_id=row[2],
-            clock=row[3],
-            level=row[4],
-            notified_id=row[5],
-            at=now,
-        )
-        for row in sorted(returned)
-    ]
+    return [Made(*row) for row in sorted(returned)]
 
 
-def escalation_key(escalation: Escalation) -> str:
-    if escalation.issue_id is not None:
-        return f"issue:{escalation.issue_id}:{escalation.clock}:{escalation.level}"
-    return f"follow_up:{escalation.follow_up_id}:{escalation.level}"
-
-
-def _ask_emails(escalations: Sequence[Escalation]) -> int:
-    """One send-once email per escalation to the person told (escalations to oneself cannot
-    be switched off, so no preference is read). One query for the addresses, two for the
-    send-once rows."""
+def _ask_emails(escalations: Sequence[Made]) -> int:
+    """One send-once email per person told, listing what this sweep escalated to them (a
+    manager with forty overdue call backs gets one email, not forty). Every escalation is in
+    exactly one email: it is inserted once, and its email is asked for in the same
+    transaction, keyed by the person and the lowest escalation id in it (unique for ever).
+    Escalations to oneself cannot be switched off, so no preference is read. One query for
+    the addresses, two for the send-once rows."""
     addresses = dict(
         User.objects.filter(id__in={e.notified_id for e in escalations})
         .exclude(email="")
         .values_list("id", "email")
     )
+    by_person: dict[int, list[int]] = defaultdict(list)
+    for escalation in escalations:
+        if escalation.notified_id in addresses:
+            by_person[escalation.notified_id].append(escalation.id)
     emails = [
         OnceEmail(
-            key=escalation_key(escalation),
-            to=[addresses[escalation.notified_id]],
-            context={"escalation_id": escalation.pk},
+            key=f"escalations:{user_id}:{min(ids)}",
+            to=[addresses[user_id]],
+            context={"user_id": user_id, "escalation_ids": sorted(ids)},
         )
-        for escalation in escalations
-        if escalation.notified_id in addresses
+        for user_id, ids in sorted(by_person.items())
     ]
     return len(
         send_once_many(

@@ -194,7 +194,9 @@ def test_each_escalation_emails_the_person_told_once_with_a_link_and_escaped_tex
     issue = code_red(cast, chain, title="Card <script>alert(1)</script> declined")
     escalations_sweep(now=issue.resolution_due_at + SECOND)
     email = SendOnce.objects.get(purpose=ESCALATION_PURPOSE)
-    assert email.key == f"issue:{issue.pk}:resolution:1"
+    escalation = Escalation.objects.get()
+    assert email.key == f"escalations:{chain.pk}:{escalation.pk}"
+    assert email.context == {"user_id": chain.pk, "escalation_ids": [escalation.pk]}
     assert email.to == [chain.email]
     mail.outbox.clear()
     assert send_once_deliver(email_id=email.id) == "sent"
@@ -205,7 +207,7 @@ def test_each_escalation_emails_the_person_told_once_with_a_link_and_escaped_tex
     assert link in message.body and link in html
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Card <script>alert(1)</script> declined" in message.body  # plain text stays plain
-    assert "level 1" in message.body and "cannot be switched off" in message.body
+    assert "Level 1: you own it" in message.body and "cannot be switched off" in message.body
     assert message.subject.startswith("Overdue (resolution): #")
 
 
@@ -218,6 +220,35 @@ def test_escalations_ignore_the_preferences(cast, chain):
     issue = code_red(cast, chain)
     escalations_sweep(now=issue.resolution_due_at + SECOND)
     assert SendOnce.objects.get(purpose=ESCALATION_PURPOSE).to == [chain.email]
+
+
+def test_one_email_per_person_lists_everything_the_sweep_escalated_to_them(cast, chain):
+    issues = [code_red(cast, chain, title=f"Issue {n}") for n in range(3)]
+    other = UserFactory(username="other", role=Role.MANAGER, department=cast.dept_a)
+    theirs = code_red(cast, other, title="Not the lead's")
+    escalations_sweep(now=issues[0].resolution_due_at + SECOND)
+    emails = {email.to[0]: email for email in SendOnce.objects.filter(purpose=ESCALATION_PURPOSE)}
+    assert set(emails) == {chain.email, other.email}
+    lead_ids = sorted(Escalation.objects.filter(notified=chain).values_list("id", flat=True))
+    assert emails[chain.email].context["escalation_ids"] == lead_ids
+    mail.outbox.clear()
+    send_once_deliver(email_id=emails[chain.email].id)
+    (message,) = mail.outbox
+    assert message.subject == "3 overdue issues and call backs escalated to you"
+    for issue in issues:
+        assert f"/loops/issues/{issue.pk}/" in message.body
+    assert f"/loops/issues/{theirs.pk}/" not in message.body
+
+
+def test_a_long_list_shows_fifty_and_counts_the_rest(cast, chain):
+    for _ in range(51):
+        follow_up(cast, chain, due=T0)
+    escalations_sweep(now=T0 + SECOND)
+    mail.outbox.clear()
+    send_once_deliver(email_id=SendOnce.objects.get().id)
+    (message,) = mail.outbox
+    assert message.body.count("/loops/follow-ups/") == 50
+    assert "…and 1 more" in message.body
 
 
 def test_a_sweep_is_audited_once_with_counts(cast, chain):
@@ -267,8 +298,12 @@ def test_an_overdue_follow_up_goes_to_the_assignee_their_manager_then_the_head(c
         ("follow_up", 2, "manager"),
         ("follow_up", 3, "other_manager"),
     ]
-    keys = set(SendOnce.objects.values_list("key", flat=True))
-    assert keys == {f"follow_up:{item.pk}:{level}" for level in (1, 2, 3)}
+    emails = SendOnce.objects.order_by("id")
+    assert [email.to for email in emails] == [
+        [chain.email],
+        [cast.manager.email],
+        [cast.other_manager.email],
+    ]
 
 
 def test_a_closed_follow_up_is_not_escalated(cast, chain):
