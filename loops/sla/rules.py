@@ -9,7 +9,8 @@ the steps and skips anyone missing or already earlier in the chain):
 
 The first step is due the moment the deadline has passed (exactly at the deadline is not yet
 overdue, one second past is); each later step waits one more ``step`` (the business setting
-``sla_escalation_step_hours``), so a manager hears of it only when the owner had a fair chance.
+``sla_escalation_step_hours``), and never sooner than a step after the escalation before
+it, so a manager hears of it only when the owner had a fair chance.
 A sweep escalates at most one step per target and clock; a step already escalated (its level
 is recorded) or whose person was already told about this target and clock is passed over.
 """
@@ -49,16 +50,22 @@ def next_step(
     step: timedelta,
     done_levels: Collection[int],
     notified: Collection[int],
+    last_at: datetime | None = None,
 ) -> tuple[int, int] | None:
     """The (level, user id) to escalate to now, or None (nothing due, or the chain is done).
 
     Steps whose level was escalated, or whose person was already told about this target and
     clock (the owner changed, say), are passed over; the first step left escalates once
-    ``now`` is past its own time (:func:`step_due_at`)."""
+    ``now`` is past its own time (:func:`step_due_at`) and, when an escalation of this target
+    and clock was made already (at ``last_at``), at least a whole step after it too: long overdue
+    work (after an outage, or on the day escalation is switched on) still gives each person
+    a step's time before the next one hears."""
     for position, (level, user_id) in enumerate(chain):
         if level in done_levels or user_id in notified:
             continue
-        if now > step_due_at(due_at, position=position, step=step):
+        past_its_time = now > step_due_at(due_at, position=position, step=step)
+        a_step_since_the_last = last_at is None or now >= last_at + step
+        if past_its_time and a_step_since_the_last:
             return level, user_id
         return None
     return None

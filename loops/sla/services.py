@@ -158,6 +158,25 @@ class SweepResult:
     emails: int
 
 
+class _Done:
+    """What was escalated already for one target and clock."""
+
+    def __init__(self) -> None:
+        self.levels: set[int] = set()
+        self.notified: set[int] = set()
+        self.last_at: datetime | None = None
+
+    def add(self, level: int, notified_id: int | None, at: datetime) -> None:
+        self.levels.add(level)
+        if notified_id is not None:
+            self.notified.add(notified_id)
+        if self.last_at is None or at > self.last_at:
+            self.last_at = at
+
+
+NOTHING_DONE = _Done()
+
+
 def _active(user_id: int | None, is_active: bool | None) -> int | None:
     return user_id if user_id is not None and is_active else None
 
@@ -227,15 +246,12 @@ def _issue_targets(now: datetime) -> tuple[list[Target], dict[tuple[str, int, st
         Q(response_due_at__lt=now, responded_at__isnull=True)
         | Q(resolution_due_at__lt=now, fixed_at__isnull=True)
     )
-    done: dict[tuple[str, int, str], Any] = defaultdict(lambda: (set(), set()))
+    done: dict[tuple[str, int, str], Any] = defaultdict(_Done)
     rows = Escalation.objects.filter(issue__in=candidates.values("id")).values_list(
-        "issue_id", "clock", "level", "notified_id"
+        "issue_id", "clock", "level", "notified_id", "at"
     )
-    for issue_id, clock_name, level, notified_id in rows.order_by():
-        levels, notified = done[("issue", issue_id, clock_name)]
-        levels.add(level)
-        if notified_id is not None:
-            notified.add(notified_id)
+    for issue_id, clock_name, level, notified_id, at in rows.order_by():
+        done[("issue", issue_id, clock_name)].add(level, notified_id, at)
     return targets, done
 
 
@@ -274,15 +290,12 @@ def _follow_up_targets(now: datetime) -> tuple[list[Target], dict[tuple[str, int
             "department__head__is_active",
         )
     ]
-    done: dict[tuple[str, int, str], Any] = defaultdict(lambda: (set(), set()))
+    done: dict[tuple[str, int, str], Any] = defaultdict(_Done)
     rows = Escalation.objects.filter(follow_up__in=overdue.values("id")).values_list(
-        "follow_up_id", "level", "notified_id"
+        "follow_up_id", "level", "notified_id", "at"
     )
-    for follow_up_id, level, notified_id in rows.order_by():
-        levels, notified = done[("follow_up", follow_up_id, Clock.FOLLOW_UP)]
-        levels.add(level)
-        if notified_id is not None:
-            notified.add(notified_id)
+    for follow_up_id, level, notified_id, at in rows.order_by():
+        done[("follow_up", follow_up_id, Clock.FOLLOW_UP)].add(level, notified_id, at)
     return targets, done
 
 
@@ -300,14 +313,15 @@ def plan_claims(
     """Each target's next step, if one is due (pure: the rules over what was read)."""
     claims = []
     for target in targets:
-        levels, notified = done.get(target.key, (set(), set()))
+        done_so_far = done.get(target.key, NOTHING_DONE)
         found = next_step(
             chain_of(target.people),
             due_at=target.due_at,
             now=now,
             step=step,
-            done_levels=levels,
-            notified=notified,
+            done_levels=done_so_far.levels,
+            notified=done_so_far.notified,
+            last_at=done_so_far.last_at,
         )
         if found is not None:
             level, user_id = found

@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from loops.models import Escalation, FollowUp, Severity
@@ -51,8 +52,6 @@ def test_two_workers_and_a_repeated_job_escalate_and_email_once_per_level(start_
         due_at=long_ago,
     )
     first, second = start_worker(), start_worker()
-    for _ in range(RUNS):
-        app.send_task("loops.escalate_overdue")
 
     def runs() -> int:
         text = first.log_text() + second.log_text()
@@ -60,7 +59,22 @@ def test_two_workers_and_a_repeated_job_escalate_and_email_once_per_level(start_
             "loops.escalate_overdue[" in line and "succeeded" in line for line in text.splitlines()
         )
 
-    wait_for(lambda: runs() >= RUNS, timeout=TIMEOUT, message="the job did not run every time")
+    # Three rounds, one per level: each round queues the job RUNS times to the two workers;
+    # between rounds the escalations are moved two days back, as if a step had passed (a
+    # level waits a step after the one before).
+    for level in (1, 2, 3):
+        before = runs()
+        for _ in range(RUNS):
+            app.send_task("loops.escalate_overdue")
+        wait_for(
+            lambda before=before: runs() >= before + RUNS,
+            timeout=TIMEOUT,
+            message=f"the job did not run every time (level {level})",
+        )
+        assert Escalation.objects.count() == 2 * level
+        assert set(Escalation.objects.values_list("level", flat=True)) == set(range(1, level + 1))
+        Escalation.objects.update(at=F("at") - timedelta(days=2))
+
     unfinished = (SendOnce.Status.PENDING, SendOnce.Status.SENDING)
     wait_for(
         lambda: (

@@ -136,3 +136,12 @@ def test_ageing_shouts_for_code_red_and_high_only():
     assert ageing_text(severity="medium", opened_at=opened, now=DUE) is None
     assert age_days_text(opened_at=opened, now=DUE) == "open for 90 days"
     assert age_days_text(opened_at=DUE - timedelta(hours=23), now=DUE) == "opened today"
+
+
+def test_long_overdue_work_still_gives_each_person_a_step():
+    """Ten steps late (an outage, or the day escalation is switched on): the owner is told,
+    and their manager only a whole step after that, not a minute later."""
+    told_at = DUE + 10 * STEP
+    facts = {"due_at": DUE, "step": STEP, "last_at": told_at, "done_levels": {1}}
+    assert next_step(CHAIN, now=told_at + STEP - SECOND, notified={OWNER}, **facts) is None
+    assert next_step(CHAIN, now=told_at + STEP, notified={OWNER}, **facts) == (2, MANAGER)

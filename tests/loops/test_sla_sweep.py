@@ -110,6 +110,16 @@ def test_the_response_clock_of_an_issue_nobody_owns_goes_to_the_department_head(
     assert escalations(issue=issue) == [("response", 1, "manager"), ("response", 3, "executive")]
 
 
+def test_a_long_overdue_issue_waits_a_step_between_levels(cast, chain):
+    issue = code_red(cast, chain)
+    late = issue.resolution_due_at + 10 * STEP
+    escalations_sweep(now=late)
+    escalations_sweep(now=late + STEP - SECOND)
+    assert escalations(issue=issue) == [("resolution", 1, "lead")]
+    escalations_sweep(now=late + STEP)
+    assert escalations(issue=issue) == [("resolution", 1, "lead"), ("resolution", 2, "manager")]
+
+
 def test_the_response_clock_stops_when_the_issue_is_assigned(cast, chain):
     issue = code_red(cast, chain)  # assigned at once: responded
     assert Issue.objects.get(pk=issue.pk).responded_at is not None
@@ -348,8 +358,8 @@ def test_an_escalated_manager_sees_the_follow_up(cast):
     item = follow_up(cast, lead, due=T0)
     FollowUp.objects.filter(pk=item.pk).update(team=None, department=None)
     assert not follow_up_list_visible(viewer=outside).filter(pk=item.pk).exists()
-    escalations_sweep(now=T0 + STEP + SECOND)  # level 1 (the lead)
-    escalations_sweep(now=T0 + STEP + 2 * SECOND)  # level 2 (their manager)
+    escalations_sweep(now=T0 + SECOND)  # level 1 (the lead)
+    escalations_sweep(now=T0 + STEP + SECOND)  # level 2 (their manager)
     assert list(follow_up_list_visible(viewer=outside)) == [item]
 
 
