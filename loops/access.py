@@ -49,8 +49,8 @@ def register_loops_capabilities() -> None:
 def issue_scope_q(viewer: User, *, prefix: str = "") -> Q | None:
     """The issues ``viewer`` may see, as a filter on Issue (``prefix`` for a related model,
     e.g. "issue__"), or None for none at all. Executives and admins see every issue; a
-    manager their departments' (the ones they head and their own), the ones they own and the
-    ones they opened; a rep the ones they flagged or opened."""
+    manager their departments' (the ones they head and their own), the ones they own, the
+    ones they opened and the ones escalated to them; a rep the ones they flagged or opened."""
     role = effective_role(viewer)
     if role is None:
         return None
@@ -69,6 +69,8 @@ def issue_scope_q(viewer: User, *, prefix: str = "") -> Q | None:
             mine
             | Q(**{f"{prefix}department_id__in": departments})
             | Q(**{f"{prefix}owner": viewer})
+            # Escalated to them (loops/sla/): they must see what they are told to act on.
+            | Q(**{f"{prefix}escalations__notified": viewer})
         )
     return mine
 

@@ -9,4 +9,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("loops.issues.api_urls")),
     path("", include("loops.flags.api_urls")),
     path("", include("loops.notices.api_urls")),
+    path("", include("loops.sla.api_urls")),
 ]

@@ -161,3 +161,56 @@ class LoopsConfig(AppConfig):
 
         register_timeline_provider("loops.notices", notice_timeline)
         register_demo_seeder("loops.notices", seed_notices)
+        # --- SLA policies, the escalation sweep and loops emails (loops/sla/,
+        # loops/notifications/; docs/loops-sla.md): jobs, setting, admin, issue panel,
+        # send-once builders, assignment receivers, navigation, demo
+        from loops.access import EDIT_SLA, VIEW_ISSUES
+        from loops.notifications import services as notification_services
+        from loops.notifications import tasks as notification_tasks  # noqa: F401  (the job)
+        from loops.notifications.emails import (
+            assignment_email_context,
+            due_email_context,
+            escalation_email_context,
+        )
+        from loops.notifications.receivers import on_follow_up_assigned, on_issue_assigned
+        from loops.registry import IssuePanel, register_issue_panel
+        from loops.signals import follow_up_assigned, issue_assigned
+        from loops.sla import services as sla_services
+        from loops.sla import tasks as sla_tasks  # noqa: F401  (declares the sweep's job)
+        from loops.sla.admin import register_sla_admin
+        from loops.sla.demo import seed_escalations
+        from loops.sla.panel import sla_panel
+        from loops.sla.settings import register_sla_settings
+
+        register_sla_settings()
+        register_sla_admin()
+        register_action_labels(sla_services.AUDIT_LABELS)
+        register_action_labels(notification_services.AUDIT_LABELS)
+        register_email_context(sla_services.ESCALATION_PURPOSE, escalation_email_context)
+        register_email_context(notification_services.ASSIGNMENT_PURPOSE, assignment_email_context)
+        register_email_context(notification_services.DUE_PURPOSE, due_email_context)
+        issue_assigned.connect(on_issue_assigned, dispatch_uid="loops.notifications.assigned")
+        follow_up_assigned.connect(
+            on_follow_up_assigned, dispatch_uid="loops.notifications.follow_up_assigned"
+        )
+        register_issue_panel(
+            IssuePanel(
+                key="loops.sla",
+                title="Deadlines and escalations",
+                capability=VIEW_ISSUES,
+                content=sla_panel,
+                order=10,
+            )
+        )
+        register_nav_item(NavItem("sla", "SLA policies", "loops:sla-policies", EDIT_SLA, 206))
+        register_nav_item(
+            NavItem(
+                "notifications",
+                "My loops emails",
+                "loops:notifications",
+                VIEW_ISSUES,
+                86,
+                menu=USER,
+            )
+        )
+        register_demo_seeder("loops.sla", seed_escalations)

@@ -13,4 +13,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("loops.promote.urls")),
     path("", include("loops.flags.urls")),
     path("", include("loops.notices.urls")),
+    path("", include("loops.sla.urls")),
+    path("", include("loops.notifications.urls")),
 ]

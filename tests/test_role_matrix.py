@@ -962,6 +962,16 @@ ROUTES: dict[str, Route] = {
     "dashboards:panel": Route(DASHBOARD_ROLES, kwargs=lambda cast, user: {"panel": "top-drivers"}),
     "dashboards:drill-contacts": Route(DASHBOARD_ROLES),
     "dashboards:drill-feedback": Route(DASHBOARD_ROLES),
+    # --- SLA policies and loops emails (loops/sla/, loops/notifications/): admins edit the
+    # policies; everyone chooses their own loops emails.
+    "loops:sla-policies": Route(admins_only()),
+    "loops:notifications": Route(everyone(OK)),
+    # Department B's issue: the matrix's manager heads A (not escalated to them), its rep
+    # flagged nothing; executives and admins see every issue.
+    "api-issue-escalations": Route(
+        {"anonymous": UNAUTH, "rep": HIDDEN, "manager": HIDDEN, "executive": OK, "admin": OK},
+        kwargs=_promote_issue_b,
+    ),
 }
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from contacts.models import Customer
 from contacts.registry import TimelineEntry
-from loops.models import FollowUp
+from loops.models import Escalation, FollowUp
 from voc.core.capabilities import effective_role
 from voc.people.access import scope_for
 from voc.people.models import User
@@ -18,8 +18,8 @@ from voc.people.roles import Role
 
 
 def follow_up_list_visible(*, viewer: User) -> QuerySet[FollowUp]:
-    """Executives and admins see every follow-up; a manager the ones assigned to them and
-    those of the teams they lead and the departments they own; reps none (a follow-up is the
+    """Executives and admins see every follow-up; a manager the ones assigned to them or
+    escalated to them and those of the teams they lead and the departments they own; reps none (a follow-up is the
     lead's call back, not the rep's work)."""
     role = effective_role(viewer)
     if role is None or role == Role.REP:
@@ -28,7 +28,11 @@ def follow_up_list_visible(*, viewer: User) -> QuerySet[FollowUp]:
     if scope.everything:
         return FollowUp.objects.all()
     condition = scope.q(team_field="team_id", department_field="department_id")
-    return FollowUp.objects.filter(condition | Q(assignee=viewer))
+    # Escalated to them (loops/sla/): they see what they are told to act on.
+    escalated = Escalation.objects.filter(notified=viewer, follow_up__isnull=False)
+    return FollowUp.objects.filter(
+        condition | Q(assignee=viewer) | Q(id__in=escalated.values("follow_up_id"))
+    )
 
 
 def follow_ups_due_for(*, viewer: User, limit: int = 10) -> list[FollowUp]:

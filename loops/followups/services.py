@@ -26,6 +26,7 @@ from contacts.budget.services import budget_claim_many
 from contacts.models import BudgetPurpose, Contact, ContactReason
 from contacts.redaction_rules import redactor
 from feedback.models import FeedbackItem
+from loops import signals
 from loops.followups.rules import DETRACTOR_AT_MOST, calls_for_follow_up
 from loops.followups.selectors import follow_up_list_visible
 from loops.models import FollowUp
@@ -172,6 +173,11 @@ def follow_ups_open(*, now: datetime | None = None, by: Actor = FOLLOW_UPS) -> F
                 by=by,
                 at=now,
             )
+            assigned = [row.pk for row in created if row.status == FollowUp.Status.OPEN]
+            if assigned:
+                transaction.on_commit(
+                    lambda: signals.follow_up_assigned.send(sender=FollowUp, follow_up_ids=assigned)
+                )
     except IntegrityError:
         # Another run opened some of them first: the next run picks up the rest.
         return FollowUpRun(0, 0)
@@ -238,6 +244,13 @@ def follow_up_reassign(*, follow_up: FollowUp, assignee: User, by: User) -> Foll
             changes={"assignee": [before, assignee.pk]},
             customer_id=follow_up.customer_id,
         )
+        if before != assignee.pk:
+            follow_up_id = follow_up.pk
+            transaction.on_commit(
+                lambda: signals.follow_up_assigned.send(
+                    sender=FollowUp, follow_up_ids=[follow_up_id]
+                )
+            )
     return follow_up
 
 

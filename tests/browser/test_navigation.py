@@ -16,7 +16,7 @@ from voc.core.capabilities import has_capability
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EVERYONE = ["home", "contacts", "customers", "issues", "people"]
-USER_MENU = ["digests", "tokens", "api-docs"]  # the user's own account and developer pages
+USER_MENU = ["digests", "notifications", "tokens", "api-docs"]  # the user's own pages
 # Reps and managers flag recurring issues: "My flags" comes first in their user menu.
 FLAGGERS_USER_MENU = ["flags", *USER_MENU]
 # Side-by-side sessions: for the people who take part in them (not managers: no reviews).
@@ -28,7 +28,7 @@ EXPECTED_NAV = {
     "manager": [*DASHBOARD, *EVERYONE[1:]],
     "executive": [*DASHBOARD, *TAKING_PART[1:]],
     # outbox: tests.settings enables it
-    "admin": [*DASHBOARD, *EVERYONE[1:], "jobs", "outbox", "inbound", "settings", "admin"],
+    "admin": [*DASHBOARD, *EVERYONE[1:], "jobs", "outbox", "inbound", "settings", "sla", "admin"],
 }
 ROLE_LABELS = {"rep": "Rep", "manager": "Manager", "executive": "Executive", "admin": "Admin"}
 

@@ -57,6 +57,8 @@ def test_a_fresh_install_runs_on_the_declared_defaults():
         "survey_link_days": 14,
         # the bcc digests (loops/digests/settings.py)
         "digest_instant_minutes": 5,
+        # SLA and escalation (loops/sla/settings.py)
+        "sla_escalation_step_hours": 24,
     }
     assert business_setting_for(GESTURE, role=Role.REP) == Decimal("25.00")
     assert business_setting_for(GESTURE, role=Role.MANAGER) == Decimal("100.00")

@@ -66,6 +66,7 @@ def test_admins_see_every_setting_grouped_with_its_value(client, cast):
             ],
         ),
         ("Bcc digests", ["digest_instant_minutes"]),  # declared by loops/digests/settings.py
+        ("SLA and escalation", ["sla_escalation_step_hours"]),  # loops/sla/settings.py
     ]
     page = response.content.decode()
     assert "<strong>1.35</strong> USD per minute of handle time" in page
