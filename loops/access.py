@@ -10,7 +10,7 @@ row scope of issues (``issue_scope_q``).
 
 from django.db.models import Q, QuerySet
 
-from loops.models import Flag
+from loops.models import Escalation, Flag
 from voc.core.capabilities import effective_role, register_capabilities
 from voc.people.access import owned_department_ids, sees_everything
 from voc.people.models import Department, User
@@ -56,21 +56,19 @@ def issue_scope_q(viewer: User, *, prefix: str = "") -> Q | None:
         return None
     if sees_everything(viewer):
         return Q()
-    if prefix:
-        flagged = Q(**{f"{prefix}flags__flagged_by": viewer})
-    else:
-        # A subquery rather than a join: no duplicate rows, and the planner reads the other
-        # terms from their indexes instead of probing every issue (bench/board_bench.py).
-        flagged = Q(id__in=Flag.objects.filter(flagged_by=viewer).values("issue_id"))
+    # Subqueries rather than joins: no duplicate rows, and the planner reads the other terms
+    # from their indexes instead of probing every issue (bench/board_bench.py).
+    flagged = Q(**{f"{prefix}id__in": Flag.objects.filter(flagged_by=viewer).values("issue_id")})
     mine = Q(**{f"{prefix}created_by": viewer}) | flagged
     if role == Role.MANAGER:
         departments = owned_department_ids(viewer)
+        # Escalated to them (loops/sla/): they must see what they are told to act on.
+        escalated = Escalation.objects.filter(notified=viewer, issue__isnull=False)
         return (
             mine
             | Q(**{f"{prefix}department_id__in": departments})
             | Q(**{f"{prefix}owner": viewer})
-            # Escalated to them (loops/sla/): they must see what they are told to act on.
-            | Q(**{f"{prefix}escalations__notified": viewer})
+            | Q(**{f"{prefix}id__in": escalated.values("issue_id")})
         )
     return mine
 

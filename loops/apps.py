@@ -181,6 +181,7 @@ class LoopsConfig(AppConfig):
         from loops.sla.demo import seed_escalations
         from loops.sla.panel import sla_panel
         from loops.sla.settings import register_sla_settings
+        from voc.core.navigation import SETTINGS
 
         register_sla_settings()
         register_sla_admin()
@@ -202,7 +203,9 @@ class LoopsConfig(AppConfig):
                 order=10,
             )
         )
-        register_nav_item(NavItem("sla", "SLA policies", "loops:sla-policies", EDIT_SLA, 206))
+        register_nav_item(
+            NavItem("sla", "SLA policies", "loops:sla-policies", EDIT_SLA, 206, menu=SETTINGS)
+        )
         register_nav_item(
             NavItem(
                 "notifications",

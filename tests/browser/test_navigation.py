@@ -28,7 +28,7 @@ EXPECTED_NAV = {
     "manager": [*DASHBOARD, *EVERYONE[1:]],
     "executive": [*DASHBOARD, *TAKING_PART[1:]],
     # outbox: tests.settings enables it
-    "admin": [*DASHBOARD, *EVERYONE[1:], "jobs", "outbox", "inbound", "settings", "sla", "admin"],
+    "admin": [*DASHBOARD, *EVERYONE[1:], "jobs", "outbox", "inbound", "settings", "admin"],
 }
 ROLE_LABELS = {"rep": "Rep", "manager": "Manager", "executive": "Executive", "admin": "Admin"}
 

@@ -196,3 +196,12 @@ def test_the_panel_is_not_shown_to_those_who_cannot_see_the_issue(client, cast):
     issue = open_issue(cast, department=cast.dept_a)
     client.force_login(cast.other_manager)
     assert client.get(reverse("loops:issue-detail", args=[issue.pk])).status_code == 404
+
+
+def test_the_business_settings_page_links_the_sla_policies_for_admins_only(client, cast):
+    client.force_login(cast.admin)
+    page = client.get(reverse("core:business-settings")).content.decode()
+    assert f'Also set here: <a href="{URL}">SLA policies</a>.' in page
+    # Not in the bar: it has room for no more entries on a laptop (tests/browser/test_layout).
+    nav = client.get(reverse("home")).context["nav_items"]
+    assert [item["menu"] for item in nav if item["key"] == "sla"] == ["settings"]

@@ -87,8 +87,11 @@ def test_token_names_are_escaped(client, cast):
 def test_the_navigation_shows_each_role_what_it_may_use(client, cast):
     mine = {"digests", "notifications", "tokens", "api-docs"}  # each user's own pages
     expected = {
-        "rep": {"home", "contacts", "customers", "issues", "sessions", "people", *mine},
-        "manager": {"home", "dashboard", "contacts", "customers", "issues", "people", *mine},
+        # reps and managers flag recurring issues: "My flags"
+        "rep": {"home", "contacts", "customers", "issues", "sessions", "people", "flags", *mine},
+        "manager": {
+            "home", "dashboard", "contacts", "customers", "issues", "people", "flags", *mine,
+        },
         "executive": {
             "home", "dashboard", "contacts", "customers", "issues", "sessions", "people", *mine,
         },

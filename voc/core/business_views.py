@@ -21,11 +21,14 @@ from voc.core.business import (
 )
 from voc.core.capabilities import Capability, capability_required, signed_in_user
 from voc.core.forms import NEW_TEAM_SCOPE, BusinessSettingForm
+from voc.core.navigation import SETTINGS, nav_items_for
 
 
 @capability_required(Capability.MANAGE_BUSINESS_SETTINGS)
 def business_settings_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/business_settings.html", {"groups": business_setting_groups()})
+    more = [item for item in nav_items_for(request.user) if item["menu"] == SETTINGS]
+    context = {"groups": business_setting_groups(), "more_settings": more}
+    return render(request, "core/business_settings.html", context)
 
 
 @capability_required(Capability.MANAGE_BUSINESS_SETTINGS)

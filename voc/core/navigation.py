@@ -15,6 +15,9 @@ from voc.core.capabilities import Capability, has_capability
 
 MAIN = "main"
 USER = "user"
+# Pages of settings owned by other apps (SLA policies): linked from the business settings
+# page, not from the bar, which has room for a dozen entries on a laptop and no more.
+SETTINGS = "settings"
 
 
 @dataclass(frozen=True)
