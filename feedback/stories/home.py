@@ -26,6 +26,6 @@ def contact_stories_panel(contact: Contact, viewer: User) -> Fragment:
         "stories": stories,
         "removable": {story.id for story in stories if story_may_remove(story=story, user=viewer)},
         "can_tell": not erased,
-        "form": StoryForm(),
+        "form": StoryForm(auto_id="story-form-%s"),  # ids of its own on the contact page
     }
     return Fragment("feedback/stories/_panel.html", context)

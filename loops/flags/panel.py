@@ -37,7 +37,10 @@ def contact_flag_panel(contact: Contact, viewer: User) -> Fragment:
         {
             "contact": contact,
             "suggestions": flag_suggestions(viewer=viewer, contact=contact),
-            "propose_form": ProposeForm(initial={"title": suggested_title(contact)}),
+            # Its own ids: other panels on the contact page have a "Title" too (stories).
+            "propose_form": ProposeForm(
+                initial={"title": suggested_title(contact)}, auto_id="flag-propose-%s"
+            ),
             "days": PER_DAY_DAYS,
         },
     )
