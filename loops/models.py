@@ -686,6 +686,40 @@ class Digest(models.Model):
         return f"Digest #{self.pk} for {self.user_id} until {self.period_end:%Y-%m-%d %H:%M}"
 
 
+class DigestPeriod(models.Model):
+    """One period's threads summed up once (loops/digests/periods.py), so the digests of all
+    the subscriptions that share the period read a row per thread instead of every message.
+    Kept a day, used while fresh."""
+
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["start", "end"], name="loops_digest_period_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest period {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"
+
+
+class DigestPeriodThread(models.Model):
+    """A thread (contact) with messages in a DigestPeriod: how many and the newest, all and
+    incoming only. The contact is a plain id: the summary lives a day and a contact that is
+    gone simply no longer joins."""
+
+    period = models.ForeignKey(DigestPeriod, on_delete=models.CASCADE, related_name="threads")
+    contact_id = models.BigIntegerField()
+    messages = models.PositiveIntegerField()
+    newest_at = models.DateTimeField()
+    incoming = models.PositiveIntegerField()
+    newest_incoming_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"Contact #{self.contact_id} in digest period #{self.period_id}"
+
+
 # --- Rep flags (loops/flags/): each open issue's words, for the suggestions on a contact. ----
 
 

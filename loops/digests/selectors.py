@@ -22,6 +22,7 @@ from contacts.models import Contact, ContactReason, Message
 from contacts.selectors import contact_list_visible
 from feedback.models import Story
 from feedback.stories.selectors import stories_for_digest
+from loops.digests.periods import PERIOD_SQL, digest_period_fresh
 from loops.models import OPEN_EXCLUDED, Digest, DigestSubscription, Escalation, Issue
 from loops.selectors import issue_list_visible
 from voc.people.models import User
@@ -199,18 +200,6 @@ class PeriodCounts:
     messages: int
 
 
-# A period's messages on PostgreSQL, read from two indexes (contacts 0011): the dated ones by
-# their own time (index-only), the undated ones through the contacts of the period.
-PERIOD_SQL = (
-    "SELECT m.id, m.contact_id, m.direction, m.sent_at AS at FROM contacts_message m "
-    "WHERE m.sent_at >= %s AND m.sent_at < %s "
-    "UNION ALL "
-    "SELECT m.id, m.contact_id, m.direction, c.occurred_at AS at FROM contacts_contact c "
-    "JOIN contacts_message m ON m.contact_id = c.id AND m.sent_at IS NULL "
-    "WHERE c.occurred_at >= %s AND c.occurred_at < %s"
-)
-
-
 def _matched_sql(
     filters: DigestFilters, *, viewer: User, start: datetime, end: datetime
 ) -> tuple[str, list[Any]]:
@@ -233,6 +222,57 @@ def _matched_sql(
     return sql, params
 
 
+def _summary_sql(filters: DigestFilters, *, viewer: User, summary: int) -> tuple[str, list[Any]]:
+    """The matching threads of a summed-up period (loops/digests/periods.py) as SQL:
+    contact_id, reason_id, messages, at (the newest matching message's time). The same
+    threads, counts and times as grouping _matched_sql() by contact, for filters without
+    keywords. The scoped, filtered contacts are joined, not tested with IN, so each thread
+    row costs one look-up of its contact by key, however many contacts there are."""
+    contacts = matching_contacts(filters, viewer=viewer).order_by().values("id", "reason_id")
+    contacts_sql, contacts_params = contacts.query.sql_with_params()
+    if filters.include_outgoing:
+        columns, condition = "t.messages AS messages, t.newest_at AS at", ""
+    else:
+        columns, condition = (
+            "t.incoming AS messages, t.newest_incoming_at AS at",
+            (" AND t.incoming > 0"),
+        )
+    sql = (
+        f"SELECT t.contact_id, m.reason_id, {columns} FROM loops_digestperiodthread t "  # noqa: S608
+        f"JOIN ({contacts_sql}) m ON m.id = t.contact_id WHERE t.period_id = %s{condition}"
+    )
+    return sql, [*contacts_params, summary]
+
+
+def _summary_counts_and_newest(
+    filters: DigestFilters, *, viewer: User, summary: int, limit: int
+) -> tuple[list[tuple[int | None, int, int]], list[tuple[int, datetime, int]]]:
+    """From a summed-up period, in one pass over its matching threads: (reason id, threads,
+    messages) per reason, and (contact id, newest time, messages) of the newest ``limit``."""
+    threads, params = _summary_sql(filters, viewer=viewer, summary=summary)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH s AS MATERIALIZED ({threads}) "  # noqa: S608
+            "SELECT 0, s.reason_id, count(*), sum(s.messages), NULL::timestamptz FROM s "
+            "GROUP BY s.reason_id "
+            "UNION ALL (SELECT 1, s.contact_id, s.messages, 0, s.at FROM s "
+            "ORDER BY s.at DESC, s.contact_id DESC LIMIT %s)",
+            [*params, limit],
+        )
+        rows = cursor.fetchall()
+    counts = [(row[1], int(row[2]), int(row[3])) for row in rows if row[0] == 0]
+    newest = [(row[1], row[4], int(row[2])) for row in rows if row[0] == 1]
+    newest.sort(key=lambda row: (row[1], row[0]), reverse=True)  # UNION ALL keeps no order
+    return counts, newest
+
+
+def _summary_of(filters: DigestFilters, *, start: datetime, end: datetime) -> int | None:
+    """The period's fresh summary when it can stand in for the messages (no keywords)."""
+    if filters.keywords.strip():
+        return None
+    return digest_period_fresh(start=start, end=end)
+
+
 def _period_counts(
     filters: DigestFilters,
     *,
@@ -241,8 +281,19 @@ def _period_counts(
     end: datetime,
     labels: dict[int, str] | None = None,
 ) -> PeriodCounts:
-    """Threads per topic, threads and messages of a period, in one query."""
-    if connection.vendor == "postgresql":
+    """Threads per topic, threads and messages of a period, in one query (two with a summary
+    of the period to look up)."""
+    summary = _summary_of(filters, start=start, end=end)
+    if summary is not None:
+        threads, params = _summary_sql(filters, viewer=viewer, summary=summary)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT s.reason_id, count(*), sum(s.messages) "  # noqa: S608
+                f"FROM ({threads}) s GROUP BY s.reason_id",
+                params,
+            )
+            rows = cursor.fetchall()
+    elif connection.vendor == "postgresql":
         matched, params = _matched_sql(filters, viewer=viewer, start=start, end=end)
         with connection.cursor() as cursor:
             cursor.execute(
@@ -260,6 +311,10 @@ def _period_counts(
             .annotate(threads=Count("contact_id", distinct=True), messages=Count("id"))
             .values_list("contact__reason_id", "threads", "messages")
         )
+    return _counted(rows, labels)
+
+
+def _counted(rows: list[Any], labels: dict[int, str] | None) -> PeriodCounts:
     if rows and labels is None:
         labels = _reason_labels()
     per_topic: Counter[str] = Counter()
@@ -322,14 +377,21 @@ def digest_content(
     now = now or timezone.now()
     messages = matching_messages(filters, viewer=viewer, start=start, end=end)
     labels = _reason_labels()
-    counts = _period_counts(filters, viewer=viewer, start=start, end=end, labels=labels)
-    thread_count, message_count = counts.threads, counts.messages
+    summary = _summary_of(filters, start=start, end=end)
     # Threads newest first, by their newest message of the period (ties: the newer contact).
-    ranked = (
-        _newest_threads(filters, viewer=viewer, start=start, end=end, limit=MAX_THREADS)
-        if thread_count
-        else []
-    )
+    if summary is not None:
+        rows, ranked = _summary_counts_and_newest(
+            filters, viewer=viewer, summary=summary, limit=MAX_THREADS
+        )
+        counts = _counted(rows, labels)
+    else:
+        counts = _period_counts(filters, viewer=viewer, start=start, end=end, labels=labels)
+        ranked = (
+            _newest_threads(filters, viewer=viewer, start=start, end=end, limit=MAX_THREADS)
+            if counts.threads
+            else []
+        )
+    thread_count, message_count = counts.threads, counts.messages
     shown_ids = [contact_id for contact_id, _, _ in ranked]
     contacts = {
         c.id: c

@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from contacts.models import Contact
 from loops.digests.links import digest_unsubscribe_path
+from loops.digests.periods import digest_periods_share
 from loops.digests.schedule import DAILY, WEEKLY, Cadence, Period, due_periods, merged
 from loops.digests.selectors import (
     DigestContent,
@@ -223,10 +224,16 @@ class DigestRun:
 def _run(frequencies: list[str], periods_of: PeriodsOf, now: datetime | None) -> DigestRun:
     now = now or timezone.now()
     queued = empty = 0
-    ids = DigestSubscription.objects.filter(
-        active=True, frequency__in=frequencies, user__is_active=True
-    ).values_list("id", flat=True)
-    for subscription_id in ids.order_by("id"):
+    ids = list(
+        DigestSubscription.objects.filter(
+            active=True, frequency__in=frequencies, user__is_active=True
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if isinstance(periods_of, ScheduledPeriods):
+        digests_share_periods(subscription_ids=ids, now=now)
+    for subscription_id in ids:
         digest = _claim_and_queue(subscription_id, periods_of=periods_of, now=now)
         if digest is None:
             continue
@@ -278,11 +285,32 @@ def digests_dispatch_due(*, now: datetime | None = None) -> int:
     return len(ids)
 
 
+def digests_share_periods(*, subscription_ids: list[int], now: datetime) -> int:
+    """Sum up, once, the periods these subscriptions' digests cover and the periods before
+    them (loops/digests/periods.py), so their digests read a row per thread. Keyword
+    subscriptions search the messages and need none. Returns how many summaries are ready."""
+    scheduled = ScheduledPeriods()
+    subscriptions = (
+        DigestSubscription.objects.filter(id__in=subscription_ids, active=True, keywords="")
+        .select_related("user")
+        .only("id", "frequency", "hour", "weekday", "sent_until", "user__time_zone")
+    )
+    periods: set[tuple[datetime, datetime]] = set()
+    for subscription in subscriptions:
+        due = scheduled(subscription, now)
+        if due:
+            period = merged(due)
+            periods.add((period.start, period.end))
+            periods.add((period.start - (period.end - period.start), period.start))
+    return digest_periods_share(periods)
+
+
 def digests_build(*, subscription_ids: list[int], now: datetime | None = None) -> DigestRun:
     """A worker's part: claim and queue each subscription's due digest (the steps of the
     module's docstring), each in its own transaction. One that fails to build is logged and
     left for the next run (its transaction rolled back: nothing was claimed); the others go on."""
     queued = empty = 0
+    digests_share_periods(subscription_ids=subscription_ids, now=now or timezone.now())
     for subscription_id in subscription_ids:
         try:
             digest = _claim_and_queue(
