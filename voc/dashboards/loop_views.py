@@ -1,6 +1,9 @@
 """The drill-downs of the loops panels: the issues or follow-ups behind a figure, as keyset
 pages or a CSV / Excel export. Same access as the dashboard; rows within the viewer's scope."""
 
+from typing import Any
+
+from django.db.models import QuerySet
 from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
@@ -30,6 +33,7 @@ def _loop_drill(request, *, issues: bool):
         return HttpResponseBadRequest(f"Not a drill-down: {form.errors.as_text()}")
     now = timezone.now()
     since, until = period_instants(filters)
+    rows: QuerySet[Any]
     if issues:
         rows = reporting.issues_behind(
             viewer=viewer, show=drill.show, now=now, since=since, until=until,
