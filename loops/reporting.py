@@ -1,8 +1,11 @@
-"""The loops figures the dashboards read: open issues by age and SLA state, escalations, fix
-verdicts, fix notices sent, and the follow-ups' closed-loop rate. Every read is within the
-viewer's row scope (issues: ``loops.access.issue_scope_q`` through ``issue_list_visible``;
-follow-ups: ``follow_up_list_visible``), and each figure has a queryset of the rows behind it
-(the drill-downs), built from the same conditions, so a figure and its list always agree.
+"""The loops figures the dashboards read (``issue_figures``, ``loop_figures``) and the rows
+behind them (``issues_behind``, ``follow_ups_behind``), each taking ``viewer=``: open issues
+by age and SLA state, escalations, fix verdicts, fix notices sent, and the follow-ups'
+closed-loop rate. Every read is within the viewer's row scope (issues:
+``loops.access.issue_scope_q`` through ``issue_list_visible``; follow-ups:
+``follow_up_list_visible``), read once per call, and each figure and the list behind it are
+built from the same conditions, so they always agree. The helpers taking ``issues=`` or
+``follow_ups=`` expect a queryset already scoped that way.
 
 Periods are [since, until) instants (the dashboard turns its reporting days into them).
 "Open" figures are a snapshot at ``now``, whatever the period.
@@ -201,6 +204,27 @@ def notices_sent_in(*, issues: QuerySet[Issue], since: datetime, until: datetime
     return NoticesSent(row["emails"], row["issues"])
 
 
+@dataclass(frozen=True)
+class IssueFigures:
+    open: OpenIssues
+    oldest_code_reds: list[Issue]
+    escalations: Escalations
+    verdicts: dict[str, int]
+
+
+def issue_figures(*, viewer: User, now: datetime, since: datetime, until: datetime) -> IssueFigures:
+    """The open-issues panel's figures within the viewer's issue scope (read once): open
+    issues now, the oldest ageing code reds, and the period's escalations and verdicts.
+    Four queries, whatever the number of issues."""
+    issues = issue_list_visible(viewer=viewer)
+    return IssueFigures(
+        open=open_issue_counts(issues=issues, now=now),
+        oldest_code_reds=oldest_code_reds(issues=issues),
+        escalations=escalations_in(issues=issues, since=since, until=until),
+        verdicts=verdicts_in(issues=issues, since=since, until=until),
+    )
+
+
 # --- the issues behind a figure ---------------------------------------------------------------
 
 ISSUE_SETS = ("open", "code_red", "escalated", *VERDICTS, "noticed")
@@ -268,6 +292,21 @@ def follow_ups_scoped(
 
 
 def follow_ups_behind(
+    *,
+    viewer: User,
+    show: str,
+    since: datetime,
+    until: datetime,
+    team_ids: frozenset[int] = frozenset(),
+) -> QuerySet[FollowUp]:
+    """The follow-ups a closed-loop figure counts, within the viewer's scope, newest first."""
+    return _follow_ups_behind(
+        follow_ups=follow_ups_scoped(viewer=viewer, team_ids=team_ids),
+        show=show, since=since, until=until,
+    ).order_by("-created_at", "-id")  # fmt: skip
+
+
+def _follow_ups_behind(
     *, follow_ups: QuerySet[FollowUp], show: str, since: datetime, until: datetime
 ) -> QuerySet[FollowUp]:
     """``opened``: opened in the period and callable; ``closed``: those of them called back
@@ -289,8 +328,8 @@ def closed_loop_figures(
     *, follow_ups: QuerySet[FollowUp], since: datetime, until: datetime
 ) -> ClosedLoopFigures:
     """Two queries: the follow-ups opened, and the durations of those closed."""
-    opened = follow_ups_behind(follow_ups=follow_ups, show="opened", since=since, until=until)
-    closed = follow_ups_behind(follow_ups=follow_ups, show="closed", since=since, until=until)
+    opened = _follow_ups_behind(follow_ups=follow_ups, show="opened", since=since, until=until)
+    closed = _follow_ups_behind(follow_ups=follow_ups, show="closed", since=since, until=until)
     durations = [
         duration.total_seconds() / 3600
         for duration in closed.annotate(took=F("closed_at") - F("created_at"))
@@ -301,4 +340,23 @@ def closed_loop_figures(
         opened=opened.count(),
         closed=len(durations),
         median_hours=round(median(durations), 1) if durations else None,
+    )
+
+
+@dataclass(frozen=True)
+class LoopFigures:
+    follow_ups: ClosedLoopFigures
+    notices: NoticesSent
+
+
+def loop_figures(
+    *, viewer: User, since: datetime, until: datetime, team_ids: frozenset[int] = frozenset()
+) -> LoopFigures:
+    """The closing-the-loop panel's figures within the viewer's scope: the follow-ups opened
+    in the period (of ``team_ids`` when given) and how they were closed, and the fix notices
+    emailed in the period (an issue has no team: all of the viewer's). Three queries."""
+    follow_ups = follow_ups_scoped(viewer=viewer, team_ids=team_ids)
+    return LoopFigures(
+        follow_ups=closed_loop_figures(follow_ups=follow_ups, since=since, until=until),
+        notices=notices_sent_in(issues=issue_list_visible(viewer=viewer), since=since, until=until),
     )

@@ -13,7 +13,6 @@ from contacts.rollups import reporting_tz
 from loops import reporting
 from loops.models import Verdict
 from loops.rules import age_days
-from loops.selectors import issue_list_visible
 from voc.dashboards.filters import DashboardFilters
 from voc.people.models import User
 
@@ -43,11 +42,9 @@ def open_issues(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
     manager's scope adds its own, read once)."""
     now = timezone.now()
     since, until = period_instants(filters)
-    issues = issue_list_visible(viewer=viewer)
-    counts = reporting.open_issue_counts(issues=issues, now=now)
-    code_reds = reporting.oldest_code_reds(issues=issues)
-    escalations = reporting.escalations_in(issues=issues, since=since, until=until)
-    verdicts = reporting.verdicts_in(issues=issues, since=since, until=until)
+    figures = reporting.issue_figures(viewer=viewer, now=now, since=since, until=until)
+    counts, code_reds = figures.open, figures.oldest_code_reds
+    escalations, verdicts = figures.escalations, figures.verdicts
 
     def query(show: str, **more: str) -> str:
         return filters.query(show=show, **more)
@@ -111,11 +108,8 @@ def closing_the_loop(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
     its own, read once per kind of row)."""
     since, until = period_instants(filters)
     team_ids = frozenset({filters.team_id}) if filters.team_id else frozenset()
-    follow_ups = reporting.follow_ups_scoped(viewer=viewer, team_ids=team_ids)
-    loop = reporting.closed_loop_figures(follow_ups=follow_ups, since=since, until=until)
-    notices = reporting.notices_sent_in(
-        issues=issue_list_visible(viewer=viewer), since=since, until=until
-    )
+    figures = reporting.loop_figures(viewer=viewer, since=since, until=until, team_ids=team_ids)
+    loop, notices = figures.follow_ups, figures.notices
     return {
         "loop": loop,
         "median_days": None if loop.median_hours is None else round(loop.median_hours / 24, 1),

@@ -43,11 +43,8 @@ def _loop_drill(request, *, issues: bool):
     else:
         team_ids = frozenset({filters.team_id}) if filters.team_id else frozenset()
         rows = reporting.follow_ups_behind(
-            follow_ups=reporting.follow_ups_scoped(viewer=viewer, team_ids=team_ids),
-            show=drill.show, since=since, until=until,
-        ).select_related("team", "assignee", "customer", "feedback_item").order_by(
-            "-created_at", "-id"
-        )  # fmt: skip
+            viewer=viewer, show=drill.show, since=since, until=until, team_ids=team_ids
+        ).select_related("team", "assignee", "customer", "feedback_item")
         columns = FOLLOW_UP_COLUMNS
     file_format = request.GET.get("format")
     if file_format:
