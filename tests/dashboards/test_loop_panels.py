@@ -386,6 +386,11 @@ def test_the_age_band_and_deadline_boundaries(cast, client, loops_world):
     assert i.at_30.id in soon and i.at_30.id not in breached
     assert i.under_30.id in breached and i.reopened_b.id in soon
     assert sorted(breached) == sorted([i.under_30.id, i.at_90.id, i.old_b.id])
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(url, world.query() | {"show": "open", "age": "quarter"})
+    shown = {issue.id: (sla, days) for issue, sla, days in page.context["rows"]}
+    assert shown[i.at_30.id] == ("Due soon (response)", 30)
+    assert shown[i.old_b.id] == ("Overdue (response)", 50)
 
 
 def test_the_period_edges_of_escalations_verdicts_and_notices(cast, loops_world):

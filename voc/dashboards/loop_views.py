@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from loops import reporting
+from loops.rules import age_days
 from voc.core.capabilities import capability_required
 from voc.core.exports import EXPORT_FORMATS, export_response
 from voc.dashboards.access import VIEW_DASHBOARD
@@ -62,7 +63,11 @@ def _loop_drill(request, *, issues: bool):
         "drill": drill,
         "filters": filters,
         "title": drill.title(issues=issues),
-        "rows": [(row, sla_label(row, now)) for row in page] if issues else page,
+        "rows": [
+            (row, sla_label(row, now), age_days(opened_at=row.created_at, now=now)) for row in page
+        ]
+        if issues
+        else page,
         "now": now,
         "next_params": params | {"after": next_after} if next_after else None,
         "first_page": drill.after is not None,
