@@ -42,7 +42,15 @@ os.environ.setdefault(
 )
 os.environ.setdefault("VOC_BENCH_BROKER_URL", "redis://127.0.0.1:6379/9")
 os.environ["CELERY_BROKER_URL"] = os.environ["VOC_BENCH_BROKER_URL"]
-from common import BENCH_DATABASE_URL, ROOT, WORDS, Timer, setup_django
+from common import (
+    BENCH_DATABASE_URL,
+    ROOT,
+    WORDS,
+    Timer,
+    database_cpu,
+    group_cpu,
+    setup_django,
+)
 
 BROKER_URL = os.environ["VOC_BENCH_BROKER_URL"]
 
@@ -245,6 +253,8 @@ def with_workers(workers: int, timeout: float) -> str:
         "CELERY_BROKER_URL": BROKER_URL,
         "EMAIL_BACKEND": "voc.core.mail.OutboxBackend",
         "VOC_ENV": "development",
+        # One connection per process for the whole run, so its server process's CPU is read.
+        "DB_CONN_MAX_AGE": "3600",
     }
     env.pop("REDIS_URL", None)
     with log.open("wb") as out:
@@ -284,13 +294,17 @@ def with_workers(workers: int, timeout: float) -> str:
         seconds = (last - tick).total_seconds() if last else time.perf_counter() - started
         empty = Digest.objects.filter(status="empty").count()
         failed = SendOnce.objects.exclude(status="sent").count()
+        workers_cpu = group_cpu(worker.pid)
+        server_cpu = database_cpu(BENCH_DATABASE_URL.rsplit("/", 1)[1])
     finally:
         os.killpg(worker.pid, 15)
         worker.wait(timeout=60)
     return (
         f"| beat tick to last email handed over, {workers} worker processes | "
         f"**{seconds:.1f} s** | {due:,} due: {queued:,} sent, {empty:,} empty, {failed} not sent "
-        f"| |"
+        f"| CPU: workers {workers_cpu:.1f} s (with their start-up), PostgreSQL {server_cpu:.1f} s "
+        f"(the server processes still connected at the end); load average "
+        f"{os.getloadavg()[0]:.1f} |"
     )
 
 
