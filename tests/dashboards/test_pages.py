@@ -111,6 +111,8 @@ FRAGMENT_QUERIES = {
     "service": 5,
     "scores": 5,
     "survey-fatigue": 4,
+    "open-issues": 7,  # open issues per age and SLA state, code reds, escalations, verdicts
+    "closing-the-loop": 6,  # follow-ups opened, durations of those closed, notices sent
 }
 
 

@@ -20,6 +20,12 @@ from feedback.surveys.selectors import survey_fatigue
 from loops.statistics import ALPHA, RISING, WindowCounts, rising_driver
 from voc.core.business import business_setting
 from voc.dashboards.filters import DashboardFilters
+from voc.dashboards.loop_panels import (
+    CLOSING_LOOP_IGNORE,
+    OPEN_ISSUES_IGNORE,
+    closing_the_loop,
+    open_issues,
+)
 from voc.people.models import User
 
 TOP_DRIVERS = 10
@@ -449,5 +455,7 @@ PANELS: dict[str, Panel] = {
         Panel("service", "Go away, repeats and first-contact resolution", "dashboards/panels/_service.html", service_health),
         Panel("scores", "NPS, CSAT and CES", "dashboards/panels/_scores.html", survey_scores),
         Panel("survey-fatigue", "Survey fatigue", "dashboards/panels/_survey_fatigue.html", survey_fatigue_panel),
+        Panel("open-issues", "Open issues", "dashboards/panels/_open_issues.html", open_issues, OPEN_ISSUES_IGNORE),
+        Panel("closing-the-loop", "Closing the loop", "dashboards/panels/_closing_the_loop.html", closing_the_loop, CLOSING_LOOP_IGNORE),
     )
 }  # fmt: skip

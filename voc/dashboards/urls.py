@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from voc.dashboards import views
+from voc.dashboards import loop_views, views
 
 app_name = "dashboards"
 urlpatterns = [
@@ -10,4 +10,6 @@ urlpatterns = [
     path("panels/<slug:panel>/", views.panel_view, name="panel"),
     path("contacts/", views.drill_contacts_view, name="drill-contacts"),
     path("feedback/", views.drill_feedback_view, name="drill-feedback"),
+    path("issues/", loop_views.drill_issues_view, name="drill-issues"),
+    path("follow-ups/", loop_views.drill_follow_ups_view, name="drill-follow-ups"),
 ]
