@@ -962,6 +962,7 @@ ROUTES: dict[str, Route] = {
     "dashboards:panel": Route(DASHBOARD_ROLES, kwargs=lambda cast, user: {"panel": "top-drivers"}),
     "dashboards:drill-contacts": Route(DASHBOARD_ROLES),
     "dashboards:drill-feedback": Route(DASHBOARD_ROLES),
+    "dashboards:drill-customers": Route(DASHBOARD_ROLES, data={"kind": "lost"}),
     # --- SLA policies and loops emails (loops/sla/, loops/notifications/): admins edit the
     # policies; everyone chooses their own loops emails.
     "loops:sla-policies": Route(admins_only()),

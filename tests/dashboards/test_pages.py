@@ -111,6 +111,10 @@ FRAGMENT_QUERIES = {
     "service": 5,
     "scores": 5,
     "survey-fatigue": 4,
+    "listening": 5,  # one read for every executive, the weekly target
+    "make-it-right": 6,  # + 2 for the reasons' and teams' names when gestures were given
+    "customer-math": 5,  # + 2 for the names and the open issues when customers were lost
+    "stories": 6,  # the counts, the latest of each thumb
 }
 
 

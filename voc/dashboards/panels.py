@@ -19,6 +19,7 @@ from feedback.items.reporting import ScoreSummary, feedback_rollup_totals
 from feedback.surveys.selectors import survey_fatigue
 from loops.statistics import ALPHA, RISING, WindowCounts, rising_driver
 from voc.core.business import business_setting
+from voc.dashboards import listening
 from voc.dashboards.filters import DashboardFilters
 from voc.people.models import User
 
@@ -449,5 +450,9 @@ PANELS: dict[str, Panel] = {
         Panel("service", "Go away, repeats and first-contact resolution", "dashboards/panels/_service.html", service_health),
         Panel("scores", "NPS, CSAT and CES", "dashboards/panels/_scores.html", survey_scores),
         Panel("survey-fatigue", "Survey fatigue", "dashboards/panels/_survey_fatigue.html", survey_fatigue_panel),
+        Panel("listening", "The 5% tracker and outreach", "dashboards/panels/_listening.html", listening.listening_tracker_panel, ignores=listening.PER_EXECUTIVE),
+        Panel("make-it-right", "Make it right", "dashboards/panels/_make_it_right.html", listening.make_it_right_panel, ignores=listening.GESTURE_FILTERS),
+        Panel("customer-math", "Customer math", "dashboards/panels/_customer_math.html", listening.customer_math_panel, ignores=listening.CUSTOMER_FILTERS),
+        Panel("stories", "Thumbs up and thumbs down", "dashboards/panels/_stories.html", listening.stories_panel),
     )
 }  # fmt: skip

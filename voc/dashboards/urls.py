@@ -10,4 +10,5 @@ urlpatterns = [
     path("panels/<slug:panel>/", views.panel_view, name="panel"),
     path("contacts/", views.drill_contacts_view, name="drill-contacts"),
     path("feedback/", views.drill_feedback_view, name="drill-feedback"),
+    path("customers/", views.drill_customers_view, name="drill-customers"),
 ]

@@ -16,6 +16,12 @@ from voc.dashboards.drill import (
     export_name,
     keyset_page,
 )
+from voc.dashboards.drill_customers import (
+    CUSTOMER_EVENT_COLUMNS,
+    customer_drill_from,
+    customer_export_name,
+    drill_customer_events,
+)
 from voc.dashboards.filters import filters_from
 from voc.dashboards.panels import PANELS
 from voc.people.access import request_viewer
@@ -100,3 +106,33 @@ def drill_contacts_view(request):
 @capability_required(VIEW_DASHBOARD)
 def drill_feedback_view(request):
     return _drill(request, feedback=True)
+
+
+@capability_required(VIEW_DASHBOARD)
+def drill_customers_view(request):
+    """The lifecycle events behind customer math, by keyset pages or exported."""
+    viewer = request_viewer(request)
+    filters, _form = filters_from(request.GET, viewer=viewer)
+    drill, form = customer_drill_from(request.GET, filters=filters)
+    if drill is None:
+        return HttpResponseBadRequest(f"Not a drill-down: {form.errors.as_text()}")
+    rows = drill_customer_events(viewer=viewer, drill=drill)
+    file_format = request.GET.get("format")
+    if file_format:
+        if file_format not in EXPORT_FORMATS:
+            return HttpResponseBadRequest("format is csv or xlsx")
+        return export_response(
+            rows=rows.iterator(chunk_size=2000),
+            columns=CUSTOMER_EVENT_COLUMNS,
+            filename=customer_export_name(drill),
+            file_format=file_format,
+        )
+    page, next_after = keyset_page(rows, time_field="occurred_on", after=drill.after)
+    context = {
+        "drill": drill,
+        "filters": filters,
+        "rows": page,
+        "next_after": next_after,
+        "first_page": drill.after is not None,
+    }
+    return render(request, "dashboards/drill_customers.html", context)
