@@ -963,6 +963,7 @@ ROUTES: dict[str, Route] = {
     "dashboards:drill-contacts": Route(DASHBOARD_ROLES),
     "dashboards:drill-feedback": Route(DASHBOARD_ROLES),
     "dashboards:drill-customers": Route(DASHBOARD_ROLES, data={"kind": "lost"}),
+    "dashboards:drill-threads": Route(DASHBOARD_ROLES),
     # --- SLA policies and loops emails (loops/sla/, loops/notifications/): admins edit the
     # policies; everyone chooses their own loops emails.
     "loops:sla-policies": Route(admins_only()),

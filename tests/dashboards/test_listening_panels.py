@@ -17,7 +17,7 @@ import time_machine
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from contacts.models import Contact, ContactReason, CustomerEvent, Gesture
+from contacts.models import Contact, ContactReason, CustomerEvent, Gesture, Message
 from feedback.models import (
     OutreachCall,
     OutreachExercise,
@@ -33,6 +33,7 @@ from voc.dashboards.listening import (
     customer_math_panel,
     listening_tracker_panel,
     make_it_right_panel,
+    pingpong_panel,
     stories_panel,
 )
 from voc.people.roles import Role
@@ -188,6 +189,37 @@ def build(cast):
     w["down"] = story(b1_contact, "down", local(2026, 10, 31, 23, 59), title=XSS, text=XSS)
     story(a1_contact, "up", local(2026, 11, 1, 0, 0))  # the day after
     story(a1_contact, "down", local(2026, 10, 9), erased=True)  # erased: its words are gone
+
+    # --- email ping-pong ----------------------------------------------------------------------
+    def thread(name, team, c, opened, incoming, outgoing=0, outcome="", subject=""):
+        contact = Contact.objects.create(
+            source="t", external_id=name, channel="email", customer=c, team=team,
+            occurred_at=opened, outcome=outcome, subject=subject or name,
+        )  # fmt: skip
+        for n in range(incoming + outgoing):
+            Message.objects.create(
+                contact=contact, external_id=f"{name}-{n}", position=n, text="Hello again",
+                direction="incoming" if n < incoming else "outgoing",
+                sent_at=opened + timedelta(hours=n),
+            )  # fmt: skip
+        return contact
+
+    w["threads"] = {
+        # The period's first day: three customer emails, unresolved, nobody called.
+        "waiting": thread("t1", cast.team_a, a3, local(2026, 10, 1, 0, 5), 3, 2, subject=XSS),
+        # The last day: four customer emails, but resolved.
+        "resolved": thread("t2", cast.team_b, b1, local(2026, 10, 31, 23, 0), 4, 0, "resolved"),
+        # Three customer emails, then somebody called the customer.
+        "called": thread("t3", cast.team_b, b3, local(2026, 10, 15, 9), 3),
+        # Two customer emails and three replies: not ping-pong.
+        "short": thread("t4", cast.team_a, a2, local(2026, 10, 10, 9), 2, 3),
+    }
+    Contact.objects.create(
+        source="t", external_id="call-b3", channel="phone", customer=b3, team=cast.team_b,
+        occurred_at=local(2026, 10, 16, 9),
+    )  # fmt: skip
+    thread("t5", cast.team_a, a4, local(2026, 11, 1, 0, 5), 5)  # the day after
+    thread("t6", cast.team_a, a4, local(2026, 9, 30, 23, 55), 5)  # the day before
     return w
 
 
@@ -411,11 +443,72 @@ def test_the_customers_drill_down_exports_to_csv_and_excel(cast, client, world):
     assert {row[1] for row in values} == {"Lost"}
 
 
+# --- email ping-pong ------------------------------------------------------------------------------
+
+
+def test_pingpong_counts_the_periods_threads(cast, world):
+    panel = pingpong_panel(cast.executive, filters())
+    assert (panel["threads"], panel["pingpong"], panel["waiting"]) == (4, 3, 1)
+    threads = world["threads"]
+    expected = [threads["resolved"], threads["called"], threads["waiting"]]  # most emails first
+    assert [c.id for c in panel["longest"]] == [c.id for c in expected]
+    assert [c.thread_customer_messages for c in panel["longest"]] == [4, 3, 3]
+    panel = pingpong_panel(cast.manager, filters())
+    assert (panel["threads"], panel["pingpong"], panel["waiting"]) == (2, 1, 1)
+    panel = pingpong_panel(cast.executive, filters(channel="phone"))
+    assert (panel["threads"], panel["pingpong"], panel["waiting"]) == (0, 0, 0)
+    panel = pingpong_panel(cast.executive, filters(team_id=cast.team_b.id))
+    assert (panel["threads"], panel["pingpong"], panel["waiting"]) == (2, 2, 0)
+
+
+def test_pingpong_fragment_escapes_subjects_and_links_its_threads(cast, client, world):
+    client.force_login(cast.executive)
+    body = client.get(
+        reverse("dashboards:panel", args=["pingpong"]), query(), headers=HTMX
+    ).content.decode()
+    assert "<script>alert" not in body and "&lt;script&gt;alert(&#x27;story&#x27;)" in body
+    drill = reverse("dashboards:drill-threads")
+    assert f"{drill}?period=custom&amp;start=2026-10-01&amp;end=2026-10-31&amp;waiting=1" in body
+
+
+def test_the_threads_drill_down_pages_and_exports_its_threads(cast, client, world, monkeypatch):
+    monkeypatch.setattr(drill_module, "PAGE_SIZE", 1)
+    client.force_login(cast.executive)
+    url = reverse("dashboards:drill-threads")
+    threads = world["threads"]
+    pages, params = [], query()
+    while True:
+        response = client.get(url, params)
+        pages.append([c.id for c in response.context["rows"]])
+        if response.context["next_params"] is None:
+            break
+        params = response.context["next_params"]
+    expected = sorted(
+        [threads["waiting"], threads["resolved"], threads["called"]],
+        key=lambda c: c.occurred_at, reverse=True,
+    )  # fmt: skip
+    assert pages == [[c.id] for c in expected]
+    rows = client.get(url, query() | {"waiting": "1"}).context["rows"]
+    assert [c.id for c in rows] == [threads["waiting"].id]
+    response = client.get(url, query() | {"waiting": "1", "format": "csv"})
+    lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert [int(line[-1]) for line in lines[1:]] == [threads["waiting"].id]
+    response = client.get(url, query() | {"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    ids = sorted(row[-1] for row in sheet.iter_rows(min_row=2, values_only=True))
+    assert ids == sorted(c.id for c in expected)
+    client.force_login(cast.manager)
+    rows = client.get(url, query()).context["rows"]
+    assert [c.id for c in rows] == [threads["waiting"].id]
+
+
 # --- queries -----------------------------------------------------------------------------------------
 
 # With data on every panel (the fragment counts in test_pages.py are for a world without it):
 # signed in (2), the filter form's teams (1), then each panel's own reads.
-WITH_DATA = {"listening": 5, "make-it-right": 8, "customer-math": 7, "stories": 6}
+WITH_DATA = {
+    "listening": 5, "make-it-right": 8, "customer-math": 7, "stories": 6, "pingpong": 6
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("key", list(WITH_DATA))
@@ -433,5 +526,13 @@ def test_each_listening_fragment_reads_a_pinned_number_of_queries(
         CustomerEvent.objects.create(
             customer=c, kind="lost", occurred_on=START, reason=world["outage"]
         )
+        contact = Contact.objects.create(
+            source="more", external_id=str(n), channel="email", customer=c,
+            occurred_at=local(2026, 10, 7, 9),
+        )  # fmt: skip
+        for m in range(4):
+            Message.objects.create(
+                contact=contact, external_id=str(m), position=m, direction="incoming", text="?"
+            )
     with django_assert_num_queries(WITH_DATA[key]):
         client.get(url, query(), headers=HTMX)

@@ -1,5 +1,5 @@
 """The dashboard's listening panels: the 5% tracker with outreach progress, make it right,
-customer math and the latest stories. Like voc/dashboards/panels.py, each is a function of
+customer math, the latest stories and email ping-pong. Like voc/dashboards/panels.py, each is a function of
 (viewer, filters) over other apps' scoped selectors, returning its template's context; the
 PANELS block there lists them."""
 
@@ -11,6 +11,7 @@ from contacts.customer_math import customer_counts, losses_by_reason
 from contacts.gestures.selectors import gesture_report
 from contacts.reporting import reason_paths
 from contacts.rollups import reporting_tz
+from contacts.threads import pingpong_counts, pingpong_threads
 from feedback.listening import listening_in_period
 from feedback.models import Story
 from feedback.stories.reporting import StoryFilters, stories_latest, story_counts
@@ -22,6 +23,7 @@ from voc.people.models import User
 LATEST_STORIES = 5  # of each thumb
 GESTURE_REASONS = 5
 ISSUES_BEHIND = 10
+LONGEST_THREADS = 5
 
 # The filters a panel cannot apply, and why (shown on the panel).
 PER_EXECUTIVE = {
@@ -157,4 +159,32 @@ def stories_panel(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
         "down": stories_latest(
             viewer=viewer, filters=story_filters, thumb=Story.Thumb.DOWN, limit=LATEST_STORIES
         ),
+    }
+
+
+# --- email ping-pong ----------------------------------------------------------------------------
+
+
+def pingpong_panel(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
+    """Email threads opened in the period, those in which the customer wrote three times or
+    more (ping-pong: the rep should have picked up the phone), those still waiting for a call,
+    and the longest of them. Three queries."""
+    rollup = filters.rollup()
+    counts = pingpong_counts(viewer=viewer, filters=rollup)
+    longest = list(
+        pingpong_threads(viewer=viewer, filters=rollup)
+        .select_related("team", "customer")
+        # An annotation of contacts.threads, which the model's stubs cannot know.
+        .order_by("-thread_customer_messages", "-occurred_at", "-id")[  # type: ignore[misc]
+            :LONGEST_THREADS
+        ]
+    )
+    return {
+        **counts,
+        "share": None
+        if not counts["threads"]
+        else round(100 * counts["pingpong"] / counts["threads"], 1),
+        "longest": longest,
+        "query": filters.query(),
+        "waiting_query": filters.query(waiting=1),
     }

@@ -454,5 +454,6 @@ PANELS: dict[str, Panel] = {
         Panel("make-it-right", "Make it right", "dashboards/panels/_make_it_right.html", listening.make_it_right_panel, ignores=listening.GESTURE_FILTERS),
         Panel("customer-math", "Customer math", "dashboards/panels/_customer_math.html", listening.customer_math_panel, ignores=listening.CUSTOMER_FILTERS),
         Panel("stories", "Thumbs up and thumbs down", "dashboards/panels/_stories.html", listening.stories_panel),
+        Panel("pingpong", "Email ping-pong", "dashboards/panels/_pingpong.html", listening.pingpong_panel),
     )
 }  # fmt: skip

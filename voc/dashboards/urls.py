@@ -11,4 +11,5 @@ urlpatterns = [
     path("contacts/", views.drill_contacts_view, name="drill-contacts"),
     path("feedback/", views.drill_feedback_view, name="drill-feedback"),
     path("customers/", views.drill_customers_view, name="drill-customers"),
+    path("threads/", views.drill_threads_view, name="drill-threads"),
 ]

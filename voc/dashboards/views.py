@@ -22,6 +22,7 @@ from voc.dashboards.drill_customers import (
     customer_export_name,
     drill_customer_events,
 )
+from voc.dashboards.drill_threads import drill_threads
 from voc.dashboards.filters import filters_from
 from voc.dashboards.panels import PANELS
 from voc.people.access import request_viewer
@@ -136,3 +137,39 @@ def drill_customers_view(request):
         "first_page": drill.after is not None,
     }
     return render(request, "dashboards/drill_customers.html", context)
+
+
+@capability_required(VIEW_DASHBOARD)
+def drill_threads_view(request):
+    """The email ping-pong threads behind the panel (``waiting=1``: those still waiting for a
+    call), as the contacts drill-down lists and exports them."""
+    viewer = request_viewer(request)
+    filters, _form = filters_from(request.GET, viewer=viewer)
+    drill, form = drill_from(request.GET, filters=filters)
+    if drill is None:
+        return HttpResponseBadRequest(f"Not a drill-down: {form.errors.as_text()}")
+    waiting = request.GET.get("waiting") == "1"
+    rows = drill_threads(viewer=viewer, drill=drill, waiting=waiting)
+    file_format = request.GET.get("format")
+    if file_format:
+        if file_format not in EXPORT_FORMATS:
+            return HttpResponseBadRequest("format is csv or xlsx")
+        return export_response(
+            rows=rows.iterator(chunk_size=2000),
+            columns=CONTACT_COLUMNS,
+            filename=export_name("email-threads", drill),
+            file_format=file_format,
+        )
+    page, next_after = keyset_page(rows, time_field="occurred_at", after=drill.after)
+    params = drill.params()
+    context = {
+        "drill": drill,
+        "filters": filters,
+        "title": "email threads still waiting for a call" if waiting else "email ping-pong",
+        "rows": page,
+        "params": params,
+        "next_params": params | {"after": next_after} if next_after else None,
+        "first_page": drill.after is not None,
+        "feedback": False,
+    }
+    return render(request, "dashboards/drill.html", context)
