@@ -287,6 +287,20 @@ def test_make_it_right_reports_the_periods_gestures_and_what_followed(cast, worl
     assert (total.lost, total.customers) == (1, 2)  # lost on the day of the gesture
 
 
+def test_make_it_right_applies_the_channel_team_and_segment(cast, world):
+    def total(**more):
+        return [
+            (row.gestures, row.value)
+            for row in make_it_right_panel(cast.executive, filters(**more))["report"].total
+        ]
+
+    assert total(team_id=cast.team_a.id) == [(1, Decimal("25.00"))]
+    assert total(team_id=cast.team_b.id) == [(1, Decimal("40.00"))]
+    assert total(segment="consumer") == [(2, Decimal("65.00"))]
+    assert total(segment="enterprise") == total(channel="email") == []
+    assert total(channel="phone") == [(2, Decimal("65.00"))]
+
+
 def test_make_it_right_for_a_manager_is_their_scope(cast, client, world):
     (total,) = make_it_right_panel(cast.manager, filters())["report"].total
     assert (total.gestures, total.value) == (1, Decimal("25.00"))
@@ -371,6 +385,7 @@ def test_story_text_is_escaped(cast, client, world):
     assert XSS not in body and "<script>alert" not in body
     assert "&lt;script&gt;alert(&#x27;story&#x27;)&lt;/script&gt;" in body
     assert f"#story-{world['down'].id}" in body
+    assert "31 Oct 2026</time>" in body  # 23:59 in New York is still the 31st there
 
 
 # --- the customers drill-down ------------------------------------------------------------------------

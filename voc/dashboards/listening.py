@@ -31,11 +31,6 @@ PER_EXECUTIVE = {
     "team": "listening is counted per executive, not per team",
     "segment": "listening is counted per executive, not per customer",
 }
-GESTURE_FILTERS = {
-    "channel": "gestures are reported by the day they were given, over all channels",
-    "team": "gestures are reported over every team in your scope",
-    "segment": "gestures are reported over all customers",
-}
 CUSTOMER_FILTERS = {
     "channel": "a customer is gained or lost, not a contact on a channel",
     "team": "a customer is gained or lost by the company, not by a team",
@@ -74,11 +69,19 @@ def listening_tracker_panel(viewer: User, filters: DashboardFilters) -> dict[str
 
 
 def make_it_right_panel(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
-    """Gestures given (granted or approved) in the period in the viewer's scope, per
-    currency: their value, the share of their contacts the customer came back about and of
+    """Gestures given (granted or approved) in the period in the viewer's scope, on contacts
+    of the channel and segment, by the team, per currency: their value, the share of their contacts the customer came back about and of
     their customers lost within 90 days after (contacts.gestures.selectors.gesture_report),
     and the reasons they cost most on. Five queries."""
-    report = gesture_report(viewer=viewer, since=filters.start, until=filters.end)
+    sets = filters.rollup()
+    report = gesture_report(
+        viewer=viewer,
+        since=filters.start,
+        until=filters.end,
+        channels=sets.channels,
+        team_ids=sets.team_ids,
+        segments=sets.segments,
+    )
     return {
         "report": report,
         "reasons": report.by_reason[:GESTURE_REASONS],
@@ -152,6 +155,7 @@ def stories_panel(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
     )
     counts = story_counts(viewer=viewer, filters=story_filters)
     return {
+        "tz": tz,  # a story's day is a reporting day, as the period's
         "counts": counts,
         "up": stories_latest(
             viewer=viewer, filters=story_filters, thumb=Story.Thumb.UP, limit=LATEST_STORIES

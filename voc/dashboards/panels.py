@@ -451,7 +451,7 @@ PANELS: dict[str, Panel] = {
         Panel("scores", "NPS, CSAT and CES", "dashboards/panels/_scores.html", survey_scores),
         Panel("survey-fatigue", "Survey fatigue", "dashboards/panels/_survey_fatigue.html", survey_fatigue_panel),
         Panel("listening", "The 5% tracker and outreach", "dashboards/panels/_listening.html", listening.listening_tracker_panel, ignores=listening.PER_EXECUTIVE),
-        Panel("make-it-right", "Make it right", "dashboards/panels/_make_it_right.html", listening.make_it_right_panel, ignores=listening.GESTURE_FILTERS),
+        Panel("make-it-right", "Make it right", "dashboards/panels/_make_it_right.html", listening.make_it_right_panel),
         Panel("customer-math", "Customer math", "dashboards/panels/_customer_math.html", listening.customer_math_panel, ignores=listening.CUSTOMER_FILTERS),
         Panel("stories", "Thumbs up and thumbs down", "dashboards/panels/_stories.html", listening.stories_panel),
         Panel("pingpong", "Email ping-pong", "dashboards/panels/_pingpong.html", listening.pingpong_panel),
