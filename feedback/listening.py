@@ -13,8 +13,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
 
-from feedback.models import OutreachCall, OutreachProgram, Session
+from feedback.models import OutreachCall, OutreachExercise, OutreachProgram, Session
 from feedback.outreach.rules import month_start
 from feedback.selectors import (
     Period,
@@ -138,3 +139,80 @@ def listening_in_period(*, viewer: Viewer, start: date, end: date) -> list[Liste
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class ListeningEntry:
+    """One thing an executive did that counts as listening: a side-by-side session, an
+    outreach call or a be-a-customer exercise."""
+
+    when: datetime
+    kind: str  # "session", "call", "exercise"
+    seconds: int
+    what: str
+    url: str  # the entry's page, "" when it has none
+
+
+def listening_executive(*, viewer: Viewer, executive_id: int) -> User | None:
+    return listening_executives(viewer=viewer).filter(pk=executive_id).first()
+
+
+def listening_entries(
+    *, viewer: Viewer, executive_id: int, start: date, end: date
+) -> list[ListeningEntry] | None:
+    """What the tracker adds up for one executive in [start, end] (the same rules as
+    listening_in_period: the seconds of these entries are the row's), newest first; None
+    when the viewer may not read that executive's listening. Four queries."""
+    executive = listening_executive(viewer=viewer, executive_id=executive_id)
+    if executive is None:
+        return None
+    period = period_bounds(start, end)
+    sessions = Session.objects.filter(
+        executive=executive,
+        status=Session.Status.ENDED,
+        started_at__gte=period.start,
+        started_at__lt=period.end,
+    ).select_related("rep")
+    calls = OutreachCall.objects.filter(
+        outreach_list__executive=executive, called_at__gte=period.start, called_at__lt=period.end
+    ).select_related("outreach_list", "customer")
+    exercises = OutreachExercise.objects.filter(
+        executive=executive, done_at__gte=period.start, done_at__lt=period.end
+    )
+    entries = [
+        ListeningEntry(
+            when=session.started_at or session.scheduled_start,
+            kind="session",
+            seconds=session.duration_seconds or 0,
+            what=f"Side by side with {session.rep.get_full_name() or session.rep.get_username()}"
+            + (f": {session.topic}" if session.topic else ""),
+            url=reverse("feedback:session-detail", args=[session.pk]),
+        )
+        for session in sessions
+    ]
+    entries += [
+        ListeningEntry(
+            when=call.called_at,
+            kind="call",
+            seconds=(call.duration_minutes or 0) * 60,
+            what=f"{call.outreach_list.get_program_display()}: "
+            f"{call.customer if call.customer_id else 'Erased customer'}"
+            + (f" ({call.get_outcome_display()})" if call.outcome else ""),
+            url=reverse("feedback:outreach-call", args=[call.pk]),
+        )
+        for call in calls
+        if call.called_at is not None
+    ]
+    entries += [
+        ListeningEntry(
+            when=exercise.done_at,
+            kind="exercise",
+            seconds=exercise.minutes_spent * 60,
+            what=f"Be a customer: {exercise.get_task_display()}"
+            + (f", {exercise.description}" if exercise.description else ""),
+            url="",
+        )
+        for exercise in exercises
+    ]
+    entries.sort(key=lambda entry: entry.when, reverse=True)
+    return entries

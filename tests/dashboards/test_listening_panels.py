@@ -267,6 +267,42 @@ def test_an_executive_who_is_not_the_ceo_sees_their_own_row(cast, world):
     assert [row.executive for row in rows] == [world["vp"]]
 
 
+def test_an_executives_listening_drills_down_to_what_it_is_made_of(cast, client, world):
+    client.force_login(cast.executive)
+    url = reverse("dashboards:drill-listening")
+    vp = world["vp"]
+    response = client.get(url, query(team_id=cast.team_a.id) | {"executive": vp.id})
+    entries = response.context["entries"]
+    assert [e.kind for e in entries] == ["call", "exercise", "session", "call"]  # newest first
+    assert sum(e.seconds for e in entries) == 7200 + 30 * 60 + 30 * 60 + 45 * 60
+    body = response.content.decode()
+    assert f"team={cast.team_a.id}" in body  # back to the dashboard with the filters
+    entries = client.get(url, query() | {"executive": cast.executive.id}).context["entries"]
+    assert [(e.kind, e.seconds) for e in entries] == [("session", 1800), ("session", 3600)]
+    idle = client.get(url, query() | {"executive": world["idle"].id})
+    assert idle.context["entries"] == [] and "Nothing here." in idle.content.decode()
+    response = client.get(url, query() | {"executive": vp.id, "format": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0] == ["When", "Kind", "Minutes", "What"]
+    assert [row[2] for row in rows[1:]] == ["30.0", "45.0", "120.0", "30.0"]
+    response = client.get(url, query() | {"executive": vp.id, "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)] == [
+        "Outreach call", "Be a customer", "Side-by-side session", "Outreach call"
+    ]  # fmt: skip
+    assert client.get(url, query() | {"executive": "x"}).status_code == 400
+    assert client.get(url, query() | {"executive": cast.rep.id}).status_code == 404
+
+
+def test_listening_drill_down_follows_the_trackers_scope(cast, client, world):
+    url = reverse("dashboards:drill-listening")
+    client.force_login(world["vp"])
+    assert client.get(url, query() | {"executive": world["vp"].id}).status_code == 200
+    assert client.get(url, query() | {"executive": cast.executive.id}).status_code == 404
+    client.force_login(cast.manager)
+    assert client.get(url, query() | {"executive": world["vp"].id}).status_code == 404
+
+
 def test_a_manager_sees_no_ones_listening(cast, client, world):
     assert listening_tracker_panel(cast.manager, filters())["rows"] == []
     client.force_login(cast.manager)

@@ -54,6 +54,7 @@ def listening_tracker_panel(viewer: User, filters: DashboardFilters) -> dict[str
     month = {"month": _month_key(filters.end)}
     return {
         "rows": rows,
+        "rows_queries": [(row, filters.query(executive=row.executive.pk)) for row in rows],
         "behind": sum(1 for row in rows if row.behind),
         "days": filters.days,
         "target_hours": rows[0].target_hours if rows else None,

@@ -12,4 +12,5 @@ urlpatterns = [
     path("feedback/", views.drill_feedback_view, name="drill-feedback"),
     path("customers/", views.drill_customers_view, name="drill-customers"),
     path("threads/", views.drill_threads_view, name="drill-threads"),
+    path("listening/", views.drill_listening_view, name="drill-listening"),
 ]

@@ -1,6 +1,7 @@
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 
+from feedback.listening import listening_entries, listening_executive
 from voc.core.capabilities import Capability, capability_required, has_capability
 from voc.core.exports import EXPORT_FORMATS, export_response
 from voc.core.home import home_widgets_shown
@@ -21,6 +22,11 @@ from voc.dashboards.drill_customers import (
     customer_drill_from,
     customer_export_name,
     drill_customer_events,
+)
+from voc.dashboards.drill_listening import (
+    KIND_LABELS,
+    LISTENING_COLUMNS,
+    listening_export_name,
 )
 from voc.dashboards.drill_threads import drill_threads
 from voc.dashboards.filters import filters_from
@@ -173,3 +179,38 @@ def drill_threads_view(request):
         "feedback": False,
     }
     return render(request, "dashboards/drill.html", context)
+
+
+@capability_required(VIEW_DASHBOARD)
+def drill_listening_view(request):
+    """One executive's listening in the period (``executive=<id>``): 404 for an executive
+    whose listening the viewer may not read."""
+    viewer = request_viewer(request)
+    filters, _form = filters_from(request.GET, viewer=viewer)
+    try:
+        executive_id = int(request.GET.get("executive", ""))
+    except ValueError:
+        return HttpResponseBadRequest("Not a drill-down: executive=<id>")
+    entries = listening_entries(
+        viewer=viewer, executive_id=executive_id, start=filters.start, end=filters.end
+    )
+    if entries is None:
+        raise Http404
+    file_format = request.GET.get("format")
+    if file_format:
+        if file_format not in EXPORT_FORMATS:
+            return HttpResponseBadRequest("format is csv or xlsx")
+        return export_response(
+            rows=entries,
+            columns=LISTENING_COLUMNS,
+            filename=listening_export_name(executive_id, filters.start, filters.end),
+            file_format=file_format,
+        )
+    context = {
+        "filters": filters,
+        "executive": listening_executive(viewer=viewer, executive_id=executive_id),
+        "entries": entries,
+        "kinds": KIND_LABELS,
+        "seconds": sum(entry.seconds for entry in entries),
+    }
+    return render(request, "dashboards/drill_listening.html", context)
