@@ -424,6 +424,41 @@ def test_story_text_is_escaped(cast, client, world):
     assert "31 Oct 2026</time>" in body  # 23:59 in New York is still the 31st there
 
 
+def test_the_story_counts_drill_down_to_their_stories(cast, client, world, monkeypatch):
+    monkeypatch.setattr(drill_module, "PAGE_SIZE", 2)
+    client.force_login(cast.executive)
+    url = reverse("dashboards:drill-stories")
+    pages, params = [], query() | {"thumb": "up"}
+    while True:
+        response = client.get(url, params)
+        pages.append([story.id for story in response.context["rows"]])
+        if response.context["next_after"] is None:
+            break
+        params = params | {"after": response.context["next_after"]}
+    assert pages == [[s.id for s in reversed(world["up"])][n : n + 2] for n in (0, 2, 4)]
+    response = client.get(url, query(team_id=cast.team_b.id) | {"thumb": "down"})
+    assert [s.id for s in response.context["rows"]] == [world["down"].id]
+    body = response.content.decode()
+    assert "<script>alert" not in body and "&lt;script&gt;alert(&#x27;story&#x27;)" in body
+    response = client.get(url, query() | {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert sorted(int(row[-1]) for row in rows[1:]) == sorted(
+        [s.id for s in world["up"]] + [world["down"].id]
+    )
+    response = client.get(url, query() | {"thumb": "down", "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)] == [XSS]
+    client.force_login(cast.manager)
+    assert list(client.get(url, query() | {"thumb": "down"}).context["rows"]) == []
+    body = client.get(
+        reverse("dashboards:panel", args=["stories"]), query(segment="consumer"), headers=HTMX
+    ).content.decode()
+    assert (
+        f"{url}?period=custom&amp;start=2026-10-01&amp;end=2026-10-31&amp;segment=consumer&amp;thumb=up"
+        in body
+    )
+
+
 # --- the customers drill-down ------------------------------------------------------------------------
 
 

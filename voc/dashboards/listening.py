@@ -156,6 +156,7 @@ def stories_panel(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
     )
     counts = story_counts(viewer=viewer, filters=story_filters)
     return {
+        "query": {thumb: filters.query(thumb=thumb) for thumb in ("up", "down")},
         "tz": tz,  # a story's day is a reporting day, as the period's
         "counts": counts,
         "up": stories_latest(

@@ -13,4 +13,5 @@ urlpatterns = [
     path("customers/", views.drill_customers_view, name="drill-customers"),
     path("threads/", views.drill_threads_view, name="drill-threads"),
     path("listening/", views.drill_listening_view, name="drill-listening"),
+    path("stories/", views.drill_stories_view, name="drill-stories"),
 ]

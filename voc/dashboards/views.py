@@ -28,6 +28,7 @@ from voc.dashboards.drill_listening import (
     LISTENING_COLUMNS,
     listening_export_name,
 )
+from voc.dashboards.drill_stories import STORY_COLUMNS, drill_stories
 from voc.dashboards.drill_threads import drill_threads
 from voc.dashboards.filters import filters_from
 from voc.dashboards.panels import PANELS
@@ -214,3 +215,36 @@ def drill_listening_view(request):
         "seconds": sum(entry.seconds for entry in entries),
     }
     return render(request, "dashboards/drill_listening.html", context)
+
+
+@capability_required(VIEW_DASHBOARD)
+def drill_stories_view(request):
+    """The stories behind the panel's counts (``thumb=up|down``), by keyset pages or
+    exported."""
+    viewer = request_viewer(request)
+    filters, _form = filters_from(request.GET, viewer=viewer)
+    drill, form = drill_from(request.GET, filters=filters)
+    if drill is None:
+        return HttpResponseBadRequest(f"Not a drill-down: {form.errors.as_text()}")
+    thumb = request.GET.get("thumb", "")
+    rows = drill_stories(viewer=viewer, drill=drill, thumb=thumb)
+    file_format = request.GET.get("format")
+    if file_format:
+        if file_format not in EXPORT_FORMATS:
+            return HttpResponseBadRequest("format is csv or xlsx")
+        return export_response(
+            rows=rows.iterator(chunk_size=2000),
+            columns=STORY_COLUMNS,
+            filename=export_name(f"stories-{thumb or 'all'}", drill),
+            file_format=file_format,
+        )
+    page, next_after = keyset_page(rows, time_field="created_at", after=drill.after)
+    context = {
+        "drill": drill,
+        "filters": filters,
+        "thumb": thumb,
+        "rows": page,
+        "next_after": next_after,
+        "first_page": drill.after is not None,
+    }
+    return render(request, "dashboards/drill_stories.html", context)
