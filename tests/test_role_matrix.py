@@ -971,6 +971,7 @@ ROUTES: dict[str, Route] = {
     "dashboards:drill-customers": Route(DASHBOARD_ROLES, data={"kind": "lost"}),
     "dashboards:drill-threads": Route(DASHBOARD_ROLES),
     "dashboards:drill-stories": Route(DASHBOARD_ROLES),
+    "dashboards:drill-gestures": Route(DASHBOARD_ROLES),
     "dashboards:drill-listening": Route(
         DASHBOARD_ROLES | {"manager": HIDDEN}, kwargs=_listening_of_the_ceo
     ),

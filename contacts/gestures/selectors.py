@@ -200,6 +200,26 @@ _FIGURES = {
 }
 
 
+def gestures_given(
+    *,
+    viewer: User,
+    since: date,
+    until: date,
+    channels: Collection[str] = (),
+    team_ids: Collection[int] = (),
+    segments: Collection[str] = (),
+) -> QuerySet[Gesture]:
+    """The gestures gesture_report adds up, newest first, each with ``followed`` (the customer
+    came back about its contact) and ``lost`` (its customer was lost within LOST_WITHIN_DAYS):
+    the rows behind the report's figures."""
+    given = _given_between(
+        viewer, since, until, channels=channels, team_ids=team_ids, segments=segments
+    )
+    return given.select_related("contact__customer", "contact__reason__parent", "team").order_by(
+        "-given_at", "-id"
+    )
+
+
 def _figures(given: QuerySet[Gesture], key: str | None) -> list[dict]:
     """One aggregate query: the figures per ``key`` (and currency: a gesture keeps the
     currency it was given in, so sums never mix two)."""

@@ -348,6 +348,33 @@ def test_make_it_right_for_a_manager_is_their_scope(cast, client, world):
     assert "since=2026-10-01&amp;until=2026-10-31" in body  # the report, for the same days
 
 
+def test_the_spend_drills_down_to_its_gestures(cast, client, world, monkeypatch):
+    monkeypatch.setattr(drill_module, "PAGE_SIZE", 1)
+    client.force_login(cast.executive)
+    url = reverse("dashboards:drill-gestures")
+    pages, params = [], query()
+    while True:
+        response = client.get(url, params)
+        pages.append([(g.value, g.followed, g.lost) for g in response.context["rows"]])
+        if response.context["next_after"] is None:
+            break
+        params = params | {"after": response.context["next_after"]}
+    # The spend's gestures, newest first: what the panel adds up to 65.00.
+    assert pages == [[(Decimal("40.00"), False, False)], [(Decimal("25.00"), True, True)]]
+    response = client.get(url, query(team_id=cast.team_a.id) | {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert [(row[2], row[8], row[9]) for row in rows[1:]] == [("25.00", "yes", "yes")]
+    response = client.get(url, query() | {"format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert sorted(float(row[2]) for row in sheet.iter_rows(min_row=2, values_only=True)) == [25, 40]
+    client.force_login(cast.manager)
+    assert [g.value for g in client.get(url, query()).context["rows"]] == [Decimal("25.00")]
+    body = client.get(
+        reverse("dashboards:panel", args=["make-it-right"]), query(channel="phone"), headers=HTMX
+    ).content.decode()
+    assert f"{url}?period=custom&amp;start=2026-10-01&amp;end=2026-10-31&amp;channel=phone" in body
+
+
 # --- customer math --------------------------------------------------------------------------------
 
 

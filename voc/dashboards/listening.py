@@ -87,6 +87,7 @@ def make_it_right_panel(viewer: User, filters: DashboardFilters) -> dict[str, An
         "report": report,
         "reasons": report.by_reason[:GESTURE_REASONS],
         "more_reasons": max(0, len(report.by_reason) - GESTURE_REASONS),
+        "query": filters.query(),
         "report_query": urlencode(
             {"since": filters.start.isoformat(), "until": filters.end.isoformat()}
         ),

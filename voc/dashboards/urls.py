@@ -14,4 +14,5 @@ urlpatterns = [
     path("threads/", views.drill_threads_view, name="drill-threads"),
     path("listening/", views.drill_listening_view, name="drill-listening"),
     path("stories/", views.drill_stories_view, name="drill-stories"),
+    path("gestures/", views.drill_gestures_view, name="drill-gestures"),
 ]

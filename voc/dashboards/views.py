@@ -23,6 +23,7 @@ from voc.dashboards.drill_customers import (
     customer_export_name,
     drill_customer_events,
 )
+from voc.dashboards.drill_gestures import GESTURE_COLUMNS, drill_gestures
 from voc.dashboards.drill_listening import (
     KIND_LABELS,
     LISTENING_COLUMNS,
@@ -248,3 +249,33 @@ def drill_stories_view(request):
         "first_page": drill.after is not None,
     }
     return render(request, "dashboards/drill_stories.html", context)
+
+
+@capability_required(VIEW_DASHBOARD)
+def drill_gestures_view(request):
+    """The gestures behind make it right's spend, by keyset pages or exported."""
+    viewer = request_viewer(request)
+    filters, _form = filters_from(request.GET, viewer=viewer)
+    drill, form = drill_from(request.GET, filters=filters)
+    if drill is None:
+        return HttpResponseBadRequest(f"Not a drill-down: {form.errors.as_text()}")
+    rows = drill_gestures(viewer=viewer, drill=drill)
+    file_format = request.GET.get("format")
+    if file_format:
+        if file_format not in EXPORT_FORMATS:
+            return HttpResponseBadRequest("format is csv or xlsx")
+        return export_response(
+            rows=rows.iterator(chunk_size=2000),
+            columns=GESTURE_COLUMNS,
+            filename=export_name("gestures", drill),
+            file_format=file_format,
+        )
+    page, next_after = keyset_page(rows, time_field="given_at", after=drill.after)
+    context = {
+        "drill": drill,
+        "filters": filters,
+        "rows": page,
+        "next_after": next_after,
+        "first_page": drill.after is not None,
+    }
+    return render(request, "dashboards/drill_gestures.html", context)
