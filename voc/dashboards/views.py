@@ -7,6 +7,7 @@ from voc.core.exports import EXPORT_FORMATS, export_response
 from voc.core.home import home_widgets_shown
 from voc.core.selectors import last_heartbeat
 from voc.dashboards.access import VIEW_DASHBOARD
+from voc.dashboards.cache import cache_enabled, panel_context
 from voc.dashboards.drill import (
     CONTACT_COLUMNS,
     FEEDBACK_COLUMNS,
@@ -64,7 +65,8 @@ def panel_view(request, panel: str):
         raise Http404
     viewer = request_viewer(request)
     filters, _form = filters_from(request.GET, viewer=viewer)
-    context = {"panel": chosen, "filters": filters, **chosen.compute(viewer, filters)}
+    figures = panel_context(chosen, viewer, filters, use_cache=cache_enabled(request))
+    context = {"panel": chosen, "filters": filters, **figures}
     template = chosen.template if request.htmx else "dashboards/panel_page.html"
     return render(request, template, context)
 
