@@ -110,6 +110,35 @@ def _process_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) of the live processes of a process group: a worker and its
+    pool processes."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # pgrp
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def database_cpu(name: str) -> float:
+    """CPU seconds of the live PostgreSQL server processes connected to database ``name`` on
+    this host (read before the clients disconnect)."""
+    total = 0.0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().decode(errors="replace").split()
+            if words[:1] != ["postgres:"] or name not in words:
+                continue
+            total += _process_cpu(int(cmdline.parent.name))
+        except (OSError, IndexError):
+            continue
+    return total
+
+
 def _own_cpu() -> float:
     """This process and its children that have ended (the import's parsing processes)."""
     times = os.times()

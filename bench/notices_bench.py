@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import BENCH_DATABASE_URL, ROOT, Timer, setup_django
+from common import BENCH_DATABASE_URL, ROOT, Timer, group_cpu, setup_django
 
 BROKER_URL = os.environ.get("VOC_BENCH_BROKER_URL", "redis://127.0.0.1:6379/7")
 GOAL_SECONDS = 60.0
@@ -149,20 +149,6 @@ def start_worker(number: int, logs: Path, concurrency: int) -> subprocess.Popen:
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         start_new_session=True,
     )  # fmt: skip
-
-
-def group_cpu(pgid: int) -> float:
-    """CPU seconds (user + system) of the live processes of a process group: a worker and its
-    pool processes."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:  # pgrp
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -41,7 +41,7 @@ class ContactsConfig(AppConfig):
         )
 
         from contacts.access import LOG_CONTACTS
-        from contacts.home import call_worklist_widget, repeat_contacts_widget
+        from contacts.home import call_worklist_widget, callbacks_widget, repeat_contacts_widget
         from voc.core.home import HomeWidget, register_home_widget
 
         register_home_widget(
@@ -61,6 +61,15 @@ class ContactsConfig(AppConfig):
                 capability=LOG_CONTACTS,
                 content=call_worklist_widget,
                 order=5,
+            )
+        )
+        register_home_widget(
+            HomeWidget(
+                key="contacts.callbacks",
+                title="Callbacks I promised",
+                capability=LOG_CONTACTS,
+                content=callbacks_widget,
+                order=4,
             )
         )
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from contacts import selectors
+from contacts.callbacks import callbacks_due
 from voc.core.home import Fragment
 from voc.people.models import User
 
@@ -47,3 +48,16 @@ def call_worklist_widget(viewer: User) -> Fragment | None:
     # Fewer than a full list means the list is all of them: no need to count.
     count = len(listed) if len(listed) < CALLS_SHOWN else threads.count()
     return Fragment("contacts/_home_calls.html", {"count": count, "threads": listed})
+
+
+CALLBACKS_SHOWN = 10
+
+
+def callbacks_widget(viewer: User) -> Fragment | None:
+    """ "Callbacks I promised" (contacts.callbacks): the oldest promise first; nothing when
+    every promise is kept."""
+    callbacks, count = callbacks_due(viewer=viewer, limit=CALLBACKS_SHOWN)
+    if not callbacks:
+        return None
+    context = {"callbacks": callbacks, "count": count, "now": timezone.now()}
+    return Fragment("contacts/_home_callbacks.html", context)

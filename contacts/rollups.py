@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from contacts.models import Contact, ContactRollup
+from voc.core.dataversion import data_version_bump
 from voc.core.pg import copy_lines
 
 # day, reason_id (0 = none), channel, team_id (0 = none), customer segment ("" = no customer)
@@ -136,6 +137,7 @@ class RollupDelta:
         changed = [(key, totals) for key, totals in self.changes.items() if any(totals)]
         if not changed:
             return 0
+        data_version_bump()  # cached dashboard figures are out of date once this commits
         table = ContactRollup._meta.db_table
         keys = ", ".join(KEY_COLUMNS)
         updates = ", ".join(
@@ -228,6 +230,7 @@ def contribution_rows(contact_ids: Iterable[int]) -> list[ContributionRow]:
 def rollups_rebuild(*, batch_size: int = 20_000) -> int:
     """Recompute every rollup from the contacts. Returns the number of rollup rows."""
     ContactRollup.objects.all().delete()
+    data_version_bump()
     delta = RollupDelta()
     last_id = 0
     while True:

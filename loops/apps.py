@@ -217,3 +217,36 @@ class LoopsConfig(AppConfig):
             )
         )
         register_demo_seeder("loops.sla", seed_escalations)
+        # --- home pages (loops/sla/home.py, loops/notices/home.py): a manager's SLA breaches
+        # and notices to approve, the escalations that reached anyone
+        from loops.access import MANAGE_ISSUES, SEND_NOTICES
+        from loops.notices.home import notices_to_approve_widget
+        from loops.sla.home import escalations_widget, sla_breaches_widget
+
+        register_home_widget(
+            HomeWidget(
+                key="loops.sla_breaches",
+                title="SLA breaches in my departments",
+                capability=MANAGE_ISSUES,
+                content=sla_breaches_widget,
+                order=7,
+            )
+        )
+        register_home_widget(
+            HomeWidget(
+                key="loops.escalations",
+                title="Escalated to me",
+                capability=VIEW_ISSUES,
+                content=escalations_widget,
+                order=3,
+            )
+        )
+        register_home_widget(
+            HomeWidget(
+                key="loops.notices_to_approve",
+                title="Fix notices to approve",
+                capability=SEND_NOTICES,
+                content=notices_to_approve_widget,
+                order=4,
+            )
+        )

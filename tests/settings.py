@@ -43,3 +43,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 OUTBOX_ENABLED = True
 DEBUG = False
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# Tests count queries and compare figures with direct counts: the panel cache is off except in
+# its own tests (tests/dashboards/test_cache.py).
+VOC_DASHBOARD_CACHE = False

@@ -56,6 +56,12 @@ def admins_only(anonymous: str = LOGIN) -> dict[str, str]:
 DASHBOARD_ROLES = {"anonymous": LOGIN, "rep": DENIED, "manager": OK, "executive": OK, "admin": OK}
 
 
+def _listening_of_the_ceo(cast, user):
+    """The CEO's listening: theirs and the admins' to read; a manager reads no one's."""
+    ROUTES["dashboards:drill-listening"].data = {"executive": cast.executive.id}
+    return {}
+
+
 def own_token(cast, user):
     token, _ = api_token_create(user=user or cast.rep, name="matrix")
     return {"token_id": token.id}
@@ -964,6 +970,13 @@ ROUTES: dict[str, Route] = {
     "dashboards:drill-feedback": Route(DASHBOARD_ROLES),
     "dashboards:drill-issues": Route(DASHBOARD_ROLES, data={"show": "open"}),
     "dashboards:drill-follow-ups": Route(DASHBOARD_ROLES, data={"show": "opened"}),
+    "dashboards:drill-customers": Route(DASHBOARD_ROLES, data={"kind": "lost"}),
+    "dashboards:drill-threads": Route(DASHBOARD_ROLES),
+    "dashboards:drill-stories": Route(DASHBOARD_ROLES),
+    "dashboards:drill-gestures": Route(DASHBOARD_ROLES),
+    "dashboards:drill-listening": Route(
+        DASHBOARD_ROLES | {"manager": HIDDEN}, kwargs=_listening_of_the_ceo
+    ),
     # --- SLA policies and loops emails (loops/sla/, loops/notifications/): admins edit the
     # policies; everyone chooses their own loops emails.
     "loops:sla-policies": Route(admins_only()),

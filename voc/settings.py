@@ -404,6 +404,9 @@ VOC_INBOUND_SPAM_SCORE = float(env("VOC_INBOUND_SPAM_SCORE", "5.0"))
 # A reply whose references VoC never saw joins the customer's contact with the same subject
 # from at most this many days before.
 VOC_INBOUND_THREAD_WINDOW_DAYS = env_int("VOC_INBOUND_THREAD_WINDOW_DAYS", 14)
+# The dashboard's panel cache (voc/dashboards/cache.py): figures kept until new data comes in,
+# never served older than a minute. ?cache=off on a request skips it.
+VOC_DASHBOARD_CACHE = env_bool("VOC_DASHBOARD_CACHE", True)
 DEMO_PASSWORD = "voc-demo-2026"  # noqa: S105  (documented in the README; demo data only)
 
 LOGGING = {

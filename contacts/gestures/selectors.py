@@ -2,6 +2,7 @@
 contacts.selectors: a rep sees the gestures on contacts they may see, a manager also those of
 the teams they lead or whose department they head, executives and admins all of them."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -154,7 +155,15 @@ class GestureReport:
     by_team: list[ReportRow]
 
 
-def _given_between(viewer: User, since: date, until: date) -> QuerySet[Gesture]:
+def _given_between(
+    viewer: User,
+    since: date,
+    until: date,
+    *,
+    channels: Collection[str] = (),
+    team_ids: Collection[int] = (),
+    segments: Collection[str] = (),
+) -> QuerySet[Gesture]:
     zone = reporting_tz()
     start = datetime.combine(since, time.min, tzinfo=zone)
     end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone)
@@ -165,9 +174,16 @@ def _given_between(viewer: User, since: date, until: date) -> QuerySet[Gesture]:
         occurred_on__gte=OuterRef("given_on"),
         occurred_on__lte=OuterRef("lost_until"),
     )
+    given = gesture_list_visible(viewer=viewer)
+    # The dashboard's filters: the contact's channel and segment, the team that gave it.
+    if channels:
+        given = given.filter(contact__channel__in=channels)
+    if team_ids:
+        given = given.filter(team_id__in=team_ids)
+    if segments:
+        given = given.filter(contact__customer_segment__in=segments)
     return (
-        gesture_list_visible(viewer=viewer)
-        .filter(state__in=GIVEN, given_at__gte=start, given_at__lt=end)
+        given.filter(state__in=GIVEN, given_at__gte=start, given_at__lt=end)
         .annotate(given_on=TruncDate("given_at", tzinfo=zone))
         .annotate(lost_until=TruncDate("given_at", tzinfo=zone) + timedelta(days=LOST_WITHIN_DAYS))
         .annotate(followed=Exists(followed), lost=Exists(lost))
@@ -182,6 +198,26 @@ _FIGURES = {
     "customers": Count("contact__customer_id", distinct=True),
     "lost_customers": Count("contact__customer_id", distinct=True, filter=Q(lost=True)),
 }
+
+
+def gestures_given(
+    *,
+    viewer: User,
+    since: date,
+    until: date,
+    channels: Collection[str] = (),
+    team_ids: Collection[int] = (),
+    segments: Collection[str] = (),
+) -> QuerySet[Gesture]:
+    """The gestures gesture_report adds up, newest first, each with ``followed`` (the customer
+    came back about its contact) and ``lost`` (its customer was lost within LOST_WITHIN_DAYS):
+    the rows behind the report's figures."""
+    given = _given_between(
+        viewer, since, until, channels=channels, team_ids=team_ids, segments=segments
+    )
+    return given.select_related("contact__customer", "contact__reason__parent", "team").order_by(
+        "-given_at", "-id"
+    )
 
 
 def _figures(given: QuerySet[Gesture], key: str | None) -> list[dict]:
@@ -210,13 +246,25 @@ def _report_rows(rows: list[dict], key: str | None, labels: dict[int | None, str
     )
 
 
-def gesture_report(*, viewer: User, since: date, until: date) -> GestureReport:
+def gesture_report(
+    *,
+    viewer: User,
+    since: date,
+    until: date,
+    channels: Collection[str] = (),
+    team_ids: Collection[int] = (),
+    segments: Collection[str] = (),
+) -> GestureReport:
     """Gestures given (granted or approved) between ``since`` and ``until`` (reporting days,
     both included) in the viewer's scope: how many, their value, the share of their contacts
     the customer came back about (the contact has a repeat: the customer's next contact came
     within the repeat window) and the share of their customers lost within LOST_WITHIN_DAYS
-    after a gesture. Set-based: five queries whatever the number of gestures."""
-    given = _given_between(viewer, since, until)
+    after a gesture. ``channels``, ``team_ids`` and ``segments`` narrow it to the contacts'
+    channels and segments and the giving teams (all when empty). Set-based: five queries
+    whatever the number of gestures."""
+    given = _given_between(
+        viewer, since, until, channels=channels, team_ids=team_ids, segments=segments
+    )
     reason_rows = _figures(given, "contact__reason_id")
     team_rows = _figures(given, "team_id")
     reasons: dict[int | None, str] = {

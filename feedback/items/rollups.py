@@ -18,6 +18,7 @@ from django.db import connection, transaction
 
 from contacts.rollups import reporting_tz
 from feedback.models import FeedbackItem, FeedbackRollup
+from voc.core.dataversion import data_version_bump
 from voc.core.pg import array_literal
 
 # day, kind, band, reason_id (0 = none), channel, team_id (0 = none), segment
@@ -68,6 +69,7 @@ class FeedbackDelta:
         self.changes.clear()
         if not changed:
             return 0
+        data_version_bump()  # cached dashboard figures are out of date once this commits
         table = FeedbackRollup._meta.db_table
         keys = ", ".join(KEY_COLUMNS)
         updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COLUMNS)
@@ -156,6 +158,7 @@ def _lock_rollups() -> None:
 
 def _rebuild(batch_size: int) -> None:
     FeedbackRollup.objects.all().delete()
+    data_version_bump()
     delta = FeedbackDelta()
     last_id = 0
     while True:

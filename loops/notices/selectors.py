@@ -15,7 +15,7 @@ from loops.models import FixNotice, Flag, Issue, IssueEvidence, NoticeRecipient
 from loops.selectors import issue_list_visible
 from voc.core.capabilities import has_capability
 from voc.core.models import SendOnce
-from voc.people.models import User
+from voc.people.models import Department, User
 
 Status = NoticeRecipient.Status
 SkipReason = NoticeRecipient.SkipReason
@@ -311,3 +311,18 @@ def notice_timeline(*, customer: Customer, viewer: User, limit: int) -> list[Tim
             )
         )
     return entries
+
+
+def notices_to_approve(*, viewer: User, limit: int = 10) -> tuple[list[FixNotice], int]:
+    """Draft notices ``viewer`` may approve (``may_send_notices``: the issue's owner, or the
+    head of its department; a manager who only belongs to the department approves only their
+    own issues' notices), the oldest first, and how many. Two queries at most."""
+    if not has_capability(viewer, SEND_NOTICES) or not has_capability(viewer, MANAGE_ISSUES):
+        return [], 0
+    headed = Department.objects.filter(head=viewer).values("id")
+    drafts = notice_list_visible(viewer=viewer).filter(
+        Q(issue__owner=viewer) | Q(issue__department_id__in=headed),
+        status=FixNotice.Status.DRAFT,
+    )
+    listed = list(drafts.select_related("issue", "created_by").order_by("created_at", "id")[:limit])
+    return listed, len(listed) if len(listed) < limit else drafts.count()

@@ -113,6 +113,11 @@ FRAGMENT_QUERIES = {
     "survey-fatigue": 4,
     "open-issues": 7,  # open issues per age and SLA state, code reds, escalations, verdicts
     "closing-the-loop": 6,  # follow-ups opened, durations of those closed, notices sent
+    "listening": 5,  # one read for every executive, the weekly target
+    "make-it-right": 6,  # + 2 for the reasons' and teams' names when gestures were given
+    "customer-math": 5,  # + 2 for the names and the open issues when customers were lost
+    "stories": 6,  # the counts, the latest of each thumb
+    "pingpong": 6,  # the email threads' counts, those waiting, the longest
 }
 
 

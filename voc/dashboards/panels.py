@@ -19,6 +19,7 @@ from feedback.items.reporting import ScoreSummary, feedback_rollup_totals
 from feedback.surveys.selectors import survey_fatigue
 from loops.statistics import ALPHA, RISING, WindowCounts, rising_driver
 from voc.core.business import business_setting
+from voc.dashboards import listening
 from voc.dashboards.filters import DashboardFilters
 from voc.dashboards.loop_panels import (
     CLOSING_LOOP_IGNORE,
@@ -457,5 +458,10 @@ PANELS: dict[str, Panel] = {
         Panel("survey-fatigue", "Survey fatigue", "dashboards/panels/_survey_fatigue.html", survey_fatigue_panel),
         Panel("open-issues", "Open issues", "dashboards/panels/_open_issues.html", open_issues, OPEN_ISSUES_IGNORE),
         Panel("closing-the-loop", "Closing the loop", "dashboards/panels/_closing_the_loop.html", closing_the_loop, CLOSING_LOOP_IGNORE),
+        Panel("listening", "The 5% tracker and outreach", "dashboards/panels/_listening.html", listening.listening_tracker_panel, ignores=listening.PER_EXECUTIVE),
+        Panel("make-it-right", "Make it right", "dashboards/panels/_make_it_right.html", listening.make_it_right_panel),
+        Panel("customer-math", "Customer math", "dashboards/panels/_customer_math.html", listening.customer_math_panel, ignores=listening.CUSTOMER_FILTERS),
+        Panel("stories", "Thumbs up and thumbs down", "dashboards/panels/_stories.html", listening.stories_panel),
+        Panel("pingpong", "Email ping-pong", "dashboards/panels/_pingpong.html", listening.pingpong_panel),
     )
 }  # fmt: skip

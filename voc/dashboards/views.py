@@ -1,11 +1,13 @@
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 
+from feedback.listening import listening_entries, listening_executive
 from voc.core.capabilities import Capability, capability_required, has_capability
 from voc.core.exports import EXPORT_FORMATS, export_response
 from voc.core.home import home_widgets_shown
 from voc.core.selectors import last_heartbeat
 from voc.dashboards.access import VIEW_DASHBOARD
+from voc.dashboards.cache import cache_enabled, panel_context
 from voc.dashboards.drill import (
     CONTACT_COLUMNS,
     FEEDBACK_COLUMNS,
@@ -16,6 +18,20 @@ from voc.dashboards.drill import (
     export_name,
     keyset_page,
 )
+from voc.dashboards.drill_customers import (
+    CUSTOMER_EVENT_COLUMNS,
+    customer_drill_from,
+    customer_export_name,
+    drill_customer_events,
+)
+from voc.dashboards.drill_gestures import GESTURE_COLUMNS, drill_gestures
+from voc.dashboards.drill_listening import (
+    KIND_LABELS,
+    LISTENING_COLUMNS,
+    listening_export_name,
+)
+from voc.dashboards.drill_stories import STORY_COLUMNS, drill_stories
+from voc.dashboards.drill_threads import drill_threads
 from voc.dashboards.filters import filters_from
 from voc.dashboards.panels import PANELS
 from voc.people.access import request_viewer
@@ -49,7 +65,8 @@ def panel_view(request, panel: str):
         raise Http404
     viewer = request_viewer(request)
     filters, _form = filters_from(request.GET, viewer=viewer)
-    context = {"panel": chosen, "filters": filters, **chosen.compute(viewer, filters)}
+    figures = panel_context(chosen, viewer, filters, use_cache=cache_enabled(request))
+    context = {"panel": chosen, "filters": filters, **figures}
     template = chosen.template if request.htmx else "dashboards/panel_page.html"
     return render(request, template, context)
 
@@ -100,3 +117,167 @@ def drill_contacts_view(request):
 @capability_required(VIEW_DASHBOARD)
 def drill_feedback_view(request):
     return _drill(request, feedback=True)
+
+
+@capability_required(VIEW_DASHBOARD)
+def drill_customers_view(request):
+    """The lifecycle events behind customer math, by keyset pages or exported."""
+    viewer = request_viewer(request)
+    filters, _form = filters_from(request.GET, viewer=viewer)
+    drill, form = customer_drill_from(request.GET, filters=filters)
+    if drill is None:
+        return HttpResponseBadRequest(f"Not a drill-down: {form.errors.as_text()}")
+    rows = drill_customer_events(viewer=viewer, drill=drill)
+    file_format = request.GET.get("format")
+    if file_format:
+        if file_format not in EXPORT_FORMATS:
+            return HttpResponseBadRequest("format is csv or xlsx")
+        return export_response(
+            rows=rows.iterator(chunk_size=2000),
+            columns=CUSTOMER_EVENT_COLUMNS,
+            filename=customer_export_name(drill),
+            file_format=file_format,
+        )
+    page, next_after = keyset_page(rows, time_field="occurred_on", after=drill.after)
+    context = {
+        "drill": drill,
+        "filters": filters,
+        "rows": page,
+        "next_after": next_after,
+        "first_page": drill.after is not None,
+    }
+    return render(request, "dashboards/drill_customers.html", context)
+
+
+@capability_required(VIEW_DASHBOARD)
+def drill_threads_view(request):
+    """The email ping-pong threads behind the panel (``waiting=1``: those still waiting for a
+    call), as the contacts drill-down lists and exports them."""
+    viewer = request_viewer(request)
+    filters, _form = filters_from(request.GET, viewer=viewer)
+    drill, form = drill_from(request.GET, filters=filters)
+    if drill is None:
+        return HttpResponseBadRequest(f"Not a drill-down: {form.errors.as_text()}")
+    waiting = request.GET.get("waiting") == "1"
+    rows = drill_threads(viewer=viewer, drill=drill, waiting=waiting)
+    file_format = request.GET.get("format")
+    if file_format:
+        if file_format not in EXPORT_FORMATS:
+            return HttpResponseBadRequest("format is csv or xlsx")
+        return export_response(
+            rows=rows.iterator(chunk_size=2000),
+            columns=CONTACT_COLUMNS,
+            filename=export_name("email-threads", drill),
+            file_format=file_format,
+        )
+    page, next_after = keyset_page(rows, time_field="occurred_at", after=drill.after)
+    params = drill.params()
+    context = {
+        "drill": drill,
+        "filters": filters,
+        "title": "email threads still waiting for a call" if waiting else "email ping-pong",
+        "rows": page,
+        "params": params,
+        "next_params": params | {"after": next_after} if next_after else None,
+        "first_page": drill.after is not None,
+        "feedback": False,
+    }
+    return render(request, "dashboards/drill.html", context)
+
+
+@capability_required(VIEW_DASHBOARD)
+def drill_listening_view(request):
+    """One executive's listening in the period (``executive=<id>``): 404 for an executive
+    whose listening the viewer may not read."""
+    viewer = request_viewer(request)
+    filters, _form = filters_from(request.GET, viewer=viewer)
+    try:
+        executive_id = int(request.GET.get("executive", ""))
+    except ValueError:
+        return HttpResponseBadRequest("Not a drill-down: executive=<id>")
+    entries = listening_entries(
+        viewer=viewer, executive_id=executive_id, start=filters.start, end=filters.end
+    )
+    if entries is None:
+        raise Http404
+    file_format = request.GET.get("format")
+    if file_format:
+        if file_format not in EXPORT_FORMATS:
+            return HttpResponseBadRequest("format is csv or xlsx")
+        return export_response(
+            rows=entries,
+            columns=LISTENING_COLUMNS,
+            filename=listening_export_name(executive_id, filters.start, filters.end),
+            file_format=file_format,
+        )
+    context = {
+        "filters": filters,
+        "executive": listening_executive(viewer=viewer, executive_id=executive_id),
+        "entries": entries,
+        "kinds": KIND_LABELS,
+        "seconds": sum(entry.seconds for entry in entries),
+    }
+    return render(request, "dashboards/drill_listening.html", context)
+
+
+@capability_required(VIEW_DASHBOARD)
+def drill_stories_view(request):
+    """The stories behind the panel's counts (``thumb=up|down``), by keyset pages or
+    exported."""
+    viewer = request_viewer(request)
+    filters, _form = filters_from(request.GET, viewer=viewer)
+    drill, form = drill_from(request.GET, filters=filters)
+    if drill is None:
+        return HttpResponseBadRequest(f"Not a drill-down: {form.errors.as_text()}")
+    thumb = request.GET.get("thumb", "")
+    rows = drill_stories(viewer=viewer, drill=drill, thumb=thumb)
+    file_format = request.GET.get("format")
+    if file_format:
+        if file_format not in EXPORT_FORMATS:
+            return HttpResponseBadRequest("format is csv or xlsx")
+        return export_response(
+            rows=rows.iterator(chunk_size=2000),
+            columns=STORY_COLUMNS,
+            filename=export_name(f"stories-{thumb or 'all'}", drill),
+            file_format=file_format,
+        )
+    page, next_after = keyset_page(rows, time_field="created_at", after=drill.after)
+    context = {
+        "drill": drill,
+        "filters": filters,
+        "thumb": thumb,
+        "rows": page,
+        "next_after": next_after,
+        "first_page": drill.after is not None,
+    }
+    return render(request, "dashboards/drill_stories.html", context)
+
+
+@capability_required(VIEW_DASHBOARD)
+def drill_gestures_view(request):
+    """The gestures behind make it right's spend, by keyset pages or exported."""
+    viewer = request_viewer(request)
+    filters, _form = filters_from(request.GET, viewer=viewer)
+    drill, form = drill_from(request.GET, filters=filters)
+    if drill is None:
+        return HttpResponseBadRequest(f"Not a drill-down: {form.errors.as_text()}")
+    rows = drill_gestures(viewer=viewer, drill=drill)
+    file_format = request.GET.get("format")
+    if file_format:
+        if file_format not in EXPORT_FORMATS:
+            return HttpResponseBadRequest("format is csv or xlsx")
+        return export_response(
+            rows=rows.iterator(chunk_size=2000),
+            columns=GESTURE_COLUMNS,
+            filename=export_name("gestures", drill),
+            file_format=file_format,
+        )
+    page, next_after = keyset_page(rows, time_field="given_at", after=drill.after)
+    context = {
+        "drill": drill,
+        "filters": filters,
+        "rows": page,
+        "next_after": next_after,
+        "first_page": drill.after is not None,
+    }
+    return render(request, "dashboards/drill_gestures.html", context)
