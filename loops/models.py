@@ -630,6 +630,9 @@ class DigestSubscription(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # The cursor: the end of the last period a digest was claimed for.
     sent_until = models.DateTimeField(null=True, blank=True)
+    # Instant subscriptions' arrival cursor: the highest message id already read for a digest.
+    # Instant digests read the messages after it, whatever their own time says.
+    message_cursor = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["user_id", "name", "id"]
@@ -684,6 +687,9 @@ class Digest(models.Model):
     delivery_detail = models.CharField(max_length=300, blank=True)
     # The contacts whose messages it shows: an erasure finds the stored digests to clean.
     contact_ids = models.JSONField(default=list, blank=True)
+    # An instant digest's messages by arrival: ids in (messages_after, messages_through].
+    messages_after = models.BigIntegerField(null=True, blank=True)
+    messages_through = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     error = models.TextField(blank=True)
 
