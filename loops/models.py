@@ -289,8 +289,16 @@ class Escalation(models.Model):
     an overdue issue or follow-up. Unique per (target, clock, level): a level is never
     escalated twice, however many workers or beats run the sweep."""
 
+    # No index of their own on the three foreign keys: the partial unique indexes lead with
+    # issue and follow_up, and (notified, at) with notified; a sweep that inserts 65,000 rows
+    # maintains four indexes instead of seven (bench/README.md, escalation sweep).
     issue = models.ForeignKey(
-        Issue, null=True, blank=True, on_delete=models.CASCADE, related_name="escalations"
+        Issue,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="escalations",
+        db_index=False,
     )
     follow_up = models.ForeignKey(
         "loops.FollowUp",
@@ -298,13 +306,19 @@ class Escalation(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="escalations",
+        db_index=False,
     )
     clock = models.CharField(max_length=10, choices=Clock.choices)
     level = models.PositiveSmallIntegerField(
         help_text="1: the owner, 2: their manager, 3: sponsor."
     )
     notified = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     due_at = models.DateTimeField(help_text="The deadline that was missed.")
     at = models.DateTimeField(default=timezone.now)
@@ -616,6 +630,9 @@ class DigestSubscription(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # The cursor: the end of the last period a digest was claimed for.
     sent_until = models.DateTimeField(null=True, blank=True)
+    # Instant subscriptions' arrival cursor: the highest message id already read for a digest.
+    # Instant digests read the messages after it, whatever their own time says.
+    message_cursor = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["user_id", "name", "id"]
@@ -670,6 +687,9 @@ class Digest(models.Model):
     delivery_detail = models.CharField(max_length=300, blank=True)
     # The contacts whose messages it shows: an erasure finds the stored digests to clean.
     contact_ids = models.JSONField(default=list, blank=True)
+    # An instant digest's messages by arrival: ids in (messages_after, messages_through].
+    messages_after = models.BigIntegerField(null=True, blank=True)
+    messages_through = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     error = models.TextField(blank=True)
 

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from contacts.models import Contact, ContactReason, CustomerEvent
 from loops.access import issue_scope_q
-from loops.models import OPEN_EXCLUDED, Issue, IssueEvidence, Severity
+from loops.models import OPEN_EXCLUDED, Clock, Escalation, Issue, IssueEvidence, Severity
 from loops.rules import age_days, sla_state
 from voc.core.audit import audit_history
 from voc.core.business import business_setting
@@ -343,9 +343,64 @@ def issue_lost_customers(
 PEOPLE_FIELDS = frozenset({"owner", "sponsor"})
 
 
-def issue_timeline(issue: Issue, *, limit: int = 100) -> list[AuditEntry]:
-    """Who did what to the issue, when and why: its audit trail, newest first. Each entry's
-    ``changes_shown`` names the people an owner or sponsor change points to (one query)."""
+ESCALATION_ACTOR = "SLA escalation"
+
+
+@dataclass(frozen=True)
+class EscalationItem:
+    """An escalation of the issue on its timeline, shaped like an audit entry (``at``,
+    ``actor``, ``actor_name``, ``action``, ``label``, ``changes_shown``, ``why``) so the page
+    renders both alike: who was told, at which level, which deadline was missed, when."""
+
+    at: datetime
+    level: int
+    clock: str
+    due_at: datetime
+    notified_name: str  # "" when that user was deleted since
+    actor: None = None
+    actor_name: str = ESCALATION_ACTOR
+    action: str = "sla.escalation"
+    why: str = ""
+
+    @property
+    def label(self) -> str:
+        to = self.notified_name or "a user since deleted"
+        deadline = Clock(self.clock).label.lower()
+        due = timezone.localtime(self.due_at).strftime("%-d %b %Y, %H:%M")
+        return f"escalated to {to} (level {self.level}): the {deadline} deadline of {due} passed"
+
+    @property
+    def changes_shown(self) -> list[dict[str, Any]]:
+        return []
+
+
+def issue_escalations(issue: Issue, *, limit: int = 100) -> list[EscalationItem]:
+    """The issue's escalations, newest first, with the names of who was told (one query)."""
+    rows = (
+        Escalation.objects.filter(issue=issue)
+        .select_related("notified")
+        .order_by("-at", "-id")[:limit]
+    )
+    return [
+        EscalationItem(
+            at=row.at,
+            level=row.level,
+            clock=row.clock,
+            due_at=row.due_at,
+            notified_name=(
+                (row.notified.get_full_name() or row.notified.get_username())
+                if row.notified
+                else ""
+            ),
+        )
+        for row in rows
+    ]
+
+
+def issue_timeline(issue: Issue, *, limit: int = 100) -> list[AuditEntry | EscalationItem]:
+    """Who did what to the issue, when and why: its audit trail and its escalations (who was
+    told, at which level, when), newest first. Each audit entry's ``changes_shown`` names the
+    people an owner or sponsor change points to (one query); escalations cost one more."""
     entries = audit_history(target=issue, limit=limit)
     user_ids = {
         value
@@ -369,7 +424,10 @@ def issue_timeline(issue: Issue, *, limit: int = 100) -> list[AuditEntry]:
                 }
             shown.append(item)
         entry.changes_shown = shown  # type: ignore[attr-defined]
-    return entries
+    merged: list[AuditEntry | EscalationItem] = [*entries, *issue_escalations(issue, limit=limit)]
+    # Stable: at the same moment an audit entry stays before the escalation it led to.
+    merged.sort(key=lambda item: item.at, reverse=True)
+    return merged[:limit]
 
 
 # --- The board --------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ period; the issues on those topics that are ageing or escalated; the latest stor
 
 A message belongs to the period its time falls in: when it was sent, or, for a message without
 its own time, when its contact happened. A message imported after its period's digest went out
-is not sent later (docs/digests.md).
+is not sent later (docs/digests.md). Instant digests read by arrival instead: the messages
+whose ids are in the range ``messages`` = (after, through], whatever their time.
 """
 
 from collections import Counter, defaultdict
@@ -31,6 +32,16 @@ MAX_THREADS = 50
 MESSAGES_PER_THREAD = 6  # the latest of a long thread; the rest behind a link
 MAX_ISSUES = 10
 AGEING_DAYS = 30
+
+# (after, through]: the ids of the messages an instant digest reads, by arrival.
+MessageRange = tuple[int, int]
+
+# The rows of a message-id range: id, contact_id, direction, at (as PERIOD_SQL's).
+RANGE_SQL = (
+    "SELECT m.id, m.contact_id, m.direction, COALESCE(m.sent_at, c.occurred_at) AS at "
+    "FROM contacts_message m JOIN contacts_contact c ON c.id = m.contact_id "
+    "WHERE m.id > %s AND m.id <= %s"
+)
 
 
 @dataclass(frozen=True)
@@ -162,14 +173,22 @@ def _keywords_q(keywords: str) -> Q | None:
 
 
 def matching_messages(
-    filters: DigestFilters, *, viewer: User, start: datetime, end: datetime
+    filters: DigestFilters,
+    *,
+    viewer: User,
+    start: datetime,
+    end: datetime,
+    messages_in: MessageRange | None = None,
 ) -> QuerySet[Message]:
-    """The messages of the period that match, with their time as ``at``."""
+    """The messages of the period (or of the id range ``messages_in``) that match, with their
+    time as ``at``."""
     messages = Message.objects.annotate(at=Coalesce("sent_at", "contact__occurred_at")).filter(
-        Exists(matching_contacts(filters, viewer=viewer).filter(id=OuterRef("contact_id"))),
-        at__gte=start,
-        at__lt=end,
+        Exists(matching_contacts(filters, viewer=viewer).filter(id=OuterRef("contact_id")))
     )
+    if messages_in is not None:
+        messages = messages.filter(id__gt=messages_in[0], id__lte=messages_in[1])
+    else:
+        messages = messages.filter(at__gte=start, at__lt=end)
     if not filters.include_outgoing:
         messages = messages.filter(direction=Message.Direction.INCOMING)
     keywords = _keywords_q(filters.keywords)
@@ -201,14 +220,22 @@ class PeriodCounts:
 
 
 def _matched_sql(
-    filters: DigestFilters, *, viewer: User, start: datetime, end: datetime
+    filters: DigestFilters,
+    *,
+    viewer: User,
+    start: datetime,
+    end: datetime,
+    messages_in: MessageRange | None = None,
 ) -> tuple[str, list[Any]]:
-    """The matching messages of the period as SQL (PostgreSQL): id, contact_id, direction, at.
-    The same rows as matching_messages(), without reading the wide message rows."""
+    """The matching messages of the period (or of the id range) as SQL (PostgreSQL): id,
+    contact_id, direction, at. The same rows as matching_messages(), without reading the wide
+    message rows."""
     contacts = matching_contacts(filters, viewer=viewer).order_by().values("id")
     contacts_sql, contacts_params = contacts.query.sql_with_params()
     conditions = [f"p.contact_id IN ({contacts_sql})"]
-    params: list[Any] = [start, end, start, end, *contacts_params]
+    rows_sql = PERIOD_SQL if messages_in is None else RANGE_SQL
+    rows_params: list[Any] = [start, end, start, end] if messages_in is None else [*messages_in]
+    params: list[Any] = [*rows_params, *contacts_params]
     if not filters.include_outgoing:
         conditions.append("p.direction = %s")
         params.append(Message.Direction.INCOMING)
@@ -218,7 +245,7 @@ def _matched_sql(
             "WHERE search_vector @@ websearch_to_tsquery('english', %s))"
         )
         params.append(filters.keywords.strip())
-    sql = f"SELECT p.* FROM ({PERIOD_SQL}) p WHERE " + " AND ".join(conditions)  # noqa: S608
+    sql = f"SELECT p.* FROM ({rows_sql}) p WHERE " + " AND ".join(conditions)  # noqa: S608
     return sql, params
 
 
@@ -266,9 +293,16 @@ def _summary_counts_and_newest(
     return counts, newest
 
 
-def _summary_of(filters: DigestFilters, *, start: datetime, end: datetime) -> int | None:
-    """The period's fresh summary when it can stand in for the messages (no keywords)."""
-    if filters.keywords.strip():
+def _summary_of(
+    filters: DigestFilters,
+    *,
+    start: datetime,
+    end: datetime,
+    messages_in: MessageRange | None = None,
+) -> int | None:
+    """The period's fresh summary when it can stand in for the messages (no keywords, read
+    by time, not by arrival)."""
+    if filters.keywords.strip() or messages_in is not None:
         return None
     return digest_period_fresh(start=start, end=end)
 
@@ -280,10 +314,11 @@ def _period_counts(
     start: datetime,
     end: datetime,
     labels: dict[int, str] | None = None,
+    messages_in: MessageRange | None = None,
 ) -> PeriodCounts:
-    """Threads per topic, threads and messages of a period, in one query (two with a summary
-    of the period to look up)."""
-    summary = _summary_of(filters, start=start, end=end)
+    """Threads per topic, threads and messages of a period (or an id range), in one query
+    (two with a summary of the period to look up)."""
+    summary = _summary_of(filters, start=start, end=end, messages_in=messages_in)
     if summary is not None:
         threads, params = _summary_sql(filters, viewer=viewer, summary=summary)
         with connection.cursor() as cursor:
@@ -294,7 +329,9 @@ def _period_counts(
             )
             rows = cursor.fetchall()
     elif connection.vendor == "postgresql":
-        matched, params = _matched_sql(filters, viewer=viewer, start=start, end=end)
+        matched, params = _matched_sql(
+            filters, viewer=viewer, start=start, end=end, messages_in=messages_in
+        )
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT c.reason_id, count(DISTINCT p.contact_id), count(*) "  # noqa: S608
@@ -305,7 +342,7 @@ def _period_counts(
             rows = cursor.fetchall()
     else:
         rows = list(
-            matching_messages(filters, viewer=viewer, start=start, end=end)
+            matching_messages(filters, viewer=viewer, start=start, end=end, messages_in=messages_in)
             .order_by()
             .values("contact__reason_id")
             .annotate(threads=Count("contact_id", distinct=True), messages=Count("id"))
@@ -328,23 +365,41 @@ def _counted(rows: list[Any], labels: dict[int, str] | None) -> PeriodCounts:
 
 
 def period_has_messages(
-    filters: DigestFilters, *, viewer: User, start: datetime, end: datetime
+    filters: DigestFilters,
+    *,
+    viewer: User,
+    start: datetime,
+    end: datetime,
+    messages_in: MessageRange | None = None,
 ) -> bool:
-    """Whether anything matches in the period (the instant digests' check, every minute)."""
+    """Whether anything matches in the period or the id range (the instant digests' check,
+    every minute)."""
     if connection.vendor == "postgresql":
-        matched, params = _matched_sql(filters, viewer=viewer, start=start, end=end)
+        matched, params = _matched_sql(
+            filters, viewer=viewer, start=start, end=end, messages_in=messages_in
+        )
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT EXISTS ({matched})", params)
             return bool(cursor.fetchone()[0])
-    return matching_messages(filters, viewer=viewer, start=start, end=end).exists()
+    return matching_messages(
+        filters, viewer=viewer, start=start, end=end, messages_in=messages_in
+    ).exists()
 
 
 def _newest_threads(
-    filters: DigestFilters, *, viewer: User, start: datetime, end: datetime, limit: int
+    filters: DigestFilters,
+    *,
+    viewer: User,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    messages_in: MessageRange | None = None,
 ) -> list[tuple[int, datetime, int]]:
     """(contact id, newest message time, messages) of the newest ``limit`` threads."""
     if connection.vendor == "postgresql":
-        matched, params = _matched_sql(filters, viewer=viewer, start=start, end=end)
+        matched, params = _matched_sql(
+            filters, viewer=viewer, start=start, end=end, messages_in=messages_in
+        )
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT p.contact_id, max(p.at), count(*) "  # noqa: S608
@@ -354,7 +409,7 @@ def _newest_threads(
             )
             return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
     return list(
-        matching_messages(filters, viewer=viewer, start=start, end=end)
+        matching_messages(filters, viewer=viewer, start=start, end=end, messages_in=messages_in)
         .order_by()
         .values("contact_id")
         .annotate(newest=Max("at"), messages=Count("id"))
@@ -370,14 +425,19 @@ def digest_content(
     start: datetime,
     end: datetime,
     now: datetime | None = None,
+    messages_in: MessageRange | None = None,
 ) -> DigestContent:
     """Everything one digest shows, in a fixed number of queries whose result sizes do not
     grow with the number of matching messages: the database counts and ranks the threads,
-    Python only sees the (at most MAX_THREADS) threads shown and their last messages."""
+    Python only sees the (at most MAX_THREADS) threads shown and their last messages. With
+    ``messages_in`` (instant digests) the messages are those of that id range; the period
+    before, for the counts per topic, is still the time before ``start``."""
     now = now or timezone.now()
-    messages = matching_messages(filters, viewer=viewer, start=start, end=end)
+    messages = matching_messages(
+        filters, viewer=viewer, start=start, end=end, messages_in=messages_in
+    )
     labels = _reason_labels()
-    summary = _summary_of(filters, start=start, end=end)
+    summary = _summary_of(filters, start=start, end=end, messages_in=messages_in)
     # Threads newest first, by their newest message of the period (ties: the newer contact).
     if summary is not None:
         rows, ranked = _summary_counts_and_newest(
@@ -385,9 +445,18 @@ def digest_content(
         )
         counts = _counted(rows, labels)
     else:
-        counts = _period_counts(filters, viewer=viewer, start=start, end=end, labels=labels)
+        counts = _period_counts(
+            filters, viewer=viewer, start=start, end=end, labels=labels, messages_in=messages_in
+        )
         ranked = (
-            _newest_threads(filters, viewer=viewer, start=start, end=end, limit=MAX_THREADS)
+            _newest_threads(
+                filters,
+                viewer=viewer,
+                start=start,
+                end=end,
+                limit=MAX_THREADS,
+                messages_in=messages_in,
+            )
             if counts.threads
             else []
         )

@@ -16,9 +16,12 @@ running twice does the same. After the commit the email is the send-once helper'
 handed over once, a row caught between "the ESP accepted" and "recorded" is reconciled by its
 sweep, never resent blindly. A period with nothing to say is recorded as empty and not sent.
 
-Instant subscriptions (``digests_send_instant``, every minute) work the same way on the
-window since their cursor, at most one digest per ``digest_instant_minutes``, and only when
-there is something to say.
+Instant subscriptions (``digests_send_instant``, every minute) work the same way, at most one
+digest per ``digest_instant_minutes`` and only when there is something to say, but read by
+arrival: the messages whose ids are past the subscription's ``message_cursor`` and at most the
+run's horizon (``message_horizon``: the highest id below which no message can still appear),
+so a message stored late with an older time is still sent, once; the cursor moves to the
+horizon in the claim's transaction.
 """
 
 import logging
@@ -29,19 +32,20 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import OperationalError, connection, transaction
+from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts.models import Contact
+from contacts.models import Contact, Message
 from loops.digests.links import digest_unsubscribe_path
 from loops.digests.periods import digest_periods_share
 from loops.digests.schedule import DAILY, WEEKLY, Cadence, Period, due_periods, merged
 from loops.digests.selectors import (
     DigestContent,
     DigestFilters,
+    MessageRange,
     digest_content,
     filters_of,
     period_has_messages,
@@ -146,12 +150,14 @@ def _claim_and_queue(
             return None
         period = merged(periods)
         covers = [p.key for p in periods]
+        messages_in = periods_of.messages_in(subscription)
         content = digest_content(
             filters_of(subscription),
             viewer=subscription.user,
             start=period.start,
             end=period.end,
             now=now,
+            messages_in=messages_in,
         )
         digest = Digest.objects.create(
             subscription=subscription,
@@ -164,6 +170,8 @@ def _claim_and_queue(
             more_count=content.more_threads,
             contact_ids=content.contact_ids,
             created_at=now,
+            messages_after=messages_in[0] if messages_in else None,
+            messages_through=messages_in[1] if messages_in else None,
         )
         if content.is_empty:
             digest.status = Digest.Status.EMPTY
@@ -183,7 +191,11 @@ def _claim_and_queue(
             digest.send_once = email
         digest.save()
         subscription.sent_until = period.end
-        subscription.save(update_fields=["sent_until"])
+        update_fields = ["sent_until"]
+        if messages_in is not None:
+            subscription.message_cursor = messages_in[1]
+            update_fields.append("message_cursor")
+        subscription.save(update_fields=update_fields)
     return digest
 
 
@@ -192,26 +204,50 @@ class PeriodsOf(Protocol):
 
     def __call__(self, subscription: DigestSubscription, now: datetime) -> list[Period]: ...
 
+    def messages_in(self, subscription: DigestSubscription) -> MessageRange | None:
+        """The message-id range the digest reads instead of the period's times, if any."""
+        ...
+
 
 class ScheduledPeriods:
     def __call__(self, subscription: DigestSubscription, now: datetime) -> list[Period]:
         return due_periods(cadence_of(subscription), sent_until=subscription.sent_until, now=now)
 
+    def messages_in(self, subscription: DigestSubscription) -> MessageRange | None:
+        return None  # a scheduled digest reads its period by the messages' own times
+
 
 class InstantPeriods:
-    """[cursor, now) once ``digest_instant_minutes`` have passed since the cursor; the first
-    window starts when the subscription was made."""
+    """Once ``digest_instant_minutes`` have passed since the last digest (or the
+    subscription's start) and a message arrived past the subscription's ``message_cursor``,
+    up to ``horizon``: the period [last digest, now), read by arrival, (cursor, horizon]."""
+
+    def __init__(self, horizon: int) -> None:
+        self.horizon = horizon
+
+    def messages_in(self, subscription: DigestSubscription) -> MessageRange | None:
+        cursor = subscription.message_cursor
+        if cursor is None or cursor >= self.horizon:
+            return None
+        return (cursor, self.horizon)
 
     def __call__(self, subscription: DigestSubscription, now: datetime) -> list[Period]:
         start = subscription.sent_until or subscription.created_at
         wait = timedelta(minutes=int(business_setting("digest_instant_minutes")))
         if now - start < wait:
             return []
+        messages_in = self.messages_in(subscription)
+        if messages_in is None:
+            return []  # nothing arrived since the last digest
         waiting = period_has_messages(
-            filters_of(subscription), viewer=subscription.user, start=start, end=now
+            filters_of(subscription),
+            viewer=subscription.user,
+            start=start,
+            end=now,
+            messages_in=messages_in,
         )
         if not waiting:
-            return []  # nothing yet: keep the window open rather than record empties
+            return []  # nothing for this subscriber yet: keep the window open
         return [Period(start=start, end=now, key=now.isoformat(timespec="seconds"))]
 
 
@@ -328,9 +364,55 @@ def digests_build(*, subscription_ids: list[int], now: datetime | None = None) -
     return DigestRun(queued, empty)
 
 
+HORIZON_LOCK_TIMEOUT = "2s"
+
+
+def message_horizon() -> int:
+    """The highest message id such that no message with a lower id can still appear.
+
+    Ids are handed out when a message is inserted but become visible when its transaction
+    commits, not necessarily in order: reading the highest visible id while an earlier-numbered
+    message is still uncommitted would move a cursor past it for ever. On PostgreSQL a SHARE
+    lock on the message table waits for every transaction that inserted messages (each holds
+    ROW EXCLUSIVE on it from its INSERT to its end) and is released at once; what is read
+    under it is final. Raises OperationalError when that takes longer than
+    HORIZON_LOCK_TIMEOUT (a long import): the run is skipped, the next minute tries again."""
+    table = Message._meta.db_table
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)",
+                    [HORIZON_LOCK_TIMEOUT],
+                )
+                (before, _) = cursor.fetchone()
+                cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
+        return int(Message.objects.aggregate(high=Max("id"))["high"] or 0)
+
+
+def _start_cursors(horizon: int) -> None:
+    """Instant subscriptions without an arrival cursor (made before it existed) start at the
+    horizon: from now on, not a flood of the past."""
+    DigestSubscription.objects.filter(
+        frequency=Frequency.INSTANT, message_cursor__isnull=True
+    ).update(message_cursor=horizon)
+
+
 def digests_send_instant(*, now: datetime | None = None) -> DigestRun:
     """Instant subscriptions: what arrived since their last digest, batched."""
-    return _run([Frequency.INSTANT], InstantPeriods(), now)
+    try:
+        horizon = message_horizon()
+    except OperationalError:
+        logger.warning("instant digests: messages still being stored, trying next minute")
+        return DigestRun(0, 0)
+    _start_cursors(horizon)
+    return _run([Frequency.INSTANT], InstantPeriods(horizon), now)
+
+
+def message_cursor_now() -> int:
+    """Where a subscription that starts now begins reading by arrival."""
+    return int(Message.objects.aggregate(high=Max("id"))["high"] or 0)
 
 
 def digest_email_context(context: dict[str, object]) -> dict[str, object]:
@@ -428,6 +510,7 @@ def subscription_create(
         subscription = DigestSubscription(user=user, created_at=timezone.now())
         _apply(subscription, data)
         subscription.sent_until = subscription.created_at
+        subscription.message_cursor = message_cursor_now()
         if enrolled and isinstance(by, User):
             subscription.enrolled_by = by
         subscription.save()
@@ -452,6 +535,11 @@ def subscription_change(
         if not subscription.active:
             # Back on: start from now, not from when it stopped.
             subscription.sent_until = timezone.now()
+        if not before["active"] or (
+            subscription.frequency == Frequency.INSTANT and before["frequency"] != Frequency.INSTANT
+        ):
+            # Reading by arrival starts from now too, not from an old cursor.
+            subscription.message_cursor = message_cursor_now()
         subscription.active = True
         subscription.save()
         _set_relations(subscription, data)

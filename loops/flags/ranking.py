@@ -2,14 +2,14 @@
 database over the issues' search documents (loops/flags/index.py), plus a bonus for issues that
 explain the contact's reason.
 
-Three queries, whatever the number of issues:
+Two queries, whatever the number of issues:
 
-1. how many documents there are;
-2. for each of the contact's terms, in how many documents it occurs, counted through the
-   (term, issue) index and capped: a term in more than MAX_SHARE of the documents ("account",
-   "call") says little about which issue it is and would make the scoring read most postings,
-   so it is left out;
-3. the score: the postings of the kept terms only (the same index), summed per issue with each
+1. how many documents there are and, for each of the contact's terms, in how many documents it
+   occurs, counted through the (term, issue) index and capped: a term in more than MAX_SHARE
+   of the documents ("account", "call") says little about which issue it is and would make
+   the scoring read most postings, so it is left out (one round trip: the cap is worked out
+   from the count inside the query);
+2. the score: the postings of the kept terms only (the same index), summed per issue with each
    term's idf times its weight in the contact, joined to the candidate issues (open, in the
    viewer's flag scope), the best ``limit`` first.
 
@@ -20,6 +20,7 @@ Python tokenizer (loops/flags/text.py), so both rank alike.
 import math
 from collections.abc import Collection
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from django.db import connection
@@ -60,29 +61,38 @@ def document_frequency_cap(documents: int) -> int:
     return max(math.ceil(MAX_SHARE * documents), MIN_CAP)
 
 
-def _document_frequencies(terms: list[str], cap: int) -> dict[str, int]:
+def _documents_and_frequencies(terms: list[str]) -> tuple[int, dict[str, int]]:
+    """How many documents there are, and each term's document frequency counted up to one
+    past its cap (document_frequency_cap, worked out in SQL in whole numbers, as Python does
+    it), in one query."""
+    docs = IssueSearchDoc._meta.db_table
     table = IssueSearchTerm._meta.db_table
+    share = Fraction(MAX_SHARE).limit_denominator(1000)
+    ceiling = f"((d.n * {share.numerator} + {share.denominator - 1}) / {share.denominator})"
     rows = ", ".join(["(%s)"] * len(terms))
     sql = (
-        f"WITH q(term) AS (VALUES {rows}) "  # noqa: S608 (a table name and placeholders)
+        f"WITH d(n) AS (SELECT COUNT(*) FROM {docs}), "  # noqa: S608 (names, numbers, marks)
+        f"cap(c) AS (SELECT CASE WHEN {ceiling} > %s THEN {ceiling} ELSE %s END FROM d), "
+        f"q(term) AS (VALUES {rows}) "
         f"SELECT q.term, (SELECT COUNT(*) FROM (SELECT 1 FROM {table} t "
-        f"WHERE t.term = q.term LIMIT %s) c) FROM q"
+        f"WHERE t.term = q.term LIMIT (SELECT c + 1 FROM cap)) x), (SELECT n FROM d) FROM q"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*terms, cap + 1])
-        return {term: int(n) for term, n in cursor.fetchall()}
+        cursor.execute(sql, [MIN_CAP, MIN_CAP, *terms])
+        rows_read = cursor.fetchall()
+    documents = int(rows_read[0][2]) if rows_read else 0
+    return documents, {term: int(n) for term, n, _ in rows_read}
 
 
 def weighted_terms(text: str) -> list[WeightedTerm]:
-    """The contact's terms worth scoring, with their weights (two queries)."""
+    """The contact's terms worth scoring, with their weights (one query)."""
     counts = query_terms(text, limit=CANDIDATE_TERMS)
     if not counts:
         return []
-    documents = IssueSearchDoc.objects.count()
+    documents, frequencies = _documents_and_frequencies(list(counts))
     if documents == 0:
         return []
     cap = document_frequency_cap(documents)
-    frequencies = _document_frequencies(list(counts), cap)
     kept = []
     for term, count in counts.items():
         df = frequencies.get(term, 0)

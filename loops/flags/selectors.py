@@ -65,12 +65,16 @@ def contact_text(contact: Contact) -> str:
     return "\n".join(part for part in parts if part)[:CONTACT_TEXT_CHARS]
 
 
-def flag_candidates(*, viewer: User, contact: Contact) -> QuerySet[Issue]:
-    """The open issues ``viewer`` may be shown, and flag ``contact`` onto (module docstring)."""
+def flag_candidates(
+    *, viewer: User, contact: Contact, reasons: Sequence[int] | None = None
+) -> QuerySet[Issue]:
+    """The open issues ``viewer`` may be shown, and flag ``contact`` onto (module docstring).
+    ``reasons``: the contact's reason family when the caller read it already."""
     scope = issue_scope_q(viewer)
     if scope is None:
         return Issue.objects.none()
-    reasons = reason_family(contact.reason)
+    if reasons is None:
+        reasons = reason_family(contact.reason)
     departments = set()
     if contact.team_id is not None and contact.team is not None and contact.team.department_id:
         departments.add(contact.team.department_id)
@@ -125,10 +129,11 @@ def flag_suggestions(
 ) -> list[Suggestion]:
     """The open issues ``contact`` most likely belongs to, best first, for ``viewer`` (who may
     see the contact: the caller checked). A constant number of queries."""
+    reasons = reason_family(contact.reason)  # read once: the ranking and the scope use it
     ranked = rank_issues(
         text=contact_text(contact),
-        reason_ids=reason_family(contact.reason),
-        candidates=flag_candidates(viewer=viewer, contact=contact),
+        reason_ids=reasons,
+        candidates=flag_candidates(viewer=viewer, contact=contact, reasons=reasons),
         limit=limit,
     )
     ids = [r.issue_id for r in ranked]

@@ -310,3 +310,111 @@ def test_pages(client, cast):
     assert client.get(reverse("loops:digest-preview", args=[subscription.pk])).status_code == 200
     listed = client.get(reverse("loops:digest-list") + "?all=1").content.decode()
     assert "Outages" in listed
+
+
+# --- instant mode reads by arrival ----------------------------------------------------------
+
+
+def test_a_late_message_with_an_older_time_is_sent_once(cast):
+    subscription = subscribe(cast.executive, frequency="instant")
+    created, start = subscription.created_at, subscription.message_cursor
+    first = thread(cast.team_a, at=created + timedelta(minutes=1), texts=("On time",))
+    assert digests_send_instant(now=created + timedelta(minutes=6)).queued == 1
+    # Stored after that digest went out, but its own time is before it: read by time, it
+    # would fall in a window already sent and never go out.
+    late = thread(cast.team_a, at=created + timedelta(minutes=2), texts=("Late <b>one</b>",))
+    assert digests_send_instant(now=created + timedelta(minutes=7)).queued == 0  # the wait
+    assert digests_send_instant(now=created + timedelta(minutes=11)).queued == 1
+    for minute in (12, 17, 30):  # and never again
+        assert digests_send_instant(now=created + timedelta(minutes=minute)).queued == 0
+    deliver_all()
+    digests = list(Digest.objects.order_by("id"))
+    assert [d.contact_ids for d in digests] == [[first.pk], [late.pk]]
+    first_id, late_id = first.messages.get().pk, late.messages.get().pk
+    assert (digests[0].messages_after, digests[0].messages_through) == (start, first_id)
+    assert (digests[1].messages_after, digests[1].messages_through) == (first_id, late_id)
+    assert len(mail.outbox) == 2
+    assert "Late &lt;b&gt;one&lt;/b&gt;" in mail.outbox[1].alternatives[0][0]
+    assert "Late <b>one</b>" not in mail.outbox[1].alternatives[0][0]
+    subscription.refresh_from_db()
+    assert subscription.message_cursor == late_id
+
+
+def test_a_burst_is_batched_into_one_digest_with_every_message_once(cast):
+    subscription = subscribe(cast.executive, frequency="instant")
+    created, start = subscription.created_at, subscription.message_cursor
+    contacts = [
+        thread(cast.team_a, at=created + timedelta(seconds=10 * n), texts=("a", "b", "c"))
+        for n in range(20)
+    ]
+    assert digests_send_instant(now=created + timedelta(minutes=4)).queued == 0  # the wait
+    assert digests_send_instant(now=created + timedelta(minutes=5)).queued == 1
+    assert digests_send_instant(now=created + timedelta(minutes=10)).queued == 0
+    deliver_all()
+    digest = Digest.objects.get()
+    ids = sorted(Message.objects.filter(contact__in=contacts).values_list("id", flat=True))
+    assert (digest.thread_count, digest.message_count) == (20, 60)
+    assert start < ids[0] and (digest.messages_after, digest.messages_through) == (start, ids[-1])
+    assert sorted(digest.contact_ids) == sorted(c.pk for c in contacts)
+    assert len(mail.outbox) == 1
+
+
+def test_messages_outside_the_subscribers_scope_or_filters_do_not_open_a_digest(cast):
+    subscription = subscribe(cast.manager, frequency="instant")  # heads department A
+    created, start = subscription.created_at, subscription.message_cursor
+    thread(cast.team_b, at=created + timedelta(minutes=1))  # another department's team
+    assert digests_send_instant(now=created + timedelta(minutes=6)).queued == 0
+    subscription.refresh_from_db()
+    assert subscription.message_cursor == start  # unmoved: nothing claimed
+    assert not Digest.objects.exists()
+    mine = thread(cast.team_a, at=created + timedelta(minutes=7))
+    assert digests_send_instant(now=created + timedelta(minutes=8)).queued == 1
+    assert Digest.objects.get().contact_ids == [mine.pk]
+
+
+def test_a_subscription_without_an_arrival_cursor_starts_from_now(cast):
+    subscription = subscribe(cast.executive, frequency="instant")
+    created = subscription.created_at
+    thread(cast.team_a, at=created + timedelta(minutes=1))
+    DigestSubscription.objects.filter(pk=subscription.pk).update(message_cursor=None)
+    assert digests_send_instant(now=created + timedelta(minutes=6)).queued == 0
+    subscription.refresh_from_db()
+    assert subscription.message_cursor == Message.objects.order_by("-id").first().pk
+    newer = thread(cast.team_a, at=created + timedelta(minutes=7))
+    assert digests_send_instant(now=created + timedelta(minutes=8)).queued == 1
+    assert Digest.objects.get().contact_ids == [newer.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_still_being_stored_is_waited_for_not_skipped(cast):
+    """Ids are handed out at insert and seen at commit: a message numbered before one already
+    committed, whose transaction is still open, must not be passed by the cursor."""
+    import psycopg2
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's lock")
+    subscription = subscribe(cast.executive, frequency="instant")
+    created = subscription.created_at
+    slow_contact = contact_of(cast.team_a, at=created)
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other.cursor() as cursor:  # an import's transaction, left open
+            cursor.execute(
+                "INSERT INTO contacts_message (contact_id, external_id, position, direction, "
+                "author, sent_at, text) VALUES (%s, 'slow', 0, 'incoming', '', %s, 'Slow') "
+                "RETURNING id",
+                [slow_contact.pk, created + timedelta(seconds=30)],
+            )
+            (slow_id,) = cursor.fetchone()
+        fast = thread(cast.team_a, at=created + timedelta(minutes=1), texts=("Fast",))
+        assert fast.messages.get().pk > slow_id
+        # The run cannot tell where the arrivals end: it sends nothing and moves nothing.
+        assert digests_send_instant(now=created + timedelta(minutes=6)).queued == 0
+        subscription.refresh_from_db()
+        assert subscription.message_cursor < slow_id
+        other.commit()
+    finally:
+        other.close()
+    assert digests_send_instant(now=created + timedelta(minutes=7)).queued == 1
+    assert sorted(Digest.objects.get().contact_ids) == sorted([slow_contact.pk, fast.pk])

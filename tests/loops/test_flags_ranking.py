@@ -15,7 +15,7 @@ from loops.flags.selectors import flag_suggestions
 from loops.models import Issue
 from loops.services.issues import issue_transition
 from tests.loops.flags_world import make_world
-from tests.loops.world import contact_of
+from tests.loops.world import contact_of, open_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -98,9 +98,11 @@ def test_terms_in_no_document_are_not_scored(world):
     assert terms == {"refund"}
 
 
-def test_suggestions_take_a_constant_number_of_queries(cast, world, django_assert_max_num_queries):
+def test_suggestions_take_a_constant_number_of_queries(cast, world, django_assert_num_queries):
     contact = contact_of(cast.team_a, reason=world.billing, notes="charged twice on renewal")
-    with django_assert_max_num_queries(12):
+    # The reason family, the messages, the count with the frequencies, the score, the scope
+    # check, the issues with their figures, their reasons.
+    with django_assert_num_queries(7):
         suggestions = flag_suggestions(viewer=cast.rep, contact=contact)
     assert suggestions[0].issue == world.double
 
@@ -120,3 +122,40 @@ def test_the_scope_check_after_scoring_gives_the_same_answer_as_scoring_within_i
     expected = ranking._scored(ranking.weighted_terms(text), [world.billing.pk], within, 2)
     assert ranked == expected
     assert world.double.pk not in [r.issue_id for r in ranked] and len(ranked) == 2
+
+
+@pytest.mark.parametrize(("documents", "min_cap"), [(9, 1), (12, 1), (13, 2), (5, 4), (20, 5)])
+def test_the_count_and_the_capped_frequencies_come_in_one_query_as_python_caps_them(
+    cast, monkeypatch, django_assert_num_queries, documents, min_cap
+):
+    """The cap is worked out inside the query; it must be document_frequency_cap's, at the
+    boundaries of the rounding and of MIN_CAP: each term counted up to one past it."""
+    from django.utils import timezone
+
+    import loops.flags.ranking as ranking
+    from loops.models import IssueSearchDoc, IssueSearchTerm
+
+    monkeypatch.setattr(ranking, "MIN_CAP", min_cap)
+    issues = [open_issue(cast, title=f"Issue {n}") for n in range(documents)]
+    IssueSearchDoc.objects.all().delete()
+    IssueSearchTerm.objects.all().delete()
+    IssueSearchDoc.objects.bulk_create(
+        IssueSearchDoc(issue=issue, length=1.0, source_updated_at=timezone.now())
+        for issue in issues
+    )
+    # "every" is in every document, "half" in half of them, "one" in one.
+    IssueSearchTerm.objects.bulk_create(
+        [IssueSearchTerm(issue=issue, term="every", weight=1.0) for issue in issues]
+        + [IssueSearchTerm(issue=issue, term="half", weight=1.0) for issue in issues[::2]]
+        + [IssueSearchTerm(issue=issues[0], term="one", weight=1.0)]
+    )
+    cap = ranking.document_frequency_cap(documents)
+    with django_assert_num_queries(1):
+        count, frequencies = ranking._documents_and_frequencies(["every", "half", "one", "none"])
+    assert count == documents
+    assert frequencies == {
+        "every": min(documents, cap + 1),
+        "half": min(len(issues[::2]), cap + 1),
+        "one": 1,
+        "none": 0,
+    }
