@@ -101,6 +101,8 @@ class Issue(models.Model):
             models.Index(fields=["department", "status"], name="loops_issue_dept_status"),
             models.Index(fields=["owner", "status"], name="loops_issue_owner_status"),
             models.Index(fields=["sponsor", "status"], name="loops_issue_sponsor_status"),
+            # The board's default order and the dashboard's drill-down pages (keyset, newest first).
+            models.Index(fields=["created_at", "id"], name="loops_issue_created"),
             # The escalation sweep: open issues whose clock ran out.
             models.Index(
                 fields=["response_due_at"],
@@ -547,6 +549,8 @@ class FollowUp(models.Model):
                 fields=["due_at"], condition=Q(status="open"), name="loops_follow_up_open_due"
             ),
             models.Index(fields=["assignee", "status"], name="loops_follow_up_assignee"),
+            # The dashboard's period counts and drill-down pages (keyset, newest first).
+            models.Index(fields=["created_at", "id"], name="loops_follow_up_created"),
         ]
         constraints = [
             # One follow-up per triggering contact (a feedback item's is unique by its own FK).
