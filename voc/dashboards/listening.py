@@ -1,9 +1,9 @@
 """The dashboard's listening panels: the 5% tracker with outreach progress, make it right,
-customer math, the latest stories and email ping-pong. Like voc/dashboards/panels.py, each is a function of
-(viewer, filters) over other apps' scoped selectors, returning its template's context; the
-PANELS block there lists them."""
+customer math, the latest stories and email ping-pong. Like voc/dashboards/panels.py, each is
+a function of (viewer, filters) over other apps' scoped selectors, returning its template's
+context; the PANELS block there lists them."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -37,7 +37,7 @@ CUSTOMER_FILTERS = {
 }
 
 
-def _month_key(day) -> str:
+def _month_key(day: date) -> str:
     return f"{day:%Y-%m}"
 
 
@@ -71,9 +71,10 @@ def listening_tracker_panel(viewer: User, filters: DashboardFilters) -> dict[str
 
 def make_it_right_panel(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
     """Gestures given (granted or approved) in the period in the viewer's scope, on contacts
-    of the channel and segment, by the team, per currency: their value, the share of their contacts the customer came back about and of
-    their customers lost within 90 days after (contacts.gestures.selectors.gesture_report),
-    and the reasons they cost most on. Five queries."""
+    of the channel and segment, by the team, per currency: their value, the share of their
+    contacts the customer came back about and of their customers lost within 90 days after
+    (contacts.gestures.selectors.gesture_report), and the reasons they cost most on. Five
+    queries (three without gestures: no names to read)."""
     sets = filters.rollup()
     report = gesture_report(
         viewer=viewer,
