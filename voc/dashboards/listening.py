@@ -176,7 +176,7 @@ def stories_panel(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
 def pingpong_panel(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
     """Email threads opened in the period, those in which the customer wrote three times or
     more (ping-pong: the rep should have picked up the phone), those still waiting for a call,
-    and the longest of them. Three queries."""
+    and the longest of them. Four queries."""
     rollup = filters.rollup()
     counts = pingpong_counts(viewer=viewer, filters=rollup)
     longest = list(
