@@ -48,6 +48,23 @@ def _pingpong_ids(*, viewer: User, filters: RollupFilters) -> QuerySet[Any, Any]
     )
 
 
+def pingpong_longest(*, viewer: User, filters: RollupFilters, limit: int) -> list[Contact]:
+    """The ping-pong threads in which the customer wrote most (then the newest), each with
+    ``thread_customer_messages``. One query: the grouped pass picks the ids, so the count is
+    read again for those rows only."""
+    top = (
+        _pingpong_ids(viewer=viewer, filters=filters)
+        .order_by("-n", "-contact_id")
+        .values("contact_id")[:limit]
+    )
+    return list(
+        Contact.objects.filter(id__in=top)
+        .select_related("team", "customer")
+        .annotate(thread_customer_messages=_customer_messages())
+        .order_by("-thread_customer_messages", "-id")
+    )
+
+
 def pingpong_threads(
     *, viewer: User, filters: RollupFilters, waiting: bool = False
 ) -> QuerySet[Contact]:

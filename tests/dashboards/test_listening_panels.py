@@ -563,7 +563,8 @@ def test_pingpong_counts_the_periods_threads(cast, world):
     panel = pingpong_panel(cast.executive, filters())
     assert (panel["threads"], panel["pingpong"], panel["waiting"]) == (4, 3, 1)
     threads = world["threads"]
-    expected = [threads["resolved"], threads["called"], threads["waiting"]]  # most emails first
+    # Most emails first, then the newest contact (the higher id).
+    expected = [threads["resolved"], threads["called"], threads["waiting"]]
     assert [c.id for c in panel["longest"]] == [c.id for c in expected]
     assert [c.thread_customer_messages for c in panel["longest"]] == [4, 3, 3]
     panel = pingpong_panel(cast.manager, filters())

@@ -11,7 +11,7 @@ from contacts.customer_math import customer_counts, losses_by_reason
 from contacts.gestures.selectors import gesture_report
 from contacts.reporting import reason_paths
 from contacts.rollups import reporting_tz
-from contacts.threads import pingpong_counts, pingpong_threads
+from contacts.threads import pingpong_counts, pingpong_longest
 from feedback.listening import listening_in_period
 from feedback.models import Story
 from feedback.stories.reporting import StoryFilters, stories_latest, story_counts
@@ -179,14 +179,7 @@ def pingpong_panel(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
     and the longest of them. Four queries."""
     rollup = filters.rollup()
     counts = pingpong_counts(viewer=viewer, filters=rollup)
-    longest = list(
-        pingpong_threads(viewer=viewer, filters=rollup)
-        .select_related("team", "customer")
-        # An annotation of contacts.threads, which the model's stubs cannot know.
-        .order_by("-thread_customer_messages", "-occurred_at", "-id")[  # type: ignore[misc]
-            :LONGEST_THREADS
-        ]
-    )
+    longest = pingpong_longest(viewer=viewer, filters=rollup, limit=LONGEST_THREADS)
     return {
         **counts,
         "share": None
