@@ -9,7 +9,7 @@ not from the rollups, which do not count messages.
 
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from contacts.models import Channel, Contact, Message
@@ -30,12 +30,38 @@ def _customer_messages() -> Coalesce:
 
 
 def email_threads(*, viewer: User, filters: RollupFilters) -> QuerySet[Contact]:
-    """The email contacts of the period the viewer may see, newest first, each with
-    ``thread_customer_messages``: how many times the customer wrote."""
+    """The email contacts of the period the viewer may see."""
+    return rollup_contacts(viewer=viewer, filters=filters).filter(channel=Channel.EMAIL)
+
+
+def _pingpong_ids(*, viewer: User, filters: RollupFilters) -> QuerySet[Any, Any]:
+    """The ids of the period's email threads with three customer messages or more: one
+    grouped pass over their incoming messages, rather than a count per contact."""
+    threads = email_threads(viewer=viewer, filters=filters).order_by().values("id")
     return (
-        rollup_contacts(viewer=viewer, filters=filters)
-        .filter(channel=Channel.EMAIL)
+        Message.objects.filter(direction=Message.Direction.INCOMING, contact_id__in=threads)
+        .order_by()
+        .values("contact_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=CUSTOMER_MESSAGES)
+        .values("contact_id")
+    )
+
+
+def pingpong_longest(*, viewer: User, filters: RollupFilters, limit: int) -> list[Contact]:
+    """The ping-pong threads in which the customer wrote most (then the newest), each with
+    ``thread_customer_messages``. One query: the grouped pass picks the ids, so the count is
+    read again for those rows only."""
+    top = (
+        _pingpong_ids(viewer=viewer, filters=filters)
+        .order_by("-n", "-contact_id")
+        .values("contact_id")[:limit]
+    )
+    return list(
+        Contact.objects.filter(id__in=top)
+        .select_related("team", "customer")
         .annotate(thread_customer_messages=_customer_messages())
+        .order_by("-thread_customer_messages", "-id")
     )
 
 
@@ -43,23 +69,23 @@ def pingpong_threads(
     *, viewer: User, filters: RollupFilters, waiting: bool = False
 ) -> QuerySet[Contact]:
     """The period's email threads in which the customer wrote three times or more, newest
-    first; with ``waiting``, only those still waiting for a call (contacts.pingpong)."""
+    first, each with ``thread_customer_messages``; with ``waiting``, only those still waiting
+    for a call (contacts.pingpong)."""
+    threads = Contact.objects.filter(id__in=_pingpong_ids(viewer=viewer, filters=filters))
     if waiting:
-        return threads_needing_call(rollup_contacts(viewer=viewer, filters=filters)).order_by(
-            "-occurred_at", "-id"
-        )
-    # An annotation email_threads adds, which the model's stubs cannot know.
-    return email_threads(viewer=viewer, filters=filters).filter(
-        thread_customer_messages__gte=CUSTOMER_MESSAGES  # type: ignore[misc]
+        threads = threads_needing_call(threads)
+    return threads.annotate(thread_customer_messages=_customer_messages()).order_by(
+        "-occurred_at", "-id"
     )
 
 
 def pingpong_counts(*, viewer: User, filters: RollupFilters) -> dict[str, Any]:
     """``threads`` (email contacts of the period), ``pingpong`` (the customer wrote three
-    times or more) and ``waiting`` (of those, still waiting for a call). Two queries."""
-    counts = email_threads(viewer=viewer, filters=filters).aggregate(
-        threads=Count("id"),
-        pingpong=Count("id", filter=Q(thread_customer_messages__gte=CUSTOMER_MESSAGES)),
-    )
-    counts["waiting"] = pingpong_threads(viewer=viewer, filters=filters, waiting=True).count()
-    return counts
+    times or more) and ``waiting`` (of those, still waiting for a call). Three queries."""
+    return {
+        "threads": email_threads(viewer=viewer, filters=filters).count(),
+        "pingpong": _pingpong_ids(viewer=viewer, filters=filters).count(),
+        "waiting": threads_needing_call(
+            Contact.objects.filter(id__in=_pingpong_ids(viewer=viewer, filters=filters))
+        ).count(),
+    }

@@ -117,7 +117,7 @@ FRAGMENT_QUERIES = {
     "make-it-right": 6,  # + 2 for the reasons' and teams' names when gestures were given
     "customer-math": 5,  # + 2 for the names and the open issues when customers were lost
     "stories": 6,  # the counts, the latest of each thumb
-    "pingpong": 6,  # the email threads' counts, those waiting, the longest
+    "pingpong": 7,  # the email threads, the ping-pong ones, those waiting, the longest
 }
 
 

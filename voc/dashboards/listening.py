@@ -1,9 +1,9 @@
 """The dashboard's listening panels: the 5% tracker with outreach progress, make it right,
-customer math, the latest stories and email ping-pong. Like voc/dashboards/panels.py, each is a function of
-(viewer, filters) over other apps' scoped selectors, returning its template's context; the
-PANELS block there lists them."""
+customer math, the latest stories and email ping-pong. Like voc/dashboards/panels.py, each is
+a function of (viewer, filters) over other apps' scoped selectors, returning its template's
+context; the PANELS block there lists them."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,7 +11,7 @@ from contacts.customer_math import customer_counts, losses_by_reason
 from contacts.gestures.selectors import gesture_report
 from contacts.reporting import reason_paths
 from contacts.rollups import reporting_tz
-from contacts.threads import pingpong_counts, pingpong_threads
+from contacts.threads import pingpong_counts, pingpong_longest
 from feedback.listening import listening_in_period
 from feedback.models import Story
 from feedback.stories.reporting import StoryFilters, stories_latest, story_counts
@@ -37,7 +37,7 @@ CUSTOMER_FILTERS = {
 }
 
 
-def _month_key(day) -> str:
+def _month_key(day: date) -> str:
     return f"{day:%Y-%m}"
 
 
@@ -71,9 +71,10 @@ def listening_tracker_panel(viewer: User, filters: DashboardFilters) -> dict[str
 
 def make_it_right_panel(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
     """Gestures given (granted or approved) in the period in the viewer's scope, on contacts
-    of the channel and segment, by the team, per currency: their value, the share of their contacts the customer came back about and of
-    their customers lost within 90 days after (contacts.gestures.selectors.gesture_report),
-    and the reasons they cost most on. Five queries."""
+    of the channel and segment, by the team, per currency: their value, the share of their
+    contacts the customer came back about and of their customers lost within 90 days after
+    (contacts.gestures.selectors.gesture_report), and the reasons they cost most on. Five
+    queries (three without gestures: no names to read)."""
     sets = filters.rollup()
     report = gesture_report(
         viewer=viewer,
@@ -175,17 +176,10 @@ def stories_panel(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
 def pingpong_panel(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
     """Email threads opened in the period, those in which the customer wrote three times or
     more (ping-pong: the rep should have picked up the phone), those still waiting for a call,
-    and the longest of them. Three queries."""
+    and the longest of them. Four queries."""
     rollup = filters.rollup()
     counts = pingpong_counts(viewer=viewer, filters=rollup)
-    longest = list(
-        pingpong_threads(viewer=viewer, filters=rollup)
-        .select_related("team", "customer")
-        # An annotation of contacts.threads, which the model's stubs cannot know.
-        .order_by("-thread_customer_messages", "-occurred_at", "-id")[  # type: ignore[misc]
-            :LONGEST_THREADS
-        ]
-    )
+    longest = pingpong_longest(viewer=viewer, filters=rollup, limit=LONGEST_THREADS)
     return {
         **counts,
         "share": None
