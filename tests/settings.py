@@ -24,6 +24,14 @@ else:
         }
     }
 
+# A second alias for the dashboards' read replica (voc.core.db_routers): the same test
+# database under another connection (TEST MIRROR), read-only on PostgreSQL as a standby is.
+# Reads go there only inside replica_reads() and outside a transaction, so tests in a
+# transaction (pytest-django's db) never touch it; tests/dashboards/test_replica_reads.py does.
+DATABASES["replica"] = DATABASES["default"] | {"TEST": {"MIRROR": "default"}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["replica"]["OPTIONS"] = {"options": "-c default_transaction_read_only=on"}
+
 if redis_problem() is None:
     CACHES = {
         "default": {

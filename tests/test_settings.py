@@ -232,3 +232,54 @@ def test_production_answers_with_the_security_headers_and_json_api_errors(tmp_pa
         "type": "application/json",
         "body": '{"detail": "Server error."}',
     }
+
+
+REPLICA_PROBE = """
+import json
+import django
+from django.conf import settings
+django.setup()
+print(json.dumps({"DATABASES": settings.DATABASES, "ROUTERS": settings.DATABASE_ROUTERS},
+                 default=str))
+"""
+
+
+def _databases(tmp_path, **env) -> dict:
+    base = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG"}}
+    base |= {"DJANGO_SETTINGS_MODULE": "voc.settings", "VOC_VAR_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", REPLICA_PROBE],
+        cwd=ROOT,
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_no_replica_alias_without_its_url(tmp_path):
+    settings = _databases(tmp_path, DATABASE_URL="postgres://voc@db.internal:5432/voc")
+    assert list(settings["DATABASES"]) == ["default"]
+    assert settings["ROUTERS"] == ["voc.core.db_routers.ReplicaRouter"]  # a no-op then
+
+
+def test_a_replica_url_adds_a_read_only_replica_alias(tmp_path):
+    settings = _databases(
+        tmp_path,
+        DATABASE_URL="postgres://voc@db.internal:5432/voc",
+        DATABASE_REPLICA_URL="postgres://voc_ro@standby.internal:5433/voc",
+        DB_CONN_MAX_AGE="30",
+    )
+    default, replica = settings["DATABASES"]["default"], settings["DATABASES"]["replica"]
+    assert list(settings["DATABASES"]) == ["default", "replica"]
+    assert (replica["HOST"], replica["PORT"], replica["USER"]) == (
+        "standby.internal",
+        5433,
+        "voc_ro",
+    )
+    assert replica["NAME"] == default["NAME"] == "voc"
+    assert replica["CONN_MAX_AGE"] == default["CONN_MAX_AGE"] == 30
+    assert replica["OPTIONS"] == {"options": "-c default_transaction_read_only=on"}
+    assert replica["TEST"]["MIRROR"] == "default"  # tests read the primary's test database

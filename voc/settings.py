@@ -152,6 +152,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+# A read replica for the dashboards (docs/SCALING.md): only when its URL is given. Tests use
+# the primary's test database for it (TEST MIRROR); on PostgreSQL its sessions are read-only,
+# so a write routed there by mistake fails instead of landing on a copy.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"]["OPTIONS"] = {"options": "-c default_transaction_read_only=on"}
+DATABASE_ROUTERS = ["voc.core.db_routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker -----------------------------------------------------------------------

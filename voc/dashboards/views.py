@@ -3,6 +3,7 @@ from django.shortcuts import render
 
 from feedback.listening import listening_entries, listening_executive
 from voc.core.capabilities import Capability, capability_required, has_capability
+from voc.core.db_routers import read_from_replica
 from voc.core.exports import EXPORT_FORMATS, export_response
 from voc.core.home import home_widgets_shown
 from voc.core.selectors import last_heartbeat
@@ -49,6 +50,7 @@ def home_view(request):
 
 
 @capability_required(VIEW_DASHBOARD)
+@read_from_replica
 def executive_view(request):
     """The page: the filter form and one placeholder per panel, each of which loads its
     fragment on its own (HTMX), so a slow panel never holds up the others."""
@@ -58,6 +60,7 @@ def executive_view(request):
 
 
 @capability_required(VIEW_DASHBOARD)
+@read_from_replica
 def panel_view(request, panel: str):
     """One panel's fragment for HTMX, or the panel on a page of its own without scripts."""
     chosen = PANELS.get(panel)
@@ -110,11 +113,13 @@ def _drill(request, *, feedback: bool):
 
 
 @capability_required(VIEW_DASHBOARD)
+@read_from_replica
 def drill_contacts_view(request):
     return _drill(request, feedback=False)
 
 
 @capability_required(VIEW_DASHBOARD)
+@read_from_replica
 def drill_feedback_view(request):
     return _drill(request, feedback=True)
 
