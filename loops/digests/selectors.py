@@ -271,12 +271,12 @@ def _summary_sql(filters: DigestFilters, *, viewer: User, summary: int) -> tuple
     return sql, [*contacts_params, summary]
 
 
-def _summary_counts_and_newest(
-    filters: DigestFilters, *, viewer: User, summary: int, limit: int
+def _counts_and_newest(
+    threads: str, params: list[Any], *, limit: int
 ) -> tuple[list[tuple[int | None, int, int]], list[tuple[int, datetime, int]]]:
-    """From a summed-up period, in one pass over its matching threads: (reason id, threads,
-    messages) per reason, and (contact id, newest time, messages) of the newest ``limit``."""
-    threads, params = _summary_sql(filters, viewer=viewer, summary=summary)
+    """In one pass over ``threads`` (SQL of contact_id, reason_id, messages, at: one row per
+    matching thread): (reason id, threads, messages) per reason, and (contact id, newest
+    time, messages) of the newest ``limit`` threads (ties: the newer contact)."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH s AS MATERIALIZED ({threads}) "  # noqa: S608
@@ -291,6 +291,28 @@ def _summary_counts_and_newest(
     newest = [(row[1], row[4], int(row[2])) for row in rows if row[0] == 1]
     newest.sort(key=lambda row: (row[1], row[0]), reverse=True)  # UNION ALL keeps no order
     return counts, newest
+
+
+def _matched_threads_sql(
+    filters: DigestFilters,
+    *,
+    viewer: User,
+    start: datetime,
+    end: datetime,
+    messages_in: MessageRange | None = None,
+) -> tuple[str, list[Any]]:
+    """The matching messages (_matched_sql) grouped by thread, with the thread's reason: the
+    rows _counts_and_newest() reads, so a digest that must read messages (keywords, instant)
+    scans its period once for both its counts and its newest threads."""
+    matched, params = _matched_sql(
+        filters, viewer=viewer, start=start, end=end, messages_in=messages_in
+    )
+    sql = (
+        "SELECT g.contact_id, c.reason_id, g.messages, g.at FROM ("  # noqa: S608
+        f"SELECT p.contact_id, count(*) AS messages, max(p.at) AS at FROM ({matched}) p "
+        "GROUP BY p.contact_id) g JOIN contacts_contact c ON c.id = g.contact_id"
+    )
+    return sql, params
 
 
 def _summary_of(
@@ -395,19 +417,8 @@ def _newest_threads(
     limit: int,
     messages_in: MessageRange | None = None,
 ) -> list[tuple[int, datetime, int]]:
-    """(contact id, newest message time, messages) of the newest ``limit`` threads."""
-    if connection.vendor == "postgresql":
-        matched, params = _matched_sql(
-            filters, viewer=viewer, start=start, end=end, messages_in=messages_in
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT p.contact_id, max(p.at), count(*) "  # noqa: S608
-                f"FROM ({matched}) p GROUP BY p.contact_id "
-                "ORDER BY max(p.at) DESC, p.contact_id DESC LIMIT %s",
-                [*params, limit],
-            )
-            return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
+    """(contact id, newest message time, messages) of the newest ``limit`` threads, through
+    the ORM (SQLite; PostgreSQL reads them with the counts: _counts_and_newest)."""
     return list(
         matching_messages(filters, viewer=viewer, start=start, end=end, messages_in=messages_in)
         .order_by()
@@ -440,8 +451,16 @@ def digest_content(
     summary = _summary_of(filters, start=start, end=end, messages_in=messages_in)
     # Threads newest first, by their newest message of the period (ties: the newer contact).
     if summary is not None:
-        rows, ranked = _summary_counts_and_newest(
-            filters, viewer=viewer, summary=summary, limit=MAX_THREADS
+        rows, ranked = _counts_and_newest(
+            *_summary_sql(filters, viewer=viewer, summary=summary), limit=MAX_THREADS
+        )
+        counts = _counted(rows, labels)
+    elif connection.vendor == "postgresql":
+        rows, ranked = _counts_and_newest(
+            *_matched_threads_sql(
+                filters, viewer=viewer, start=start, end=end, messages_in=messages_in
+            ),
+            limit=MAX_THREADS,
         )
         counts = _counted(rows, labels)
     else:
