@@ -27,6 +27,18 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 
 
+def pytest_collection_modifyitems(config, items):
+    """The live server reads the dashboards from the read-replica alias (voc.core.db_routers:
+    outside a transaction, as a browser's requests are; tests/settings.py mirrors it onto the
+    test database), so every browser test may use it beside the default database."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.path).parents:
+            item.add_marker(
+                pytest.mark.django_db(transaction=True, databases="__all__"), append=False
+            )
+
+
 @pytest.fixture(scope="module")
 def browser():
     """One headless Chromium per test module."""

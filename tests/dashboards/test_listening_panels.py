@@ -259,7 +259,10 @@ def test_the_tracker_fragment_shows_zero_for_an_executive_without_sessions(cast,
     idle_row = body.split('data-testid="listening-row"')[3]
     assert idle_row.split("</tr>")[0].count('<td class="num">0') >= 2
     assert "1 of 3</a> to lost customers" in body and "1 of 2</a> to loyal ones" in body
+    assert "does not apply" not in body  # no filter set, nothing to excuse
+    body = client.get(url, query(team_id=cast.team_a.id), headers=HTMX).content.decode()
     assert "does not apply the team filter" in body
+    assert "1 of 3</a> to lost customers" in body  # the same figures: the team is ignored
 
 
 def test_an_executive_who_is_not_the_ceo_sees_their_own_row(cast, world):
@@ -412,7 +415,14 @@ def test_customer_math_fragment_links_every_figure_with_the_filters(cast, client
         in body
     )
     assert f"kind=lost&amp;reason={world['billing'].id}" in body
-    assert "does not apply the channel filter" in body
+    assert "does not apply" not in body  # the segment applies
+    channel = client.get(
+        reverse("dashboards:panel", args=["customer-math"]),
+        query(segment="consumer", channel="email"),
+        headers=HTMX,
+    ).content.decode()
+    assert "does not apply the channel filter" in channel
+    assert "does not apply the team filter" not in channel
     body = client.get(
         reverse("dashboards:panel", args=["customer-math"]), query(), headers=HTMX
     ).content.decode()

@@ -322,3 +322,26 @@ def test_a_panel_that_cannot_apply_a_filter_says_so(cast, client, monkeypatch):
     assert "does not apply the segment filter: &lt;b&gt;no segment&lt;/b&gt; here" in body
     other = client.get(reverse("dashboards:panel", args=["scores"]), headers=HTMX)
     assert 'data-testid="ignored-filter"' not in other.content.decode()
+
+
+def test_a_filter_a_panel_ignores_is_mentioned_only_when_it_is_set(cast, client, monkeypatch):
+    from dataclasses import replace
+
+    from voc.dashboards import panels
+
+    service = panels.PANELS["service"]
+    ignores = {"channel": "no channel", "team": "no team", "segment": "no segment"}
+    monkeypatch.setitem(panels.PANELS, "service", replace(service, ignores=ignores))
+    client.force_login(cast.executive)
+    url = reverse("dashboards:panel", args=["service"])
+    team = cast.team_a.pk
+    for params, said in (
+        ({}, []),
+        ({"channel": "email"}, ["channel"]),
+        ({"team_id": team}, ["team"]),
+        ({"segment": "consumer", "channel": "phone"}, ["channel", "segment"]),
+    ):
+        body = client.get(url, world.query(**params), headers=HTMX).content.decode()
+        assert body.count('data-testid="ignored-filter"') == len(said), params
+        for name in said:
+            assert f"does not apply the {name} filter" in body

@@ -110,6 +110,14 @@ class DashboardFilters:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    def is_set(self, name: str) -> bool:
+        """Whether the filter ``name`` (channel, team, segment) narrows the figures."""
+        return {
+            "channel": bool(self.channel),
+            "team": self.team_id is not None,
+            "segment": bool(self.segment),
+        }.get(name, True)  # anything else (a panel that ignores the period) always applies
+
     @property
     def previous_start(self) -> date:
         return self.start - timedelta(days=self.days)

@@ -42,6 +42,11 @@ class Panel:
     compute: Callable[[User, DashboardFilters], dict[str, Any]]
     ignores: dict[str, str] = field(default_factory=dict)
 
+    def ignored(self, filters: DashboardFilters) -> dict[str, str]:
+        """The filters this panel cannot apply that are set now (filter name -> why): the
+        panel says so for those, not for every filter it would ignore."""
+        return {name: why for name, why in self.ignores.items() if filters.is_set(name)}
+
 
 def share_of(part: int, whole: int) -> float | None:
     """part / whole as a percentage with one decimal, None without a whole."""

@@ -69,7 +69,7 @@ def panel_view(request, panel: str):
     viewer = request_viewer(request)
     filters, _form = filters_from(request.GET, viewer=viewer)
     figures = panel_context(chosen, viewer, filters, use_cache=cache_enabled(request))
-    context = {"panel": chosen, "filters": filters, **figures}
+    context = {"panel": chosen, "filters": filters, "ignored": chosen.ignored(filters), **figures}
     template = chosen.template if request.htmx else "dashboards/panel_page.html"
     return render(request, template, context)
 
