@@ -4,7 +4,7 @@ Every figure carries the query string of its drill-down (voc/dashboards/drill.py
 number leads to the contacts or feedback behind it with the same filters.
 
 A panel lists the filters it cannot apply in ``ignores`` (filter name -> why), and the
-fragment says so on the panel.
+fragment says so on the panel when one of them is set (``Panel.ignored``).
 """
 
 from collections.abc import Callable
