@@ -126,10 +126,13 @@ def issue_sla_state_q(state: str, *, now: datetime) -> Q:
 
 
 def issue_ageing(issue: Issue, *, now: datetime) -> str:
-    """ "Code red for 90 days" for an open, not yet fixed code red or high issue, else ""."""
+    """ "Code red for 90 days" for an open, not yet fixed code red or high issue at least a day
+    old (as loops.sla.rules.ageing_text says it), else ""."""
     if not issue.is_open or issue.fixed_at is not None or issue.severity not in AGEING_SEVERITIES:
         return ""  # fixed (awaiting verification) is no longer ageing
     days = age_days(opened_at=issue.created_at, now=now)
+    if days < 1:
+        return ""  # "Code red for 0 days" says nothing: its age shows plainly
     label = Severity(issue.severity).label
     return f"{label} for {days} day{'s' if days != 1 else ''}"
 

@@ -76,6 +76,7 @@ def test_code_red_and_high_issues_age_in_days_others_do_not(cast):
     red = open_issue(cast, severity="code_red", at=T0)
     assert issue_ageing(red, now=T0 + timedelta(days=90, hours=23)) == "Code red for 90 days"
     assert issue_ageing(red, now=T0 + timedelta(days=1)) == "Code red for 1 day"
+    assert issue_ageing(red, now=T0 + timedelta(days=1) - timedelta(seconds=1)) == ""
     high = open_issue(cast, severity="high", at=T0)
     assert issue_ageing(high, now=T0 + timedelta(days=3)) == "High for 3 days"
     medium = open_issue(cast, severity="medium", at=T0)

@@ -263,3 +263,48 @@ def test_a_draft_waits_for_its_owner_or_department_head_only(client, cast, deput
     assert '<strong data-testid="approve-count">2</strong>' in html
     assert "Fixed: &lt;b&gt;charges&lt;/b&gt;" in html
     assert reverse("loops:notice-detail", args=[n_head.pk]) in html
+
+
+def test_an_ageing_code_red_says_for_how_long_on_both_manager_widgets(client, cast):
+    """ "Code red for 90 days" on the home page, as on the board and the issue: a code red or
+    high issue a day old or more; younger ones and other severities say nothing."""
+
+    def breached(title, severity, opened_days_ago):
+        made = issue(
+            cast,
+            title,
+            department=cast.dept_a,
+            owner=cast.manager,
+            response_due=-1,
+            severity=severity,
+        )
+        Issue.objects.filter(pk=made.pk).update(created_at=NOW - timedelta(days=opened_days_ago))
+        return made
+
+    breached("Ninety days red", "code_red", 90)
+    breached("Red since this morning", "code_red", 0)
+    breached("High for a day", "high", 1)
+    breached("Medium and old", "medium", 200)
+    client.force_login(cast.manager)
+    response = client.get(HOME)
+    for key in ("loops.sla_breaches", "loops.issues_due"):
+        html = str(widget(response, key).html)
+        items = {
+            part.split("</a>")[0].rsplit(">", 1)[1].split(" ", 1)[1]: part.split("</li>")[0]
+            for part in html.split("<li")[1:]
+        }
+        ageing = {
+            title: item.split('data-testid="home-ageing">')[1].split("<")[0]
+            for title, item in items.items()
+            if 'data-testid="home-ageing"' in item
+        }
+        assert ageing == {
+            "Ninety days red": "Code red for 90 days",
+            "High for a day": "High for 1 day",
+        }, key
+        assert set(items) == {
+            "Ninety days red",
+            "Red since this morning",
+            "High for a day",
+            "Medium and old",
+        }, key
