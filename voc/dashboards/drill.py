@@ -10,12 +10,13 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.http import HttpResponseBadRequest, HttpResponseBase
 
 from contacts.models import Contact
 from contacts.reporting import CONTACT_MEASURES, reason_paths, rollup_contacts, with_verbatim
 from feedback.items.reporting import rollup_feedback_items
 from feedback.models import FeedbackItem
-from voc.core.exports import Column
+from voc.core.exports import EXPORT_FORMATS, Column, export_response
 from voc.dashboards.filters import MAX_DAYS, DashboardFilters
 from voc.people.models import User
 
@@ -214,3 +215,14 @@ FEEDBACK_COLUMNS = [
 
 def export_name(kind: str, drill: Drill) -> str:
     return f"{kind}-{drill.start.isoformat()}-{drill.end.isoformat()}"
+
+
+def exported_if_asked(request, *, rows, columns, filename: str) -> HttpResponseBase | None:
+    """A drill-down's CSV or Excel file when ``format`` asks for one (400 for a format we do
+    not write), None for the page itself."""
+    file_format = request.GET.get("format")
+    if not file_format:
+        return None
+    if file_format not in EXPORT_FORMATS:
+        return HttpResponseBadRequest("format is csv or xlsx")
+    return export_response(rows=rows, columns=columns, filename=filename, file_format=file_format)

@@ -11,9 +11,9 @@ from django.utils import timezone
 from loops import reporting
 from loops.rules import age_days
 from voc.core.capabilities import capability_required
-from voc.core.exports import EXPORT_FORMATS, export_response
+from voc.core.db_routers import read_from_replica
 from voc.dashboards.access import VIEW_DASHBOARD
-from voc.dashboards.drill import keyset_page
+from voc.dashboards.drill import exported_if_asked, keyset_page
 from voc.dashboards.filters import filters_from
 from voc.dashboards.loop_drill import (
     FOLLOW_UP_COLUMNS,
@@ -47,16 +47,14 @@ def _loop_drill(request, *, issues: bool):
             viewer=viewer, show=drill.show, since=since, until=until, team_ids=team_ids
         ).select_related("team", "assignee", "customer", "feedback_item")
         columns = FOLLOW_UP_COLUMNS
-    file_format = request.GET.get("format")
-    if file_format:
-        if file_format not in EXPORT_FORMATS:
-            return HttpResponseBadRequest("format is csv or xlsx")
-        return export_response(
-            rows=rows.iterator(chunk_size=2000),
-            columns=columns,
-            filename=loop_export_name("issues" if issues else "follow-ups", drill),
-            file_format=file_format,
-        )
+    exported = exported_if_asked(
+        request,
+        rows=rows.iterator(chunk_size=2000),
+        columns=columns,
+        filename=loop_export_name("issues" if issues else "follow-ups", drill),
+    )
+    if exported is not None:
+        return exported
     page, next_after = keyset_page(rows, time_field="created_at", after=drill.after)
     params = drill.params()
     context = {
@@ -77,10 +75,12 @@ def _loop_drill(request, *, issues: bool):
 
 
 @capability_required(VIEW_DASHBOARD)
+@read_from_replica
 def drill_issues_view(request):
     return _loop_drill(request, issues=True)
 
 
 @capability_required(VIEW_DASHBOARD)
+@read_from_replica
 def drill_follow_ups_view(request):
     return _loop_drill(request, issues=False)

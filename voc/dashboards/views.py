@@ -4,7 +4,6 @@ from django.shortcuts import render
 from feedback.listening import listening_entries, listening_executive
 from voc.core.capabilities import Capability, capability_required, has_capability
 from voc.core.db_routers import read_from_replica
-from voc.core.exports import EXPORT_FORMATS, export_response
 from voc.core.home import home_widgets_shown
 from voc.core.selectors import last_heartbeat
 from voc.dashboards.access import VIEW_DASHBOARD
@@ -17,6 +16,7 @@ from voc.dashboards.drill import (
     drill_from,
     drill_title,
     export_name,
+    exported_if_asked,
     keyset_page,
 )
 from voc.dashboards.drill_customers import (
@@ -85,16 +85,14 @@ def _drill(request, *, feedback: bool):
         if feedback
         else drill_contacts(viewer=viewer, drill=drill)
     )
-    file_format = request.GET.get("format")
-    if file_format:
-        if file_format not in EXPORT_FORMATS:
-            return HttpResponseBadRequest("format is csv or xlsx")
-        return export_response(
-            rows=rows.iterator(chunk_size=2000),
-            columns=FEEDBACK_COLUMNS if feedback else CONTACT_COLUMNS,
-            filename=export_name("feedback" if feedback else "contacts", drill),
-            file_format=file_format,
-        )
+    exported = exported_if_asked(
+        request,
+        rows=rows.iterator(chunk_size=2000),
+        columns=FEEDBACK_COLUMNS if feedback else CONTACT_COLUMNS,
+        filename=export_name("feedback" if feedback else "contacts", drill),
+    )
+    if exported is not None:
+        return exported
     page, next_after = keyset_page(
         rows, time_field="received_at" if feedback else "occurred_at", after=drill.after
     )
@@ -125,6 +123,7 @@ def drill_feedback_view(request):
 
 
 @capability_required(VIEW_DASHBOARD)
+@read_from_replica
 def drill_customers_view(request):
     """The lifecycle events behind customer math, by keyset pages or exported."""
     viewer = request_viewer(request)
@@ -133,16 +132,14 @@ def drill_customers_view(request):
     if drill is None:
         return HttpResponseBadRequest(f"Not a drill-down: {form.errors.as_text()}")
     rows = drill_customer_events(viewer=viewer, drill=drill)
-    file_format = request.GET.get("format")
-    if file_format:
-        if file_format not in EXPORT_FORMATS:
-            return HttpResponseBadRequest("format is csv or xlsx")
-        return export_response(
-            rows=rows.iterator(chunk_size=2000),
-            columns=CUSTOMER_EVENT_COLUMNS,
-            filename=customer_export_name(drill),
-            file_format=file_format,
-        )
+    exported = exported_if_asked(
+        request,
+        rows=rows.iterator(chunk_size=2000),
+        columns=CUSTOMER_EVENT_COLUMNS,
+        filename=customer_export_name(drill),
+    )
+    if exported is not None:
+        return exported
     page, next_after = keyset_page(rows, time_field="occurred_on", after=drill.after)
     context = {
         "drill": drill,
@@ -155,6 +152,7 @@ def drill_customers_view(request):
 
 
 @capability_required(VIEW_DASHBOARD)
+@read_from_replica
 def drill_threads_view(request):
     """The email ping-pong threads behind the panel (``waiting=1``: those still waiting for a
     call), as the contacts drill-down lists and exports them."""
@@ -165,16 +163,14 @@ def drill_threads_view(request):
         return HttpResponseBadRequest(f"Not a drill-down: {form.errors.as_text()}")
     waiting = request.GET.get("waiting") == "1"
     rows = drill_threads(viewer=viewer, drill=drill, waiting=waiting)
-    file_format = request.GET.get("format")
-    if file_format:
-        if file_format not in EXPORT_FORMATS:
-            return HttpResponseBadRequest("format is csv or xlsx")
-        return export_response(
-            rows=rows.iterator(chunk_size=2000),
-            columns=CONTACT_COLUMNS,
-            filename=export_name("email-threads", drill),
-            file_format=file_format,
-        )
+    exported = exported_if_asked(
+        request,
+        rows=rows.iterator(chunk_size=2000),
+        columns=CONTACT_COLUMNS,
+        filename=export_name("email-threads", drill),
+    )
+    if exported is not None:
+        return exported
     page, next_after = keyset_page(rows, time_field="occurred_at", after=drill.after)
     params = drill.params()
     context = {
@@ -191,6 +187,7 @@ def drill_threads_view(request):
 
 
 @capability_required(VIEW_DASHBOARD)
+@read_from_replica
 def drill_listening_view(request):
     """One executive's listening in the period (``executive=<id>``): 404 for an executive
     whose listening the viewer may not read."""
@@ -205,16 +202,14 @@ def drill_listening_view(request):
     )
     if entries is None:
         raise Http404
-    file_format = request.GET.get("format")
-    if file_format:
-        if file_format not in EXPORT_FORMATS:
-            return HttpResponseBadRequest("format is csv or xlsx")
-        return export_response(
-            rows=entries,
-            columns=LISTENING_COLUMNS,
-            filename=listening_export_name(executive_id, filters.start, filters.end),
-            file_format=file_format,
-        )
+    exported = exported_if_asked(
+        request,
+        rows=entries,
+        columns=LISTENING_COLUMNS,
+        filename=listening_export_name(executive_id, filters.start, filters.end),
+    )
+    if exported is not None:
+        return exported
     context = {
         "filters": filters,
         "executive": listening_executive(viewer=viewer, executive_id=executive_id),
@@ -226,6 +221,7 @@ def drill_listening_view(request):
 
 
 @capability_required(VIEW_DASHBOARD)
+@read_from_replica
 def drill_stories_view(request):
     """The stories behind the panel's counts (``thumb=up|down``), by keyset pages or
     exported."""
@@ -236,16 +232,14 @@ def drill_stories_view(request):
         return HttpResponseBadRequest(f"Not a drill-down: {form.errors.as_text()}")
     thumb = request.GET.get("thumb", "")
     rows = drill_stories(viewer=viewer, drill=drill, thumb=thumb)
-    file_format = request.GET.get("format")
-    if file_format:
-        if file_format not in EXPORT_FORMATS:
-            return HttpResponseBadRequest("format is csv or xlsx")
-        return export_response(
-            rows=rows.iterator(chunk_size=2000),
-            columns=STORY_COLUMNS,
-            filename=export_name(f"stories-{thumb or 'all'}", drill),
-            file_format=file_format,
-        )
+    exported = exported_if_asked(
+        request,
+        rows=rows.iterator(chunk_size=2000),
+        columns=STORY_COLUMNS,
+        filename=export_name(f"stories-{thumb or 'all'}", drill),
+    )
+    if exported is not None:
+        return exported
     page, next_after = keyset_page(rows, time_field="created_at", after=drill.after)
     context = {
         "drill": drill,
@@ -259,6 +253,7 @@ def drill_stories_view(request):
 
 
 @capability_required(VIEW_DASHBOARD)
+@read_from_replica
 def drill_gestures_view(request):
     """The gestures behind make it right's spend, by keyset pages or exported."""
     viewer = request_viewer(request)
@@ -267,16 +262,14 @@ def drill_gestures_view(request):
     if drill is None:
         return HttpResponseBadRequest(f"Not a drill-down: {form.errors.as_text()}")
     rows = drill_gestures(viewer=viewer, drill=drill)
-    file_format = request.GET.get("format")
-    if file_format:
-        if file_format not in EXPORT_FORMATS:
-            return HttpResponseBadRequest("format is csv or xlsx")
-        return export_response(
-            rows=rows.iterator(chunk_size=2000),
-            columns=GESTURE_COLUMNS,
-            filename=export_name("gestures", drill),
-            file_format=file_format,
-        )
+    exported = exported_if_asked(
+        request,
+        rows=rows.iterator(chunk_size=2000),
+        columns=GESTURE_COLUMNS,
+        filename=export_name("gestures", drill),
+    )
+    if exported is not None:
+        return exported
     page, next_after = keyset_page(rows, time_field="given_at", after=drill.after)
     context = {
         "drill": drill,
