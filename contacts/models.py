@@ -327,22 +327,12 @@ class RedactionPattern(models.Model):
         return self.name
 
 
-class ContactRollup(models.Model):
-    """Pre-aggregated counts per day (reporting time zone) × reason × channel × team × customer
-    segment (at contact time), kept current by every write path in the same transaction (the
-    write primitive, contacts.changes). Dashboards read these through contacts.reporting.
+class RollupCounts(models.Model):
+    """The counted columns of the contact rollups (daily and weekly), all sums: contacts,
+    handle and wait time with how many contacts gave a value (an average divides by the
+    latter), repeats, negative sentiment, roads, first-contact resolution and outcomes."""
 
-    reason_id and team_id are plain integers (0 = none) and segment "" means no customer,
-    rather than NULLs, so the key is never NULL and one unique index covers it on every
-    database. A reason's complaint or avoidable flag is read from the reason, not kept here."""
-
-    day = models.DateField()
-    reason_id = models.BigIntegerField(default=0)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    team_id = models.BigIntegerField(default=0)
-    segment = models.CharField(max_length=20, blank=True, default="")
     contacts = models.IntegerField(default=0)
-    # Sums and how many contacts gave a value (an average divides by the latter).
     handle_seconds = models.BigIntegerField(default=0)
     handled_contacts = models.IntegerField(default=0)
     wait_seconds = models.BigIntegerField(default=0)
@@ -368,6 +358,25 @@ class ContactRollup(models.Model):
     outcome_open = models.IntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class ContactRollup(RollupCounts):
+    """Pre-aggregated counts per day (reporting time zone) × reason × channel × team × customer
+    segment (at contact time), kept current by every write path in the same transaction (the
+    write primitive, contacts.changes). Dashboards read these through contacts.reporting.
+
+    reason_id and team_id are plain integers (0 = none) and segment "" means no customer,
+    rather than NULLs, so the key is never NULL and one unique index covers it on every
+    database. A reason's complaint or avoidable flag is read from the reason, not kept here."""
+
+    day = models.DateField()
+    reason_id = models.BigIntegerField(default=0)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    team_id = models.BigIntegerField(default=0)
+    segment = models.CharField(max_length=20, blank=True, default="")
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["day", "reason_id", "channel", "team_id", "segment"], name="rollup_key"
@@ -377,6 +386,36 @@ class ContactRollup(models.Model):
     def __str__(self) -> str:
         segment = self.segment or "no customer"
         return f"{self.day} reason={self.reason_id} {self.channel} team={self.team_id} {segment}"
+
+
+class ContactWeekRollup(RollupCounts):
+    """ContactRollup added up by week (the Monday of the reporting day's week), with the same
+    key otherwise. A year of daily rows is about five times as many rows to add up: a figure
+    over a long period reads its whole weeks here and only the partial weeks at its ends from
+    ContactRollup (contacts.reporting.rollup_totals). Kept current by the same write as the
+    daily rows, in the same transaction (contacts.rollups.RollupDelta.apply), and rebuilt
+    with them."""
+
+    week = models.DateField(help_text="The Monday of the week (reporting time zone)")
+    reason_id = models.BigIntegerField(default=0)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    team_id = models.BigIntegerField(default=0)
+    segment = models.CharField(max_length=20, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "reason_id", "channel", "team_id", "segment"],
+                name="week_rollup_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        segment = self.segment or "no customer"
+        return (
+            f"week of {self.week} reason={self.reason_id} {self.channel} team={self.team_id} "
+            f"{segment}"
+        )
 
 
 class IngestToken(HashedKeyToken):

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import TruncWeek
 
-from contacts.models import Contact, ContactReason, ContactRollup, Message
+from contacts.models import Contact, ContactReason, ContactRollup, ContactWeekRollup, Message
 from contacts.rollups import COLUMNS, reporting_tz
 from contacts.selectors import contact_list_visible
 from voc.people.access import scope_for
@@ -65,35 +65,58 @@ def _with_children(reason_ids: Iterable[int]) -> frozenset[int]:
     return ids | frozenset(children)
 
 
-def rollups_visible(*, viewer: User | None) -> QuerySet[ContactRollup]:
-    """The rollup rows the viewer may count (see the module docstring). ``viewer=None`` is the
-    system itself (a periodic job judging a fix): every row, never for a person's page."""
-    rows = ContactRollup.objects.all()
+def _scope(viewer: User | None) -> Q:
+    """The condition on rollup rows (daily or weekly alike) for what the viewer may count."""
     if viewer is None:
-        return rows
+        return Q()
     scope = scope_for(viewer)
     if scope.everything:
-        return rows
+        return Q()
     owned_reasons = ContactReason.objects.filter(department_id__in=scope.department_ids)
-    return rows.filter(Q(team_id__in=scope.team_ids) | Q(reason_id__in=owned_reasons.values("id")))
+    return Q(team_id__in=scope.team_ids) | Q(reason_id__in=owned_reasons.values("id"))
+
+
+def rollups_visible(
+    *, viewer: User | None, model: type[ContactRollup] | type[ContactWeekRollup] = ContactRollup
+) -> QuerySet[Any]:
+    """The rollup rows (daily, or weekly) the viewer may count (see the module docstring).
+    ``viewer=None`` is the system itself (a periodic job judging a fix): every row, never for
+    a person's page."""
+    return model.objects.filter(_scope(viewer))
 
 
 def rollups_filtered(*, viewer: User | None, filters: RollupFilters) -> QuerySet[ContactRollup]:
-    rows = rollups_visible(viewer=viewer).filter(day__gte=filters.start, day__lte=filters.end)
+    """The daily rollup rows the viewer may see that match ``filters``."""
+    return ContactRollup.objects.filter(
+        _scope(viewer), _matching(filters), day__gte=filters.start, day__lte=filters.end
+    )
+
+
+def _matching(filters: RollupFilters) -> Q:
+    """The filters other than the period, as a condition on rollup rows (daily or weekly)."""
+    condition = Q()
     if filters.channels:
-        rows = rows.filter(channel__in=filters.channels)
+        condition &= Q(channel__in=filters.channels)
     if filters.team_ids:
-        rows = rows.filter(team_id__in=filters.team_ids)
+        condition &= Q(team_id__in=filters.team_ids)
     if filters.segments:
-        rows = rows.filter(segment__in=filters.segments)
+        condition &= Q(segment__in=filters.segments)
     if filters.reason_ids:
-        rows = rows.filter(reason_id__in=_with_children(filters.reason_ids))
+        condition &= Q(reason_id__in=_with_children(filters.reason_ids))
     if filters.complaints_only:
-        rows = rows.filter(reason_id__in=complaint_reason_ids())
+        condition &= Q(reason_id__in=complaint_reason_ids())
     if filters.avoidable_only:
-        avoidable = ContactReason.objects.filter(avoidable=True).values("id")
-        rows = rows.filter(reason_id__in=avoidable)
-    return rows
+        condition &= Q(reason_id__in=ContactReason.objects.filter(avoidable=True).values("id"))
+    return condition
+
+
+def whole_weeks(start: date, end: date) -> tuple[date, date] | None:
+    """The Mondays of the first and last weeks lying wholly in [start, end], or None when no
+    week does: those weeks are read from the weekly rollups, the days around them from the
+    daily ones."""
+    first = start + timedelta(days=-start.weekday() % 7)
+    last = end - timedelta(days=(end.weekday() + 1) % 7) - timedelta(days=6)
+    return (first, last) if first <= last else None
 
 
 def rollup_totals(
@@ -105,22 +128,53 @@ def rollup_totals(
 ) -> list[dict[str, Any]]:
     """Sums of ``columns`` over the rows the viewer may see that match ``filters``, one dict
     per group (ordered by the group keys), in one query. Without ``group_by``, one dict with
-    the totals (zeros when nothing matches)."""
+    the totals (zeros when nothing matches).
+
+    Unless grouped by day, the period's whole weeks are added up from the weekly rollups and
+    only the days before the first and after the last whole week from the daily ones (one
+    ``UNION ALL``): a year is about 52 weekly rows a key instead of 365 daily ones."""
     unknown = (set(group_by) - _GROUPS) | (set(columns) - set(COLUMNS))
     if unknown:
         raise ValueError(f"not a rollup group or column: {sorted(unknown)}")
-    rows = rollups_filtered(viewer=viewer, filters=filters)
     sums = {column: Sum(column) for column in columns}
-    if not group_by:
-        totals = rows.aggregate(**sums)
-        return [{column: totals[column] or 0 for column in columns}]
+    weeks = None if "day" in group_by else whole_weeks(filters.start, filters.end)
+    rows = Q(_scope(viewer), _matching(filters))  # looked up once for both tables
+    if weeks is None:
+        daily = ContactRollup.objects.filter(rows, day__gte=filters.start, day__lte=filters.end)
+        parts = [daily]
+    else:
+        first, last = weeks
+        edges = Q(day__gte=filters.start, day__lt=first) | Q(
+            day__gt=last + timedelta(days=6), day__lte=filters.end
+        )
+        daily = ContactRollup.objects.filter(rows, edges)
+        weekly = ContactWeekRollup.objects.filter(rows, week__gte=first, week__lte=last)
+        parts = [daily, weekly]
     if "week" in group_by:
-        rows = rows.annotate(week=TruncWeek("day"))
-    grouped = rows.values(*group_by).annotate(**sums).order_by(*group_by)
-    return [
-        {**{key: row[key] for key in group_by}, **{column: row[column] or 0 for column in columns}}
-        for row in grouped
+        parts[0] = daily.annotate(week=TruncWeek("day"))
+    # One group for all rows when there is nothing to group by: a constant is not grouped on.
+    keys = list(group_by) or ["everything"]
+    grouped = [
+        part.annotate(everything=Value(1)).values(*keys).annotate(**sums).order_by()
+        if not group_by
+        else part.values(*keys).annotate(**sums).order_by()
+        for part in parts
     ]
+    query = grouped[0].union(*grouped[1:], all=True) if len(grouped) > 1 else grouped[0]
+    totals: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in query:
+        key = tuple(_day(row[name]) for name in keys)
+        found = totals.setdefault(key, dict.fromkeys(columns, 0))
+        for column in columns:
+            found[column] += row[column] or 0
+    if not group_by:
+        return [totals.get((1,), dict.fromkeys(columns, 0))]
+    return [{**dict(zip(group_by, key, strict=True)), **totals[key]} for key in sorted(totals)]
+
+
+def _day(value: Any) -> Any:
+    """A week truncated to a date (some databases return the Monday as a datetime)."""
+    return value.date() if isinstance(value, datetime) else value
 
 
 # What a rollup column counts, as a condition on the contacts behind it (the drill-down of a

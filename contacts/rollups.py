@@ -4,18 +4,20 @@ resolution and outcomes (the columns of ContactRollup).
 
 Every write path computes each touched contact's contribution before and after, and applies
 the difference with one upsert that adds to the stored counts (the same SQL on PostgreSQL and
-SQLite; on PostgreSQL a large delta is first copied into a temporary table). ``rollups_rebuild`` recomputes everything from the contacts; the two must agree.
+SQLite; on PostgreSQL a large delta is first copied into a temporary table), and the same
+difference added up by week to the weekly rollups (ContactWeekRollup), which long periods
+read. ``rollups_rebuild`` recomputes both from the contacts; the three must agree.
 """
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import NotRequired, TypedDict
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
 
-from contacts.models import Contact, ContactRollup
+from contacts.models import Contact, ContactRollup, ContactWeekRollup
 from voc.core.dataversion import data_version_bump
 from voc.core.pg import copy_lines
 
@@ -133,69 +135,107 @@ class RollupDelta:
                 totals[_OUTCOME[outcome]] += sign
 
     def apply(self) -> int:
-        """Upsert the non-zero changes; returns how many keys changed."""
+        """Upsert the non-zero changes into the daily rollups and, added up by week, into the
+        weekly ones; returns how many daily keys changed."""
         changed = [(key, totals) for key, totals in self.changes.items() if any(totals)]
         if not changed:
             return 0
         data_version_bump()  # cached dashboard figures are out of date once this commits
-        table = ContactRollup._meta.db_table
-        keys = ", ".join(KEY_COLUMNS)
-        updates = ", ".join(
-            f"{column} = {table}.{column} + excluded.{column}" for column in COLUMNS
-        )
-        upsert = (
-            f"INSERT INTO {table} ({keys}, {', '.join(COLUMNS)}) "
-            f"%s ON CONFLICT ({keys}) DO UPDATE SET {updates}"
-        )
-        # Keys are written in sorted order, so concurrent batches lock them in the same order
-        # and cannot deadlock: sorted here, or by PostgreSQL in the same order (channels and
-        # segments compared as bytes, as Python compares them).
-        if connection.vendor == "postgresql" and len(changed) > STAGED_APPLY:
-            _apply_staged(upsert, changed)
-        else:
-            changed.sort()
-            row = "(" + ", ".join(["%s"] * (len(KEY_COLUMNS) + len(COLUMNS))) + ")"
-            placeholders = ", ".join([row] * len(changed))
-            params: list[date | int | str] = []
-            for key, totals in changed:
-                params.extend([*key, *totals])
-            with connection.cursor() as cursor:
-                cursor.execute(upsert.replace("%s", f"VALUES {placeholders}", 1), params)
-        # Only a key whose count went down can have reached zero: look at those alone (a
-        # backfill that only adds touches thousands of keys and need not look at any).
-        emptied = sorted(key for key, totals in changed if totals[0] < 0)
-        for start in range(0, len(emptied), 200):
-            _delete_empty(emptied[start : start + 200])
+        _upsert(ContactRollup, "day", changed)
+        _upsert(ContactWeekRollup, "week", by_week(changed))
         self.changes.clear()
         return len(changed)
 
 
-def _delete_empty(keys: list[Key]) -> None:
-    table = ContactRollup._meta.db_table
+def week_of(day: date) -> date:
+    """The Monday of the day's week: the key of the weekly rollups."""
+    return day - timedelta(days=day.weekday())
+
+
+def by_week(changed: Iterable[tuple[Key, list[int]]]) -> list[tuple[Key, list[int]]]:
+    """Daily changes added up by week; a week whose changes cancel out (a contact moved to
+    another day of the same week) is left out."""
+    weeks: dict[Key, list[int]] = {}
+    for (day, reason_id, channel, team_id, segment), totals in changed:
+        key = (week_of(day), reason_id, channel, team_id, segment)
+        summed = weeks.get(key)
+        if summed is None:
+            weeks[key] = list(totals)
+        else:
+            for position, count in enumerate(totals):
+                summed[position] += count
+    return [(key, totals) for key, totals in weeks.items() if any(totals)]
+
+
+def _upsert(
+    model: type[ContactRollup] | type[ContactWeekRollup],
+    period_column: str,
+    changed: list[tuple[Key, list[int]]],
+) -> None:
+    """Add ``changed`` to ``model``'s rows (keyed by ``period_column`` and the rest of the
+    key) in one statement, then delete the rows it emptied."""
+    if not changed:
+        return
+    table = model._meta.db_table
+    key_columns = (period_column, *KEY_COLUMNS[1:])
+    keys = ", ".join(key_columns)
+    updates = ", ".join(f"{column} = {table}.{column} + excluded.{column}" for column in COLUMNS)
+    upsert = (
+        f"INSERT INTO {table} ({keys}, {', '.join(COLUMNS)}) "
+        f"%s ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+    )
+    # Keys are written in sorted order, so concurrent batches lock them in the same order
+    # and cannot deadlock: sorted here, or by PostgreSQL in the same order (channels and
+    # segments compared as bytes, as Python compares them). Daily rows are always written
+    # before weekly ones, so the two tables are locked in the same order too.
+    if connection.vendor == "postgresql" and len(changed) > STAGED_APPLY:
+        _apply_staged(model, key_columns, upsert, changed)
+    else:
+        changed.sort()
+        row = "(" + ", ".join(["%s"] * (len(KEY_COLUMNS) + len(COLUMNS))) + ")"
+        placeholders = ", ".join([row] * len(changed))
+        params: list[date | int | str] = []
+        for key, totals in changed:
+            params.extend([*key, *totals])
+        with connection.cursor() as cursor:
+            cursor.execute(upsert.replace("%s", f"VALUES {placeholders}", 1), params)
+    # Only a key whose count went down can have reached zero: look at those alone (a
+    # backfill that only adds touches thousands of keys and need not look at any).
+    emptied = sorted(key for key, totals in changed if totals[0] < 0)
+    for start in range(0, len(emptied), 200):
+        _delete_empty(table, key_columns, emptied[start : start + 200])
+
+
+def _delete_empty(table: str, key_columns: tuple[str, ...], keys: list[Key]) -> None:
     rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(keys))
     with connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {table} WHERE contacts = 0 "  # noqa: S608
-            f"AND ({', '.join(KEY_COLUMNS)}) IN (VALUES {rows})",
+            f"AND ({', '.join(key_columns)}) IN (VALUES {rows})",
             [value for key in keys for value in key],
         )
 
 
-def _apply_staged(upsert: str, changed: list[tuple[Key, list[int]]]) -> None:
+def _apply_staged(
+    model: type[ContactRollup] | type[ContactWeekRollup],
+    key_columns: tuple[str, ...],
+    upsert: str,
+    changed: list[tuple[Key, list[int]]],
+) -> None:
     """PostgreSQL, many keys (a backfill): COPY the changes into a temporary table and upsert
     from it in key order, instead of one VALUES list of parameters a key."""
 
-    staging = "voc_rollup_delta"
-    columns = ", ".join((*KEY_COLUMNS, *COLUMNS))
+    staging = f"voc_{key_columns[0]}_rollup_delta"
+    columns = ", ".join((*key_columns, *COLUMNS))
     select = (
         f"SELECT {columns} FROM {staging} "  # noqa: S608
-        'ORDER BY day, reason_id, channel COLLATE "C", team_id, segment COLLATE "C"'
+        f'ORDER BY {key_columns[0]}, reason_id, channel COLLATE "C", team_id, segment COLLATE "C"'
     )
     with transaction.atomic():  # the temporary rows live until commit
         with connection.cursor() as cursor:
             cursor.execute(
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "  # noqa: S608
-                f"SELECT {columns} FROM {ContactRollup._meta.db_table} WITH NO DATA"
+                f"SELECT {columns} FROM {model._meta.db_table} WITH NO DATA"
             )
             cursor.execute(f"TRUNCATE {staging}")
         # Keys and totals are dates, integers, channel and segment choices: written without
@@ -203,7 +243,7 @@ def _apply_staged(upsert: str, changed: list[tuple[Key, list[int]]]) -> None:
         days = {day: day.isoformat() for day in {key[0] for key, _ in changed}}
         copy_lines(
             staging,
-            [*KEY_COLUMNS, *COLUMNS],
+            [*key_columns, *COLUMNS],
             [
                 f"{days[day]}\t{reason}\t{channel}\t{team}\t{segment}\t"
                 + "\t".join(map(str, totals))
@@ -228,8 +268,10 @@ def contribution_rows(contact_ids: Iterable[int]) -> list[ContributionRow]:
 
 @transaction.atomic
 def rollups_rebuild(*, batch_size: int = 20_000) -> int:
-    """Recompute every rollup from the contacts. Returns the number of rollup rows."""
+    """Recompute every rollup, daily and weekly, from the contacts. Returns the number of
+    daily rollup rows."""
     ContactRollup.objects.all().delete()
+    ContactWeekRollup.objects.all().delete()
     data_version_bump()
     delta = RollupDelta()
     last_id = 0
@@ -247,9 +289,13 @@ def rollups_rebuild(*, batch_size: int = 20_000) -> int:
     return ContactRollup.objects.count()
 
 
-def rollup_snapshot() -> dict[Key, tuple[int, ...]]:
-    """All rollups as a dict, to compare a kept-current state with a rebuild."""
+def rollup_snapshot(
+    model: type[ContactRollup] | type[ContactWeekRollup] = ContactRollup,
+) -> dict[Key, tuple[int, ...]]:
+    """All daily (or weekly) rollups as a dict, to compare a kept-current state with a
+    rebuild."""
+    period = "day" if model is ContactRollup else "week"
     return {
         tuple(values[: len(KEY_COLUMNS)]): tuple(values[len(KEY_COLUMNS) :])
-        for values in ContactRollup.objects.values_list(*KEY_COLUMNS, *COLUMNS)
+        for values in model.objects.values_list(period, *KEY_COLUMNS[1:], *COLUMNS)
     }

@@ -16,8 +16,9 @@ from rest_framework.test import APIClient
 from contacts.ingest.service import contacts_ingest
 from contacts.models import Contact, ContactReason, ContactRollup, Customer, Message
 from contacts.redaction import contains_card_number
-from contacts.rollups import rollup_snapshot, rollups_rebuild
+from contacts.rollups import rollups_rebuild
 from contacts.services.reasons import reason_retire
+from tests.contacts.rollup_checks import assert_rollups_match_rebuild
 from voc.core.audit import SWEEP
 
 pytestmark = pytest.mark.django_db
@@ -78,12 +79,6 @@ def get(user, name, params=None, **kwargs):
 def ids(response) -> set[int]:
     assert response.status_code == 200, response.content
     return {item["id"] for item in response.json()["results"]}
-
-
-def assert_rollups_match_rebuild():
-    kept = rollup_snapshot()
-    rollups_rebuild()
-    assert rollup_snapshot() == kept
 
 
 # --- customers ---------------------------------------------------------------------------

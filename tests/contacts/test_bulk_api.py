@@ -17,7 +17,7 @@ from contacts.ingest.tokens import (
 )
 from contacts.models import Contact, ContactReason, IngestToken, Message
 from contacts.redaction import contains_card_number
-from contacts.rollups import rollup_snapshot, rollups_rebuild
+from tests.contacts.rollup_checks import assert_rollups_match_rebuild
 
 pytestmark = pytest.mark.django_db
 
@@ -57,12 +57,6 @@ def send(body, *, key=None, user=None, content_type="application/json", **extra)
 
 def ndjson(*items) -> str:
     return "\n".join(item if isinstance(item, str) else json.dumps(item) for item in items) + "\n"
-
-
-def assert_rollups_match_rebuild():
-    kept = rollup_snapshot()
-    rollups_rebuild()
-    assert rollup_snapshot() == kept
 
 
 # --- what is stored ----------------------------------------------------------------------

@@ -70,7 +70,8 @@ def test_import_rollups_and_rebuild_on_sqlite(tmp_path):
     assert "Read 15 rows: 13 created, 0 updated, 0 unchanged, 2 rejected" in first.stdout
     assert "Read 15 rows: 0 created, 0 updated, 13 unchanged, 2 rejected" in again.stdout
     assert "Read 3 rows: 2 created, 0 updated, 0 unchanged, 1 rejected" in crm.stdout
-    assert "The rollups match a rebuild" in check.stdout
+    assert "The daily rollups match a rebuild" in check.stdout
+    assert "The weekly rollups match a rebuild" in check.stdout
     with sqlite3.connect(database) as db:
         contacts = db.execute("SELECT count(*) FROM contacts_contact").fetchone()[0]
         repeats = db.execute(

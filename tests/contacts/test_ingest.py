@@ -7,8 +7,8 @@ from contacts.ingest.records import NUL_REASON, ParseOptions, RowError, parse_ro
 from contacts.ingest.service import contacts_ingest
 from contacts.models import Contact, ContactReason, ContactRollup, Customer, Message
 from contacts.redaction import stand_in
-from contacts.rollups import rollup_snapshot, rollups_rebuild
 from contacts.services.sentiment import contact_sentiment_update
+from tests.contacts.rollup_checks import assert_rollups_match_rebuild
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,12 +38,6 @@ def row(n: int, **fields) -> dict:
         "text": f"Hello, this is call {n}.",
         **fields,
     }
-
-
-def assert_rollups_match_rebuild():
-    kept = rollup_snapshot()
-    rollups_rebuild()
-    assert rollup_snapshot() == kept
 
 
 def test_rows_become_contacts_with_messages_customers_and_rollups(cast, reasons):

@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 
 from contacts.ingest.service import contacts_ingest
 from contacts.models import Contact, ContactReason, ContactRollup, Customer, CustomerEvent
-from contacts.rollups import rollup_snapshot, rollups_rebuild
 from contacts.services.customers import customer_merge
 from contacts.services.reasons import reason_merge, reason_retire
+from tests.contacts.rollup_checks import assert_rollups_match_rebuild
 from voc.core.audit import SWEEP
 
 pytestmark = pytest.mark.django_db
@@ -24,12 +24,6 @@ def row(n: int, hours: int, **fields) -> dict:
         "text": "hello",
         **fields,
     }
-
-
-def assert_rollups_match_rebuild():
-    kept = rollup_snapshot()
-    rollups_rebuild()
-    assert rollup_snapshot() == kept
 
 
 def test_merging_customers_moves_history_and_relinks_repeats(cast):

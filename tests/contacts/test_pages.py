@@ -15,9 +15,10 @@ from contacts.ingest.service import contacts_ingest
 from contacts.models import Contact, ContactReason, ContactRollup, Customer, CustomerEvent, Message
 from contacts.redaction import contains_card_number
 from contacts.roads import RoadFacts, suggest_road
-from contacts.rollups import rollup_snapshot, rollups_rebuild
+from contacts.rollups import rollup_snapshot
 from contacts.services.contacts import contact_update
 from contacts.views import format_handle_time
+from tests.contacts.rollup_checks import assert_rollups_match_rebuild
 from tests.factories import CustomerFactory
 from voc.core.audit import SWEEP
 
@@ -97,12 +98,6 @@ def log_form(**fields) -> dict:
     }
     data.update(fields)
     return data
-
-
-def assert_rollups_match_rebuild():
-    kept = rollup_snapshot()
-    rollups_rebuild()
-    assert rollup_snapshot() == kept
 
 
 # --- access --------------------------------------------------------------------------------

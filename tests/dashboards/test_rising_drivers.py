@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from contacts.models import ContactReason, ContactRollup
+from tests.contacts.rollup_checks import weeks_from_days
 from voc.dashboards.filters import CUSTOM, DashboardFilters
 from voc.dashboards.panels import rising_drivers, rising_windows
 
@@ -59,6 +60,7 @@ def seed_rollups(cast, reasons, *, seed: int, rises: dict[int, float] | None = N
                     )
                 )
     ContactRollup.objects.bulk_create(rows)
+    weeks_from_days()
 
 
 @pytest.mark.parametrize("seed", range(20))

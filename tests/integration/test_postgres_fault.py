@@ -175,7 +175,8 @@ def assert_the_file_is_imported_once(cluster: OwnPostgres, database_url: str, va
     assert cluster.query("SELECT count(*) FROM contacts_customer") == [(CUSTOMERS,)]
     check = manage(database_url, var_dir, "rebuild_rollups", "--check")
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "The rollups match a rebuild" in check.stdout
+    assert "The daily rollups match a rebuild" in check.stdout
+    assert "The weekly rollups match a rebuild" in check.stdout
 
 
 def test_a_restart_mid_import_fails_clearly_and_the_rerun_finishes_the_file_once(

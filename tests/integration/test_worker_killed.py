@@ -104,7 +104,8 @@ def assert_everything_scored_once(count: int) -> None:
     assert {contact.sentiment for contact in contacts} == {sentiment_score(text) for text in TEXTS}
     out = io.StringIO()
     call_command("rebuild_rollups", "--check", stdout=out)  # a doubled delta would show here
-    assert "The rollups match a rebuild" in out.getvalue()
+    assert "The daily rollups match a rebuild" in out.getvalue()
+    assert "The weekly rollups match a rebuild" in out.getvalue()
 
 
 def test_a_worker_killed_inside_a_scoring_task_leaves_it_to_the_sweep(cast, start_worker, tmp_path):
@@ -117,7 +118,8 @@ def test_a_worker_killed_inside_a_scoring_task_leaves_it_to_the_sweep(cast, star
     assert Contact.objects.filter(sentiment__isnull=True).count() == 60
     out = io.StringIO()
     call_command("rebuild_rollups", "--check", stdout=out)
-    assert "The rollups match a rebuild" in out.getvalue()
+    assert "The daily rollups match a rebuild" in out.getvalue()
+    assert "The weekly rollups match a rebuild" in out.getvalue()
 
     fresh = start_worker()
     run = run_sweep(fresh)
@@ -190,7 +192,8 @@ def test_a_worker_killed_while_threading_an_email_leaves_it_to_the_sweep(
     assert Message.objects.filter(contact_id=email.contact_id).count() == 1
     out = io.StringIO()
     call_command("rebuild_rollups", "--check", stdout=out)
-    assert "The rollups match a rebuild" in out.getvalue()
+    assert "The daily rollups match a rebuild" in out.getvalue()
+    assert "The weekly rollups match a rebuild" in out.getvalue()
     again = run_sweep(fresh, "contacts.inbound_sweep")
     assert (again.status, again.rows_touched) == (JobRun.Status.SUCCEEDED, 0)
     assert Contact.objects.count() == 1

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from contacts.reporting import reason_paths, rollup_totals
 from contacts.rollups import reporting_tz
@@ -95,25 +96,27 @@ def reasons_by_week(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
         counts.setdefault(row["reason_id"], [0] * len(mondays))[column[week]] += row["contacts"]
     names = reason_paths(counts)
     ranked = sorted(counts, key=lambda reason: (-sum(counts[reason]), names[reason]))
+    # A year is 12 reasons × 53 weeks of links: each cell's query string is its reason's
+    # plus its week's days, encoded once each (as filters.query(reason=…, day_from=…, …)).
+    week_days = [urlencode(_days(*_week_range(monday, filters))) for monday in mondays]
     weeks = [
-        {"monday": monday, "query": filters.query(**_days(*_week_range(monday, filters)))}
-        for monday in mondays
+        {"monday": monday, "query": f"{filters.query()}&{days}"}
+        for monday, days in zip(mondays, week_days, strict=True)
     ]
-    table = [
-        {
-            "reason": names[reason],
-            "total": sum(counts[reason]),
-            "total_query": filters.query(reason=reason),
-            "cells": [
-                {
-                    "count": count,
-                    "query": filters.query(reason=reason, **_days(*_week_range(m, filters))),
-                }
-                for m, count in zip(mondays, counts[reason], strict=True)
-            ],
-        }
-        for reason in ranked
-    ]
+    table = []
+    for reason in ranked:
+        reason_query = filters.query(reason=reason)
+        table.append(
+            {
+                "reason": names[reason],
+                "total": sum(counts[reason]),
+                "total_query": reason_query,
+                "cells": [
+                    {"count": count, "query": f"{reason_query}&{days}"}
+                    for days, count in zip(week_days, counts[reason], strict=True)
+                ],
+            }
+        )
     week_totals = [sum(counts[reason][n] for reason in counts) for n in range(len(mondays))]
     series = [{"label": names[reason], "data": counts[reason]} for reason in ranked[:CHART_SERIES]]
     rest = ranked[CHART_SERIES:]

@@ -1,9 +1,10 @@
-"""``manage.py rebuild_rollups [--check]``: recompute the contact rollups from the contacts."""
+"""``manage.py rebuild_rollups [--check]``: recompute the contact rollups (daily and weekly)
+from the contacts."""
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
-from contacts.models import ContactRollup
+from contacts.models import ContactRollup, ContactWeekRollup
 from contacts.rollups import COLUMNS, rollup_snapshot, rollups_rebuild
 
 SHOWN_DIFFERENCES = 50
@@ -15,13 +16,17 @@ def _lock_rollups() -> None:
     is held no contact change can commit either. (SQLite has one writer at a time anyway.)"""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {ContactRollup._meta.db_table} IN EXCLUSIVE MODE")
+            cursor.execute(
+                f"LOCK TABLE {ContactRollup._meta.db_table}, {ContactWeekRollup._meta.db_table} "
+                "IN EXCLUSIVE MODE"
+            )
 
 
 class Command(BaseCommand):
     help = (
-        "Recompute every contact rollup from the contacts. With --check, compare the rollups "
-        "kept current by ingestion with a rebuild, change nothing, and exit 1 if they differ."
+        "Recompute every contact rollup (daily and weekly) from the contacts. With --check, "
+        "compare the rollups kept current by ingestion with a rebuild, change nothing, and "
+        "exit 1 if they differ."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -41,20 +46,29 @@ class Command(BaseCommand):
 
         with transaction.atomic():
             _lock_rollups()
-            kept = rollup_snapshot()
+            kept = {model: rollup_snapshot(model) for model in (ContactRollup, ContactWeekRollup)}
             rollups_rebuild()
-            rebuilt = rollup_snapshot()
+            rebuilt = {model: rollup_snapshot(model) for model in kept}
             transaction.set_rollback(True)  # a check changes nothing
 
+        failed = False
+        for model, period in ((ContactRollup, "day"), (ContactWeekRollup, "week")):
+            failed |= self._compare(kept[model], rebuilt[model], period)
+        if failed:
+            raise CommandError("the rollups differ from a rebuild; run rebuild_rollups to fix them")
+
+    def _compare(self, kept: dict, rebuilt: dict, period: str) -> bool:
+        """Report how ``kept`` differs from ``rebuilt``; True when it does."""
         differing = sorted(
             key for key in kept.keys() | rebuilt.keys() if kept.get(key) != rebuilt.get(key)
         )
+        kind = "daily" if period == "day" else "weekly"
         if not differing:
-            self.stdout.write(f"The rollups match a rebuild ({len(kept):,} rows).")
-            return
+            self.stdout.write(f"The {kind} rollups match a rebuild ({len(kept):,} rows).")
+            return False
         self.stdout.write(
-            f"{len(differing):,} rollup keys differ from a rebuild "
-            f"(day, reason id, channel, team id, segment: kept → rebuilt as {', '.join(COLUMNS)}):"
+            f"{len(differing):,} {kind} rollup keys differ from a rebuild ({period}, reason "
+            f"id, channel, team id, segment: kept → rebuilt as {', '.join(COLUMNS)}):"
         )
         for key in differing[:SHOWN_DIFFERENCES]:
             day, reason_id, channel, team_id, segment = key
@@ -64,7 +78,7 @@ class Command(BaseCommand):
             )
         if len(differing) > SHOWN_DIFFERENCES:
             self.stdout.write(f"  ... and {len(differing) - SHOWN_DIFFERENCES:,} more")
-        raise CommandError("the rollups differ from a rebuild; run rebuild_rollups to fix them")
+        return True
 
 
 def _values(values: tuple | None) -> str:
