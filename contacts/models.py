@@ -250,6 +250,9 @@ class Contact(models.Model):
     # A digest of everything ingestion wrote, so a re-sent row that changed nothing is
     # recognised without comparing every field and message.
     content_hash = models.CharField(max_length=32, blank=True)
+    # How many of its messages the customer wrote (incoming), kept by every path that writes
+    # messages, so email ping-pong over a period reads contacts, not their messages.
+    customer_messages = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -273,6 +276,13 @@ class Contact(models.Model):
                 fields=["customer", "occurred_at", "outcome_set_at"],
                 condition=Q(outcome__in=["open", "callback"]),
                 name="contact_open_customer",
+            ),
+            # The email threads in which the customer wrote three times or more (ping-pong,
+            # contacts.pingpong.CUSTOMER_MESSAGES), by time: a few in a hundred contacts.
+            models.Index(
+                fields=["occurred_at"],
+                condition=Q(channel="email", customer_messages__gte=3),
+                name="contact_pingpong_time",
             ),
         ]
 

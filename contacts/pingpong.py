@@ -36,12 +36,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import (
-    Count,
     DateTimeField,
     Exists,
     ExpressionWrapper,
     F,
-    IntegerField,
     OuterRef,
     QuerySet,
     Subquery,
@@ -132,7 +130,8 @@ def last_call_at(*, customer_id: int | None) -> datetime | None:
 
 def threads_needing_call(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
     """The contacts of ``contacts`` for which :func:`needs_call` holds, in one query, annotated
-    with ``customer_messages`` (how many) and ``third_customer_message_at``."""
+    with ``third_customer_message_at`` (how many the customer wrote is the contact's own
+    ``customer_messages``)."""
     incoming = Message.objects.filter(
         contact_id=OuterRef("pk"), direction=Message.Direction.INCOMING
     )
@@ -141,13 +140,15 @@ def threads_needing_call(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
         .annotate(at=Coalesce("sent_at", OuterRef("occurred_at")))
         .values("at")[CUSTOMER_MESSAGES - 1 : CUSTOMER_MESSAGES]
     )
-    count = incoming.order_by().values("contact_id").annotate(n=Count("id")).values("n")
     called = calls().filter(
         customer_id=OuterRef("customer_id"), occurred_at__gte=OuterRef("call_counts_from")
     )
     return (
         contacts.filter(
-            channel=Channel.EMAIL, customer__isnull=False, customer__erased_at__isnull=True
+            channel=Channel.EMAIL,
+            customer_messages__gte=CUSTOMER_MESSAGES,  # the partial index of such threads
+            customer__isnull=False,
+            customer__erased_at__isnull=True,
         )
         .exclude(outcome=Contact.Outcome.RESOLVED)
         .annotate(third_customer_message_at=Subquery(third_at, output_field=DateTimeField()))
@@ -156,7 +157,6 @@ def threads_needing_call(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
             call_counts_from=ExpressionWrapper(
                 F("third_customer_message_at") - Value(CALL_GRACE), output_field=DateTimeField()
             ),
-            customer_messages=Subquery(count, output_field=IntegerField()),
         )
         .filter(~Exists(called))
     )

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection, transaction
 
-from contacts.models import Contact, ContactRollup, ContactWeekRollup
+from contacts.models import Contact, ContactRollup, ContactWeekRollup, Message
 from voc.core.dataversion import data_version_bump
 from voc.core.pg import copy_lines
 
@@ -266,10 +266,41 @@ def contribution_rows(contact_ids: Iterable[int]) -> list[ContributionRow]:
     return rows
 
 
+def _counted_customer_messages() -> str:
+    contacts, messages = Contact._meta.db_table, Message._meta.db_table
+    return (
+        f"(SELECT count(*) FROM {messages} m WHERE m.contact_id = {contacts}.id "  # noqa: S608
+        "AND m.direction = 'incoming')"
+    )
+
+
+def customer_messages_wrong() -> int:
+    """How many contacts' customer_messages differ from counting their messages."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM {Contact._meta.db_table} "  # noqa: S608
+            f"WHERE customer_messages <> {_counted_customer_messages()}"
+        )
+        return cursor.fetchone()[0]
+
+
+def customer_messages_recount() -> int:
+    """Count every contact's customer messages again (Contact.customer_messages); returns how
+    many contacts had a wrong count."""
+    counted = _counted_customer_messages()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Contact._meta.db_table} SET customer_messages = {counted} "  # noqa: S608
+            f"WHERE customer_messages <> {counted}"
+        )
+        return cursor.rowcount
+
+
 @transaction.atomic
 def rollups_rebuild(*, batch_size: int = 20_000) -> int:
-    """Recompute every rollup, daily and weekly, from the contacts. Returns the number of
-    daily rollup rows."""
+    """Recompute every rollup, daily and weekly, from the contacts, and the contacts' counts
+    of customer messages from their messages. Returns the number of daily rollup rows."""
+    customer_messages_recount()
     ContactRollup.objects.all().delete()
     ContactWeekRollup.objects.all().delete()
     data_version_bump()

@@ -58,7 +58,7 @@ class NewCustomer(Protocol):
 CONTACT_RECORD_COLUMNS = (
     "source", "external_id", "channel", "direction", "occurred_at", "tags", "subject", "notes",
     "handle_seconds", "outcome", "first_contact_resolution", "road", "content_hash",
-    "wait_seconds", "occurred_date_only",
+    "wait_seconds", "occurred_date_only", "customer_messages",
 )  # fmt: skip
 MESSAGE_RECORD_COLUMNS = ("external_id", "position", "direction", "author", "sent_at", "text")
 
@@ -77,7 +77,7 @@ def record_copy_text(record: "ContactRecord") -> tuple[str, tuple[str, ...]]:
         f"{copy_int_or_null(record.handle_seconds)}\t{record.outcome}\t"
         f"{copy_bool_or_null(record.first_contact_resolution)}\t{copy_int_or_null(record.road)}\t"
         f"{record.content_hash()}\t{copy_int_or_null(record.wait_seconds)}\t"
-        f"{'t' if record.occurred_date_only else 'f'}"
+        f"{'t' if record.occurred_date_only else 'f'}\t{record.customer_messages}"
     )
     messages = tuple(
         f"\t{copy_escape(m.external_id)}\t{m.position}\t{m.direction}\t"

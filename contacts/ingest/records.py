@@ -111,6 +111,11 @@ class ContactRecord:
     def has_customer(self) -> bool:
         return bool(self.customer_ref or self.customer_email or self.customer_phone)
 
+    @property
+    def customer_messages(self) -> int:
+        """How many of its messages the customer wrote (Contact.customer_messages)."""
+        return sum(message.direction == "incoming" for message in self.messages)
+
     def content_hash(self) -> str:
         """Changes when anything ingestion would write changes."""
         if self.digest:
@@ -487,5 +492,5 @@ CONTACT_UPDATE_FIELDS = (
     "customer_id", "channel", "direction", "occurred_at", "rep_id", "team_id", "reason_id",
     "tags", "subject", "notes", "handle_seconds", "outcome", "first_contact_resolution", "road",
     "sentiment", "content_hash", "repeat_of_id", "wait_seconds", "occurred_date_only",
-    "customer_segment",
+    "customer_segment", "customer_messages",
 )  # fmt: skip

@@ -711,6 +711,7 @@ def _plan(changed: list[_Changed], customers: dict[int, tuple[int, str]]) -> _Pl
             "first_contact_resolution": record.first_contact_resolution,
             "road": record.road,
             "content_hash": digest,
+            "customer_messages": record.customer_messages,
         }
         if current is None:
             values["source"] = record.source

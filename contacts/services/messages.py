@@ -4,6 +4,7 @@ its thread), and an admin's corrections."""
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.utils import timezone
 
 from contacts.changes import contact_change
@@ -90,7 +91,12 @@ def message_append(
             sent_at=sent_at or timezone.now(),
             text=text,
         )
-        Contact.objects.filter(pk=contact_id).update(sentiment=None, updated_at=timezone.now())
+        incoming = int(direction == Message.Direction.INCOMING)
+        Contact.objects.filter(pk=contact_id).update(
+            sentiment=None,
+            customer_messages=F("customer_messages") + incoming,
+            updated_at=timezone.now(),
+        )
         change.rescore()
     return message
 
@@ -116,5 +122,11 @@ def messages_admin_save(
         for message in changed:
             message.contact = contact
             message.save()
-        Contact.objects.filter(pk=contact.pk).update(sentiment=None, updated_at=timezone.now())
+        # A message deleted, or its direction changed: counted again.
+        incoming = Message.objects.filter(
+            contact_id=contact.pk, direction=Message.Direction.INCOMING
+        )
+        Contact.objects.filter(pk=contact.pk).update(
+            sentiment=None, customer_messages=incoming.count(), updated_at=timezone.now()
+        )
         change.rescore()

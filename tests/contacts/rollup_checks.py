@@ -1,12 +1,13 @@
 """The one check every write-path test ends with: the rollups kept current by the writes equal
-a rebuild from the contacts, daily and weekly, and each week is the sum of its days."""
+a rebuild from the contacts, daily and weekly, each week is the sum of its days, and every
+contact's count of customer messages is right."""
 
 import importlib
 
 from django.apps import apps
 
 from contacts.models import ContactRollup, ContactWeekRollup
-from contacts.rollups import rollup_snapshot, rollups_rebuild, week_of
+from contacts.rollups import customer_messages_wrong, rollup_snapshot, rollups_rebuild, week_of
 
 
 def daily_summed_by_week(daily: dict) -> dict:
@@ -20,6 +21,7 @@ def daily_summed_by_week(daily: dict) -> dict:
 
 
 def assert_rollups_match_rebuild() -> None:
+    assert customer_messages_wrong() == 0  # Contact.customer_messages, kept by the same writes
     daily, weekly = rollup_snapshot(ContactRollup), rollup_snapshot(ContactWeekRollup)
     assert weekly == daily_summed_by_week(daily)
     rollups_rebuild()

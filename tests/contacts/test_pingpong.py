@@ -63,6 +63,8 @@ def thread(
         customer=customer if customer is not None else CustomerFactory(phone=f"+1555000{n:04d}"),
         outcome=outcome,
         subject=subject or f"Thread {n}",
+        # As the write paths keep it (messages made directly here, not appended).
+        customer_messages=sum(direction == IN for direction in directions),
     )
     for position, direction in enumerate(directions, start=1):
         Message.objects.create(

@@ -17,7 +17,7 @@ from django.urls import reverse
 from contacts.erasure.services import customer_erase
 from contacts.ingest.service import contacts_ingest
 from contacts.models import Contact, ContactReason, Customer, Message
-from contacts.rollups import rollup_snapshot, rollups_rebuild
+from contacts.rollups import customer_messages_wrong, rollup_snapshot, rollups_rebuild
 from contacts.services.contacts import contact_admin_save, contact_update
 from contacts.services.customers import customer_merge
 from contacts.services.messages import message_append
@@ -38,6 +38,7 @@ def at(hours: float) -> str:
 
 def assert_true_to_a_rebuild(step: str) -> None:
     assert stored_links() == expected_links(), f"repeat links after {step}"
+    assert customer_messages_wrong() == 0, f"counts of customer messages after {step}"
     kept = rollup_snapshot()
     rollups_rebuild()
     assert rollup_snapshot() == kept, f"rollups after {step}"

@@ -18,6 +18,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from contacts.models import Contact, ContactReason, CustomerEvent, Gesture, Message
+from contacts.rollups import rollups_rebuild
 from feedback.models import (
     OutreachCall,
     OutreachExercise,
@@ -220,6 +221,9 @@ def build(cast):
     )  # fmt: skip
     thread("t5", cast.team_a, a4, local(2026, 11, 1, 0, 5), 5)  # the day after
     thread("t6", cast.team_a, a4, local(2026, 9, 30, 23, 55), 5)  # the day before
+    # The contacts above were made directly: their rollups and counts of customer messages
+    # as the write paths would have kept them.
+    rollups_rebuild()
     return w
 
 
@@ -658,5 +662,6 @@ def test_each_listening_fragment_reads_a_pinned_number_of_queries(
             Message.objects.create(
                 contact=contact, external_id=str(m), position=m, direction="incoming", text="?"
             )
+    rollups_rebuild()  # counts the new threads' customer messages
     with django_assert_num_queries(WITH_DATA[key]):
         client.get(url, query(), headers=HTMX)

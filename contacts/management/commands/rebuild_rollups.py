@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
 from contacts.models import ContactRollup, ContactWeekRollup
-from contacts.rollups import COLUMNS, rollup_snapshot, rollups_rebuild
+from contacts.rollups import COLUMNS, customer_messages_wrong, rollup_snapshot, rollups_rebuild
 
 SHOWN_DIFFERENCES = 50
 
@@ -24,7 +24,8 @@ def _lock_rollups() -> None:
 
 class Command(BaseCommand):
     help = (
-        "Recompute every contact rollup (daily and weekly) from the contacts. With --check, "
+        "Recompute every contact rollup (daily and weekly) from the contacts, and each "
+        "contact's count of customer messages. With --check, "
         "compare the rollups kept current by ingestion with a rebuild, change nothing, and "
         "exit 1 if they differ."
     )
@@ -46,6 +47,7 @@ class Command(BaseCommand):
 
         with transaction.atomic():
             _lock_rollups()
+            wrong_counts = customer_messages_wrong()
             kept = {model: rollup_snapshot(model) for model in (ContactRollup, ContactWeekRollup)}
             rollups_rebuild()
             rebuilt = {model: rollup_snapshot(model) for model in kept}
@@ -54,6 +56,12 @@ class Command(BaseCommand):
         failed = False
         for model, period in ((ContactRollup, "day"), (ContactWeekRollup, "week")):
             failed |= self._compare(kept[model], rebuilt[model], period)
+        if wrong_counts:
+            failed = True
+            self.stdout.write(
+                f"{wrong_counts:,} contacts' counts of customer messages differ from their "
+                "messages."
+            )
         if failed:
             raise CommandError("the rollups differ from a rebuild; run rebuild_rollups to fix them")
 
