@@ -252,7 +252,7 @@ class Contact(models.Model):
     content_hash = models.CharField(max_length=32, blank=True)
     # How many of its messages the customer wrote (incoming), kept by every path that writes
     # messages, so email ping-pong over a period reads contacts, not their messages.
-    customer_messages = models.PositiveIntegerField(default=0)
+    customer_messages = models.PositiveIntegerField(default=0, db_default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='contact',
             name='customer_messages',
-            field=models.PositiveIntegerField(default=0),
+            field=models.PositiveIntegerField(db_default=0, default=0),
         ),
         migrations.RunPython(count_customer_messages, migrations.RunPython.noop, elidable=True),
         migrations.AddIndex(
