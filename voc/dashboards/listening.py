@@ -99,8 +99,8 @@ def make_it_right_panel(viewer: User, filters: DashboardFilters) -> dict[str, An
 
 
 def customer_math_panel(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
-    """Customers gained, won back and lost in the period (lifecycle events by their day)
-    against the previous period, the net, the reasons for the losses and the open issues on
+    """Customers gained, won back and lost in the period (distinct customers with such a
+    lifecycle event on a day of it, contacts.customer_math) against the previous period, the net, the reasons for the losses and the open issues on
     those reasons (loops.losses). Four queries with losses on listed reasons (the counts,
     the losses per reason, their names, the issues), two without."""
     segments = filters.rollup().segments
