@@ -1,7 +1,7 @@
 """The customer-math panel and its drill-down count the same distinct customers: each figure
 (gained, lost, won back, lost per reason) is the number of rows its drill-down lists, page by
-page and exported, each customer once. Per role, on the world of
-tests/contacts/customer_math_world.py."""
+page and exported, each customer once; the issues behind the losses follow parent reasons and
+merges. Per role, on the world of tests/contacts/customer_math_world.py."""
 
 import csv
 import io
@@ -94,6 +94,37 @@ def test_the_export_has_the_same_customers(cast, client, world):
     response = client.get(reverse(DRILL), w.filters().params() | {"kind": "lost", "format": "csv"})
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert sorted(row[2] for row in rows[1:]) == ["c1", "c2", "c3", "c4", "c7", "c8"]
+
+
+# Issue -> customers lost behind it (see tests/loops/test_losses.py), as the panel shows them.
+ISSUES = {
+    "head": [("On Billing", 3), ("On Double charge", 3), ("On Refunds", 3), ("On Outage", 1)],
+    "member": [("On Billing", 3), ("On Double charge", 3), ("On Refunds", 3)],
+    "other_head": [("On Outage", 2), ("On Double charge and Outage", 2)],
+    "executive": [
+        ("On Double charge and Outage", 5),
+        ("On Billing", 3),
+        ("On Double charge", 3),
+        ("On Refunds", 3),
+        ("On Outage", 2),
+    ],
+}
+ISSUES["admin"] = ISSUES["executive"]
+
+
+@pytest.mark.parametrize("role", DASHBOARD_ROLES)
+def test_the_issues_behind_the_losses_follow_parent_reasons_and_merges(cast, client, world, role):
+    client.force_login(w.viewers(cast, world)[role])
+    rows = panel(client).context["issues"]
+    assert [(row["issue"].title, row["lost"]) for row in rows] == ISSUES[role]
+
+
+def test_an_issue_names_the_reasons_it_is_behind(cast, client, world):
+    client.force_login(cast.executive)
+    rows = {row["issue"].title: row["reasons"] for row in panel(client).context["issues"]}
+    assert rows["On Billing"] == "Billing"
+    assert rows["On Refunds"] == "Billing › Double charge"
+    assert rows["On Double charge and Outage"] == "Billing › Double charge, Outage"
 
 
 def test_a_rep_sees_neither(cast, client, world):

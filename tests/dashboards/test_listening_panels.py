@@ -629,9 +629,11 @@ def test_the_threads_drill_down_pages_and_exports_its_threads(cast, client, worl
 # --- queries -----------------------------------------------------------------------------------------
 
 # With data on every panel (the fragment counts in test_pages.py are for a world without it):
-# signed in (2), the filter form's teams (1), then each panel's own reads.
+# signed in (2), the filter form's teams (1), then each panel's own reads. Customer math
+# reads one more than it did: the customers lost behind each issue are counted in the
+# database (each once per issue), after the query that finds the issues.
 WITH_DATA = {
-    "listening": 5, "make-it-right": 8, "customer-math": 7, "stories": 6, "pingpong": 7
+    "listening": 5, "make-it-right": 8, "customer-math": 8, "stories": 6, "pingpong": 7
 }  # fmt: skip
 
 
