@@ -15,8 +15,12 @@ to the same scope with the same filters, until new data comes in, and never when
   Figures from data the version does not cover (survey invitations, say) are thus at most a
   minute old.
 - **Off**: the setting ``VOC_DASHBOARD_CACHE`` (on by default) and ``?cache=off`` on a
-  request (neither read nor written). A cache that is down is passed over: the panel is
-  computed as if there were none.
+  dashboard request (neither read nor written). A cache that is down is passed over: the
+  panel is computed as if there were none.
+
+The home page's summary of the dashboard (voc/dashboards/home.py) is cached the same way, as
+the panel ``home-summary``; a home widget is given only its viewer, so there the setting alone
+turns the cache off.
 """
 
 import hashlib
@@ -44,15 +48,19 @@ SCOPE_ONLY = frozenset(
         "service",
         "scores",
         "survey-fatigue",
+        "home-summary",
     }
 )
 logger = logging.getLogger(__name__)
 
 
+def cache_on() -> bool:
+    """The setting ``VOC_DASHBOARD_CACHE``."""
+    return bool(getattr(settings, "VOC_DASHBOARD_CACHE", True))
+
+
 def cache_enabled(request: HttpRequest) -> bool:
-    return bool(getattr(settings, "VOC_DASHBOARD_CACHE", True)) and (
-        request.GET.get("cache") != "off"
-    )
+    return cache_on() and request.GET.get("cache") != "off"
 
 
 def _viewer_part(panel: Panel, viewer: User) -> str:
