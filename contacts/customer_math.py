@@ -2,10 +2,22 @@
 reasons behind the losses, within the viewer's row scope.
 
 Lifecycle events carry a day, not an instant: an event belongs to the period that holds its
-day, in no time zone. The figures count events (a customer lost, won back and lost again in
-one period is two losses), so a figure is exactly the rows its drill-down lists. Merged
-customers' events moved to the customer they were merged into; erased customers' events stay
-(counts survive an erasure, the identity does not).
+day, in no time zone. The figures count distinct customers, not events:
+
+- **lost**: the customers lost at least once in the period (one lost twice counts once);
+  **gained** and **won back** likewise; **net** = gained + won back − lost.
+- A customer lost and won back (or gained again) in the same period counts once in each
+  figure, so their net is 0: they left and came back, and they are still a customer at the
+  end. A customer gained and lost in the period likewise nets 0. Only a customer with three
+  events in one period (lost, won back, lost again) nets 0 while they end it gone: the
+  figures say who moved, not how often.
+- Losses per reason count the customers lost for that reason; one lost twice for two
+  reasons counts under each, so the reasons may add up to more than the lost figure.
+
+A figure's drill-down (``customers_counted``) lists each customer it counts once, at their
+latest event of that kind in the period. Merged customers' events moved to the customer they
+were merged into; erased customers' events stay (counts survive an erasure, the identity does
+not).
 
 Scope is the customers' (contacts.selectors.customer_list_visible): executives and admins
 all, others the customers with a contact they may see.
@@ -58,8 +70,41 @@ def customer_events_between(
     return events
 
 
+def customers_counted(
+    *,
+    viewer: User,
+    start: date,
+    end: date,
+    kind: str,
+    segments: Collection[str] = (),
+    reason_id: int | None = None,
+) -> QuerySet[CustomerEvent]:
+    """The customers a figure counts, one row each: the visible customers with a ``kind``
+    event in [start, end] (for ``reason_id`` when given, 0 for none from the taxonomy), each
+    as their latest such event (latest day, then the latest recorded). As many rows as
+    customer_counts or losses_by_reason gives for the same figure."""
+    of_reason = Q()
+    if reason_id is not None:
+        of_reason = Q(reason__isnull=True) if reason_id == 0 else Q(reason_id=reason_id)
+    events = customer_events_between(
+        viewer=viewer, start=start, end=end, segments=segments, kinds=[kind]
+    ).filter(of_reason)
+    # Scope and segment are the customer's, so the customer's other events of the figure are
+    # in them too: only the day and id decide which one stands for the customer.
+    later = CustomerEvent.objects.filter(
+        of_reason,
+        Q(kind=kind, occurred_on__gte=start, occurred_on__lte=end),
+        Q(occurred_on__gt=OuterRef("occurred_on"))
+        | Q(occurred_on=OuterRef("occurred_on"), id__gt=OuterRef("id")),
+        customer_id=OuterRef("customer_id"),
+    )
+    return events.filter(~Exists(later))
+
+
 @dataclass(frozen=True)
 class CustomerCounts:
+    """Distinct customers gained, lost and won back in a period (see the module docstring)."""
+
     gained: int
     lost: int
     won_back: int
@@ -76,8 +121,9 @@ def customer_counts(
     periods: Collection[tuple[date, date]],
     segments: Collection[str] = (),
 ) -> list[CustomerCounts]:
-    """Gained, lost and won back in each of ``periods`` (each [start, end], days included),
-    in one query whatever the number of periods."""
+    """The customers gained, lost and won back in each of ``periods`` (each [start, end],
+    days included; each customer once per figure), in one query whatever the number of
+    periods."""
     periods = list(periods)
     if not periods:
         return []
@@ -86,7 +132,9 @@ def customer_counts(
     events = customer_events_between(viewer=viewer, start=first, end=last, segments=segments)
     figures = {
         f"{kind}_{n}": Count(
-            "id", filter=Q(kind=kind, occurred_on__gte=start, occurred_on__lte=end)
+            "customer_id",
+            distinct=True,
+            filter=Q(kind=kind, occurred_on__gte=start, occurred_on__lte=end),
         )
         for n, (start, end) in enumerate(periods)
         for kind in KINDS
@@ -103,14 +151,14 @@ def customer_counts(
 def losses_by_reason(
     *, viewer: User, start: date, end: date, segments: Collection[str] = ()
 ) -> dict[int, int]:
-    """Customers lost in [start, end] per reason id (0: no reason from the taxonomy, only a
-    free text or nothing). One query."""
+    """The customers lost in [start, end] per reason id (0: no reason from the taxonomy, only
+    a free text or nothing), each once per reason. One query."""
     rows = (
         customer_events_between(
             viewer=viewer, start=start, end=end, segments=segments, kinds=[CustomerEvent.Kind.LOST]
         )
         .order_by()
         .values("reason_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("customer_id", distinct=True))
     )
     return {row["reason_id"] or 0: row["n"] for row in rows}

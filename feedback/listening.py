@@ -11,8 +11,10 @@ not a performance review and are never scoped by team or department).
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from feedback.models import OutreachCall, OutreachExercise, OutreachProgram, Session
@@ -148,41 +150,124 @@ class ListeningEntry:
 
     when: datetime
     kind: str  # "session", "call", "exercise"
+    id: int  # the row's id among its kind's
     seconds: int
     what: str
     url: str  # the entry's page, "" when it has none
+
+    @property
+    def position(self) -> "ListeningPosition":
+        return (self.when, self.kind, self.id)
+
+
+# Where an entry stands in the list, newest first: its time, then its kind, then its id (the
+# three kinds are three tables, so an id alone does not break a tie).
+ListeningPosition = tuple[datetime, str, int]
 
 
 def listening_executive(*, viewer: Viewer, executive_id: int) -> User | None:
     return listening_executives(viewer=viewer).filter(pk=executive_id).first()
 
 
-def listening_entries(
+@dataclass(frozen=True)
+class ListeningTotals:
+    executive: User
+    entries: int
+    seconds: int  # the tracker row's seconds for the same days
+
+
+def listening_totals(
     *, viewer: Viewer, executive_id: int, start: date, end: date
+) -> ListeningTotals | None:
+    """How many entries listening_entries has for one executive in [start, end], and their
+    seconds; None when the viewer may not read that executive's listening. One query."""
+    period = period_bounds(start, end)
+
+    def count(rows, group: str) -> Subquery:
+        counted = rows.order_by().values(group).annotate(n=Count("id")).values("n")[:1]
+        return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+    sources = _entry_sources(OuterRef("pk"), period)
+    executive = (
+        listening_executives(viewer=viewer)
+        .filter(pk=executive_id)
+        .annotate(
+            period_seconds=_listening_seconds(period),
+            period_entries=count(sources["session"], "executive")
+            + count(sources["call"], "outreach_list__executive")
+            + count(sources["exercise"], "executive"),
+        )
+        .first()
+    )
+    if executive is None:
+        return None
+    return ListeningTotals(executive, executive.period_entries, executive.period_seconds)
+
+
+def _entry_sources(executive: object, period: Period) -> dict[str, QuerySet[Any]]:
+    """The rows behind one executive's entries in ``period``, per kind, each with ``when``
+    (the time the entry is listed at)."""
+    return {
+        "session": Session.objects.filter(
+            executive=executive,
+            status=Session.Status.ENDED,
+            started_at__gte=period.start,
+            started_at__lt=period.end,
+        ).annotate(when=F("started_at")),
+        "call": OutreachCall.objects.filter(
+            outreach_list__executive=executive,
+            called_at__gte=period.start,
+            called_at__lt=period.end,
+        ).annotate(when=F("called_at")),
+        "exercise": OutreachExercise.objects.filter(
+            executive=executive, done_at__gte=period.start, done_at__lt=period.end
+        ).annotate(when=F("done_at")),
+    }
+
+
+def _after(kind: str, position: ListeningPosition) -> Q:
+    """The rows of ``kind`` listed after ``position`` (newest first: earlier times; at the
+    same time, a kind that sorts lower, then a lower id)."""
+    moment, last_kind, last_id = position
+    later = Q(when__lt=moment)
+    if kind < last_kind:
+        return later | Q(when=moment)
+    if kind == last_kind:
+        return later | Q(when=moment, id__lt=last_id)
+    return later
+
+
+def listening_entries(
+    *,
+    viewer: Viewer,
+    executive_id: int,
+    start: date,
+    end: date,
+    after: ListeningPosition | None = None,
+    limit: int | None = None,
 ) -> list[ListeningEntry] | None:
     """What the tracker adds up for one executive in [start, end] (the same rules as
-    listening_in_period: the seconds of these entries are the row's), newest first; None
-    when the viewer may not read that executive's listening. Four queries."""
+    listening_in_period: the seconds of these entries are the row's), newest first (by time,
+    kind, id); those after ``after`` and at most ``limit`` of them when given (a keyset page:
+    each kind reads at most ``limit`` rows, whatever the page). None when the viewer may not
+    read that executive's listening. Four queries."""
     executive = listening_executive(viewer=viewer, executive_id=executive_id)
     if executive is None:
         return None
-    period = period_bounds(start, end)
-    sessions = Session.objects.filter(
-        executive=executive,
-        status=Session.Status.ENDED,
-        started_at__gte=period.start,
-        started_at__lt=period.end,
-    ).select_related("rep")
-    calls = OutreachCall.objects.filter(
-        outreach_list__executive=executive, called_at__gte=period.start, called_at__lt=period.end
-    ).select_related("outreach_list", "customer")
-    exercises = OutreachExercise.objects.filter(
-        executive=executive, done_at__gte=period.start, done_at__lt=period.end
-    )
+    sources = _entry_sources(executive, period_bounds(start, end))
+    rows: dict[str, Any] = {}
+    for kind, source in sources.items():
+        if after is not None:
+            source = source.filter(_after(kind, after))
+        source = source.order_by("-when", "-id")
+        rows[kind] = source if limit is None else source[:limit]
+    sessions = rows["session"].select_related("rep")
+    calls = rows["call"].select_related("outreach_list", "customer")
     entries = [
         ListeningEntry(
-            when=session.started_at or session.scheduled_start,
+            when=session.when,
             kind="session",
+            id=session.pk,
             seconds=session.duration_seconds or 0,
             what=f"Side by side with {session.rep.get_full_name() or session.rep.get_username()}"
             + (f": {session.topic}" if session.topic else ""),
@@ -192,8 +277,9 @@ def listening_entries(
     ]
     entries += [
         ListeningEntry(
-            when=call.called_at,
+            when=call.when,
             kind="call",
+            id=call.pk,
             seconds=(call.duration_minutes or 0) * 60,
             what=f"{call.outreach_list.get_program_display()}: "
             f"{call.customer if call.customer_id else 'Erased customer'}"
@@ -201,18 +287,18 @@ def listening_entries(
             url=reverse("feedback:outreach-call", args=[call.pk]),
         )
         for call in calls
-        if call.called_at is not None
     ]
     entries += [
         ListeningEntry(
-            when=exercise.done_at,
+            when=exercise.when,
             kind="exercise",
+            id=exercise.pk,
             seconds=exercise.minutes_spent * 60,
             what=f"Be a customer: {exercise.get_task_display()}"
             + (f", {exercise.description}" if exercise.description else ""),
             url="",
         )
-        for exercise in exercises
+        for exercise in rows["exercise"]
     ]
-    entries.sort(key=lambda entry: entry.when, reverse=True)
-    return entries
+    entries.sort(key=lambda entry: entry.position, reverse=True)
+    return entries if limit is None else entries[:limit]

@@ -10,6 +10,7 @@ from feedback.items.services import feedback_item_record
 from feedback.models import SurveyInvitation
 from feedback.surveys.services import CLOSED_OUTCOMES, SOURCE, SURVEY_JOB, survey_scores
 from voc.core.audit import actor_fields
+from voc.core.dataversion import data_version_bump
 from voc.core.demo import DemoContext
 
 WHY = {
@@ -86,4 +87,6 @@ def seed_surveys(ctx: DemoContext) -> None:
             invitation.answer = item
             invitation.save(update_fields=["answered_at", "answer"])
             answered += 1
+    if invited:
+        data_version_bump()  # as the invitation job does: survey fatigue reads invitations
     ctx.stdout(f"  feedback.surveys: {invited} survey invitations, {answered} answered")

@@ -6,8 +6,9 @@ closed in the window (outcome set to anything but open or callback; ``outcome_se
 (feedback.surveys.sampling) whose customer has an email, or was erased or merged (so the budget
 records why they are not asked); then, per batch of :data:`BATCH` and in one transaction,
 claims the budget for all of them (``budget_claim_many``: the same rules as ``budget_claim``,
-every "no" recorded with its reason), creates an invitation for each "yes" and asks send-once
-for its email (key ``invitation:<id>``). The queries per batch are a fixed few whatever its
+every "no" recorded with its reason), creates an invitation for each "yes", moves the
+dashboards' data version after commit (voc.core.dataversion: survey fatigue is read from the
+invitations) and asks send-once for its email (key ``invitation:<id>``). The queries per batch are a fixed few whatever its
 size. A re-run finds nothing new to do: invited and refused contacts are left out, and the
 sample is the same.
 
@@ -35,6 +36,7 @@ from feedback.surveys.links import absolute, survey_answer_path, survey_opt_out_
 from feedback.surveys.sampling import is_sampled, scale_for, share_for
 from feedback.surveys.settings import SamplingRules, sampling_rules
 from voc.core.audit import SystemActor, audit_record
+from voc.core.dataversion import data_version_bump
 from voc.core.errors import Conflict
 from voc.core.sendonce import OnceEmail, send_once_many
 
@@ -198,6 +200,7 @@ def _invite_batch(candidates: list[Candidate], rules: SamplingRules) -> int:
             for c in allowed
         ]
     )
+    data_version_bump()  # survey fatigue's cached figure is out of date once this commits
     send_once_many(
         purpose=EMAIL_PURPOSE,
         template=EMAIL_TEMPLATE,

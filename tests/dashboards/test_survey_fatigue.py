@@ -1,13 +1,17 @@
 """Survey fatigue: customers asked twice within 30 days (at exactly 30 days they may be asked
-again), counted across teams and channels, within the viewer's scope."""
+again), counted across teams and channels, within the viewer's scope; a cached figure gives
+way as soon as the invitation job has invited someone."""
 
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.core.cache import cache
+from django.urls import reverse
 
 from contacts.models import Contact
 from feedback.models import SurveyInvitation
 from tests.factories import CustomerFactory
+from tests.feedback.surveys_common import T0, closed_contact, run_job, setting
 from voc.dashboards.filters import CUSTOM, DashboardFilters
 from voc.dashboards.panels import survey_fatigue_panel
 
@@ -60,3 +64,33 @@ def test_each_viewer_counts_the_invitations_of_their_scope(cast, invitations):
     assert fatigue(cast.manager) == (3, 2)  # team A's
     assert fatigue(cast.other_manager) == (2, 0)  # team B's: the across-teams first, "once"
     assert fatigue(cast.outsider) == (2, 0)
+
+
+@pytest.fixture
+def cached(settings):
+    settings.VOC_DASHBOARD_CACHE = True
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_the_cached_figure_gives_way_to_new_invitations_at_once(
+    cast, client, invitations, cached, django_capture_on_commit_callbacks
+):
+    client.force_login(cast.executive)
+    url = reverse("dashboards:panel", args=["survey-fatigue"])
+
+    def shown():
+        response = client.get(url, PERIOD.params(), headers={"HX-Request": "true"})
+        fatigue = response.context["fatigue"]
+        return fatigue.invited, fatigue.asked_twice
+
+    assert shown() == (4, 2)
+    setting("survey_share_percent", 100)
+    contact = closed_contact(
+        CustomerFactory(), closed_at=T0 - timedelta(hours=1), team=cast.team_a
+    )  # a new customer, invited on 10 November
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run_job().invited == 1
+    assert SurveyInvitation.objects.filter(contact=contact).exists()
+    assert shown() == (5, 2)  # well within the cache's 60 s

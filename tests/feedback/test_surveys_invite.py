@@ -326,3 +326,17 @@ def test_batches_cost_a_fixed_number_of_queries_each():
     # Savepoints, the lock, the facts (and SET LOCAL jit), touches, refusals (none here),
     # invitations, the emails and their ids.
     assert per_batch == int(per_batch) and per_batch <= 12
+
+
+def test_new_invitations_move_the_dashboards_data_version_after_commit(
+    django_capture_on_commit_callbacks,
+):
+    """Survey fatigue is read from the invitations: the panel cache must not serve a figure
+    from before them (voc.core.dataversion)."""
+    closed_contact()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert run_job().invited == 1
+    assert [c.__qualname__ for c in callbacks].count("_store_new_version") == 1
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert run_job(T0 + timedelta(minutes=5)).invited == 0
+    assert "_store_new_version" not in [c.__qualname__ for c in callbacks]  # nothing new

@@ -1,7 +1,8 @@
-"""The reporting data's version: a token that changes each time rollups are written, so a
-cache of figures computed from them (voc/dashboards/cache.py) knows new data came in.
+"""The reporting data's version: a token that changes each time rollups (or other rows a
+dashboard figure is computed from, such as survey invitations) are written, so a cache of
+figures computed from them (voc/dashboards/cache.py) knows new data came in.
 
-Writers call :func:`data_version_bump` inside the transaction that writes the rollups; the new
+Writers call :func:`data_version_bump` inside the transaction that writes the rows; the new
 token is stored after commit, so a reader never caches figures of uncommitted data under the
 new version (one that read the old version while the write committed stores its figures under
 the old one, which nobody asks for any more). The token lives in the default cache; when the

@@ -4,7 +4,7 @@ to the same scope with the same filters, until new data comes in, and never when
 
 - **Key**: the panel, the filters (every field of DashboardFilters: period, days, channel,
   team, segment), the data version (voc/core/dataversion.py: it changes each time contact or
-  feedback rollups are written) and who is looking. For the panels in ``SCOPE_ONLY``, which
+  feedback rollups or survey invitations are written) and who is looking. For the panels in ``SCOPE_ONLY``, which
   read only rollups and selectors scoped by ``voc.people.access.scope_for``, who is looking
   is the row scope itself (everything, or the exact team and department ids): two executives
   share entries, a manager never shares one with a viewer of another scope. Any other panel
@@ -12,11 +12,15 @@ to the same scope with the same filters, until new data comes in, and never when
   about, or a person's own figures) is keyed on the viewer too.
 - **Age**: each entry stores when it was computed; one older than ``MAX_AGE`` is not served
   (the cache's own timeout says the same, this holds even if it does not expire on time).
-  Figures from data the version does not cover (survey invitations, say) are thus at most a
+  Figures from data the version does not cover (issues or sessions, say) are thus at most a
   minute old.
 - **Off**: the setting ``VOC_DASHBOARD_CACHE`` (on by default) and ``?cache=off`` on a
-  request (neither read nor written). A cache that is down is passed over: the panel is
-  computed as if there were none.
+  dashboard request (neither read nor written). A cache that is down is passed over: the
+  panel is computed as if there were none.
+
+The home page's summary of the dashboard (voc/dashboards/home.py) is cached the same way, as
+the panel ``home-summary``; a home widget is given only its viewer, so there the setting alone
+turns the cache off.
 """
 
 import hashlib
@@ -44,15 +48,19 @@ SCOPE_ONLY = frozenset(
         "service",
         "scores",
         "survey-fatigue",
+        "home-summary",
     }
 )
 logger = logging.getLogger(__name__)
 
 
+def cache_on() -> bool:
+    """The setting ``VOC_DASHBOARD_CACHE``."""
+    return bool(getattr(settings, "VOC_DASHBOARD_CACHE", True))
+
+
 def cache_enabled(request: HttpRequest) -> bool:
-    return bool(getattr(settings, "VOC_DASHBOARD_CACHE", True)) and (
-        request.GET.get("cache") != "off"
-    )
+    return cache_on() and request.GET.get("cache") != "off"
 
 
 def _viewer_part(panel: Panel, viewer: User) -> str:

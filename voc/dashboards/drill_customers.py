@@ -1,7 +1,9 @@
-"""The customers behind customer math: the lifecycle events (gained, lost, won back) of the
-period, or of days within it, of one kind and optionally one reason, with the dashboard's
-segment; newest day first, paginated by keyset (``after=<day>~<event id>``), exported to CSV
-and Excel with the same rows. A figure on the panel is the number of rows listed here."""
+"""The customers behind customer math: those with a lifecycle event (gained, lost, won back)
+of one kind, and optionally one reason, in the period or days within it, with the dashboard's
+segment; each customer once, at their latest such event (contacts.customer_math's
+``customers_counted``), newest day first, paginated by keyset (``after=<day>~<event id>``),
+exported to CSV and Excel with the same rows. A figure on the panel is the number of rows
+listed here."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -10,7 +12,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
-from contacts.customer_math import customer_events_between
+from contacts.customer_math import customers_counted
 from contacts.models import CustomerEvent
 from contacts.reporting import reason_paths
 from voc.core.exports import Column
@@ -92,18 +94,16 @@ def customer_drill_from(
 
 
 def drill_customer_events(*, viewer: User, drill: CustomerDrill) -> QuerySet[CustomerEvent]:
-    """Every event behind the figure, newest day first (the export's rows)."""
-    events = customer_events_between(
+    """Every customer behind the figure as their latest event of it, newest day first (the
+    export's rows)."""
+    events = customers_counted(
         viewer=viewer,
         start=drill.start,
         end=drill.end,
+        kind=drill.kind,
         segments=drill.filters.rollup().segments,
-        kinds=[drill.kind],
+        reason_id=drill.reason,
     )
-    if drill.reason is not None:
-        events = events.filter(
-            **({"reason__isnull": True} if drill.reason == 0 else {"reason_id": drill.reason})
-        )
     return events.select_related("customer", "reason__parent").order_by("-occurred_on", "-id")
 
 

@@ -1,13 +1,17 @@
 """The dashboard's summary on the home page of those who see the dashboard: this month's
 contacts, avoidable share, top driver and NPS against the same number of days before, in the
-viewer's scope, with a link to the dashboard. Four queries (after the scope's)."""
+viewer's scope, with a link to the dashboard. Cached like a panel (voc/dashboards/cache.py):
+it reads only rollups scoped by the viewer's row scope, so viewers with the same scope share
+an entry. Four queries (after the scope's) when computed."""
 
 from typing import Any
 
 from contacts.reporting import reason_paths, rollup_totals
 from voc.core.home import Fragment
+from voc.dashboards.cache import cache_on, panel_context
 from voc.dashboards.filters import MONTH, DashboardFilters, period_days, reporting_today
 from voc.dashboards.panels import (
+    Panel,
     counts_by_reason,
     relative_change,
     score_headline,
@@ -17,9 +21,7 @@ from voc.dashboards.panels import (
 from voc.people.models import User
 
 
-def dashboard_summary_widget(viewer: User) -> Fragment | None:
-    start, end = period_days(MONTH, today=reporting_today())
-    filters = DashboardFilters(period=MONTH, start=start, end=end)
+def summary_figures(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
     now = counts_by_reason(viewer, filters.rollup())
     (before,) = rollup_totals(
         viewer=viewer, filters=filters.previous_rollup(), columns=["contacts"]
@@ -30,7 +32,7 @@ def dashboard_summary_widget(viewer: User) -> Fragment | None:
     nps = score_summaries(viewer, filters.feedback(kinds=frozenset({"nps"})))["nps"]
     total = sum(now.values())
     top = min(now, key=lambda reason: (-now[reason], reason)) if now else None
-    context: dict[str, Any] = {
+    return {
         "filters": filters,
         "contacts": total,
         "change": relative_change(total, before["contacts"]),
@@ -40,4 +42,15 @@ def dashboard_summary_widget(viewer: User) -> Fragment | None:
         "nps": score_headline("nps", nps),
         "nps_answers": nps.answers,
     }
-    return Fragment("dashboards/_home_summary.html", context)
+
+
+SUMMARY = Panel(
+    "home-summary", "This month at a glance", "dashboards/_home_summary.html", summary_figures
+)
+
+
+def dashboard_summary_widget(viewer: User) -> Fragment | None:
+    start, end = period_days(MONTH, today=reporting_today())
+    filters = DashboardFilters(period=MONTH, start=start, end=end)
+    context = panel_context(SUMMARY, viewer, filters, use_cache=cache_on())
+    return Fragment(SUMMARY.template, context)

@@ -7,15 +7,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from contacts.customer_math import customer_counts, losses_by_reason
+from contacts.customer_math import customer_counts, customer_events_between, losses_by_reason
 from contacts.gestures.selectors import gesture_report
+from contacts.models import CustomerEvent
 from contacts.reporting import reason_paths
 from contacts.rollups import reporting_tz
 from contacts.threads import pingpong_counts, pingpong_longest
 from feedback.listening import listening_in_period
 from feedback.models import Story
 from feedback.stories.reporting import StoryFilters, stories_latest, story_counts
-from loops.losses import issues_behind_losses
+from loops.losses import IssueBehindLosses, issues_behind_losses
 from voc.dashboards.drill_customers import NO_LISTED_REASON
 from voc.dashboards.filters import DashboardFilters
 from voc.people.models import User
@@ -99,10 +100,12 @@ def make_it_right_panel(viewer: User, filters: DashboardFilters) -> dict[str, An
 
 
 def customer_math_panel(viewer: User, filters: DashboardFilters) -> dict[str, Any]:
-    """Customers gained, won back and lost in the period (lifecycle events by their day)
-    against the previous period, the net, the reasons for the losses and the open issues on
-    those reasons (loops.losses). Four queries with losses on listed reasons (the counts,
-    the losses per reason, their names, the issues), two without."""
+    """Customers gained, won back and lost in the period (distinct customers with such a
+    lifecycle event on a day of it, contacts.customer_math) against the previous period, the
+    net, the reasons for the losses and the open issues behind them (loops.losses). Five
+    queries with issues behind the losses (the counts, the losses per reason, the issues,
+    their losses, the reasons' names), four with losses on listed reasons but no issue
+    behind them, two otherwise."""
     segments = filters.rollup().segments
     now, before = customer_counts(
         viewer=viewer,
@@ -110,7 +113,14 @@ def customer_math_panel(viewer: User, filters: DashboardFilters) -> dict[str, An
         segments=segments,
     )
     lost = losses_by_reason(viewer=viewer, start=filters.start, end=filters.end, segments=segments)
-    names = reason_paths(r for r in lost if r)
+    issues: list[IssueBehindLosses] = []
+    if lost.keys() - {0}:  # only losses on a listed reason can be behind an issue
+        losses = customer_events_between(
+            viewer=viewer, start=filters.start, end=filters.end, segments=segments,
+            kinds=[CustomerEvent.Kind.LOST],
+        )  # fmt: skip
+        issues = issues_behind_losses(viewer=viewer, losses=losses, limit=ISSUES_BEHIND)
+    names = reason_paths({r for r in lost if r} | {r for row in issues for r in row.reason_ids})
     names[0] = NO_LISTED_REASON
     ranked = sorted(lost, key=lambda r: (-lost[r], names[r]))
     reasons = [
@@ -120,7 +130,6 @@ def customer_math_panel(viewer: User, filters: DashboardFilters) -> dict[str, An
     previous = {
         "day_from": filters.previous_start.isoformat(), "day_to": filters.previous_end.isoformat()
     }  # fmt: skip
-    issues = issues_behind_losses(viewer=viewer, lost_by_reason=lost, limit=ISSUES_BEHIND)
     return {
         "now": now,
         "before": before,

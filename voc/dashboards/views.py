@@ -1,7 +1,7 @@
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 
-from feedback.listening import listening_entries, listening_executive
+from feedback.listening import listening_entries, listening_totals
 from voc.core.capabilities import Capability, capability_required, has_capability
 from voc.core.db_routers import read_from_replica
 from voc.core.home import home_widgets_shown
@@ -30,6 +30,8 @@ from voc.dashboards.drill_listening import (
     KIND_LABELS,
     LISTENING_COLUMNS,
     listening_export_name,
+    listening_page,
+    listening_position,
 )
 from voc.dashboards.drill_stories import STORY_COLUMNS, drill_stories
 from voc.dashboards.drill_threads import drill_threads
@@ -189,33 +191,48 @@ def drill_threads_view(request):
 @capability_required(VIEW_DASHBOARD)
 @read_from_replica
 def drill_listening_view(request):
-    """One executive's listening in the period (``executive=<id>``): 404 for an executive
-    whose listening the viewer may not read."""
+    """One executive's listening in the period (``executive=<id>``), by keyset pages or
+    exported: 404 for an executive whose listening the viewer may not read."""
     viewer = request_viewer(request)
     filters, _form = filters_from(request.GET, viewer=viewer)
     try:
         executive_id = int(request.GET.get("executive", ""))
     except ValueError:
         return HttpResponseBadRequest("Not a drill-down: executive=<id>")
-    entries = listening_entries(
+    after = None
+    if request.GET.get("after"):
+        after = listening_position(request.GET["after"])
+        if after is None:
+            return HttpResponseBadRequest("Not a drill-down: after is not a position in this list")
+    totals = listening_totals(
         viewer=viewer, executive_id=executive_id, start=filters.start, end=filters.end
     )
-    if entries is None:
+    if totals is None:
         raise Http404
-    exported = exported_if_asked(
-        request,
-        rows=entries,
-        columns=LISTENING_COLUMNS,
-        filename=listening_export_name(executive_id, filters.start, filters.end),
-    )
-    if exported is not None:
-        return exported
+    if request.GET.get("format"):
+        entries = listening_entries(
+            viewer=viewer, executive_id=executive_id, start=filters.start, end=filters.end
+        )
+        exported = exported_if_asked(
+            request,
+            rows=entries or [],
+            columns=LISTENING_COLUMNS,
+            filename=listening_export_name(executive_id, filters.start, filters.end),
+        )
+        if exported is not None:
+            return exported
+    page, next_after = listening_page(
+        viewer=viewer, executive_id=executive_id, start=filters.start, end=filters.end,
+        after=after,
+    )  # fmt: skip
     context = {
         "filters": filters,
-        "executive": listening_executive(viewer=viewer, executive_id=executive_id),
-        "entries": entries,
+        "executive": totals.executive,
+        "totals": totals,
+        "entries": page,
         "kinds": KIND_LABELS,
-        "seconds": sum(entry.seconds for entry in entries),
+        "next_after": next_after,
+        "first_page": after is not None,
     }
     return render(request, "dashboards/drill_listening.html", context)
 
