@@ -38,6 +38,6 @@ class Migration(migrations.Migration):
         migrations.RunPython(count_customer_messages, migrations.RunPython.noop, elidable=True),
         migrations.AddIndex(
             model_name='contact',
-            index=models.Index(condition=models.Q(('channel', 'email'), ('customer_messages__gte', 3)), fields=['occurred_at'], name='contact_pingpong_time'),
+            index=models.Index(condition=models.Q(('channel', 'email'), ('customer_messages__gte', 3)), fields=['occurred_at', 'occurred_date_only', 'customer_messages', 'team', 'reason', 'customer_segment', 'id'], name='contact_pingpong_time'),
         ),
     ]

@@ -107,7 +107,7 @@ FRAGMENT_QUERIES = {
     "reasons-by-week": 5,
     "top-drivers": 6,
     "rising-drivers": 5,  # + 1 for the names when a reason ranks (none does in this world)
-    "avoidable": 9,  # four rollup reads, the names, the business settings
+    "avoidable": 8,  # three rollup reads, the names, the business settings
     "service": 5,
     "scores": 5,
     "survey-fatigue": 4,
