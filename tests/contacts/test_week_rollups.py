@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.db.models import F
 from django.test import override_settings
 
 from contacts.ingest.service import contacts_ingest
 from contacts.models import Contact, ContactReason, ContactRollup, ContactWeekRollup
 from contacts.reporting import RollupFilters, rollup_totals, whole_weeks
-from contacts.rollups import COLUMNS, rollup_snapshot
+from contacts.rollups import COLUMNS, rollup_snapshot, rollups_rebuild
 from contacts.services.contacts import contact_update
 from tests.contacts.rollup_checks import (
     assert_rollups_match_rebuild,
@@ -242,3 +243,15 @@ def test_rebuild_check_finds_a_wrong_week_and_the_rebuild_fixes_it(cast, reasons
     )  # fmt: skip
     assert fixed.road_4 == tampered.road_4
     assert set(COLUMNS) <= {f.name for f in ContactWeekRollup._meta.get_fields()}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the staged apply is PostgreSQL's")
+def test_a_large_delta_applied_through_copy_fills_both_tables_alike(cast, reasons, monkeypatch):
+    five_weeks(cast)
+    daily, weekly = rollup_snapshot(ContactRollup), rollup_snapshot(ContactWeekRollup)
+    monkeypatch.setattr("contacts.rollups.STAGED_APPLY", 0)  # every delta through COPY
+
+    rollups_rebuild()
+
+    assert rollup_snapshot(ContactRollup) == daily
+    assert rollup_snapshot(ContactWeekRollup) == weekly == daily_summed_by_week(daily)
