@@ -713,19 +713,24 @@ class Digest(models.Model):
 class DigestPeriod(models.Model):
     """One period's threads summed up once (loops/digests/periods.py), so the digests of all
     the subscriptions that share the period read a row per thread instead of every message.
-    Kept a day, used while fresh."""
+    With ``keywords``, only the messages that match them (the keyword subscriptions with the
+    same keywords share it). Kept a day, used while fresh."""
 
     start = models.DateTimeField()
     end = models.DateTimeField()
+    keywords = models.CharField(max_length=300, blank=True, default="")
     built_at = models.DateTimeField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["start", "end"], name="loops_digest_period_once"),
+            models.UniqueConstraint(
+                fields=["start", "end", "keywords"], name="loops_digest_period_keywords_once"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"Digest period {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"
+        period = f"Digest period {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"
+        return f"{period} matching {self.keywords!r}" if self.keywords else period
 
 
 class DigestPeriodThread(models.Model):

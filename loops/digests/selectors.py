@@ -252,8 +252,8 @@ def _matched_sql(
 def _summary_sql(filters: DigestFilters, *, viewer: User, summary: int) -> tuple[str, list[Any]]:
     """The matching threads of a summed-up period (loops/digests/periods.py) as SQL:
     contact_id, reason_id, messages, at (the newest matching message's time). The same
-    threads, counts and times as grouping _matched_sql() by contact, for filters without
-    keywords. The scoped, filtered contacts are joined, not tested with IN, so each thread
+    threads, counts and times as grouping _matched_sql() by contact, when the summary is of
+    the filters' keywords (loops/digests/periods.py). The scoped, filtered contacts are joined, not tested with IN, so each thread
     row costs one look-up of its contact by key, however many contacts there are."""
     contacts = matching_contacts(filters, viewer=viewer).order_by().values("id", "reason_id")
     contacts_sql, contacts_params = contacts.query.sql_with_params()
@@ -322,11 +322,11 @@ def _summary_of(
     end: datetime,
     messages_in: MessageRange | None = None,
 ) -> int | None:
-    """The period's fresh summary when it can stand in for the messages (no keywords, read
-    by time, not by arrival)."""
-    if filters.keywords.strip() or messages_in is not None:
+    """The period's fresh summary, of the messages matching the filters' keywords if any,
+    when it can stand in for the messages (read by time, not by arrival)."""
+    if messages_in is not None:
         return None
-    return digest_period_fresh(start=start, end=end)
+    return digest_period_fresh(start=start, end=end, keywords=filters.keywords)
 
 
 def _period_counts(

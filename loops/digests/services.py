@@ -324,20 +324,22 @@ def digests_dispatch_due(*, now: datetime | None = None) -> int:
 def digests_share_periods(*, subscription_ids: list[int], now: datetime) -> int:
     """Sum up, once, the periods these subscriptions' digests cover and the periods before
     them (loops/digests/periods.py), so their digests read a row per thread. Keyword
-    subscriptions search the messages and need none. Returns how many summaries are ready."""
+    subscriptions get summaries of the messages matching their keywords, one per period and
+    distinct keywords. Returns how many summaries are ready."""
     scheduled = ScheduledPeriods()
     subscriptions = (
-        DigestSubscription.objects.filter(id__in=subscription_ids, active=True, keywords="")
+        DigestSubscription.objects.filter(id__in=subscription_ids, active=True)
         .select_related("user")
-        .only("id", "frequency", "hour", "weekday", "sent_until", "user__time_zone")
+        .only("id", "frequency", "hour", "weekday", "sent_until", "keywords", "user__time_zone")
     )
-    periods: set[tuple[datetime, datetime]] = set()
+    periods: set[tuple[datetime, datetime, str]] = set()
     for subscription in subscriptions:
         due = scheduled(subscription, now)
         if due:
             period = merged(due)
-            periods.add((period.start, period.end))
-            periods.add((period.start - (period.end - period.start), period.start))
+            keywords = subscription.keywords.strip()
+            periods.add((period.start, period.end, keywords))
+            periods.add((period.start - (period.end - period.start), period.start, keywords))
     return digest_periods_share(periods)
 
 
