@@ -39,6 +39,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts.models import Contact, Message
+from loops.digests.emails import email_topics
 from loops.digests.links import digest_unsubscribe_path
 from loops.digests.periods import digest_periods_share
 from loops.digests.schedule import DAILY, WEEKLY, Cadence, Period, due_periods, merged
@@ -111,12 +112,14 @@ def digest_render(
     preview: bool = False,
 ) -> tuple[str, str, str]:
     """(subject, html, text) of a digest. Customer text is escaped by the templates."""
+    zone = user_zone(subscription.user)
     context = {
         "subscription": subscription,
         "content": content,
+        "shown_topics": email_topics(content, zone=zone, base_url=settings.VOC_BASE_URL),
         "covers": covers,
         "preview": preview,
-        "zone": user_zone(subscription.user),
+        "zone": zone,
         "base_url": settings.VOC_BASE_URL,
         "unsubscribe_url": "" if preview else absolute(digest_unsubscribe_path(subscription)),
         "settings_url": absolute(reverse("loops:digest-list")),
@@ -159,12 +162,22 @@ def _claim_and_queue(
             now=now,
             messages_in=messages_in,
         )
+        subject = html = text = ""
+        if not content.is_empty:
+            subject, html, text = digest_render(
+                subscription=subscription, content=content, covers=covers
+            )
+        # Inserted whole (the rendering is ~100 kB: written once, not inserted and updated).
         digest = Digest.objects.create(
             subscription=subscription,
             user=subscription.user,
             period_start=period.start,
             period_end=period.end,
             period_keys=covers,
+            status=Digest.Status.EMPTY if content.is_empty else Digest.Status.QUEUED,
+            subject=subject,
+            html=html,
+            text=text,
             thread_count=content.thread_count,
             message_count=content.message_count,
             more_count=content.more_threads,
@@ -173,13 +186,7 @@ def _claim_and_queue(
             messages_after=messages_in[0] if messages_in else None,
             messages_through=messages_in[1] if messages_in else None,
         )
-        if content.is_empty:
-            digest.status = Digest.Status.EMPTY
-        else:
-            digest.subject, digest.html, digest.text = digest_render(
-                subscription=subscription, content=content, covers=covers
-            )
-            digest.status = Digest.Status.QUEUED
+        if not content.is_empty:
             email, _ = send_once(
                 purpose=SEND_ONCE_PURPOSE,
                 key=f"digest:{digest.pk}",
@@ -189,7 +196,7 @@ def _claim_and_queue(
                 by=DIGESTS,
             )
             digest.send_once = email
-        digest.save()
+            digest.save(update_fields=["send_once"])
         subscription.sent_until = period.end
         update_fields = ["sent_until"]
         if messages_in is not None:
