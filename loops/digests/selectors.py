@@ -128,10 +128,21 @@ class DigestFilters:
 
 
 def filters_of(subscription: DigestSubscription) -> DigestFilters:
+    # The three relations in one query: a row per combination (a handful), read as sets.
+    reasons: set[int] = set()
+    departments: set[int] = set()
+    teams: set[int] = set()
+    chosen = DigestSubscription.objects.filter(pk=subscription.pk).values_list(
+        "reasons", "departments", "teams"
+    )
+    for reason_id, department_id, team_id in chosen if subscription.pk else []:
+        reasons.add(reason_id)
+        departments.add(department_id)
+        teams.add(team_id)
     return DigestFilters(
-        reason_ids=tuple(subscription.reasons.values_list("id", flat=True)),
-        department_ids=tuple(subscription.departments.values_list("id", flat=True)),
-        team_ids=tuple(subscription.teams.values_list("id", flat=True)),
+        reason_ids=tuple(sorted(reasons - {None})),
+        department_ids=tuple(sorted(departments - {None})),
+        team_ids=tuple(sorted(teams - {None})),
         tags=tuple(subscription.tags),
         channels=tuple(subscription.channels),
         keywords=subscription.keywords,
@@ -169,6 +180,28 @@ def _reasons() -> Reasons:
         if parent_id:
             children[parent_id].append(pk)
     return Reasons(labels, children)
+
+
+class DigestReads:
+    """Reads that the digests of one build task share, made once for all of them: the reason
+    taxonomy and the latest stories per (period start, reasons), which do not depend on the
+    reader (each digest still keeps the stories of its reader's scope). Lives as long as the
+    task (seconds), so nothing is read from an older state than a digest read on its own."""
+
+    def __init__(self) -> None:
+        self._reasons: Reasons | None = None
+        self._stories: dict[tuple[datetime, tuple[int, ...] | None], list[Story]] = {}
+
+    def reasons(self) -> Reasons:
+        if self._reasons is None:
+            self._reasons = _reasons()
+        return self._reasons
+
+    def stories(self, *, since: datetime, reason_ids: list[int] | None) -> list[Story]:
+        key = (since, None if reason_ids is None else tuple(sorted(reason_ids)))
+        if key not in self._stories:
+            self._stories[key] = stories_for_digest(since=since, reason_ids=reason_ids)
+        return self._stories[key]
 
 
 def with_children(filters: DigestFilters, reasons: Reasons) -> DigestFilters:
@@ -528,14 +561,17 @@ def digest_content(
     end: datetime,
     now: datetime | None = None,
     messages_in: MessageRange | None = None,
+    reads: DigestReads | None = None,
 ) -> DigestContent:
     """Everything one digest shows, in a fixed number of queries whose result sizes do not
     grow with the number of matching messages: the database counts and ranks the threads,
     Python only sees the (at most MAX_THREADS) threads shown and their last messages, read
     as values. With ``messages_in`` (instant digests) the messages are those of that id
-    range; the period before, for the counts per topic, is still the time before ``start``."""
+    range; the period before, for the counts per topic, is still the time before ``start``.
+    ``reads``: what the digests of one build share (DigestReads)."""
     now = now or timezone.now()
-    reasons = _reasons()
+    reads = reads or DigestReads()
+    reasons = reads.reasons()
     filters = with_children(filters, reasons)
     visible = contact_list_visible(viewer=viewer)  # the scope, read once for every query
     labels = reasons.labels
@@ -619,7 +655,9 @@ def digest_content(
         shown_threads=len(shown_ids),
         message_count=message_count,
         issues=ageing_issues(viewer=viewer, reason_ids=reason_ids, now=now),
-        stories=_stories(visible=visible, since=start, reason_ids=reason_ids),
+        stories=_stories(
+            visible=visible, stories=reads.stories(since=start, reason_ids=reason_ids)
+        ),
     )
 
 
@@ -742,11 +780,8 @@ def ageing_issues(*, viewer: User, reason_ids: list[int] | None, now: datetime) 
     return list(issues.select_related("owner").order_by("created_at", "id")[:MAX_ISSUES])
 
 
-def _stories(
-    *, visible: QuerySet[Contact], since: datetime, reason_ids: list[int] | None
-) -> list[Story]:
-    """The latest stories on the reasons, of contacts in ``visible`` (the reader's scope)."""
-    stories = stories_for_digest(since=since, reason_ids=reason_ids)
+def _stories(*, visible: QuerySet[Contact], stories: list[Story]) -> list[Story]:
+    """The stories of contacts in ``visible`` (the reader's scope)."""
     if not stories:
         return []
     seen = set(

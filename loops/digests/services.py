@@ -46,6 +46,7 @@ from loops.digests.schedule import DAILY, WEEKLY, Cadence, Period, due_periods, 
 from loops.digests.selectors import (
     DigestContent,
     DigestFilters,
+    DigestReads,
     MessageRange,
     digest_content,
     filters_of,
@@ -136,7 +137,11 @@ def digest_render(
 
 
 def _claim_and_queue(
-    subscription_id: int, *, periods_of: "PeriodsOf", now: datetime
+    subscription_id: int,
+    *,
+    periods_of: "PeriodsOf",
+    now: datetime,
+    reads: DigestReads | None = None,
 ) -> Digest | None:
     """Steps 1-4 of the module's docstring for one subscription; None when nothing is due."""
     with transaction.atomic():
@@ -161,6 +166,7 @@ def _claim_and_queue(
             end=period.end,
             now=now,
             messages_in=messages_in,
+            reads=reads,
         )
         subject = html = text = ""
         if not content.is_empty:
@@ -276,8 +282,9 @@ def _run(frequencies: list[str], periods_of: PeriodsOf, now: datetime | None) ->
     )
     if isinstance(periods_of, ScheduledPeriods):
         digests_share_periods(subscription_ids=ids, now=now)
+    reads = DigestReads()
     for subscription_id in ids:
-        digest = _claim_and_queue(subscription_id, periods_of=periods_of, now=now)
+        digest = _claim_and_queue(subscription_id, periods_of=periods_of, now=now, reads=reads)
         if digest is None:
             continue
         if digest.status == Digest.Status.EMPTY:
@@ -356,10 +363,14 @@ def digests_build(*, subscription_ids: list[int], now: datetime | None = None) -
     left for the next run (its transaction rolled back: nothing was claimed); the others go on."""
     queued = empty = 0
     digests_share_periods(subscription_ids=subscription_ids, now=now or timezone.now())
+    reads = DigestReads()
     for subscription_id in subscription_ids:
         try:
             digest = _claim_and_queue(
-                subscription_id, periods_of=ScheduledPeriods(), now=now or timezone.now()
+                subscription_id,
+                periods_of=ScheduledPeriods(),
+                now=now or timezone.now(),
+                reads=reads,
             )
         except Exception:
             logger.exception("digest of subscription %s could not be built", subscription_id)

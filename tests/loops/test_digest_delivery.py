@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from contacts.models import Message
+from feedback.models import Story
 from loops.digests import services
 from loops.digests.selectors import (
     AGEING_DAYS,
@@ -21,6 +22,7 @@ from loops.digests.selectors import (
     ageing_issues,
     digest_content,
     digest_problems,
+    filters_of,
 )
 from loops.digests.services import (
     BUILD_CHUNK,
@@ -166,6 +168,51 @@ def test_a_digest_that_fails_to_build_leaves_the_others_and_is_tried_again(cast,
     monkeypatch.setattr(services, "digest_content", real)
     assert digests_build(subscription_ids=[broken.pk, fine.pk], now=now).empty == 1
     assert Digest.objects.filter(subscription=broken).count() == 1
+
+
+def test_a_chunk_reads_the_taxonomy_and_the_stories_once_and_scopes_each_readers(cast):
+    billing = reason("Billing", department=cast.dept_a)
+    mine = thread(cast.team_a, at=datetime(2026, 1, 13, 20, tzinfo=UTC), reason=billing)
+    theirs = thread(cast.team_b, at=datetime(2026, 1, 13, 21, tzinfo=UTC), reason=billing)
+    Story.objects.create(contact=mine, thumb="up", title="Kind", text="t", author=cast.rep)
+    Story.objects.create(contact=theirs, thumb="down", title="Rude", text="t", author=cast.rep)
+    readers = [cast.executive, cast.rep, cast.executive, cast.rep]
+    subscriptions = [subscribe(user, reasons=(billing.pk,)) for user in readers]
+    DigestSubscription.objects.update(sent_until=datetime(2026, 1, 13, 8, tzinfo=UTC))
+    now = datetime(2026, 1, 14, 9, tzinfo=UTC)
+    with CaptureQueriesContext(connection) as captured:
+        assert digests_build(subscription_ids=[s.pk for s in subscriptions], now=now).queued == 4
+    sql = [q["sql"] for q in captured]
+    assert len([q for q in sql if q.startswith('SELECT "feedback_story"')]) == 1
+    assert len([q for q in sql if q.startswith('SELECT "contacts_contactreason"')]) == 1
+    for subscription, user in zip(subscriptions, readers, strict=True):
+        html = Digest.objects.get(subscription=subscription).html
+        assert "Kind" in html
+        assert ("Rude" in html) is (user == cast.executive)  # the rep's scope is team A
+
+
+def test_a_subscriptions_filters_are_read_in_one_query(cast):
+    billing = reason("Billing", department=cast.dept_a)
+    outage = reason("Outage", department=cast.dept_b)
+    subscription = subscribe(
+        cast.executive,
+        reasons=(outage.pk, billing.pk),
+        departments=(cast.dept_a.pk,),
+        keywords="refund",
+        channels=("email",),
+    )
+    with CaptureQueriesContext(connection) as captured:
+        filters = filters_of(subscription)
+    assert len(captured) == 1
+    assert filters == DigestFilters(
+        reason_ids=tuple(sorted((billing.pk, outage.pk))),
+        department_ids=(cast.dept_a.pk,),
+        keywords="refund",
+        channels=("email",),
+    )
+    assert filters_of(subscribe(cast.rep)) == DigestFilters()
+    subscription.teams.set([cast.team_a, cast.team_b])
+    assert filters_of(subscription).team_ids == tuple(sorted((cast.team_a.pk, cast.team_b.pk)))
 
 
 # --- instant mode ----------------------------------------------------------------------
