@@ -191,11 +191,12 @@ def subscribe(count: int) -> None:
 
 
 def reset_digests() -> None:
-    from loops.models import Digest, DigestPeriod, DigestSubscription
+    from loops.models import Digest, DigestPeriod, DigestPeriodTexts, DigestSubscription
     from voc.core.models import OutboxMessage, SendOnce
 
-    # The period summaries go too, so every run pays for building its own.
+    # The period summaries and texts go too, so every run pays for building its own.
     DigestPeriod.objects.all().delete()
+    DigestPeriodTexts.objects.all().delete()
     Digest.objects.all().delete()
     SendOnce.objects.all().delete()
     OutboxMessage.objects.all().delete()

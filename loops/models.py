@@ -749,6 +749,39 @@ class DigestPeriodThread(models.Model):
         return f"Contact #{self.contact_id} in digest period #{self.period_id}"
 
 
+class DigestPeriodTexts(models.Model):
+    """A period's messages copied once with their search vectors (loops/digests/periods.py),
+    for the keyword subscriptions' summaries: each distinct keywords then searches the
+    period's messages (a few MB) instead of the whole message table. Built only when a
+    keyword subscription needs it; kept a day, used while fresh."""
+
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["start", "end"], name="loops_digest_period_texts_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest period texts {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"
+
+
+class DigestPeriodText(models.Model):
+    """A message of a DigestPeriodTexts: its thread, direction and time in the period. On
+    PostgreSQL the table also holds the message's ``search_vector`` (migration 0018), written
+    and read in SQL only."""
+
+    texts = models.ForeignKey(DigestPeriodTexts, on_delete=models.CASCADE, related_name="rows")
+    contact_id = models.BigIntegerField()
+    direction = models.CharField(max_length=8)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"A message of contact #{self.contact_id} in digest period texts #{self.texts_id}"
+
+
 # --- Rep flags (loops/flags/): each open issue's words, for the suggestions on a contact. ----
 
 

@@ -12,14 +12,20 @@ from django.test.utils import CaptureQueriesContext
 
 from contacts.models import Contact, Message
 from loops.digests import periods
-from loops.digests.periods import digest_period_build, digest_period_fresh
+from loops.digests.periods import digest_period_build, digest_period_fresh, digest_period_texts
 from loops.digests.selectors import DigestFilters, digest_content
 from loops.digests.services import (
     SubscriptionData,
     digests_share_periods,
     subscription_create,
 )
-from loops.models import DigestPeriod, DigestPeriodThread, DigestSubscription
+from loops.models import (
+    DigestPeriod,
+    DigestPeriodText,
+    DigestPeriodTexts,
+    DigestPeriodThread,
+    DigestSubscription,
+)
 from tests.loops.world import contact_of, reason
 
 pytestmark = pytest.mark.django_db
@@ -192,6 +198,36 @@ def test_keywords_read_a_summary_of_their_own_matches(cast, world):
     assert len([q for q in queries if "loops_digestperiodthread" in q["sql"]]) == 2
     # Other keywords have none yet.
     assert digest_period_fresh(start=START, end=END, keywords="outage") is None
+
+
+def test_the_periods_texts_are_copied_once_for_every_keywords(cast, world):
+    first = digest_period_build(start=START, end=END, keywords="message")
+    texts = DigestPeriodTexts.objects.get()
+    # Every message of the period (nine) with its search vector, whatever the keywords.
+    assert (texts.start, texts.end) == (START, END)
+    assert DigestPeriodText.objects.filter(texts=texts).count() == 9
+    second = digest_period_build(start=START, end=END, keywords="reply")
+    assert DigestPeriodTexts.objects.get().pk == texts.pk  # the same texts, not copied again
+    assert first != second
+    # A keyword summary is as old as the texts it was read from: they go stale together.
+    built = DigestPeriod.objects.filter(keywords__in=["message", "reply"])
+    assert set(built.values_list("built_at", flat=True)) == {texts.built_at}
+    # Stale texts are copied again, with the messages stored since; old ones are dropped.
+    DigestPeriodTexts.objects.update(built_at=datetime.now(UTC) - periods.FRESH * 2)
+    DigestPeriod.objects.update(built_at=datetime.now(UTC) - periods.FRESH * 2)
+    thread(cast.team_a, at=START + timedelta(hours=7), directions=("incoming", "outgoing"))
+    old = DigestPeriodTexts.objects.create(
+        start=START - timedelta(days=9),
+        end=START - timedelta(days=8),
+        built_at=datetime.now(UTC) - periods.KEEP - timedelta(seconds=1),
+    )
+    digest_period_build(start=START, end=END, keywords="message")
+    renewed = DigestPeriodTexts.objects.get()
+    assert renewed.pk not in (texts.pk, old.pk)
+    assert DigestPeriodText.objects.filter(texts=renewed).count() == 11
+    assert not DigestPeriodText.objects.exclude(texts=renewed).exists()
+    # None for a period not over, nor anywhere but on PostgreSQL (the caller's check).
+    assert digest_period_texts(start=END, end=datetime.now(UTC) + timedelta(hours=1)) is None
 
 
 def test_used_only_while_fresh(cast, world, monkeypatch):
