@@ -97,6 +97,7 @@ class DigestContent:
     message_count: int = 0
     issues: list[Issue] = field(default_factory=list)
     stories: list[Story] = field(default_factory=list)
+    messages_in: MessageRange | None = None  # an instant digest's id range, read by arrival
 
     @property
     def contact_ids(self) -> list[int]:
@@ -650,6 +651,7 @@ def digest_content(
     return DigestContent(
         start=start,
         end=end,
+        messages_in=messages_in,
         topics=topics,
         thread_count=thread_count,
         shown_threads=len(shown_ids),
@@ -747,10 +749,14 @@ def digest_threads(
     end: datetime,
     offset: int = 0,
     limit: int = 100,
+    messages_in: MessageRange | None = None,
 ) -> tuple[list[ThreadRow], int]:
     """Every matching thread of a period, newest first (the page a digest's "and N more"
-    links to), a page at a time, with the total."""
-    messages = matching_messages(filters, viewer=viewer, start=start, end=end).order_by()
+    links to), a page at a time, with the total. With ``messages_in`` (an instant digest's),
+    the messages of that id range, read by arrival as the digest read them."""
+    messages = matching_messages(
+        filters, viewer=viewer, start=start, end=end, messages_in=messages_in
+    ).order_by()
     total = messages.aggregate(threads=Count("contact_id", distinct=True))["threads"] or 0
     ranked = list(
         messages.values("contact_id")

@@ -97,12 +97,15 @@ def _period_label(periods: list[Period], zone: ZoneInfo) -> str:
 
 
 def _threads_path(subscription: DigestSubscription, content: DigestContent) -> str:
-    """Where "and N more conversations" leads: every thread of the period (a subscription
-    not saved yet, previewed from its form: the contact list)."""
+    """Where "and N more conversations" leads: every thread of the period, or of an instant
+    digest's message-id range (a subscription not saved yet, previewed from its form: the
+    contact list)."""
     if subscription.pk is None:
         return reverse("contacts:contact-list")
-    period = urlencode({"start": content.start.isoformat(), "end": content.end.isoformat()})
-    return reverse("loops:digest-threads", args=[subscription.pk]) + "?" + period
+    query = {"start": content.start.isoformat(), "end": content.end.isoformat()}
+    if content.messages_in is not None:
+        query |= {"after": content.messages_in[0], "through": content.messages_in[1]}
+    return reverse("loops:digest-threads", args=[subscription.pk]) + "?" + urlencode(query)
 
 
 def digest_render(

@@ -5,8 +5,10 @@ admins' page, resend) and erasure."""
 
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from urllib.parse import parse_qsl
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -401,6 +403,34 @@ def test_every_thread_of_the_period_in_the_viewers_scope(cast, client):
     assert client.get(url, period).status_code == 404
     client.force_login(cast.admin)  # an admin sees it, within the admin's own scope
     assert client.get(url, period).context["total"] == MAX_THREADS + 2
+
+
+def test_an_instant_digests_more_link_reads_its_messages_by_arrival(cast, client):
+    subscription = subscribe(cast.executive, frequency="instant")
+    created = subscription.created_at
+    for n in range(MAX_THREADS):
+        thread(cast.team_a, at=created + timedelta(minutes=1, seconds=n))
+    # Stored now with a time a day older: read by time it is outside the digest's period.
+    late = thread(cast.team_a, at=created - timedelta(days=1))
+    assert digests_send_instant(now=created + timedelta(minutes=6)).queued == 1
+    digest = Digest.objects.get()
+    assert (digest.thread_count, digest.more_count) == (MAX_THREADS + 1, 1)
+    link = digest.text.split("And 1 more conversation: ")[1].split()[0]
+    assert link in digest.html.replace("&amp;", "&")
+    path, query = link.removeprefix(settings.VOC_BASE_URL).split("?")
+    params = dict(parse_qsl(query))
+    assert (int(params["after"]), int(params["through"])) == (
+        digest.messages_after,
+        digest.messages_through,
+    )
+    client.force_login(cast.executive)
+    page = client.get(path, params)
+    assert page.context["total"] == MAX_THREADS + 1
+    assert late.pk in [row.contact.pk for row in page.context["rows"]]
+    by_time = {"start": params["start"], "end": params["end"]}
+    assert client.get(path, by_time).context["total"] == MAX_THREADS  # the late one missed
+    for wrong in ({"after": "x"}, {"through": "5"}, {"after": "9", "through": "9"}):
+        assert client.get(path, by_time | wrong).status_code == 404
 
 
 def test_a_digest_opened_in_the_browser_is_sandboxed_with_its_own_styles(cast, client):
