@@ -2,9 +2,10 @@
 
 The email shows up to 50 threads and 300 messages and is rendered a thousand times a
 morning; each variable, tag and filter of a template costs a lookup, so the strings each
-message and thread needs (who wrote it and when, in the reader's zone, its text clipped,
-the contact's line and link) are made here, once, and the templates only print them. The
-templates still escape every one of them: customer text is never marked safe here.
+thread needs (the contact's line and link) are made here once, and each thread's messages
+(who wrote them and when, in the reader's zone, their text clipped) are printed here, in
+the two markups below, with every piece of customer text escaped by ``escape()``; the
+templates print the rest and escape what they print.
 """
 
 from collections.abc import Callable
@@ -13,6 +14,8 @@ from zoneinfo import ZoneInfo
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from loops.digests.selectors import DigestContent, MessageShown, ThreadShown
 from loops.templatetags.digest_email import clip, message_time
@@ -20,12 +23,16 @@ from loops.templatetags.digest_email import clip, message_time
 MESSAGE_CHARACTERS = 1500  # a message's text is clipped to this many characters
 
 
-@dataclass(frozen=True, slots=True)
-class EmailMessage:
-    outgoing: bool
-    meta: str  # "We replied · Sat 5 Dec 14:07" (the HTML part)
-    said: str  # "We replied (Sat 5 Dec 14:07):" (the text part)
-    text: str  # clipped
+# A message in each part, as the templates printed it from a loop before (the same bytes).
+MESSAGE_HTML = (
+    '\n    <tr><td style="padding:4px 0 6px 10px">\n'
+    '      <div style="font-size:12px;color:#5f6b7a">{meta}</div>\n'
+    '      <div style="white-space:pre-wrap;word-break:break-word;overflow-wrap:anywhere;'
+    '{colour}">{text}</div>\n'
+    "    </td></tr>\n    "
+)
+OUTGOING_COLOUR = "color:#3c4a5a;"
+MESSAGE_TEXT = "\n{said}\n{text}\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +40,8 @@ class EmailThread:
     heading: str  # "Email · Ann Smith · Charged twice"
     url: str  # the contact, absolute
     trimmed: int  # earlier messages of the period not shown
-    messages: list[EmailMessage]
+    messages_html: SafeString  # its messages, escaped
+    messages_text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +58,21 @@ def contact_url_maker(base_url: str) -> Callable[[int], str]:
     return lambda contact_id: f"{base_url}{before}{contact_id}{after}"
 
 
-def _message(message: MessageShown, zone: ZoneInfo) -> EmailMessage:
-    outgoing = message.outgoing
-    who = "We replied" if outgoing else "Customer"
-    if message.at is None:
-        meta, said = who, f"{who}:"
-    else:
-        when = message_time(timezone.localtime(message.at, zone))
-        meta, said = f"{who} · {when}", f"{who} ({when}):"
-    return EmailMessage(outgoing, meta, said, clip(message.text, MESSAGE_CHARACTERS))
+def _messages(messages: list[MessageShown], zone: ZoneInfo) -> tuple[SafeString, str]:
+    html, text = [], []
+    for message in messages:
+        outgoing = message.outgoing
+        who = "We replied" if outgoing else "Customer"
+        if message.at is None:
+            meta, said = who, f"{who}:"
+        else:
+            when = message_time(timezone.localtime(message.at, zone))
+            meta, said = f"{who} · {when}", f"{who} ({when}):"
+        clipped = clip(message.text, MESSAGE_CHARACTERS)
+        colour = OUTGOING_COLOUR if outgoing else ""
+        html.append(MESSAGE_HTML.format(meta=escape(meta), colour=colour, text=escape(clipped)))
+        text.append(MESSAGE_TEXT.format(said=said, text=clipped))
+    return mark_safe("".join(html)), "".join(text)  # noqa: S308 - every piece escaped above
 
 
 def _thread(thread: ThreadShown, zone: ZoneInfo, url_of: Callable[[int], str]) -> EmailThread:
@@ -66,12 +80,8 @@ def _thread(thread: ThreadShown, zone: ZoneInfo, url_of: Callable[[int], str]) -
     heading = f"{contact.channel} · {contact.customer or 'unknown customer'}"
     if contact.subject:
         heading += f" · {contact.subject}"
-    return EmailThread(
-        heading,
-        url_of(contact.pk),
-        thread.trimmed,
-        [_message(message, zone) for message in thread.messages],
-    )
+    messages_html, messages_text = _messages(thread.messages, zone)
+    return EmailThread(heading, url_of(contact.pk), thread.trimmed, messages_html, messages_text)
 
 
 def email_topics(content: DigestContent, *, zone: ZoneInfo, base_url: str) -> list[EmailTopic]:
