@@ -56,7 +56,7 @@ from loops.models import Digest, DigestSubscription
 from voc.core.audit import Actor, SystemActor, audit_record
 from voc.core.business import business_setting
 from voc.core.queueing import enqueue
-from voc.core.sendonce import send_once
+from voc.core.sendonce import send_once, send_once_deliver_now
 from voc.people.models import User
 
 logger = logging.getLogger(__name__)
@@ -367,6 +367,7 @@ def digests_build(*, subscription_ids: list[int], now: datetime | None = None) -
     queued = empty = 0
     digests_share_periods(subscription_ids=subscription_ids, now=now or timezone.now())
     reads = DigestReads()
+    emails: list[int] = []
     for subscription_id in subscription_ids:
         try:
             digest = _claim_and_queue(
@@ -384,6 +385,11 @@ def digests_build(*, subscription_ids: list[int], now: datetime | None = None) -
             empty += 1
         else:
             queued += 1
+            emails.append(digest.send_once_id)
+    # The chunk's emails go out now, not behind every build chunk of the run in the queue.
+    # Each claim committed first and queued its email's task: a worker that dies here leaves
+    # those to their tasks (and the send-once sweep), exactly as before.
+    send_once_deliver_now(email_ids=emails)
     return DigestRun(queued, empty)
 
 

@@ -151,6 +151,28 @@ def test_a_chunk_built_twice_makes_one_digest_each(cast):
     assert Digest.objects.count() == 2 and len(mail.outbox) == 2
 
 
+def test_a_chunk_sends_its_emails_as_soon_as_it_is_built_and_their_tasks_send_nothing(
+    cast, django_capture_on_commit_callbacks
+):
+    one, two = subscribe(cast.executive), subscribe(cast.manager)
+    DigestSubscription.objects.update(sent_until=datetime(2026, 1, 13, 8, tzinfo=UTC))
+    thread(cast.team_a, at=datetime(2026, 1, 13, 20, tzinfo=UTC))
+    now = datetime(2026, 1, 14, 9, tzinfo=UTC)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert digests_build(subscription_ids=[one.pk, two.pk], now=now).queued == 2
+    # Each claim still queued its email's task when it committed (the safety net)...
+    assert len(queued) == 2
+    # ...but the chunk sent them itself, once each.
+    assert sorted(address for m in mail.outbox for address in m.to) == sorted(
+        [cast.executive.email, cast.manager.email]
+    )
+    emails = SendOnce.objects.filter(purpose=SEND_ONCE_PURPOSE)
+    assert set(emails.values_list("status", flat=True)) == {"sent"}
+    for email_id in emails.values_list("id", flat=True):
+        assert send_once_deliver(email_id=email_id) == "not pending"
+    assert len(mail.outbox) == 2
+
+
 def test_a_digest_that_fails_to_build_leaves_the_others_and_is_tried_again(cast, monkeypatch):
     broken, fine = subscribe(cast.executive), subscribe(cast.manager)
     DigestSubscription.objects.update(sent_until=datetime(2026, 1, 13, 8, tzinfo=UTC))
