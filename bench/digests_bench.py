@@ -191,11 +191,12 @@ def subscribe(count: int) -> None:
 
 
 def reset_digests() -> None:
-    from loops.models import Digest, DigestPeriod, DigestSubscription
+    from loops.models import Digest, DigestPeriod, DigestPeriodTexts, DigestSubscription
     from voc.core.models import OutboxMessage, SendOnce
 
-    # The period summaries go too, so every run pays for building its own.
+    # The period summaries and texts go too, so every run pays for building its own.
     DigestPeriod.objects.all().delete()
+    DigestPeriodTexts.objects.all().delete()
     Digest.objects.all().delete()
     SendOnce.objects.all().delete()
     OutboxMessage.objects.all().delete()
@@ -212,7 +213,13 @@ def in_process(sample: int) -> str:
 
     now = TODAY + timedelta(minutes=1)
     ids = list(DigestSubscription.objects.order_by("id").values_list("id", flat=True)[:sample])
+    keyword_ids = set(
+        DigestSubscription.objects.filter(id__in=ids)
+        .exclude(keywords="")
+        .values_list("id", flat=True)
+    )
     queries, seconds = [], []
+    cpu: dict[bool, list[tuple[float, float]]] = {True: [], False: []}  # keywords or not
     for subscription_id in ids:
         connection.queries_log.clear()
         timer = Timer()
@@ -220,6 +227,14 @@ def in_process(sample: int) -> str:
             digests_build(subscription_ids=[subscription_id], now=now)
         seconds.append(timer.seconds)
         queries.append(len(captured))
+        cpu[subscription_id in keyword_ids].append(Timer.last_cpu)
+
+    def per_digest(kind: bool) -> str:
+        spent = cpu[kind][1:] if not kind else cpu[kind]  # the first builds the summaries
+        python = 1000 * sum(p for p, _ in spent) / max(len(spent), 1)
+        database = 1000 * sum(d for _, d in spent) / max(len(spent), 1)
+        return f"{python:.0f} ms Python + {database:.0f} ms PostgreSQL"
+
     digests = list(Digest.objects.filter(subscription_id__in=ids).order_by("subscription_id"))
     threads = [d.thread_count for d in digests]
     messages = [d.message_count for d in digests]
@@ -228,7 +243,9 @@ def in_process(sample: int) -> str:
     return (
         f"| in this process, {len(ids)} subscriptions one by one | {sum(seconds):.1f} s "
         f"({1000 * sum(seconds) / len(ids):.0f} ms a digest, slowest "
-        f"{1000 * max(seconds):.0f} ms) | queries per digest: {min(queries)}-{max(queries)} "
+        f"{1000 * max(seconds):.0f} ms; CPU a digest: keywords ({len(cpu[True])}) "
+        f"{per_digest(True)}, the others (after the first) {per_digest(False)}; load average "
+        f"{os.getloadavg()[0]:.1f}) | queries per digest: {min(queries)}-{max(queries)} "
         f"(fewest matching messages {by_size[0][0]:,}: {by_size[0][1]}; most "
         f"{by_size[-1][0]:,}: {by_size[-1][1]}) | threads per digest {min(threads)}-"
         f"{max(threads):,}, messages {min(messages)}-{max(messages):,} |"
@@ -278,8 +295,10 @@ def with_workers(workers: int, timeout: float) -> str:
         )
     try:
         time.sleep(8)  # the worker's processes start (Django set up in each)
+        starting_cpu = group_cpu(worker.pid)  # what starting up cost, not the digests
         started = time.perf_counter()
         tick = datetime.now(UTC)
+        load_before = os.getloadavg()[0]
         current_app.send_task("loops.digests_due")
         while True:
             built = Digest.objects.exclude(status="building").count()
@@ -302,9 +321,10 @@ def with_workers(workers: int, timeout: float) -> str:
     return (
         f"| beat tick to last email handed over, {workers} worker processes | "
         f"**{seconds:.1f} s** | {due:,} due: {queued:,} sent, {empty:,} empty, {failed} not sent "
-        f"| CPU: workers {workers_cpu:.1f} s (with their start-up), PostgreSQL {server_cpu:.1f} s "
-        f"(the server processes still connected at the end); load average "
-        f"{os.getloadavg()[0]:.1f} |"
+        f"| CPU: workers {workers_cpu:.1f} s ({starting_cpu:.1f} s of it starting up; "
+        f"{1000 * (workers_cpu - starting_cpu) / max(due, 1):.0f} ms a digest after that), "
+        f"PostgreSQL {server_cpu:.1f} s (the server processes still connected at the end); "
+        f"load average {load_before:.1f} at the tick, {os.getloadavg()[0]:.1f} at the end |"
     )
 
 

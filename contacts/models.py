@@ -109,9 +109,16 @@ class Customer(models.Model):
         ]
 
     def __str__(self) -> str:
-        if self.erased_at:
+        return self.label_of(
+            pk=self.pk, name=self.name, external_ref=self.external_ref, erased_at=self.erased_at
+        )
+
+    @staticmethod
+    def label_of(*, pk: int, name: str, external_ref: str, erased_at: object) -> str:
+        """How a customer is named, from its values (for lists read without the model)."""
+        if erased_at:
             return "Erased customer"
-        return self.name or self.external_ref or f"Customer {self.pk}"
+        return name or external_ref or f"Customer {pk}"
 
 
 class CustomerEvent(models.Model):

@@ -713,19 +713,24 @@ class Digest(models.Model):
 class DigestPeriod(models.Model):
     """One period's threads summed up once (loops/digests/periods.py), so the digests of all
     the subscriptions that share the period read a row per thread instead of every message.
-    Kept a day, used while fresh."""
+    With ``keywords``, only the messages that match them (the keyword subscriptions with the
+    same keywords share it). Kept a day, used while fresh."""
 
     start = models.DateTimeField()
     end = models.DateTimeField()
+    keywords = models.CharField(max_length=300, blank=True, default="")
     built_at = models.DateTimeField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["start", "end"], name="loops_digest_period_once"),
+            models.UniqueConstraint(
+                fields=["start", "end", "keywords"], name="loops_digest_period_keywords_once"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"Digest period {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"
+        period = f"Digest period {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"
+        return f"{period} matching {self.keywords!r}" if self.keywords else period
 
 
 class DigestPeriodThread(models.Model):
@@ -742,6 +747,39 @@ class DigestPeriodThread(models.Model):
 
     def __str__(self) -> str:
         return f"Contact #{self.contact_id} in digest period #{self.period_id}"
+
+
+class DigestPeriodTexts(models.Model):
+    """A period's messages copied once with their search vectors (loops/digests/periods.py),
+    for the keyword subscriptions' summaries: each distinct keywords then searches the
+    period's messages (a few MB) instead of the whole message table. Built only when a
+    keyword subscription needs it; kept a day, used while fresh."""
+
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["start", "end"], name="loops_digest_period_texts_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest period texts {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"
+
+
+class DigestPeriodText(models.Model):
+    """A message of a DigestPeriodTexts: its thread, direction and time in the period. On
+    PostgreSQL the table also holds the message's ``search_vector`` (migration 0018), written
+    and read in SQL only."""
+
+    texts = models.ForeignKey(DigestPeriodTexts, on_delete=models.CASCADE, related_name="rows")
+    contact_id = models.BigIntegerField()
+    direction = models.CharField(max_length=8)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"A message of contact #{self.contact_id} in digest period texts #{self.texts_id}"
 
 
 # --- Rep flags (loops/flags/): each open issue's words, for the suggestions on a contact. ----

@@ -9,7 +9,7 @@ whose ids are in the range ``messages`` = (after, through], whatever their time.
 """
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +19,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
-from contacts.models import Contact, ContactReason, Message
+from contacts.models import Channel, Contact, ContactReason, Customer, Message
 from contacts.selectors import contact_list_visible
 from feedback.models import Story
 from feedback.stories.selectors import stories_for_digest
@@ -44,10 +44,37 @@ RANGE_SQL = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class ContactShown:
+    """What a digest shows of a thread's contact, read as values (a digest shows up to 50)."""
+
+    pk: int
+    channel: str  # its label: "Email"
+    customer: str  # how the customer is named; "" when unknown
+    subject: str
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+
+@dataclass(frozen=True, slots=True)
+class MessageShown:
+    """A message of a thread shown, read as values (a digest shows up to 300)."""
+
+    direction: str
+    at: datetime | None
+    text: str
+
+    @property
+    def outgoing(self) -> bool:
+        return self.direction == Message.Direction.OUTGOING
+
+
 @dataclass(frozen=True)
 class ThreadShown:
-    contact: Contact
-    messages: list[Message]
+    contact: ContactShown
+    messages: list[MessageShown]
     trimmed: int  # earlier messages of the period not shown
     newest_at: datetime
 
@@ -70,6 +97,7 @@ class DigestContent:
     message_count: int = 0
     issues: list[Issue] = field(default_factory=list)
     stories: list[Story] = field(default_factory=list)
+    messages_in: MessageRange | None = None  # an instant digest's id range, read by arrival
 
     @property
     def contact_ids(self) -> list[int]:
@@ -96,13 +124,26 @@ class DigestFilters:
     keywords: str = ""
     sentiment_at_most: float | None = None
     include_outgoing: bool = True
+    # reason_ids holds the children of the reasons chosen already (with_children()).
+    children_included: bool = False
 
 
 def filters_of(subscription: DigestSubscription) -> DigestFilters:
+    # The three relations in one query: a row per combination (a handful), read as sets.
+    reasons: set[int] = set()
+    departments: set[int] = set()
+    teams: set[int] = set()
+    chosen = DigestSubscription.objects.filter(pk=subscription.pk).values_list(
+        "reasons", "departments", "teams"
+    )
+    for reason_id, department_id, team_id in chosen if subscription.pk else []:
+        reasons.add(reason_id)
+        departments.add(department_id)
+        teams.add(team_id)
     return DigestFilters(
-        reason_ids=tuple(subscription.reasons.values_list("id", flat=True)),
-        department_ids=tuple(subscription.departments.values_list("id", flat=True)),
-        team_ids=tuple(subscription.teams.values_list("id", flat=True)),
+        reason_ids=tuple(sorted(reasons - {None})),
+        department_ids=tuple(sorted(departments - {None})),
+        team_ids=tuple(sorted(teams - {None})),
         tags=tuple(subscription.tags),
         channels=tuple(subscription.channels),
         keywords=subscription.keywords,
@@ -115,15 +156,72 @@ def reason_ids_with_children(filters: DigestFilters) -> list[int] | None:
     """The chosen reasons with their children (None: any reason)."""
     if not filters.reason_ids:
         return None
+    if filters.children_included:
+        return list(filters.reason_ids)
     children = ContactReason.objects.filter(parent_id__in=filters.reason_ids).values_list(
         "id", flat=True
     )
     return sorted({*filters.reason_ids, *children})
 
 
-def matching_contacts(filters: DigestFilters, *, viewer: User) -> QuerySet[Contact]:
-    """Contacts within the subscriber's scope that pass every filter that is set."""
-    contacts = contact_list_visible(viewer=viewer)
+@dataclass(frozen=True)
+class Reasons:
+    """The reason taxonomy (small), read once per digest: labels and children."""
+
+    labels: dict[int, str]
+    children: dict[int, list[int]]
+
+
+def _reasons() -> Reasons:
+    labels: dict[int, str] = {}
+    children: dict[int, list[int]] = defaultdict(list)
+    rows = ContactReason.objects.order_by().values_list("id", "name", "parent_id", "parent__name")
+    for pk, name, parent_id, parent in rows:
+        labels[pk] = f"{parent} › {name}" if parent_id else name
+        if parent_id:
+            children[parent_id].append(pk)
+    return Reasons(labels, children)
+
+
+class DigestReads:
+    """Reads that the digests of one build task share, made once for all of them: the reason
+    taxonomy and the latest stories per (period start, reasons), which do not depend on the
+    reader (each digest still keeps the stories of its reader's scope). Lives as long as the
+    task (seconds), so nothing is read from an older state than a digest read on its own."""
+
+    def __init__(self) -> None:
+        self._reasons: Reasons | None = None
+        self._stories: dict[tuple[datetime, tuple[int, ...] | None], list[Story]] = {}
+
+    def reasons(self) -> Reasons:
+        if self._reasons is None:
+            self._reasons = _reasons()
+        return self._reasons
+
+    def stories(self, *, since: datetime, reason_ids: list[int] | None) -> list[Story]:
+        key = (since, None if reason_ids is None else tuple(sorted(reason_ids)))
+        if key not in self._stories:
+            self._stories[key] = stories_for_digest(since=since, reason_ids=reason_ids)
+        return self._stories[key]
+
+
+def with_children(filters: DigestFilters, reasons: Reasons) -> DigestFilters:
+    """The filters with their reasons' children added, so that matching does not read them
+    again (reason_ids_with_children())."""
+    if not filters.reason_ids or filters.children_included:
+        return filters
+    chosen = {*filters.reason_ids}
+    for reason_id in filters.reason_ids:
+        chosen.update(reasons.children.get(reason_id, ()))
+    return replace(filters, reason_ids=tuple(sorted(chosen)), children_included=True)
+
+
+def matching_contacts(
+    filters: DigestFilters, *, viewer: User, visible: QuerySet[Contact] | None = None
+) -> QuerySet[Contact]:
+    """Contacts within the subscriber's scope that pass every filter that is set. ``visible``:
+    the subscriber's scope read already (contact_list_visible), for a digest's several reads."""
+    contacts = contact_list_visible(viewer=viewer) if visible is None else visible
     reason_ids = reason_ids_with_children(filters)
     if reason_ids is not None:
         contacts = contacts.filter(reason_id__in=reason_ids)
@@ -176,6 +274,7 @@ def matching_messages(
     filters: DigestFilters,
     *,
     viewer: User,
+    visible: QuerySet[Contact] | None = None,
     start: datetime,
     end: datetime,
     messages_in: MessageRange | None = None,
@@ -183,7 +282,11 @@ def matching_messages(
     """The messages of the period (or of the id range ``messages_in``) that match, with their
     time as ``at``."""
     messages = Message.objects.annotate(at=Coalesce("sent_at", "contact__occurred_at")).filter(
-        Exists(matching_contacts(filters, viewer=viewer).filter(id=OuterRef("contact_id")))
+        Exists(
+            matching_contacts(filters, viewer=viewer, visible=visible).filter(
+                id=OuterRef("contact_id")
+            )
+        )
     )
     if messages_in is not None:
         messages = messages.filter(id__gt=messages_in[0], id__lte=messages_in[1])
@@ -197,17 +300,16 @@ def matching_messages(
     return messages
 
 
-def _topic_label(contact: Contact) -> str:
-    return contact.reason.path if contact.reason else "No reason given"
-
-
 NO_REASON = "No reason given"
 
 
 def _reason_labels() -> dict[int, str]:
     """Every reason's label ("Billing › Double charge"): the taxonomy is small."""
-    reasons = ContactReason.objects.values_list("id", "name", "parent__name")
-    return {pk: f"{parent} › {name}" if parent else name for pk, name, parent in reasons}
+    return _reasons().labels
+
+
+def _topic_label(reason_id: int | None, labels: dict[int, str]) -> str:
+    return labels.get(reason_id, NO_REASON) if reason_id else NO_REASON
 
 
 @dataclass(frozen=True)
@@ -223,6 +325,7 @@ def _matched_sql(
     filters: DigestFilters,
     *,
     viewer: User,
+    visible: QuerySet[Contact] | None = None,
     start: datetime,
     end: datetime,
     messages_in: MessageRange | None = None,
@@ -230,7 +333,7 @@ def _matched_sql(
     """The matching messages of the period (or of the id range) as SQL (PostgreSQL): id,
     contact_id, direction, at. The same rows as matching_messages(), without reading the wide
     message rows."""
-    contacts = matching_contacts(filters, viewer=viewer).order_by().values("id")
+    contacts = matching_contacts(filters, viewer=viewer, visible=visible).order_by().values("id")
     contacts_sql, contacts_params = contacts.query.sql_with_params()
     conditions = [f"p.contact_id IN ({contacts_sql})"]
     rows_sql = PERIOD_SQL if messages_in is None else RANGE_SQL
@@ -249,13 +352,23 @@ def _matched_sql(
     return sql, params
 
 
-def _summary_sql(filters: DigestFilters, *, viewer: User, summary: int) -> tuple[str, list[Any]]:
+def _summary_sql(
+    filters: DigestFilters,
+    *,
+    viewer: User,
+    summary: int,
+    visible: QuerySet[Contact] | None = None,
+) -> tuple[str, list[Any]]:
     """The matching threads of a summed-up period (loops/digests/periods.py) as SQL:
     contact_id, reason_id, messages, at (the newest matching message's time). The same
-    threads, counts and times as grouping _matched_sql() by contact, for filters without
-    keywords. The scoped, filtered contacts are joined, not tested with IN, so each thread
+    threads, counts and times as grouping _matched_sql() by contact, when the summary is of
+    the filters' keywords (loops/digests/periods.py). The scoped, filtered contacts are joined, not tested with IN, so each thread
     row costs one look-up of its contact by key, however many contacts there are."""
-    contacts = matching_contacts(filters, viewer=viewer).order_by().values("id", "reason_id")
+    contacts = (
+        matching_contacts(filters, viewer=viewer, visible=visible)
+        .order_by()
+        .values("id", "reason_id")
+    )
     contacts_sql, contacts_params = contacts.query.sql_with_params()
     if filters.include_outgoing:
         columns, condition = "t.messages AS messages, t.newest_at AS at", ""
@@ -297,6 +410,7 @@ def _matched_threads_sql(
     filters: DigestFilters,
     *,
     viewer: User,
+    visible: QuerySet[Contact] | None = None,
     start: datetime,
     end: datetime,
     messages_in: MessageRange | None = None,
@@ -305,7 +419,7 @@ def _matched_threads_sql(
     rows _counts_and_newest() reads, so a digest that must read messages (keywords, instant)
     scans its period once for both its counts and its newest threads."""
     matched, params = _matched_sql(
-        filters, viewer=viewer, start=start, end=end, messages_in=messages_in
+        filters, viewer=viewer, visible=visible, start=start, end=end, messages_in=messages_in
     )
     sql = (
         "SELECT g.contact_id, c.reason_id, g.messages, g.at FROM ("  # noqa: S608
@@ -322,17 +436,18 @@ def _summary_of(
     end: datetime,
     messages_in: MessageRange | None = None,
 ) -> int | None:
-    """The period's fresh summary when it can stand in for the messages (no keywords, read
-    by time, not by arrival)."""
-    if filters.keywords.strip() or messages_in is not None:
+    """The period's fresh summary, of the messages matching the filters' keywords if any,
+    when it can stand in for the messages (read by time, not by arrival)."""
+    if messages_in is not None:
         return None
-    return digest_period_fresh(start=start, end=end)
+    return digest_period_fresh(start=start, end=end, keywords=filters.keywords)
 
 
 def _period_counts(
     filters: DigestFilters,
     *,
     viewer: User,
+    visible: QuerySet[Contact] | None = None,
     start: datetime,
     end: datetime,
     labels: dict[int, str] | None = None,
@@ -342,7 +457,7 @@ def _period_counts(
     (two with a summary of the period to look up)."""
     summary = _summary_of(filters, start=start, end=end, messages_in=messages_in)
     if summary is not None:
-        threads, params = _summary_sql(filters, viewer=viewer, summary=summary)
+        threads, params = _summary_sql(filters, viewer=viewer, visible=visible, summary=summary)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT s.reason_id, count(*), sum(s.messages) "  # noqa: S608
@@ -352,7 +467,7 @@ def _period_counts(
             rows = cursor.fetchall()
     elif connection.vendor == "postgresql":
         matched, params = _matched_sql(
-            filters, viewer=viewer, start=start, end=end, messages_in=messages_in
+            filters, viewer=viewer, visible=visible, start=start, end=end, messages_in=messages_in
         )
         with connection.cursor() as cursor:
             cursor.execute(
@@ -364,7 +479,14 @@ def _period_counts(
             rows = cursor.fetchall()
     else:
         rows = list(
-            matching_messages(filters, viewer=viewer, start=start, end=end, messages_in=messages_in)
+            matching_messages(
+                filters,
+                viewer=viewer,
+                visible=visible,
+                start=start,
+                end=end,
+                messages_in=messages_in,
+            )
             .order_by()
             .values("contact__reason_id")
             .annotate(threads=Count("contact_id", distinct=True), messages=Count("id"))
@@ -379,7 +501,7 @@ def _counted(rows: list[Any], labels: dict[int, str] | None) -> PeriodCounts:
     per_topic: Counter[str] = Counter()
     threads = messages = 0
     for reason_id, thread_count, message_count in rows:
-        label = (labels or {}).get(reason_id, NO_REASON) if reason_id else NO_REASON
+        label = _topic_label(reason_id, labels or {})
         per_topic[label] += thread_count
         threads += thread_count
         messages += message_count
@@ -412,6 +534,7 @@ def _newest_threads(
     filters: DigestFilters,
     *,
     viewer: User,
+    visible: QuerySet[Contact] | None = None,
     start: datetime,
     end: datetime,
     limit: int,
@@ -420,7 +543,9 @@ def _newest_threads(
     """(contact id, newest message time, messages) of the newest ``limit`` threads, through
     the ORM (SQLite; PostgreSQL reads them with the counts: _counts_and_newest)."""
     return list(
-        matching_messages(filters, viewer=viewer, start=start, end=end, messages_in=messages_in)
+        matching_messages(
+            filters, viewer=viewer, visible=visible, start=start, end=end, messages_in=messages_in
+        )
         .order_by()
         .values("contact_id")
         .annotate(newest=Max("at"), messages=Count("id"))
@@ -437,40 +562,56 @@ def digest_content(
     end: datetime,
     now: datetime | None = None,
     messages_in: MessageRange | None = None,
+    reads: DigestReads | None = None,
 ) -> DigestContent:
     """Everything one digest shows, in a fixed number of queries whose result sizes do not
     grow with the number of matching messages: the database counts and ranks the threads,
-    Python only sees the (at most MAX_THREADS) threads shown and their last messages. With
-    ``messages_in`` (instant digests) the messages are those of that id range; the period
-    before, for the counts per topic, is still the time before ``start``."""
+    Python only sees the (at most MAX_THREADS) threads shown and their last messages, read
+    as values. With ``messages_in`` (instant digests) the messages are those of that id
+    range; the period before, for the counts per topic, is still the time before ``start``.
+    ``reads``: what the digests of one build share (DigestReads)."""
     now = now or timezone.now()
-    messages = matching_messages(
-        filters, viewer=viewer, start=start, end=end, messages_in=messages_in
-    )
-    labels = _reason_labels()
+    reads = reads or DigestReads()
+    reasons = reads.reasons()
+    filters = with_children(filters, reasons)
+    visible = contact_list_visible(viewer=viewer)  # the scope, read once for every query
+    labels = reasons.labels
     summary = _summary_of(filters, start=start, end=end, messages_in=messages_in)
     # Threads newest first, by their newest message of the period (ties: the newer contact).
     if summary is not None:
         rows, ranked = _counts_and_newest(
-            *_summary_sql(filters, viewer=viewer, summary=summary), limit=MAX_THREADS
+            *_summary_sql(filters, viewer=viewer, visible=visible, summary=summary),
+            limit=MAX_THREADS,
         )
         counts = _counted(rows, labels)
     elif connection.vendor == "postgresql":
         rows, ranked = _counts_and_newest(
             *_matched_threads_sql(
-                filters, viewer=viewer, start=start, end=end, messages_in=messages_in
+                filters,
+                viewer=viewer,
+                visible=visible,
+                start=start,
+                end=end,
+                messages_in=messages_in,
             ),
             limit=MAX_THREADS,
         )
         counts = _counted(rows, labels)
     else:
         counts = _period_counts(
-            filters, viewer=viewer, start=start, end=end, labels=labels, messages_in=messages_in
+            filters,
+            viewer=viewer,
+            visible=visible,
+            start=start,
+            end=end,
+            labels=labels,
+            messages_in=messages_in,
         )
         ranked = (
             _newest_threads(
                 filters,
                 viewer=viewer,
+                visible=visible,
                 start=start,
                 end=end,
                 limit=MAX_THREADS,
@@ -481,39 +622,21 @@ def digest_content(
         )
     thread_count, message_count = counts.threads, counts.messages
     shown_ids = [contact_id for contact_id, _, _ in ranked]
-    contacts = {
-        c.id: c
-        for c in Contact.objects.filter(id__in=shown_ids).select_related(
-            "customer", "reason__parent", "team"
-        )
-    }
-    # The last MESSAGES_PER_THREAD messages of each thread shown, by the database.
-    latest = (
-        messages.filter(contact_id__in=shown_ids)
-        .annotate(
-            from_last=Window(
-                RowNumber(),
-                partition_by=[F("contact_id")],
-                order_by=[F("position").desc(), F("id").desc()],
-            )
-        )
-        .filter(from_last__lte=MESSAGES_PER_THREAD)
-        .order_by("contact_id", "position", "id")
+    contacts = _contacts_shown(shown_ids, labels) if shown_ids else {}
+    by_contact = (
+        _latest_messages(filters, shown_ids, start=start, end=end, messages_in=messages_in)
+        if shown_ids
+        else {}
     )
-    by_contact: dict[int, list[Message]] = defaultdict(list)
-    for message in latest if shown_ids else []:
-        by_contact[message.contact_id].append(message)
     threads_by_topic: dict[str, list[ThreadShown]] = defaultdict(list)
     for contact_id, newest, count in ranked:
-        contact = contacts[contact_id]
-        shown = by_contact[contact_id]
-        threads_by_topic[_topic_label(contact)].append(
-            ThreadShown(contact, shown, count - len(shown), newest)
-        )
+        contact, topic = contacts[contact_id]
+        shown = by_contact.get(contact_id, [])
+        threads_by_topic[topic].append(ThreadShown(contact, shown, count - len(shown), newest))
     previous_start = start - (end - start)
     previous = (
         _period_counts(
-            filters, viewer=viewer, start=previous_start, end=start, labels=labels
+            filters, viewer=viewer, visible=visible, start=previous_start, end=start, labels=labels
         ).threads_per_topic
         if thread_count
         else Counter()
@@ -528,13 +651,87 @@ def digest_content(
     return DigestContent(
         start=start,
         end=end,
+        messages_in=messages_in,
         topics=topics,
         thread_count=thread_count,
         shown_threads=len(shown_ids),
         message_count=message_count,
         issues=ageing_issues(viewer=viewer, reason_ids=reason_ids, now=now),
-        stories=_stories(viewer=viewer, since=start, reason_ids=reason_ids),
+        stories=_stories(
+            visible=visible, stories=reads.stories(since=start, reason_ids=reason_ids)
+        ),
     )
+
+
+_CHANNELS = dict(Channel.choices)
+
+
+def _contacts_shown(
+    contact_ids: list[int], labels: dict[int, str]
+) -> dict[int, tuple[ContactShown, str]]:
+    """{contact id: (what the digest shows of it, its topic)}, in one query of values."""
+    rows = Contact.objects.filter(id__in=contact_ids).values_list(
+        "id",
+        "channel",
+        "subject",
+        "reason_id",
+        "customer_id",
+        "customer__name",
+        "customer__external_ref",
+        "customer__erased_at",
+    )
+    shown = {}
+    for pk, channel, subject, reason_id, customer_id, name, ref, erased_at in rows:
+        customer = (
+            Customer.label_of(pk=customer_id, name=name, external_ref=ref, erased_at=erased_at)
+            if customer_id
+            else ""
+        )
+        contact = ContactShown(pk, _CHANNELS.get(channel, channel), customer, subject)
+        shown[pk] = (contact, _topic_label(reason_id, labels))
+    return shown
+
+
+def _latest_messages(
+    filters: DigestFilters,
+    contact_ids: list[int],
+    *,
+    start: datetime,
+    end: datetime,
+    messages_in: MessageRange | None,
+) -> dict[int, list[MessageShown]]:
+    """The last MESSAGES_PER_THREAD matching messages of each thread shown, oldest first, as
+    values, ranked by the database. The threads come from the subscriber's scoped, filtered
+    contacts already: only the message filters (time or id range, our replies, keywords)
+    apply here."""
+    messages = Message.objects.filter(contact_id__in=contact_ids).annotate(
+        at=Coalesce("sent_at", "contact__occurred_at")
+    )
+    if messages_in is not None:
+        messages = messages.filter(id__gt=messages_in[0], id__lte=messages_in[1])
+    else:
+        messages = messages.filter(at__gte=start, at__lt=end)
+    if not filters.include_outgoing:
+        messages = messages.filter(direction=Message.Direction.INCOMING)
+    keywords = _keywords_q(filters.keywords)
+    if keywords is not None:
+        messages = messages.filter(keywords)
+    latest = (
+        messages.annotate(
+            from_last=Window(
+                RowNumber(),
+                partition_by=[F("contact_id")],
+                order_by=[F("position").desc(), F("id").desc()],
+            )
+        )
+        .filter(from_last__lte=MESSAGES_PER_THREAD)
+        .order_by("contact_id", "position", "id")
+        .values_list("contact_id", "direction", "at", "text")
+    )
+    by_contact: dict[int, list[MessageShown]] = defaultdict(list)
+    for contact_id, direction, at, text in latest:
+        by_contact[contact_id].append(MessageShown(direction, at, text))
+    return by_contact
 
 
 @dataclass(frozen=True)
@@ -552,10 +749,14 @@ def digest_threads(
     end: datetime,
     offset: int = 0,
     limit: int = 100,
+    messages_in: MessageRange | None = None,
 ) -> tuple[list[ThreadRow], int]:
     """Every matching thread of a period, newest first (the page a digest's "and N more"
-    links to), a page at a time, with the total."""
-    messages = matching_messages(filters, viewer=viewer, start=start, end=end).order_by()
+    links to), a page at a time, with the total. With ``messages_in`` (an instant digest's),
+    the messages of that id range, read by arrival as the digest read them."""
+    messages = matching_messages(
+        filters, viewer=viewer, start=start, end=end, messages_in=messages_in
+    ).order_by()
     total = messages.aggregate(threads=Count("contact_id", distinct=True))["threads"] or 0
     ranked = list(
         messages.values("contact_id")
@@ -585,14 +786,14 @@ def ageing_issues(*, viewer: User, reason_ids: list[int] | None, now: datetime) 
     return list(issues.select_related("owner").order_by("created_at", "id")[:MAX_ISSUES])
 
 
-def _stories(*, viewer: User, since: datetime, reason_ids: list[int] | None) -> list[Story]:
-    stories = stories_for_digest(since=since, reason_ids=reason_ids)
-    visible = set(
-        contact_list_visible(viewer=viewer)
-        .filter(id__in=[story.contact_id for story in stories])
-        .values_list("id", flat=True)
+def _stories(*, visible: QuerySet[Contact], stories: list[Story]) -> list[Story]:
+    """The stories of contacts in ``visible`` (the reader's scope)."""
+    if not stories:
+        return []
+    seen = set(
+        visible.filter(id__in=[story.contact_id for story in stories]).values_list("id", flat=True)
     )
-    return [story for story in stories if story.contact_id in visible]
+    return [story for story in stories if story.contact_id in seen]
 
 
 def digest_problems() -> QuerySet[Digest]:

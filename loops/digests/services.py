@@ -39,12 +39,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts.models import Contact, Message
+from loops.digests.emails import email_topics
 from loops.digests.links import digest_unsubscribe_path
 from loops.digests.periods import digest_periods_share
 from loops.digests.schedule import DAILY, WEEKLY, Cadence, Period, due_periods, merged
 from loops.digests.selectors import (
     DigestContent,
     DigestFilters,
+    DigestReads,
     MessageRange,
     digest_content,
     filters_of,
@@ -54,7 +56,7 @@ from loops.models import Digest, DigestSubscription
 from voc.core.audit import Actor, SystemActor, audit_record
 from voc.core.business import business_setting
 from voc.core.queueing import enqueue
-from voc.core.sendonce import send_once
+from voc.core.sendonce import send_once, send_once_deliver_now
 from voc.people.models import User
 
 logger = logging.getLogger(__name__)
@@ -95,12 +97,15 @@ def _period_label(periods: list[Period], zone: ZoneInfo) -> str:
 
 
 def _threads_path(subscription: DigestSubscription, content: DigestContent) -> str:
-    """Where "and N more conversations" leads: every thread of the period (a subscription
-    not saved yet, previewed from its form: the contact list)."""
+    """Where "and N more conversations" leads: every thread of the period, or of an instant
+    digest's message-id range (a subscription not saved yet, previewed from its form: the
+    contact list)."""
     if subscription.pk is None:
         return reverse("contacts:contact-list")
-    period = urlencode({"start": content.start.isoformat(), "end": content.end.isoformat()})
-    return reverse("loops:digest-threads", args=[subscription.pk]) + "?" + period
+    query = {"start": content.start.isoformat(), "end": content.end.isoformat()}
+    if content.messages_in is not None:
+        query |= {"after": content.messages_in[0], "through": content.messages_in[1]}
+    return reverse("loops:digest-threads", args=[subscription.pk]) + "?" + urlencode(query)
 
 
 def digest_render(
@@ -111,12 +116,14 @@ def digest_render(
     preview: bool = False,
 ) -> tuple[str, str, str]:
     """(subject, html, text) of a digest. Customer text is escaped by the templates."""
+    zone = user_zone(subscription.user)
     context = {
         "subscription": subscription,
         "content": content,
+        "shown_topics": email_topics(content, zone=zone, base_url=settings.VOC_BASE_URL),
         "covers": covers,
         "preview": preview,
-        "zone": user_zone(subscription.user),
+        "zone": zone,
         "base_url": settings.VOC_BASE_URL,
         "unsubscribe_url": "" if preview else absolute(digest_unsubscribe_path(subscription)),
         "settings_url": absolute(reverse("loops:digest-list")),
@@ -133,7 +140,11 @@ def digest_render(
 
 
 def _claim_and_queue(
-    subscription_id: int, *, periods_of: "PeriodsOf", now: datetime
+    subscription_id: int,
+    *,
+    periods_of: "PeriodsOf",
+    now: datetime,
+    reads: DigestReads | None = None,
 ) -> Digest | None:
     """Steps 1-4 of the module's docstring for one subscription; None when nothing is due."""
     with transaction.atomic():
@@ -158,13 +169,24 @@ def _claim_and_queue(
             end=period.end,
             now=now,
             messages_in=messages_in,
+            reads=reads,
         )
+        subject = html = text = ""
+        if not content.is_empty:
+            subject, html, text = digest_render(
+                subscription=subscription, content=content, covers=covers
+            )
+        # Inserted whole (the rendering is ~100 kB: written once, not inserted and updated).
         digest = Digest.objects.create(
             subscription=subscription,
             user=subscription.user,
             period_start=period.start,
             period_end=period.end,
             period_keys=covers,
+            status=Digest.Status.EMPTY if content.is_empty else Digest.Status.QUEUED,
+            subject=subject,
+            html=html,
+            text=text,
             thread_count=content.thread_count,
             message_count=content.message_count,
             more_count=content.more_threads,
@@ -173,13 +195,7 @@ def _claim_and_queue(
             messages_after=messages_in[0] if messages_in else None,
             messages_through=messages_in[1] if messages_in else None,
         )
-        if content.is_empty:
-            digest.status = Digest.Status.EMPTY
-        else:
-            digest.subject, digest.html, digest.text = digest_render(
-                subscription=subscription, content=content, covers=covers
-            )
-            digest.status = Digest.Status.QUEUED
+        if not content.is_empty:
             email, _ = send_once(
                 purpose=SEND_ONCE_PURPOSE,
                 key=f"digest:{digest.pk}",
@@ -189,7 +205,7 @@ def _claim_and_queue(
                 by=DIGESTS,
             )
             digest.send_once = email
-        digest.save()
+            digest.save(update_fields=["send_once"])
         subscription.sent_until = period.end
         update_fields = ["sent_until"]
         if messages_in is not None:
@@ -269,8 +285,9 @@ def _run(frequencies: list[str], periods_of: PeriodsOf, now: datetime | None) ->
     )
     if isinstance(periods_of, ScheduledPeriods):
         digests_share_periods(subscription_ids=ids, now=now)
+    reads = DigestReads()
     for subscription_id in ids:
-        digest = _claim_and_queue(subscription_id, periods_of=periods_of, now=now)
+        digest = _claim_and_queue(subscription_id, periods_of=periods_of, now=now, reads=reads)
         if digest is None:
             continue
         if digest.status == Digest.Status.EMPTY:
@@ -324,20 +341,22 @@ def digests_dispatch_due(*, now: datetime | None = None) -> int:
 def digests_share_periods(*, subscription_ids: list[int], now: datetime) -> int:
     """Sum up, once, the periods these subscriptions' digests cover and the periods before
     them (loops/digests/periods.py), so their digests read a row per thread. Keyword
-    subscriptions search the messages and need none. Returns how many summaries are ready."""
+    subscriptions get summaries of the messages matching their keywords, one per period and
+    distinct keywords. Returns how many summaries are ready."""
     scheduled = ScheduledPeriods()
     subscriptions = (
-        DigestSubscription.objects.filter(id__in=subscription_ids, active=True, keywords="")
+        DigestSubscription.objects.filter(id__in=subscription_ids, active=True)
         .select_related("user")
-        .only("id", "frequency", "hour", "weekday", "sent_until", "user__time_zone")
+        .only("id", "frequency", "hour", "weekday", "sent_until", "keywords", "user__time_zone")
     )
-    periods: set[tuple[datetime, datetime]] = set()
+    periods: set[tuple[datetime, datetime, str]] = set()
     for subscription in subscriptions:
         due = scheduled(subscription, now)
         if due:
             period = merged(due)
-            periods.add((period.start, period.end))
-            periods.add((period.start - (period.end - period.start), period.start))
+            keywords = subscription.keywords.strip()
+            periods.add((period.start, period.end, keywords))
+            periods.add((period.start - (period.end - period.start), period.start, keywords))
     return digest_periods_share(periods)
 
 
@@ -347,10 +366,15 @@ def digests_build(*, subscription_ids: list[int], now: datetime | None = None) -
     left for the next run (its transaction rolled back: nothing was claimed); the others go on."""
     queued = empty = 0
     digests_share_periods(subscription_ids=subscription_ids, now=now or timezone.now())
+    reads = DigestReads()
+    emails: list[int] = []
     for subscription_id in subscription_ids:
         try:
             digest = _claim_and_queue(
-                subscription_id, periods_of=ScheduledPeriods(), now=now or timezone.now()
+                subscription_id,
+                periods_of=ScheduledPeriods(),
+                now=now or timezone.now(),
+                reads=reads,
             )
         except Exception:
             logger.exception("digest of subscription %s could not be built", subscription_id)
@@ -361,6 +385,11 @@ def digests_build(*, subscription_ids: list[int], now: datetime | None = None) -
             empty += 1
         else:
             queued += 1
+            emails.append(digest.send_once_id)
+    # The chunk's emails go out now, not behind every build chunk of the run in the queue.
+    # Each claim committed first and queued its email's task: a worker that dies here leaves
+    # those to their tasks (and the send-once sweep), exactly as before.
+    send_once_deliver_now(email_ids=emails)
     return DigestRun(queued, empty)
 
 

@@ -263,6 +263,20 @@ def _period_param(request, name: str):
     return value
 
 
+def _messages_param(request) -> tuple[int, int] | None:
+    """An instant digest's message-id range, (after, through], when the link has one."""
+    after, through = request.GET.get("after"), request.GET.get("through")
+    if after is None and through is None:
+        return None
+    try:
+        messages_in = (int(after or ""), int(through or ""))
+    except ValueError:
+        raise Http404 from None
+    if not 0 <= messages_in[0] < messages_in[1]:
+        raise Http404
+    return messages_in
+
+
 @capability_required(SUBSCRIBE_DIGESTS)
 def digest_threads_view(request, subscription_id: int):
     """Every conversation of a digest's period, the ones past its 50 included, within the
@@ -282,6 +296,7 @@ def digest_threads_view(request, subscription_id: int):
         end=end,
         offset=(page - 1) * THREADS_PAGE,
         limit=THREADS_PAGE,
+        messages_in=_messages_param(request),
     )
     context = {
         "subscription": subscription,

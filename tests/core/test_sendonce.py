@@ -26,6 +26,7 @@ from voc.core.sendonce import (
     register_email_context,
     send_once,
     send_once_deliver,
+    send_once_deliver_now,
     send_once_forget_customers,
     send_once_resolve,
     send_once_sweep,
@@ -313,6 +314,39 @@ def test_a_permanent_error_fails_without_a_retry(monkeypatch):
     email = refreshed(email)
     assert (email.status, email.attempts) == ("failed", 1)
     assert email.error.startswith("SMTPDataError: (550")
+
+
+class RefuseBea(LocmemBackend):
+    def send_messages(self, messages):
+        if messages[0].to == ["bea@customer.example"]:
+            raise smtplib.SMTPServerDisconnected("connection lost")
+        return super().send_messages(messages)
+
+
+@override_settings(EMAIL_BACKEND="tests.core.test_sendonce.RefuseBea")
+def test_delivered_now_each_once_and_a_transient_failure_queued_for_its_retrying_task(
+    monkeypatch,
+):
+    sent, refused, broken = ask("contact:1"), ask("contact:2"), ask("contact:3")
+    SendOnce.objects.filter(pk=broken.pk).update(template="nope")
+    queued = []
+    monkeypatch.setattr(
+        sendonce, "enqueue", lambda task, email_id, catch_up: queued.append((task, email_id))
+    )
+    SendOnce.objects.filter(pk=refused.pk).update(to=["bea@customer.example"])
+    ids = [sent.id, refused.id, broken.id, sent.id]
+    assert send_once_deliver_now(email_ids=ids) == {
+        "sent": 1,
+        "retry": 1,
+        "failed": 1,
+        "not pending": 1,  # asked twice: sent once
+    }
+    assert len(mail.outbox) == 1
+    assert (refreshed(sent).status, refreshed(refused).status) == ("sent", "pending")
+    assert refreshed(broken).status == "failed"
+    assert queued == [("core.send_once", refused.id)]  # retried with backoff by the task
+    # The email's own queued task, coming later, finds it sent.
+    assert send_once_deliver(email_id=sent.id) == "not pending"
 
 
 def test_a_template_that_cannot_render_fails_the_email():

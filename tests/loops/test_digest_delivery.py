@@ -5,14 +5,17 @@ admins' page, resend) and erasure."""
 
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from urllib.parse import parse_qsl
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from contacts.models import Message
+from feedback.models import Story
 from loops.digests import services
 from loops.digests.selectors import (
     AGEING_DAYS,
@@ -21,6 +24,7 @@ from loops.digests.selectors import (
     ageing_issues,
     digest_content,
     digest_problems,
+    filters_of,
 )
 from loops.digests.services import (
     BUILD_CHUNK,
@@ -147,6 +151,28 @@ def test_a_chunk_built_twice_makes_one_digest_each(cast):
     assert Digest.objects.count() == 2 and len(mail.outbox) == 2
 
 
+def test_a_chunk_sends_its_emails_as_soon_as_it_is_built_and_their_tasks_send_nothing(
+    cast, django_capture_on_commit_callbacks
+):
+    one, two = subscribe(cast.executive), subscribe(cast.manager)
+    DigestSubscription.objects.update(sent_until=datetime(2026, 1, 13, 8, tzinfo=UTC))
+    thread(cast.team_a, at=datetime(2026, 1, 13, 20, tzinfo=UTC))
+    now = datetime(2026, 1, 14, 9, tzinfo=UTC)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert digests_build(subscription_ids=[one.pk, two.pk], now=now).queued == 2
+    # Each claim still queued its email's task when it committed (the safety net)...
+    assert len(queued) == 2
+    # ...but the chunk sent them itself, once each.
+    assert sorted(address for m in mail.outbox for address in m.to) == sorted(
+        [cast.executive.email, cast.manager.email]
+    )
+    emails = SendOnce.objects.filter(purpose=SEND_ONCE_PURPOSE)
+    assert set(emails.values_list("status", flat=True)) == {"sent"}
+    for email_id in emails.values_list("id", flat=True):
+        assert send_once_deliver(email_id=email_id) == "not pending"
+    assert len(mail.outbox) == 2
+
+
 def test_a_digest_that_fails_to_build_leaves_the_others_and_is_tried_again(cast, monkeypatch):
     broken, fine = subscribe(cast.executive), subscribe(cast.manager)
     DigestSubscription.objects.update(sent_until=datetime(2026, 1, 13, 8, tzinfo=UTC))
@@ -166,6 +192,51 @@ def test_a_digest_that_fails_to_build_leaves_the_others_and_is_tried_again(cast,
     monkeypatch.setattr(services, "digest_content", real)
     assert digests_build(subscription_ids=[broken.pk, fine.pk], now=now).empty == 1
     assert Digest.objects.filter(subscription=broken).count() == 1
+
+
+def test_a_chunk_reads_the_taxonomy_and_the_stories_once_and_scopes_each_readers(cast):
+    billing = reason("Billing", department=cast.dept_a)
+    mine = thread(cast.team_a, at=datetime(2026, 1, 13, 20, tzinfo=UTC), reason=billing)
+    theirs = thread(cast.team_b, at=datetime(2026, 1, 13, 21, tzinfo=UTC), reason=billing)
+    Story.objects.create(contact=mine, thumb="up", title="Kind", text="t", author=cast.rep)
+    Story.objects.create(contact=theirs, thumb="down", title="Rude", text="t", author=cast.rep)
+    readers = [cast.executive, cast.rep, cast.executive, cast.rep]
+    subscriptions = [subscribe(user, reasons=(billing.pk,)) for user in readers]
+    DigestSubscription.objects.update(sent_until=datetime(2026, 1, 13, 8, tzinfo=UTC))
+    now = datetime(2026, 1, 14, 9, tzinfo=UTC)
+    with CaptureQueriesContext(connection) as captured:
+        assert digests_build(subscription_ids=[s.pk for s in subscriptions], now=now).queued == 4
+    sql = [q["sql"] for q in captured]
+    assert len([q for q in sql if q.startswith('SELECT "feedback_story"')]) == 1
+    assert len([q for q in sql if q.startswith('SELECT "contacts_contactreason"')]) == 1
+    for subscription, user in zip(subscriptions, readers, strict=True):
+        html = Digest.objects.get(subscription=subscription).html
+        assert "Kind" in html
+        assert ("Rude" in html) is (user == cast.executive)  # the rep's scope is team A
+
+
+def test_a_subscriptions_filters_are_read_in_one_query(cast):
+    billing = reason("Billing", department=cast.dept_a)
+    outage = reason("Outage", department=cast.dept_b)
+    subscription = subscribe(
+        cast.executive,
+        reasons=(outage.pk, billing.pk),
+        departments=(cast.dept_a.pk,),
+        keywords="refund",
+        channels=("email",),
+    )
+    with CaptureQueriesContext(connection) as captured:
+        filters = filters_of(subscription)
+    assert len(captured) == 1
+    assert filters == DigestFilters(
+        reason_ids=tuple(sorted((billing.pk, outage.pk))),
+        department_ids=(cast.dept_a.pk,),
+        keywords="refund",
+        channels=("email",),
+    )
+    assert filters_of(subscribe(cast.rep)) == DigestFilters()
+    subscription.teams.set([cast.team_a, cast.team_b])
+    assert filters_of(subscription).team_ids == tuple(sorted((cast.team_a.pk, cast.team_b.pk)))
 
 
 # --- instant mode ----------------------------------------------------------------------
@@ -354,6 +425,34 @@ def test_every_thread_of_the_period_in_the_viewers_scope(cast, client):
     assert client.get(url, period).status_code == 404
     client.force_login(cast.admin)  # an admin sees it, within the admin's own scope
     assert client.get(url, period).context["total"] == MAX_THREADS + 2
+
+
+def test_an_instant_digests_more_link_reads_its_messages_by_arrival(cast, client):
+    subscription = subscribe(cast.executive, frequency="instant")
+    created = subscription.created_at
+    for n in range(MAX_THREADS):
+        thread(cast.team_a, at=created + timedelta(minutes=1, seconds=n))
+    # Stored now with a time a day older: read by time it is outside the digest's period.
+    late = thread(cast.team_a, at=created - timedelta(days=1))
+    assert digests_send_instant(now=created + timedelta(minutes=6)).queued == 1
+    digest = Digest.objects.get()
+    assert (digest.thread_count, digest.more_count) == (MAX_THREADS + 1, 1)
+    link = digest.text.split("And 1 more conversation: ")[1].split()[0]
+    assert link in digest.html.replace("&amp;", "&")
+    path, query = link.removeprefix(settings.VOC_BASE_URL).split("?")
+    params = dict(parse_qsl(query))
+    assert (int(params["after"]), int(params["through"])) == (
+        digest.messages_after,
+        digest.messages_through,
+    )
+    client.force_login(cast.executive)
+    page = client.get(path, params)
+    assert page.context["total"] == MAX_THREADS + 1
+    assert late.pk in [row.contact.pk for row in page.context["rows"]]
+    by_time = {"start": params["start"], "end": params["end"]}
+    assert client.get(path, by_time).context["total"] == MAX_THREADS  # the late one missed
+    for wrong in ({"after": "x"}, {"through": "5"}, {"after": "9", "through": "9"}):
+        assert client.get(path, by_time | wrong).status_code == 404
 
 
 def test_a_digest_opened_in_the_browser_is_sandboxed_with_its_own_styles(cast, client):

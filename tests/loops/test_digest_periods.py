@@ -1,7 +1,8 @@
 """A period summed up once for every digest that covers it (loops/digests/periods.py): a
 digest read from the summary is the digest read from the messages, for every filter and
 every role's scope; the summary is used only while fresh and only for a period that was over;
-two builds make one; keyword digests always read the messages."""
+two builds make one; keyword digests read a summary of the messages matching their keywords,
+shared by the subscriptions with the same keywords."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -11,14 +12,20 @@ from django.test.utils import CaptureQueriesContext
 
 from contacts.models import Contact, Message
 from loops.digests import periods
-from loops.digests.periods import digest_period_build, digest_period_fresh
+from loops.digests.periods import digest_period_build, digest_period_fresh, digest_period_texts
 from loops.digests.selectors import DigestFilters, digest_content
 from loops.digests.services import (
     SubscriptionData,
     digests_share_periods,
     subscription_create,
 )
-from loops.models import DigestPeriod, DigestPeriodThread, DigestSubscription
+from loops.models import (
+    DigestPeriod,
+    DigestPeriodText,
+    DigestPeriodTexts,
+    DigestPeriodThread,
+    DigestSubscription,
+)
 from tests.loops.world import contact_of, reason
 
 pytestmark = pytest.mark.django_db
@@ -107,6 +114,12 @@ FILTERS = {
     "a channel": lambda w, c: DigestFilters(channels=("email",)),
     "a tag": lambda w, c: DigestFilters(tags=("vip",)),
     "sentiment": lambda w, c: DigestFilters(sentiment_at_most=-0.5),
+    "keywords": lambda w, c: DigestFilters(keywords="message"),
+    "keywords, one word left out": lambda w, c: DigestFilters(keywords="message -1"),
+    "keywords without our replies": lambda w, c: DigestFilters(
+        keywords="reply OR message", include_outgoing=False
+    ),
+    "keywords and a team": lambda w, c: DigestFilters(keywords="reply", team_ids=(c.team_a.pk,)),
 }
 
 
@@ -116,9 +129,12 @@ def test_the_summary_gives_the_digest_the_messages_give(cast, world, viewer, nam
     user = getattr(cast, viewer)
     filters = FILTERS[name](world, cast)
     from_messages = read(user, filters)
-    assert digest_period_build(start=START, end=END) is not None
-    assert digest_period_build(start=START - timedelta(days=1), end=START) is not None
-    assert read(user, filters) == from_messages
+    keywords = filters.keywords
+    assert digest_period_build(start=START, end=END, keywords=keywords) is not None
+    assert digest_period_build(start=START - timedelta(days=1), end=START, keywords=keywords)
+    with CaptureQueriesContext(connection) as queries:
+        assert read(user, filters) == from_messages
+    assert [q for q in queries if "loops_digestperiodthread" in q["sql"]]
 
 
 def test_the_figures_themselves(cast, world):
@@ -156,14 +172,62 @@ def test_a_digest_reads_the_summary_not_the_messages(cast, world):
     assert len(message_reads) == 1
 
 
-def test_keywords_always_read_the_messages(cast, world):
-    digest_period_build(start=START, end=END)
+def test_keywords_read_a_summary_of_their_own_matches(cast, world):
     Message.objects.filter(contact=world["threads"][3], position=0).update(text="refund please")
-    keywords = DigestFilters(keywords="refund")
+    Message.objects.filter(contact=world["threads"][5]).update(text="Refunds, again")
+    refunds = DigestFilters(keywords="refund")
+    # The summary of every message is not one of "refund": the digest reads the messages.
+    digest_period_build(start=START, end=END)
     with CaptureQueriesContext(connection) as queries:
-        shown = digest_content(keywords, viewer=cast.executive, start=START, end=END, now=END)
-    assert shown.thread_count == 1
+        shown = digest_content(refunds, viewer=cast.executive, start=START, end=END, now=END)
+    assert (shown.thread_count, shown.message_count) == (2, 2)
     assert not [q for q in queries if "loops_digestperiodthread" in q["sql"]]
+    # Its own summary: the matching threads only, and it is what the digest reads.
+    summary = digest_period_build(start=START, end=END, keywords=" refund ")
+    assert summary != digest_period_fresh(start=START, end=END)
+    assert summary == digest_period_fresh(start=START, end=END, keywords="refund")
+    counted = DigestPeriodThread.objects.filter(period_id=summary)
+    assert sorted(counted.values_list("contact_id", "messages")) == [
+        (world["threads"][3].pk, 1),
+        (world["threads"][5].pk, 1),
+    ]
+    digest_period_build(start=START - timedelta(days=1), end=START, keywords="refund")
+    with CaptureQueriesContext(connection) as queries:
+        again = digest_content(refunds, viewer=cast.executive, start=START, end=END, now=END)
+    assert summary_of(again) == summary_of(shown)
+    assert len([q for q in queries if "loops_digestperiodthread" in q["sql"]]) == 2
+    # Other keywords have none yet.
+    assert digest_period_fresh(start=START, end=END, keywords="outage") is None
+
+
+def test_the_periods_texts_are_copied_once_for_every_keywords(cast, world):
+    first = digest_period_build(start=START, end=END, keywords="message")
+    texts = DigestPeriodTexts.objects.get()
+    # Every message of the period (nine) with its search vector, whatever the keywords.
+    assert (texts.start, texts.end) == (START, END)
+    assert DigestPeriodText.objects.filter(texts=texts).count() == 9
+    second = digest_period_build(start=START, end=END, keywords="reply")
+    assert DigestPeriodTexts.objects.get().pk == texts.pk  # the same texts, not copied again
+    assert first != second
+    # A keyword summary is as old as the texts it was read from: they go stale together.
+    built = DigestPeriod.objects.filter(keywords__in=["message", "reply"])
+    assert set(built.values_list("built_at", flat=True)) == {texts.built_at}
+    # Stale texts are copied again, with the messages stored since; old ones are dropped.
+    DigestPeriodTexts.objects.update(built_at=datetime.now(UTC) - periods.FRESH * 2)
+    DigestPeriod.objects.update(built_at=datetime.now(UTC) - periods.FRESH * 2)
+    thread(cast.team_a, at=START + timedelta(hours=7), directions=("incoming", "outgoing"))
+    old = DigestPeriodTexts.objects.create(
+        start=START - timedelta(days=9),
+        end=START - timedelta(days=8),
+        built_at=datetime.now(UTC) - periods.KEEP - timedelta(seconds=1),
+    )
+    digest_period_build(start=START, end=END, keywords="message")
+    renewed = DigestPeriodTexts.objects.get()
+    assert renewed.pk not in (texts.pk, old.pk)
+    assert DigestPeriodText.objects.filter(texts=renewed).count() == 11
+    assert not DigestPeriodText.objects.exclude(texts=renewed).exists()
+    # None for a period not over, nor anywhere but on PostgreSQL (the caller's check).
+    assert digest_period_texts(start=END, end=datetime.now(UTC) + timedelta(hours=1)) is None
 
 
 def test_used_only_while_fresh(cast, world, monkeypatch):
@@ -220,16 +284,28 @@ def test_a_chunk_sums_up_its_periods_and_the_ones_before(cast, world):
         user=cast.manager, data=_daily("Refunds", keywords="refund"), by=cast.manager
     )
     DigestSubscription.objects.update(sent_until=START)
-    # Keyword digests read the messages: a chunk of only those sums up nothing.
-    assert digests_share_periods(subscription_ids=[refunds.pk], now=END + timedelta(hours=1)) == 0
-    assert not DigestPeriod.objects.exists()
+    also_refunds = subscription_create(
+        user=cast.executive, data=_daily("Refunds too", keywords="refund"), by=cast.executive
+    )
+    DigestSubscription.objects.update(sent_until=START)
+    # Keyword digests: their keywords' summaries, once for the two subscriptions that share them.
     ready = digests_share_periods(
-        subscription_ids=[daily.pk, refunds.pk], now=END + timedelta(hours=1)
+        subscription_ids=[refunds.pk, also_refunds.pk], now=END + timedelta(hours=1)
     )
     assert ready == 2
-    assert sorted(DigestPeriod.objects.values_list("start", "end")) == [
-        (START - timedelta(days=1), START),
-        (START, END),
+    assert sorted(DigestPeriod.objects.values_list("start", "end", "keywords")) == [
+        (START - timedelta(days=1), START, "refund"),
+        (START, END, "refund"),
+    ]
+    ready = digests_share_periods(
+        subscription_ids=[daily.pk, refunds.pk, also_refunds.pk], now=END + timedelta(hours=1)
+    )
+    assert ready == 4
+    assert sorted(DigestPeriod.objects.values_list("start", "end", "keywords")) == [
+        (START - timedelta(days=1), START, ""),
+        (START - timedelta(days=1), START, "refund"),
+        (START, END, ""),
+        (START, END, "refund"),
     ]
 
 

@@ -155,6 +155,27 @@ def send_once_deliver(*, email_id: int) -> str:
     return "sent"
 
 
+def send_once_deliver_now(*, email_ids: Sequence[int]) -> dict[str, int]:
+    """:func:`send_once_deliver` for emails asked for in this process, right away, one after
+    the other, instead of waiting for their queued tasks (which then find them sent and do
+    nothing). Each email is claimed, handed over and recorded on its own, with the same
+    states and window. One that fails in a way worth retrying is queued to ``core.send_once``
+    (the queued task may already have found it claimed); anything else is logged and left as
+    its row says. Returns what happened, counted."""
+    outcomes: dict[str, int] = {}
+    for email_id in email_ids:
+        try:
+            outcome = send_once_deliver(email_id=email_id)
+        except TransientEmailError:
+            outcome = "retry"
+            enqueue("core.send_once", email_id, catch_up="core.send_once_sweep")
+        except Exception:
+            outcome = "failed"
+            logger.exception("send-once email %s could not be sent", email_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
 def _claim(email_id: int) -> int | None:
     """pending → sending, as a compare-and-swap on the attempt count; the attempt number this
     worker now holds, or None if it got nothing."""
