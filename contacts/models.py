@@ -114,7 +114,7 @@ class Customer(models.Model):
         )
 
     @staticmethod
-    def label_of(*, pk: int, name: str, external_ref: str, erased_at: object) -> str:
+    def label_of(*, pk: int, name: str, external_ref: str | None, erased_at: object) -> str:
         """How a customer is named, from its values (for lists read without the model)."""
         if erased_at:
             return "Erased customer"

@@ -141,7 +141,7 @@ def rollup_totals(
     rows = Q(_scope(viewer), _matching(filters))  # looked up once for both tables
     if weeks is None:
         daily = ContactRollup.objects.filter(rows, day__gte=filters.start, day__lte=filters.end)
-        parts = [daily]
+        parts: list[QuerySet[Any]] = [daily]
     else:
         first, last = weeks
         edges = Q(day__gte=filters.start, day__lt=first) | Q(
@@ -153,7 +153,7 @@ def rollup_totals(
     if "week" in group_by:
         parts[0] = daily.annotate(week=TruncWeek("day"))
     # One group for all rows when there is nothing to group by: a constant is not grouped on.
-    keys = list(group_by) or ["everything"]
+    keys: list[str] = list(group_by) or ["everything"]
     grouped = [
         part.annotate(everything=Value(1)).values(*keys).annotate(**sums).order_by()
         if not group_by

@@ -281,7 +281,8 @@ def customer_messages_wrong() -> int:
             f"SELECT count(*) FROM {Contact._meta.db_table} "  # noqa: S608
             f"WHERE customer_messages <> {_counted_customer_messages()}"
         )
-        return cursor.fetchone()[0]
+        (wrong,) = cursor.fetchone()
+        return int(wrong)
 
 
 def customer_messages_recount() -> int:
@@ -293,7 +294,7 @@ def customer_messages_recount() -> int:
             f"UPDATE {Contact._meta.db_table} SET customer_messages = {counted} "  # noqa: S608
             f"WHERE customer_messages <> {counted}"
         )
-        return cursor.rowcount
+        return int(cursor.rowcount)
 
 
 @transaction.atomic

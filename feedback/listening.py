@@ -183,7 +183,7 @@ def listening_totals(
     seconds; None when the viewer may not read that executive's listening. One query."""
     period = period_bounds(start, end)
 
-    def count(rows, group: str) -> Subquery:
+    def count(rows: QuerySet[Any], group: str) -> Coalesce:
         counted = rows.order_by().values(group).annotate(n=Count("id")).values("n")[:1]
         return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
@@ -204,7 +204,7 @@ def listening_totals(
     return ListeningTotals(executive, executive.period_entries, executive.period_seconds)
 
 
-def _entry_sources(executive: object, period: Period) -> dict[str, QuerySet[Any]]:
+def _entry_sources(executive: Any, period: Period) -> dict[str, QuerySet[Any]]:
     """The rows behind one executive's entries in ``period``, per kind, each with ``when``
     (the time the entry is listed at)."""
     return {

@@ -11,6 +11,7 @@ losses there; merges point straight at the survivor, so one step is enough).
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce
@@ -36,8 +37,11 @@ def issues_behind_losses(
     the most first. A customer lost for two of an issue's reasons counts once for it; two
     issues on one reason both count its losses. Two queries (one without such issues)."""
     stands_for = Coalesce("contactreason__merged_into_id", "contactreason_id")
+    # The issue ↔ reason table, with "stands_for" annotated: typed loosely, as the stubs do
+    # not follow annotations on an auto-created through model.
+    issue_reasons: Any = Issue.reasons.through
     links = (
-        Issue.reasons.through.objects.filter(
+        issue_reasons.objects.filter(
             issue__in=issue_list_visible(viewer=viewer)
             .filter(merged_into__isnull=True)
             .exclude(status__in=OPEN_EXCLUDED)

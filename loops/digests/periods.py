@@ -26,6 +26,7 @@ texts it was read from. PostgreSQL only: on SQLite every digest reads the messag
 import logging
 import zlib
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -104,7 +105,7 @@ def digest_period_build(*, start: datetime, end: datetime, keywords: str = "") -
             "SELECT t.contact_id, t.direction, t.at FROM loops_digestperiodtext t WHERE "
             "t.texts_id = %s AND t.search_vector @@ websearch_to_tsquery('english', %s)"
         )
-        rows_params: list[object] = [texts_id, keywords]
+        rows_params: list[Any] = [texts_id, keywords]
     else:
         rows_sql, rows_params, built_at = PERIOD_SQL, [start, end, start, end], now
     with transaction.atomic(), connection.cursor() as cursor:

@@ -102,7 +102,10 @@ def _threads_path(subscription: DigestSubscription, content: DigestContent) -> s
     contact list)."""
     if subscription.pk is None:
         return reverse("contacts:contact-list")
-    query = {"start": content.start.isoformat(), "end": content.end.isoformat()}
+    query: dict[str, str | int] = {
+        "start": content.start.isoformat(),
+        "end": content.end.isoformat(),
+    }
     if content.messages_in is not None:
         query |= {"after": content.messages_in[0], "through": content.messages_in[1]}
     return reverse("loops:digest-threads", args=[subscription.pk]) + "?" + urlencode(query)
@@ -385,7 +388,8 @@ def digests_build(*, subscription_ids: list[int], now: datetime | None = None) -
             empty += 1
         else:
             queued += 1
-            emails.append(digest.send_once_id)
+            if digest.send_once_id is not None:  # a digest to send always has its email
+                emails.append(digest.send_once_id)
     # The chunk's emails go out now, not behind every build chunk of the run in the queue.
     # Each claim committed first and queued its email's task: a worker that dies here leaves
     # those to their tasks (and the send-once sweep), exactly as before.
