@@ -288,6 +288,19 @@ def matching_messages(
             )
         )
     )
+    return _message_filters(messages, filters, start=start, end=end, messages_in=messages_in)
+
+
+def _message_filters(
+    messages: QuerySet[Any],
+    filters: DigestFilters,
+    *,
+    start: datetime,
+    end: datetime,
+    messages_in: MessageRange | None,
+) -> QuerySet[Message]:
+    """``messages`` (annotated with their time as ``at``) narrowed by what a subscription asks
+    of messages: the period (or the id range ``messages_in``), our replies, keywords."""
     if messages_in is not None:
         messages = messages.filter(id__gt=messages_in[0], id__lte=messages_in[1])
     else:
@@ -704,18 +717,15 @@ def _latest_messages(
     values, ranked by the database. The threads come from the subscriber's scoped, filtered
     contacts already: only the message filters (time or id range, our replies, keywords)
     apply here."""
-    messages = Message.objects.filter(contact_id__in=contact_ids).annotate(
-        at=Coalesce("sent_at", "contact__occurred_at")
+    messages = _message_filters(
+        Message.objects.filter(contact_id__in=contact_ids).annotate(
+            at=Coalesce("sent_at", "contact__occurred_at")
+        ),
+        filters,
+        start=start,
+        end=end,
+        messages_in=messages_in,
     )
-    if messages_in is not None:
-        messages = messages.filter(id__gt=messages_in[0], id__lte=messages_in[1])
-    else:
-        messages = messages.filter(at__gte=start, at__lt=end)
-    if not filters.include_outgoing:
-        messages = messages.filter(direction=Message.Direction.INCOMING)
-    keywords = _keywords_q(filters.keywords)
-    if keywords is not None:
-        messages = messages.filter(keywords)
     latest = (
         messages.annotate(
             from_last=Window(
