@@ -355,10 +355,15 @@ class RedactionPattern(models.Model):
 
 
 class RollupCounts(models.Model):
-    """The counted columns of the contact rollups (daily and weekly), all sums: contacts,
-    handle and wait time with how many contacts gave a value (an average divides by the
-    latter), repeats, negative sentiment, roads, first-contact resolution and outcomes."""
+    """What the contact rollups (daily and weekly) share: the key but its period, and the
+    counted columns, all sums: contacts, handle and wait time with how many contacts gave a
+    value (an average divides by the latter), repeats, negative sentiment, roads,
+    first-contact resolution and outcomes."""
 
+    reason_id = models.BigIntegerField(default=0)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    team_id = models.BigIntegerField(default=0)
+    segment = models.CharField(max_length=20, blank=True, default="")
     contacts = models.IntegerField(default=0)
     handle_seconds = models.BigIntegerField(default=0)
     handled_contacts = models.IntegerField(default=0)
@@ -398,10 +403,6 @@ class ContactRollup(RollupCounts):
     database. A reason's complaint or avoidable flag is read from the reason, not kept here."""
 
     day = models.DateField()
-    reason_id = models.BigIntegerField(default=0)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    team_id = models.BigIntegerField(default=0)
-    segment = models.CharField(max_length=20, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -424,10 +425,6 @@ class ContactWeekRollup(RollupCounts):
     with them."""
 
     week = models.DateField(help_text="The Monday of the week (reporting time zone)")
-    reason_id = models.BigIntegerField(default=0)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    team_id = models.BigIntegerField(default=0)
-    segment = models.CharField(max_length=20, blank=True, default="")
 
     class Meta:
         constraints = [
